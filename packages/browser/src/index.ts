@@ -1,0 +1,2 @@
+/** @cachework/browser entry. */
+export {}

@@ -1,0 +1,2 @@
+/** Service-worker entry. */
+export {}

@@ -1,0 +1,120 @@
+/**
+ * Value isolation for in-memory backends (API.md rule 12). Django's LocMemCache pickles every
+ * value (django-cache.md §2.1); we copy instead, with a fast path for trees of plain objects,
+ * arrays and primitives, and `structuredClone` for everything else (Date, Map, cycles, …).
+ */
+
+/** A value prepared for storage: an isolated copy, and how to copy it out again. */
+export interface Snapshot {
+  /** The isolated copy. */
+  v: unknown
+  /** 0: immutable primitive, returned as is; 1: plain tree, fast copy; 2: `structuredClone`. */
+  kind: 0 | 1 | 2
+}
+
+const OBJECT_PROTO = Object.prototype
+
+function isPlainObject(v: object): boolean {
+  const p = Object.getPrototypeOf(v)
+  return p === OBJECT_PROTO || p === null
+}
+
+function rejectType(what: string): never {
+  throw new TypeError(`cachework cannot store a ${what}: values must be structured-cloneable`)
+}
+
+/**
+ * Walk a value once: throw `TypeError` for a function or symbol anywhere in it, and say whether
+ * it is a plain tree (no shared or cyclic references, only plain objects, dense arrays and
+ * primitives) that `fastClone` can copy.
+ */
+function inspect(v: unknown, seen: Set<object>): boolean {
+  const t = typeof v
+  if (t === 'function') rejectType('function')
+  if (t === 'symbol') rejectType('symbol')
+  if (t !== 'object' || v === null) return true
+  const o = v as object
+  if (seen.has(o)) {
+    // Shared or cyclic: structuredClone keeps the identity, a tree copy would not.
+    return false
+  }
+  seen.add(o)
+  if (Array.isArray(o)) {
+    let simple = true
+    for (let i = 0; i < o.length; i++) {
+      if (!(i in o)) simple = false
+      else if (!inspect(o[i], seen)) simple = false
+    }
+    return simple
+  }
+  if (o instanceof Map) {
+    for (const [k, x] of o) {
+      inspect(k, seen)
+      inspect(x, seen)
+    }
+    return false
+  }
+  if (o instanceof Set) {
+    for (const x of o) inspect(x, seen)
+    return false
+  }
+  if (ArrayBuffer.isView(o) || o instanceof ArrayBuffer || o instanceof Date || o instanceof RegExp) {
+    return false
+  }
+  if (Object.getOwnPropertySymbols(o).length > 0) rejectType('symbol-keyed property')
+  let simple = isPlainObject(o)
+  for (const k in o) {
+    if (!inspect((o as Record<string, unknown>)[k], seen)) simple = false
+  }
+  return simple
+}
+
+/** Copy a plain tree (see `inspect`). Own `__proto__` keys stay data, never a prototype. */
+export function fastClone(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v
+  if (Array.isArray(v)) {
+    const n = v.length
+    const out = new Array(n)
+    for (let i = 0; i < n; i++) out[i] = fastClone(v[i])
+    return out
+  }
+  const out: Record<string, unknown> = {}
+  for (const k in v) {
+    const x = fastClone((v as Record<string, unknown>)[k])
+    if (k === '__proto__') {
+      Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true })
+    } else out[k] = x
+  }
+  return out
+}
+
+function cloneOrTypeError(v: unknown): unknown {
+  try {
+    return structuredClone(v)
+  } catch (e) {
+    // DataCloneError (a DOMException) for what structured clone refuses: the contract says TypeError.
+    throw new TypeError(`cachework cannot store this value: ${(e as Error).message}`)
+  }
+}
+
+/** Validate and copy a value for storage. Throws `TypeError` for functions and symbols. */
+export function snapshot(value: unknown): Snapshot {
+  const t = typeof value
+  if (t !== 'object' || value === null) {
+    if (t === 'function') rejectType('function')
+    if (t === 'symbol') rejectType('symbol')
+    return { v: value, kind: 0 }
+  }
+  if (inspect(value, new Set())) return { v: fastClone(value), kind: 1 }
+  return { v: cloneOrTypeError(value), kind: 2 }
+}
+
+/** Copy a stored snapshot out, so the caller can mutate it freely. */
+export function restore(s: Snapshot): unknown {
+  return s.kind === 0 ? s.v : s.kind === 1 ? fastClone(s.v) : structuredClone(s.v)
+}
+
+/** Structured-clone any value, throwing `TypeError` for functions and symbols inside it. */
+export function isolatedCopy(value: unknown): unknown {
+  return restore(snapshot(value))
+}

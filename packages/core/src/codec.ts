@@ -1,0 +1,77 @@
+/**
+ * The value codec for backends that store bytes (file, db, memcached, localforage). It is
+ * devalue (Svelte's serializer): structured-clone fidelity (undefined, NaN, -0, ±Infinity,
+ * bigint, Date, RegExp, Map, Set, typed arrays, ArrayBuffer, cycles and shared references) as
+ * JSON text, and loading is `JSON.parse` plus a fixed set of constructors, so stored bytes can
+ * never run code (unlike Django's pickle, django-cache.md §2.2).
+ */
+import { parse, stringify } from 'devalue'
+
+const KNOWN_PROTOS = new Set<object>([
+  Object.prototype,
+  Array.prototype,
+  Date.prototype,
+  RegExp.prototype,
+  Map.prototype,
+  Set.prototype,
+  ArrayBuffer.prototype,
+  DataView.prototype,
+  Boolean.prototype,
+  Number.prototype,
+  String.prototype,
+  BigInt.prototype,
+])
+
+function plainCopy(v: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const k of Object.keys(v)) out[k] = (v as Record<string, unknown>)[k]
+  return out
+}
+
+// One reducer, called by devalue for every value; it must be cheap for the common case.
+const reducers = {
+  // Node's Buffer (and any other Uint8Array subclass) is stored as a plain Uint8Array copy,
+  // so a pooled Buffer never drags its 8 KiB pool along.
+  b: (v: unknown) =>
+    v instanceof Uint8Array && v.constructor !== Uint8Array ? new Uint8Array(v) : undefined,
+  // Class instances come back as plain objects, as structuredClone does (API.md rule 12).
+  o: (v: unknown) => {
+    if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return undefined
+    const p = Object.getPrototypeOf(v)
+    if (p === null || KNOWN_PROTOS.has(p)) return undefined
+    if (v instanceof Error) return { name: v.name, message: v.message }
+    return plainCopy(v)
+  },
+}
+
+const revivers = {
+  b: (v: unknown) => v,
+  o: (v: unknown) => v,
+}
+
+/** Encode any structured-cloneable value as text. Throws `TypeError` for functions and symbols. */
+export function encodeValue(value: unknown): string {
+  try {
+    return stringify(value, reducers)
+  } catch (e) {
+    throw new TypeError(`cachework cannot store this value: ${(e as Error).message}`)
+  }
+}
+
+/** Decode what `encodeValue` wrote. Throws on corrupt input (callers treat that as a miss). */
+export function decodeValue(text: string): unknown {
+  return parse(text, revivers)
+}
+
+const utf8Encoder = new TextEncoder()
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
+
+/** `encodeValue` as UTF-8 bytes. */
+export function encodeValueBytes(value: unknown): Uint8Array {
+  return utf8Encoder.encode(encodeValue(value))
+}
+
+/** `decodeValue` from UTF-8 bytes; invalid UTF-8 throws. */
+export function decodeValueBytes(bytes: Uint8Array): unknown {
+  return decodeValue(utf8Decoder.decode(bytes))
+}

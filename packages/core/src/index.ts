@@ -1,0 +1,58 @@
+/**
+ * `@cachework/core`: Django's cache framework for TypeScript, anywhere JavaScript runs.
+ * Importing this entry registers the `locmem` and `dummy` backends.
+ */
+import { DummyCache } from './backends/dummy.ts'
+import { LocMemCache } from './backends/locmem.ts'
+import { registerBackend } from './registry.ts'
+
+registerBackend('locmem', LocMemCache)
+registerBackend('dummy', DummyCache)
+
+export { BaseCache, addDelta } from './base-cache.ts'
+export type { CullableStore, RawEntry, StoredEntry } from './base-cache.ts'
+export { DummyCache } from './backends/dummy.ts'
+export { LocMemCache } from './backends/locmem.ts'
+export { fastClone, isolatedCopy, restore, snapshot } from './clone.ts'
+export type { Snapshot } from './clone.ts'
+export { type Clock, systemClock } from './clock.ts'
+export { decodeValue, decodeValueBytes, encodeValue, encodeValueBytes } from './codec.ts'
+export { configWarning, normalizeConfig } from './config.ts'
+export {
+  CACHE_KEY_WARNING,
+  CacheError,
+  CacheUnavailableError,
+  ImproperlyConfigured,
+  InvalidCacheBackendError,
+  InvalidCacheKey,
+  KeyNotFoundError,
+} from './errors.ts'
+export type { CacheEvent, CacheEventListener, CacheEventType, CacheStats } from './events.ts'
+export {
+  defaultKeyFunction,
+  type KeyFunction,
+  MEMCACHE_MAX_KEY_LENGTH,
+  memcacheKeyWarnings,
+  parseDefaultKey,
+} from './keys.ts'
+export {
+  type CacheRegistry,
+  cache,
+  caches,
+  configureCaches,
+  createCaches,
+  registerBackend,
+  registeredBackends,
+  resolveCache,
+} from './registry.ts'
+export type {
+  BackendClass,
+  Cache,
+  CacheConfig,
+  CacheInit,
+  CacheOptions,
+  CachesConfig,
+  EntryInfo,
+  Timeout,
+  VersionOpts,
+} from './types.ts'

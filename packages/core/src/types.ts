@@ -1,0 +1,111 @@
+/** The public `Cache` contract (API.md §2) and the configuration types (API.md §1). */
+import type { Clock } from './clock.ts'
+import type { CacheEvent, CacheEventType, CacheStats } from './events.ts'
+import type { KeyFunction } from './keys.ts'
+
+/** Seconds; `undefined` uses the alias's default, `null` never expires, `<= 0` expires at once. */
+export type Timeout = number | null | undefined
+
+/** Per-call options: `version` overrides the alias's version. */
+export interface VersionOpts {
+  version?: number
+}
+
+/** One live entry as `entries()` yields it (API.md rule 14). */
+export interface EntryInfo {
+  rawKey: string
+  key?: string
+  version?: number
+  /** Epoch ms, or `null` for never. */
+  expiresAt: number | null
+  /** Bytes, where the backend knows. */
+  size?: number
+  value?: unknown
+}
+
+/** The contract every backend implements; all methods are async except the key helpers. */
+export interface Cache {
+  readonly alias: string
+  readonly backendName: string
+  get<T = unknown>(key: string, defaultValue?: T, opts?: VersionOpts): Promise<T | undefined>
+  set(key: string, value: unknown, timeout?: Timeout, opts?: VersionOpts): Promise<boolean>
+  add(key: string, value: unknown, timeout?: Timeout, opts?: VersionOpts): Promise<boolean>
+  touch(key: string, timeout?: Timeout, opts?: VersionOpts): Promise<boolean>
+  delete(key: string, opts?: VersionOpts): Promise<boolean>
+  has(key: string, opts?: VersionOpts): Promise<boolean>
+  getMany<T = unknown>(keys: Iterable<string>, opts?: VersionOpts): Promise<Record<string, T>>
+  setMany(
+    entries: Record<string, unknown> | Iterable<[string, unknown]>,
+    timeout?: Timeout,
+    opts?: VersionOpts,
+  ): Promise<string[]>
+  deleteMany(keys: Iterable<string>, opts?: VersionOpts): Promise<void>
+  incr(key: string, delta?: number, opts?: VersionOpts): Promise<number>
+  decr(key: string, delta?: number, opts?: VersionOpts): Promise<number>
+  incrVersion(key: string, delta?: number, opts?: VersionOpts): Promise<number>
+  decrVersion(key: string, delta?: number, opts?: VersionOpts): Promise<number>
+  getOrSet<T>(
+    key: string,
+    defaultValue: T | (() => T | Promise<T>),
+    timeout?: Timeout,
+    opts?: VersionOpts,
+  ): Promise<T>
+  clear(): Promise<void>
+  close(): Promise<void>
+  makeKey(key: string, version?: number): string
+  validateKey(rawKey: string): void
+  on(type: CacheEventType | '*', listener: (e: CacheEvent) => void): () => void
+  stats(): CacheStats
+  entries(opts?: { prefix?: string; limit?: number }): AsyncIterable<EntryInfo>
+}
+
+/** Options every backend understands (API.md §1); backends add their own beside these. */
+export interface CacheOptions {
+  /** Entries before culling, for backends that cull. Default 300. */
+  maxEntries?: number
+  /** Cull 1/N of the entries when full; 0 clears everything. Default 3. */
+  cullFrequency?: number
+  /** For backends with I/O: how long a call may take before it counts as a failure. Default 1000. */
+  timeoutMs?: number
+  /** For backends with I/O: resolve writes `false` instead of rejecting when storage is down. Default false. */
+  ignoreErrors?: boolean
+  /** Time source (ms since epoch); tests inject a fake one. Default `Date.now`. */
+  clock?: Clock
+  [backendSpecific: string]: unknown
+}
+
+/** A backend class: anything extending `BaseCache`. */
+export interface BackendClass {
+  new (config: CacheInit, alias?: string): Cache
+  /** The registered short name, e.g. `'locmem'`. */
+  readonly backendName: string
+  /** Option names this backend reads, beyond the common ones (unknown ones warn). */
+  readonly knownOptions?: readonly string[]
+  /** Throws a message for a bad backend-specific option (called at configure time). */
+  validateOptions?(options: Record<string, unknown>): string | undefined
+}
+
+/** The settings of one alias, after defaults (what a backend's constructor receives). */
+export interface CacheInit {
+  location?: string | string[]
+  timeout?: number | null
+  keyPrefix?: string
+  version?: number
+  keyFunction?: KeyFunction
+  options?: CacheOptions
+}
+
+/** One alias in `configureCaches`; Django's upper-case field names are accepted too. */
+export interface CacheConfig extends CacheInit {
+  backend?: string | BackendClass
+  BACKEND?: string | BackendClass
+  LOCATION?: string | string[]
+  TIMEOUT?: number | null
+  KEY_PREFIX?: string
+  VERSION?: number
+  KEY_FUNCTION?: KeyFunction
+  OPTIONS?: CacheOptions & { MAX_ENTRIES?: number; CULL_FREQUENCY?: number }
+}
+
+/** The whole caches configuration: alias → config. */
+export type CachesConfig = Record<string, CacheConfig>

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest'
+import { decodeValue, decodeValueBytes, encodeValue, encodeValueBytes } from '../src/index.ts'
+import { roundTripValues } from '../src/testing/index.ts'
+
+describe('the value codec (API.md rule 12)', () => {
+  for (const [label, v] of roundTripValues()) {
+    it(`round-trips ${label} through text and bytes`, () => {
+      const back = decodeValue(encodeValue(v))
+      const back2 = decodeValueBytes(encodeValueBytes(v))
+      if (label === 'cyclic object') {
+        expect((back as { self: unknown }).self).toBe(back)
+      } else if (v instanceof ArrayBuffer) {
+        expect([...new Uint8Array(back as ArrayBuffer)]).toEqual([...new Uint8Array(v)])
+      } else if (typeof v === 'number' && Object.is(v, -0)) {
+        expect(Object.is(back, -0)).toBe(true)
+      } else {
+        expect(back).toStrictEqual(v)
+        expect(back2).toStrictEqual(v)
+      }
+    })
+  }
+
+  it('encodes a pooled Buffer without its pool', () => {
+    const b = Buffer.from('hi')
+    const text = encodeValue(b)
+    expect(text.length).toBeLessThan(100)
+    expect([...(decodeValue(text) as Uint8Array)]).toEqual([104, 105])
+  })
+
+  it('never executes code while loading', () => {
+    ;(globalThis as { pwned?: boolean }).pwned = false
+    const attacks = [
+      '[{"a":1}]; globalThis.pwned = true',
+      '(function(){globalThis.pwned = true})()',
+      '[["Object",1],"globalThis.pwned = true"]',
+      '[["Function","globalThis.pwned = true"]]',
+      '[["o",1],{"__proto__":2},{"polluted":true}]',
+      '[{"constructor":1},{"prototype":2},{"polluted":3},true]',
+    ]
+    for (const a of attacks) {
+      try {
+        decodeValue(a)
+      } catch {
+        // Rejecting is fine; executing is not.
+      }
+    }
+    expect((globalThis as { pwned?: boolean }).pwned).toBe(false)
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined()
+  })
+
+  it('rejects corrupt input with an exception the backends turn into a miss', () => {
+    expect(() => decodeValue('{not json')).toThrow()
+    expect(() => decodeValueBytes(new Uint8Array([0xff, 0xfe, 0x00]))).toThrow()
+  })
+
+  it('throws TypeError for functions and symbols', () => {
+    expect(() => encodeValue({ f: () => 1 })).toThrow(TypeError)
+    expect(() => encodeValue([Symbol('x')])).toThrow(TypeError)
+  })
+})

@@ -1,0 +1,2 @@
+/** Devtools client entry. */
+export {}

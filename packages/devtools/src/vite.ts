@@ -1,0 +1,2 @@
+/** Vite plugin entry. */
+export {}

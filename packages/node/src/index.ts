@@ -1,0 +1,2 @@
+/** @cachework/node entry. */
+export {}
