@@ -56,3 +56,4 @@ export type {
   Timeout,
   VersionOpts,
 } from './types.ts'
+export * from './http/index.ts'

@@ -1,2 +1,11 @@
-/** @cachework/node entry. */
-export {}
+/**
+ * `@cachework/node`: memcached, SQLite and file backends, node:http/Express/Connect middleware,
+ * the Nunjucks `{% cache %}` tag and the devtools endpoint. Importing this entry registers the
+ * `memcached`, `db` and `file` backends.
+ */
+export * from './db.ts'
+export * from './devtools-endpoint.ts'
+export * from './file.ts'
+export * from './http.ts'
+export * from './memcached.ts'
+export * from './nunjucks.ts'
