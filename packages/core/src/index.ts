@@ -18,6 +18,7 @@ export type { Snapshot } from './clone.ts'
 export { type Clock, systemClock } from './clock.ts'
 export { decodeValue, decodeValueBytes, encodeValue, encodeValueBytes } from './codec.ts'
 export { configWarning, normalizeConfig } from './config.ts'
+export { inspectCache, inspectedCaches, inspectSource } from './inspect.ts'
 export {
   CACHE_KEY_WARNING,
   CacheError,

@@ -4,6 +4,7 @@
  */
 import { markValidated, normalizeConfig, resolveInit } from './config.ts'
 import { ImproperlyConfigured, InvalidCacheBackendError } from './errors.ts'
+import { inspectSource } from './inspect.ts'
 import type { BackendClass, Cache, CacheConfig, CachesConfig } from './types.ts'
 
 const backends = new Map<string, BackendClass>()
@@ -176,6 +177,8 @@ export function createCaches(config: CachesConfig): CacheRegistry {
 
 /** The process-wide registry; with no configuration, `default` is `{ backend: 'locmem' }`. */
 export const caches: CacheRegistry = new Registry(DEFAULT_CONFIG)
+// Devtools lists the caches this registry created (inspect.ts); one Set.add at import.
+inspectSource(() => caches.initialized())
 
 /** Configure the process-wide `caches` (validates the whole config at once). */
 export function configureCaches(config: CachesConfig): void {
