@@ -1,0 +1,146 @@
+/**
+ * The playground's routes: a small news site whose every part is cached a different way
+ * (per-site middleware, a per-view page cache, a per-user template fragment, a low-level
+ * `getOrSet`), with a "publish" action that invalidates an article.
+ */
+import { type CacheRegistry, caches as defaultCaches } from '@cachework/core'
+import express, { type Express, type Request, type Response } from 'express'
+import type nunjucks from 'nunjucks'
+import { findArticle, listArticles, publishArticle, slow, USERS, userFromCookie } from './data.ts'
+import { createTemplates, render } from './render.ts'
+import { cacheStatus, markRendered } from './timing.ts'
+
+/** How long the article view takes to render on a cache miss (ms). */
+export const ARTICLE_RENDER_MS = 800
+/** How long the "trending" computation takes on a cache miss (ms). */
+export const TRENDING_MS = 1000
+
+/** Options of `createApp`. */
+export interface AppOptions {
+  /** The cache registry to use; default the process-wide `caches`. */
+  caches?: CacheRegistry
+  /** Turns rendered HTML into what the browser gets (in dev: Vite's `transformIndexHtml`). */
+  transformHtml?: (url: string, html: string) => Promise<string>
+}
+
+/** Build the Express app (without listening). */
+export function createApp(opts: AppOptions = {}): Express {
+  const registry = opts.caches ?? defaultCaches
+  const env: nunjucks.Environment = createTemplates()
+  const transform = opts.transformHtml ?? ((_url: string, html: string) => Promise.resolve(html))
+  const app = express()
+  app.disable('x-powered-by')
+  app.use(
+    cacheStatus(
+      (req) => req.path.startsWith('/articles/') || req.path.startsWith('/api/') || req.path === '/about',
+    ),
+  )
+  app.use(express.urlencoded({ extended: false }))
+
+  async function page(req: Request, name: string, context: object): Promise<string> {
+    return transform(req.originalUrl, await render(env, name, context))
+  }
+
+  async function trending() {
+    return registry.get('default').getOrSet(
+      'trending',
+      async () => {
+        await slow(TRENDING_MS)
+        return {
+          computedAt: new Date().toISOString(),
+          items: listArticles()
+            .map((a, i) => ({ slug: a.slug, title: a.title, reads: 1000 - i * 137 + a.revision * 11 }))
+            .sort((x, y) => y.reads - x.reads),
+        }
+      },
+      30,
+    )
+  }
+
+  // Front page: personalised, so never shared-cached; its sidebar and trending box are.
+  app.get('/', async (req: Request, res: Response) => {
+    const user = userFromCookie(req.headers.cookie)
+    const fragments = registry.get('template_fragments')
+    const sidebar = await fragments.getOrSet(
+      `sidebar.${user}`,
+      () => render(env, 'sidebar.njk', { user }),
+      300,
+    )
+    const html = await page(req, 'home.njk', {
+      user,
+      articles: listArticles(),
+      trending: await trending(),
+      sidebar,
+    })
+    res
+      .set('Cache-Control', 'private, max-age=0, must-revalidate')
+      .set('Vary', 'Cookie')
+      .type('html')
+      .send(html)
+  })
+
+  // The article view: deliberately slow.
+  const articleView = async (req: Request, res: Response) => {
+    const article = findArticle(String(req.params.slug))
+    if (!article) {
+      res.status(404).type('text').send('No such article')
+      return
+    }
+    markRendered()
+    await slow(ARTICLE_RENDER_MS)
+    res.type('html').send(await page(req, 'article.njk', { article, renderMs: ARTICLE_RENDER_MS }))
+  }
+  app.get('/articles/:slug', articleView)
+
+  app.post('/articles/:slug/publish', async (req: Request, res: Response) => {
+    const article = publishArticle(String(req.params.slug))
+    if (!article) {
+      res.status(404).type('text').send('No such article')
+      return
+    }
+    await registry.get('default').delete('trending')
+    res.redirect(303, `/articles/${article.slug}`)
+  })
+
+  app.get('/api/articles', async (_req: Request, res: Response) => {
+    markRendered()
+    res.json(listArticles().map(({ body: _b, ...a }) => a))
+  })
+
+  app.get('/api/articles/:slug', async (req: Request, res: Response) => {
+    const article = findArticle(String(req.params.slug))
+    if (!article) {
+      res.status(404).json({ error: 'not found' })
+      return
+    }
+    markRendered()
+    res.json(article)
+  })
+
+  app.get('/api/trending', async (_req: Request, res: Response) => {
+    markRendered()
+    res.json(await trending())
+  })
+
+  app.get('/about', async (req: Request, res: Response) => {
+    markRendered()
+    const caches = registry.aliases().map((alias) => {
+      const c = registry.get(alias) as unknown as { backendName: string; location?: unknown }
+      return { alias, backend: c.backendName, location: String(c.location ?? '') }
+    })
+    res.type('html').send(await page(req, 'about.njk', { parts: [], caches }))
+  })
+
+  app.get('/saved', async (req: Request, res: Response) => {
+    res.type('html').send(await page(req, 'saved.njk', {}))
+  })
+
+  app.post('/login', (req: Request, res: Response) => {
+    const name = String((req.body as Record<string, unknown> | undefined)?.user ?? '')
+    if ((USERS as readonly string[]).includes(name)) res.cookie('user', name, { sameSite: 'lax', path: '/' })
+    else res.clearCookie('user', { path: '/' })
+    res.redirect(303, '/')
+  })
+
+  return app
+}

@@ -1,0 +1,15 @@
+import { defaultClientConditions, defaultServerConditions, defineConfig } from 'vite'
+
+// Read the workspace packages' TypeScript sources without a build (toolchain.md).
+export default defineConfig({
+  root: import.meta.dirname,
+  resolve: { conditions: ['@cachework/source', ...defaultClientConditions] },
+  ssr: { resolve: { conditions: ['@cachework/source', ...defaultServerConditions] } },
+  server: {
+    host: '127.0.0.1',
+    // Vite's CORS middleware would add `Vary: Origin` to every page, and so to every page-cache key.
+    cors: false,
+    headers: { 'Service-Worker-Allowed': '/' },
+  },
+  plugins: [],
+})
