@@ -1,1 +1,456 @@
-export {}
+/**
+ * `indexeddb`: a cache in the page's (or worker's) IndexedDB, opened with idb. IndexedDB has no
+ * expiry and no bound, so both live here: expiry is checked on read (Django's file and db
+ * backends do the same, django-cache.md §2.2-2.3) and culling follows rule 11 with locmem's
+ * LRU order, walking the `u` index. Every read-modify-write (`add`, `incr`, `touch`, version
+ * moves, culling) runs in ONE readwrite transaction, which IndexedDB serialises across tabs, so
+ * two tabs incrementing one key lose nothing. Hot paths use raw IDB requests, as idb-keyval
+ * does, to avoid a proxy per call.
+ */
+import {
+  BaseCache,
+  CacheError,
+  CacheUnavailableError,
+  type CacheInit,
+  type CullableStore,
+  KeyNotFoundError,
+  type RawEntry,
+  type StoredEntry,
+  type Timeout,
+  type VersionOpts,
+  addDelta,
+  encodeValue,
+  isolatedCopy,
+  registerBackend,
+} from '@cachework/core'
+import { BY_EXPIRY, BY_USE, type IdbRecord, STORE, openCacheDb } from './idb-schema.ts'
+import { withLock } from './web-locks.ts'
+
+/** Settle an IDB request as a promise (resolves in a microtask, so the transaction stays active). */
+function req<T>(r: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result)
+    r.onerror = () => reject(r.error)
+  })
+}
+
+/** Resolve when the transaction commits; reject with its error when it aborts. */
+function committed(t: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    t.oncomplete = () => resolve()
+    t.onabort = () => reject(t.error ?? new DOMException('The transaction was aborted', 'AbortError'))
+  })
+}
+
+function abortQuietly(t: IDBTransaction): void {
+  try {
+    t.abort()
+  } catch {
+    // Already committed or aborted: nothing to undo.
+  }
+}
+
+const MISSING: unique symbol = Symbol('cachework.idb.missing')
+/** How long last-use updates from reads may wait before they are written (ms). */
+const USE_FLUSH_MS = 1000
+
+/**
+ * The IndexedDB backend (`indexeddb`). `location` is the database name (default `'cachework'`).
+ * Options: `maxEntries` (300), `cullFrequency` (3), `timeoutMs` (1000), `ignoreErrors` (false).
+ */
+export class IndexedDBCache extends BaseCache {
+  static override readonly backendName: string = 'indexeddb'
+  protected override readonly usesIO: boolean = true
+  /** The IndexedDB database name. */
+  readonly dbName: string
+  private handle: IDBDatabase | undefined
+  private opening: Promise<IDBDatabase> | undefined
+  /** Last uses seen by reads, written by the next write transaction or after USE_FLUSH_MS. */
+  private readonly pendingUse = new Map<string, number>()
+  private flushTimer: ReturnType<typeof setTimeout> | undefined
+  private lastUse = 0
+  private readonly flights = new Map<string, Promise<unknown>>()
+
+  constructor(init: CacheInit = {}, alias = 'default') {
+    super(init, alias)
+    const loc = Array.isArray(this.location) ? this.location.join(',') : this.location
+    this.dbName = loc === '' ? 'cachework' : loc
+  }
+
+  // ---- connection ----
+
+  private open(): Promise<IDBDatabase> {
+    this.opening ??= openCacheDb(this.dbName, {
+      onLost: (db) => {
+        if (this.handle === db) this.handle = undefined
+      },
+      onBlocked: () =>
+        this.noteError(
+          new CacheUnavailableError(
+            `IndexedDB database '${this.dbName}' is held open by another tab at an older version: close that tab or reload it`,
+          ),
+        ),
+    }).then(
+      (db) => {
+        this.handle = db
+        this.opening = undefined
+        return db
+      },
+      (e) => {
+        this.opening = undefined
+        throw e
+      },
+    )
+    return this.opening
+  }
+
+  /** A transaction on the entries store; reopens once when the connection was closed under us. */
+  private async txn(mode: IDBTransactionMode): Promise<IDBTransaction> {
+    for (let attempt = 0; ; attempt++) {
+      const db = this.handle ?? (await this.open())
+      try {
+        // A cache can lose its last writes on a power cut: relaxed durability skips the flush.
+        return db.transaction(STORE, mode, { durability: 'relaxed' })
+      } catch (e) {
+        if (this.handle === db) this.handle = undefined
+        if (attempt === 0 && e instanceof DOMException && e.name === 'InvalidStateError') continue
+        throw e
+      }
+    }
+  }
+
+  /** Translate a storage failure for BaseCache (rule 15); programming errors pass through. */
+  private fail(e: unknown): Error {
+    if (e instanceof CacheError || e instanceof TypeError) return e
+    if (e instanceof DOMException && e.name === 'DataCloneError') {
+      return new TypeError(`cachework cannot store this value: ${e.message}`)
+    }
+    const name = e instanceof DOMException ? e.name : 'Error'
+    if (name === 'InvalidStateError' || name === 'UnknownError') this.handle = undefined
+    const hint =
+      name === 'QuotaExceededError'
+        ? "the origin's storage quota is full: clear some storage or lower maxEntries"
+        : 'the database could not be used; it is reopened on the next operation'
+    return new CacheUnavailableError(
+      `IndexedDB database '${this.dbName}' failed (${name}: ${(e as Error)?.message ?? String(e)}): ${hint}`,
+      { cause: e },
+    )
+  }
+
+  /** Run `body` in one transaction and wait for the commit; abort on any error. */
+  private async run<T>(mode: IDBTransactionMode, body: (s: IDBObjectStore) => Promise<T>): Promise<T> {
+    let t: IDBTransaction | undefined
+    try {
+      t = await this.txn(mode)
+      const done = committed(t)
+      // Never an unhandled rejection: the commit is awaited below, or the body failed first.
+      done.catch(() => undefined)
+      const s = t.objectStore(STORE)
+      if (mode === 'readwrite' && this.pendingUse.size > 0) this.flushUses(s)
+      const out = await body(s)
+      // A read has its answer already; only writes wait for the commit (as idb-keyval does).
+      if (mode === 'readwrite') await done
+      return out
+    } catch (e) {
+      if (t) abortQuietly(t)
+      throw this.fail(e)
+    }
+  }
+
+  // ---- last use (rule 11: get, set and incr count as use) ----
+
+  private nextUse(): number {
+    const t = Date.now()
+    // Several uses within one millisecond still get increasing ticks.
+    this.lastUse = t > this.lastUse ? t : this.lastUse + 1 / 1024
+    return this.lastUse
+  }
+
+  /** A read used `rawKey`: record it, to be written with the next write (reads stay read-only). */
+  private noteUse(rawKey: string): void {
+    this.pendingUse.set(rawKey, this.nextUse())
+    if (this.flushTimer === undefined) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined
+        if (this.pendingUse.size > 0) this.run('readwrite', async () => undefined).catch(() => undefined)
+      }, USE_FLUSH_MS)
+    }
+  }
+
+  /** Write pending last uses inside a readwrite transaction (requests queue before the caller's). */
+  private flushUses(s: IDBObjectStore): void {
+    for (const [k, u] of this.pendingUse) {
+      const r = s.get(k)
+      r.onsuccess = () => {
+        const rec = r.result as IdbRecord | undefined
+        if (rec && rec.u < u) {
+          rec.u = u
+          s.put(rec)
+        }
+      }
+    }
+    this.pendingUse.clear()
+  }
+
+  // ---- helpers ----
+
+  private live(rec: IdbRecord | undefined): rec is IdbRecord {
+    return rec !== undefined && !this.isExpired(rec.e)
+  }
+
+  private record(k: string, v: unknown, expiresAt: number | null, u = this.nextUse()): IdbRecord {
+    return { k, v, e: expiresAt ?? Number.POSITIVE_INFINITY, u }
+  }
+
+  private entry(rec: IdbRecord): StoredEntry {
+    return { value: rec.v, expiresAt: rec.e === Number.POSITIVE_INFINITY ? null : rec.e }
+  }
+
+  /** Rule 11 over one transaction: count, sweep the expiry index, walk the LRU index. */
+  private cullable(s: IDBObjectStore): CullableStore {
+    const sweep = async (
+      source: IDBIndex,
+      range: IDBKeyRange | null,
+      max: number,
+      on?: (k: string) => void,
+    ) => {
+      let n = 0
+      const r = source.openKeyCursor(range)
+      let c = await req(r)
+      while (c && n < max) {
+        const k = c.primaryKey as string
+        s.delete(k)
+        n++
+        on?.(k)
+        c.continue()
+        c = await req(r)
+      }
+      return n
+    }
+    return {
+      size: () => req(s.count()),
+      removeExpired: (now, on) => sweep(s.index(BY_EXPIRY), IDBKeyRange.upperBound(now), Infinity, on),
+      removeSome: (n, on) => sweep(s.index(BY_USE), null, n, on),
+      removeAll: async () => {
+        const n = await req(s.count())
+        s.clear()
+        return n
+      },
+    }
+  }
+
+  /** Store a record for a key that may not be live, culling first (rule 11). */
+  private async insert(s: IDBObjectStore, rec: IdbRecord, wasLive: boolean): Promise<void> {
+    if (!wasLive) await this.cullBeforeInsert(this.cullable(s))
+    await req(s.put(rec))
+  }
+
+  /** Remove entries a read found expired, re-checking inside a readwrite transaction. */
+  private async dropExpired(rawKeys: string[]): Promise<void> {
+    for (const k of rawKeys) this.noteExpired(k)
+    await this.run('readwrite', async (s) => {
+      for (const k of rawKeys) {
+        const r = s.get(k)
+        r.onsuccess = () => {
+          const rec = r.result as IdbRecord | undefined
+          if (rec && this.isExpired(rec.e)) s.delete(k)
+        }
+      }
+    })
+  }
+
+  // ---- storage primitives ----
+
+  protected async _get(rawKey: string): Promise<StoredEntry | undefined> {
+    const rec = await this.run('readonly', (s) => req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>))
+    if (rec === undefined) return undefined
+    if (this.isExpired(rec.e)) {
+      await this.dropExpired([rawKey])
+      return undefined
+    }
+    this.noteUse(rawKey)
+    return this.entry(rec)
+  }
+
+  protected override async _has(rawKey: string): Promise<boolean> {
+    // has_key does not count as use (django-cache.md §2.1), so nothing is written.
+    const rec = await this.run('readonly', (s) => req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>))
+    return this.live(rec)
+  }
+
+  protected override async _getMany(rawKeys: string[]): Promise<Map<string, unknown>> {
+    const recs = await this.run('readonly', (s) =>
+      Promise.all(rawKeys.map((k) => req(s.get(k) as IDBRequest<IdbRecord | undefined>))),
+    )
+    const out = new Map<string, unknown>()
+    const expired: string[] = []
+    for (const rec of recs) {
+      if (rec === undefined) continue
+      if (this.isExpired(rec.e)) expired.push(rec.k)
+      else {
+        out.set(rec.k, rec.v)
+        this.noteUse(rec.k)
+      }
+    }
+    if (expired.length > 0) await this.dropExpired(expired)
+    return out
+  }
+
+  protected async _set(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
+    await this.run('readwrite', async (s) => {
+      const old = await req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>)
+      await this.insert(s, this.record(rawKey, value, expiresAt), this.live(old))
+    })
+    return true
+  }
+
+  protected override async _setMany(
+    pairs: Array<[string, unknown]>,
+    expiresAt: number | null,
+  ): Promise<string[]> {
+    // One transaction: all stored or none (a value that cannot be cloned aborts the lot).
+    await this.run('readwrite', async (s) => {
+      for (const [k, v] of pairs) {
+        const old = await req(s.get(k) as IDBRequest<IdbRecord | undefined>)
+        await this.insert(s, this.record(k, v, expiresAt), this.live(old))
+      }
+    })
+    return []
+  }
+
+  protected async _add(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
+    return this.run('readwrite', async (s) => {
+      const old = await req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>)
+      if (this.live(old)) return false
+      await this.insert(s, this.record(rawKey, value, expiresAt), false)
+      return true
+    })
+  }
+
+  protected async _touch(rawKey: string, expiresAt: number | null): Promise<boolean> {
+    return this.run('readwrite', async (s) => {
+      const old = await req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>)
+      if (!this.live(old)) return false
+      old.e = expiresAt ?? Number.POSITIVE_INFINITY
+      await req(s.put(old))
+      return true
+    })
+  }
+
+  protected async _delete(rawKey: string): Promise<boolean> {
+    return this.run('readwrite', async (s) => {
+      const old = await req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>)
+      if (old === undefined) return false
+      s.delete(rawKey)
+      return this.live(old)
+    })
+  }
+
+  protected override async _deleteMany(rawKeys: string[]): Promise<void> {
+    await this.run('readwrite', async (s) => {
+      for (const k of rawKeys) s.delete(k)
+    })
+  }
+
+  protected override async _incr(rawKey: string, delta: number, callerKey: string): Promise<number> {
+    // Read, add and write in one readwrite transaction: IndexedDB runs overlapping readwrite
+    // transactions one after another, in this tab and every other (rule 7).
+    const n = await this.run('readwrite', async (s) => {
+      const old = await req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>)
+      if (!this.live(old)) return MISSING
+      const next = addDelta(old.v, delta, callerKey)
+      old.v = next
+      old.u = this.nextUse()
+      await req(s.put(old))
+      return next
+    })
+    if (n === MISSING) throw new KeyNotFoundError(rawKey)
+    return n
+  }
+
+  protected override async _moveVersion(fromRaw: string, toRaw: string): Promise<boolean> {
+    return this.run('readwrite', async (s) => {
+      const from = await req(s.get(fromRaw) as IDBRequest<IdbRecord | undefined>)
+      if (!this.live(from)) return false
+      if (fromRaw === toRaw) return true
+      const to = await req(s.get(toRaw) as IDBRequest<IdbRecord | undefined>)
+      s.delete(fromRaw)
+      await this.insert(s, { ...from, k: toRaw }, this.live(to))
+      return true
+    })
+  }
+
+  protected async _clear(): Promise<void> {
+    this.pendingUse.clear()
+    await this.run('readwrite', async (s) => {
+      s.clear()
+    })
+  }
+
+  protected async *_entries(): AsyncIterable<RawEntry> {
+    // Page through in batches: a transaction cannot stay open while the consumer awaits.
+    let after: string | undefined
+    for (;;) {
+      const range = after === undefined ? null : IDBKeyRange.lowerBound(after, true)
+      const page = await this.run('readonly', (s) => req(s.getAll(range, 500) as IDBRequest<IdbRecord[]>))
+      for (const rec of page) {
+        let size: number | undefined
+        try {
+          size = encodeValue(rec.v).length
+        } catch {
+          size = undefined
+        }
+        yield { rawKey: rec.k, expiresAt: this.entry(rec).expiresAt as number | null, size, value: rec.v }
+      }
+      if (page.length < 500) return
+      after = (page[page.length - 1] as IdbRecord).k
+    }
+  }
+
+  protected override async _close(): Promise<void> {
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer)
+    this.flushTimer = undefined
+    if (this.pendingUse.size > 0 && this.handle) {
+      await this.run('readwrite', async () => undefined).catch(() => undefined)
+    }
+    const db = this.handle ?? (await this.opening?.catch(() => undefined))
+    this.handle = undefined
+    db?.close()
+  }
+
+  /**
+   * Rule 9 across tabs: besides the in-page single flight, the computation runs under a Web Lock
+   * named after the database and key, and the cache is read again once the lock is held, so
+   * tabs of one origin racing on a miss run the factory once in total.
+   */
+  override async getOrSet<T>(
+    key: string,
+    defaultValue: T | (() => T | Promise<T>),
+    timeout?: Timeout,
+    opts?: VersionOpts,
+  ): Promise<T> {
+    const hit = await this.get<T | typeof MISSING>(key, MISSING, opts)
+    if (hit !== MISSING) return hit as T
+    const raw = this.rawKey(key, opts?.version)
+    const existing = this.flights.get(raw) as Promise<T> | undefined
+    if (existing !== undefined) return isolatedCopy(await existing) as T
+    const p = withLock(`cachework:indexeddb:${this.dbName}:${raw}`, async (): Promise<T> => {
+      const again = await this.get<T | typeof MISSING>(key, MISSING, opts)
+      if (again !== MISSING) return again as T
+      const value =
+        typeof defaultValue === 'function' ? await (defaultValue as () => T | Promise<T>)() : defaultValue
+      await this.add(key, value, timeout, opts)
+      // Django re-reads after add, so a concurrent writer's value wins (django-cache.md §1.6).
+      const now = await this.get<T | typeof MISSING>(key, MISSING, opts)
+      return (now === MISSING ? value : now) as T
+    })
+    this.flights.set(raw, p)
+    const done = () => {
+      if (this.flights.get(raw) === p) this.flights.delete(raw)
+    }
+    p.then(done, done)
+    return p
+  }
+}
+
+registerBackend('indexeddb', IndexedDBCache)
