@@ -1,5 +1,13 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { defineConfig } from '@playwright/test'
 import { chromiumPath } from './scripts/chromium-path.ts'
+
+// The playground as `npm start` runs it, on its own port with a fresh data directory per run.
+// Workers re-read this file; they inherit the directory through the environment.
+const PLAYGROUND_PORT = 5174
+process.env.CACHEWORK_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'cachework-playground-'))
 
 // End-to-end tests in Debian's Chromium (never a downloaded browser; toolchain.md).
 export default defineConfig({
@@ -22,4 +30,28 @@ export default defineConfig({
       ],
     },
   },
+  projects: [
+    {
+      name: 'playground',
+      testMatch: /playground.*\.spec\.ts/,
+      use: { baseURL: `http://127.0.0.1:${PLAYGROUND_PORT}` },
+    },
+    { name: 'e2e', testIgnore: /playground.*\.spec\.ts/ },
+  ],
+  webServer: [
+    {
+      command: 'bash scripts/start.sh',
+      url: `http://127.0.0.1:${PLAYGROUND_PORT}/healthz`,
+      reuseExistingServer: false,
+      timeout: 180_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: {
+        PORT: String(PLAYGROUND_PORT),
+        HOST: '127.0.0.1',
+        CACHEWORK_DATA_DIR: process.env.CACHEWORK_E2E_DATA_DIR,
+        CACHEWORK_MEMCACHED: '',
+      },
+    },
+  ],
 })

@@ -135,6 +135,11 @@ export function createApp(opts: AppOptions = {}): Express {
     res.type('html').send(await page(req, 'saved.njk', {}))
   })
 
+  // Liveness probe for start-up scripts and Playwright's webServer: never cached.
+  app.get('/healthz', (_req: Request, res: Response) => {
+    res.set('Cache-Control', 'no-store').type('text').send('ok')
+  })
+
   app.post('/login', (req: Request, res: Response) => {
     const name = String((req.body as Record<string, unknown> | undefined)?.user ?? '')
     if ((USERS as readonly string[]).includes(name)) res.cookie('user', name, { sameSite: 'lax', path: '/' })
