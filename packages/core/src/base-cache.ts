@@ -15,7 +15,14 @@ import {
   type CacheStats,
   EventHub,
 } from './events.ts'
-import { defaultKeyFunction, type KeyFunction, memcacheKeyWarnings, parseDefaultKey } from './keys.ts'
+import {
+  defaultKeyFunction,
+  hasBadKeyChar,
+  type KeyFunction,
+  MEMCACHE_MAX_KEY_LENGTH,
+  memcacheKeyWarnings,
+  parseDefaultKey,
+} from './keys.ts'
 import { isolatedCopy } from './clone.ts'
 import type { Cache, CacheInit, EntryInfo, Timeout, VersionOpts } from './types.ts'
 
@@ -100,7 +107,8 @@ export abstract class BaseCache implements Cache {
   /** True for backends whose storage can be unreachable (rule 15 applies to them). */
   protected readonly usesIO: boolean = false
   protected readonly events = new EventHub()
-  private readonly counters: CacheStats = {
+  /** Counters behind `stats()`; backends with their own fast paths update them directly. */
+  protected readonly counters: CacheStats = {
     hits: 0,
     misses: 0,
     sets: 0,
@@ -340,7 +348,8 @@ export abstract class BaseCache implements Cache {
    * (rule 2). Subclasses may throw `InvalidCacheKey` instead, as the memcached backend does.
    */
   validateKey(rawKey: string): void {
-    // Fast path: most keys are short and clean; the regex runs in memcacheKeyWarnings only then.
+    // Fast path: most keys are short and clean.
+    if (rawKey.length <= MEMCACHE_MAX_KEY_LENGTH && !hasBadKeyChar(rawKey)) return
     for (const message of memcacheKeyWarnings(rawKey)) {
       emitWarning(message)
       if (this.events.active) this.emitRaw('warning', rawKey, { message })

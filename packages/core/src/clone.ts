@@ -97,6 +97,8 @@ function cloneOrTypeError(v: unknown): unknown {
   }
 }
 
+const SEEN = new Set<object>()
+
 /** Validate and copy a value for storage. Throws `TypeError` for functions and symbols. */
 export function snapshot(value: unknown): Snapshot {
   const t = typeof value
@@ -105,7 +107,14 @@ export function snapshot(value: unknown): Snapshot {
     if (t === 'symbol') rejectType('symbol')
     return { v: value, kind: 0 }
   }
-  if (inspect(value, new Set())) return { v: fastClone(value), kind: 1 }
+  // One reusable set: snapshots never nest, and JavaScript is single-threaded per realm.
+  let simple: boolean
+  try {
+    simple = inspect(value, SEEN)
+  } finally {
+    SEEN.clear()
+  }
+  if (simple) return { v: fastClone(value), kind: 1 }
   return { v: cloneOrTypeError(value), kind: 2 }
 }
 

@@ -12,11 +12,23 @@ export const MEMCACHE_MAX_KEY_LENGTH = 250
 // C0 controls, space and DEL, as Django's `memcache_key_warnings` (§1.4). Non-ASCII is fine.
 const BAD_KEY_CHARS = /[\x00-\x20\x7f]/
 
+const NONE: readonly string[] = Object.freeze([])
+
+/** Whether a key has a C0 control character, a space or DEL (a loop: cheaper than a regex). */
+export function hasBadKeyChar(rawKey: string): boolean {
+  for (let i = 0; i < rawKey.length; i++) {
+    const c = rawKey.charCodeAt(i)
+    if (c <= 0x20 || c === 0x7f) return true
+  }
+  return false
+}
+
 /**
  * The warnings Django's `memcache_key_warnings` yields for a made key, in its order: length in
  * code points over 250, then a control character or space (at most one message each).
  */
-export function memcacheKeyWarnings(rawKey: string): string[] {
+export function memcacheKeyWarnings(rawKey: string): readonly string[] {
+  if (rawKey.length <= MEMCACHE_MAX_KEY_LENGTH && !hasBadKeyChar(rawKey)) return NONE
   const out: string[] = []
   // Django counts Python code points, not UTF-16 units; the fast path avoids the spread.
   if (rawKey.length > MEMCACHE_MAX_KEY_LENGTH && [...rawKey].length > MEMCACHE_MAX_KEY_LENGTH) {

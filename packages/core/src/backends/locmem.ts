@@ -1,25 +1,33 @@
 /**
  * `locmem`: Django's LocMemCache (django-cache.md §2.1). Stores with the same `location` share
- * one store per realm (process, page or worker). Values are isolated copies (rule 12); LRU
- * order is the `Map`'s insertion order (a use re-inserts the key at the end), and culling
- * walks a long-lived iterator from the front, so each eviction is O(1) amortised: V8's
- * `map.keys().next()` from scratch would walk every deleted slot each time.
+ * one store per realm (process, page or worker). Values are isolated copies (rule 12).
+ *
+ * LRU order is an intrusive doubly linked list through the items (most recent at `head`), so a
+ * use is a few pointer writes and an eviction pops the tail: O(1) each, and a cull costs
+ * O(culled). Re-inserting into the `Map` to move a key would cost ~10× more in V8, and walking
+ * `map.keys()` from the start per eviction would cost O(deleted slots).
  */
 import { BaseCache, addDelta, type CullableStore, type RawEntry, type StoredEntry } from '../base-cache.ts'
 import { type Snapshot, restore, snapshot } from '../clone.ts'
 import { encodeValue } from '../codec.ts'
 import { KeyNotFoundError } from '../errors.ts'
-import type { CacheInit } from '../types.ts'
+import type { CacheInit, Timeout, VersionOpts } from '../types.ts'
 
 interface Item extends Snapshot {
+  k: string
   /** Expiry, epoch ms, or null. */
   e: number | null
+  /** Toward the most recently used end. */
+  p: Item | null
+  /** Toward the least recently used end. */
+  n: Item | null
 }
 
-/** One named store: the entries plus what culling needs. */
+/** One named store: the entries and their LRU list. */
 class Store {
   readonly map = new Map<string, Item>()
-  private iter: Iterator<string> | undefined
+  head: Item | null = null
+  tail: Item | null = null
   /** A lower bound of the soonest expiry, so expired sweeps run only when one can be due. */
   minExpiry = Number.POSITIVE_INFINITY
 
@@ -27,21 +35,36 @@ class Store {
     if (e !== null && e < this.minExpiry) this.minExpiry = e
   }
 
-  /** The least recently used key, or undefined when empty. */
-  oldest(): string | undefined {
-    if (this.map.size === 0) return undefined
-    this.iter ??= this.map.keys()
-    let r = this.iter.next()
-    if (r.done) {
-      this.iter = this.map.keys()
-      r = this.iter.next()
-    }
-    return r.done ? undefined : r.value
+  unlink(it: Item): void {
+    if (it.p) it.p.n = it.n
+    else this.head = it.n
+    if (it.n) it.n.p = it.p
+    else this.tail = it.p
+    it.p = it.n = null
+  }
+
+  pushHead(it: Item): void {
+    it.p = null
+    it.n = this.head
+    if (this.head) this.head.p = it
+    this.head = it
+    if (this.tail === null) this.tail = it
+  }
+
+  touch(it: Item): void {
+    if (this.head === it) return
+    this.unlink(it)
+    this.pushHead(it)
+  }
+
+  remove(it: Item): void {
+    this.unlink(it)
+    this.map.delete(it.k)
   }
 
   clear(): void {
     this.map.clear()
-    this.iter = undefined
+    this.head = this.tail = null
     this.minExpiry = Number.POSITIVE_INFINITY
   }
 }
@@ -57,16 +80,37 @@ function storeFor(name: string): Store {
   return s
 }
 
-/** The local-memory backend (`locmem`). Options: `maxEntries` (300), `cullFrequency` (3). */
+// `isolate: false`: keep the caller's reference (kind 0 is returned as is by `restore`).
+function shareValue(value: unknown): Snapshot {
+  const t = typeof value
+  if (t === 'function' || t === 'symbol') throw new TypeError(`cachework cannot store a ${t}`)
+  return { v: value, kind: 0 }
+}
+
+/**
+ * The local-memory backend (`locmem`). Options: `maxEntries` (300), `cullFrequency` (3), and
+ * `isolate` (true): `false` stores and returns the caller's own objects without copying, which
+ * is faster but UNSAFE for values anyone mutates (rule 12 then no longer holds).
+ */
 export class LocMemCache extends BaseCache {
   static override readonly backendName: string = 'locmem'
+  static override readonly knownOptions: readonly string[] = ['isolate']
+  /** Validate `isolate`. */
+  static validateOptions(options: Record<string, unknown>): string | undefined {
+    const v = options.isolate
+    return v === undefined || typeof v === 'boolean'
+      ? undefined
+      : `isolate must be a boolean, got ${typeof v}`
+  }
   private readonly store: Store
+  private readonly copy: (value: unknown) => Snapshot
   private readonly cullable: CullableStore
 
   constructor(init: CacheInit = {}, alias = 'default') {
     super(init, alias)
     const loc = Array.isArray(this.location) ? this.location.join(',') : this.location
     this.store = storeFor(loc)
+    this.copy = this.options.isolate === false ? shareValue : snapshot
     const s = this.store
     this.cullable = {
       size: () => s.map.size,
@@ -74,11 +118,11 @@ export class LocMemCache extends BaseCache {
         if (now < s.minExpiry) return 0
         let n = 0
         let min = Number.POSITIVE_INFINITY
-        for (const [k, it] of s.map) {
+        for (const it of s.map.values()) {
           if (it.e !== null && it.e <= now) {
-            s.map.delete(k)
+            s.remove(it)
             n++
-            onRemoved?.(k)
+            onRemoved?.(it.k)
           } else if (it.e !== null && it.e < min) min = it.e
         }
         s.minExpiry = min
@@ -86,12 +130,11 @@ export class LocMemCache extends BaseCache {
       },
       removeSome: (count, onRemoved) => {
         let n = 0
-        while (n < count) {
-          const k = s.oldest()
-          if (k === undefined) break
-          s.map.delete(k)
+        while (n < count && s.tail !== null) {
+          const it = s.tail
+          s.remove(it)
           n++
-          onRemoved?.(k)
+          onRemoved?.(it.k)
         }
         return n
       },
@@ -103,38 +146,91 @@ export class LocMemCache extends BaseCache {
     }
   }
 
-  /** The live item, moved to the most-recently-used end; an expired one is removed. */
+  /** The live item, optionally marked as used; an expired one is removed. */
   private live(rawKey: string, use: boolean): Item | undefined {
-    const m = this.store.map
-    const it = m.get(rawKey)
+    const it = this.store.map.get(rawKey)
     if (it === undefined) return undefined
-    if (it.e !== null && it.e <= this.now()) {
-      m.delete(rawKey)
+    if (it.e !== null && it.e <= this.clock.now()) {
+      this.store.remove(it)
       this.noteExpired(rawKey)
       return undefined
     }
-    if (use) {
-      m.delete(rawKey)
-      m.set(rawKey, it)
-    }
+    if (use) this.store.touch(it)
     return it
   }
 
-  private async put(rawKey: string, s: Snapshot, expiresAt: number | null, wasLive: boolean): Promise<void> {
-    const m = this.store.map
-    if (!wasLive) {
-      if (m.has(rawKey)) m.delete(rawKey) // expired: Django deletes it before storing
-      if (m.size >= this.maxEntries) await this.cullBeforeInsert(this.cullable)
-    } else m.delete(rawKey)
-    const item = s as Item
-    item.e = expiresAt
-    m.set(rawKey, item)
-    this.store.noteExpiry(expiresAt)
+  /** Store a prepared snapshot; culls first when `rawKey` is not live and the store is full. */
+  private async put(rawKey: string, s: Snapshot, expiresAt: number | null): Promise<void> {
+    const existing = this.live(rawKey, false)
+    if (existing === undefined && this.store.map.size >= this.maxEntries) {
+      await this.cullBeforeInsert(this.cullable)
+    }
+    this.place(rawKey, s, expiresAt, existing)
+  }
+
+  private place(rawKey: string, s: Snapshot, expiresAt: number | null, existing: Item | undefined): void {
+    const st = this.store
+    if (existing !== undefined) {
+      existing.v = s.v
+      existing.kind = s.kind
+      existing.e = expiresAt
+      st.touch(existing)
+    } else {
+      const it: Item = { v: s.v, kind: s.kind, k: rawKey, e: expiresAt, p: null, n: null }
+      st.map.set(rawKey, it)
+      st.pushHead(it)
+    }
+    st.noteExpiry(expiresAt)
+  }
+
+  // Fast paths: with nobody listening, `get` and `set` skip the generic machinery (and its
+  // promise chain); with listeners, the base class does the same work and emits events.
+  override get<T = unknown>(key: string, defaultValue?: T, opts?: VersionOpts): Promise<T | undefined> {
+    if (this.events.active) return super.get(key, defaultValue, opts)
+    try {
+      const it = this.live(this.rawKey(key, opts?.version), true)
+      if (it === undefined) {
+        this.counters.misses++
+        return Promise.resolve(defaultValue)
+      }
+      this.counters.hits++
+      return Promise.resolve((it.kind === 0 ? it.v : restore(it)) as T)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  override set(key: string, value: unknown, timeout?: Timeout, opts?: VersionOpts): Promise<boolean> {
+    if (this.events.active) return super.set(key, value, timeout, opts)
+    try {
+      const raw = this.rawKey(key, opts?.version)
+      const exp = this.expiryFor(timeout)
+      if (exp !== null && exp <= this.clock.now()) return super.set(key, value, timeout, opts)
+      const s = this.copy(value)
+      const existing = this.live(raw, false)
+      if (existing === undefined && this.store.map.size >= this.maxEntries) {
+        return super.set(key, value, timeout, opts)
+      }
+      this.place(raw, s, exp, existing)
+      this.counters.sets++
+      return Promise.resolve(true)
+    } catch (e) {
+      return Promise.reject(e)
+    }
   }
 
   protected async _get(rawKey: string): Promise<StoredEntry | undefined> {
     const it = this.live(rawKey, true)
-    return it === undefined ? undefined : { value: restore(it), expiresAt: it.e }
+    return it === undefined ? undefined : { value: it.kind === 0 ? it.v : restore(it), expiresAt: it.e }
+  }
+
+  protected override async _getMany(rawKeys: string[]): Promise<Map<string, unknown>> {
+    const out = new Map<string, unknown>()
+    for (const k of rawKeys) {
+      const it = this.live(k, true)
+      if (it !== undefined) out.set(k, it.kind === 0 ? it.v : restore(it))
+    }
+    return out
   }
 
   protected override async _has(rawKey: string): Promise<boolean> {
@@ -144,15 +240,14 @@ export class LocMemCache extends BaseCache {
 
   protected async _set(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
     // Copy outside any bookkeeping, as Django pickles outside its lock.
-    const s = snapshot(value)
-    await this.put(rawKey, s, expiresAt, this.live(rawKey, false) !== undefined)
+    await this.put(rawKey, this.copy(value), expiresAt)
     return true
   }
 
   protected async _add(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
-    const s = snapshot(value)
+    const s = this.copy(value)
     if (this.live(rawKey, false) !== undefined) return false
-    await this.put(rawKey, s, expiresAt, false)
+    await this.put(rawKey, s, expiresAt)
     return true
   }
 
@@ -165,9 +260,10 @@ export class LocMemCache extends BaseCache {
   }
 
   protected async _delete(rawKey: string): Promise<boolean> {
-    const live = this.live(rawKey, false) !== undefined
-    this.store.map.delete(rawKey)
-    return live
+    const it = this.live(rawKey, false)
+    if (it === undefined) return false
+    this.store.remove(it)
+    return true
   }
 
   protected override async _incr(rawKey: string, delta: number, callerKey: string): Promise<number> {
@@ -184,8 +280,8 @@ export class LocMemCache extends BaseCache {
     const it = this.live(fromRaw, false)
     if (it === undefined) return false
     if (fromRaw === toRaw) return true
-    this.store.map.delete(fromRaw)
-    await this.put(toRaw, it, it.e, this.live(toRaw, false) !== undefined)
+    this.store.remove(it)
+    await this.put(toRaw, it, it.e)
     return true
   }
 
@@ -194,8 +290,8 @@ export class LocMemCache extends BaseCache {
   }
 
   protected async *_entries(): AsyncIterable<RawEntry> {
-    // Snapshot the keys first: the consumer may delete while we iterate.
-    for (const [rawKey, it] of [...this.store.map]) {
+    // Snapshot the items first: the consumer may delete while we iterate.
+    for (const it of [...this.store.map.values()]) {
       const value = restore(it)
       let size: number | undefined
       try {
@@ -203,7 +299,7 @@ export class LocMemCache extends BaseCache {
       } catch {
         size = undefined
       }
-      yield { rawKey, expiresAt: it.e, size, value }
+      yield { rawKey: it.k, expiresAt: it.e, size, value }
     }
   }
 }
