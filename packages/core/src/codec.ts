@@ -34,6 +34,12 @@ const reducers = {
   // so a pooled Buffer never drags its 8 KiB pool along.
   b: (v: unknown) =>
     v instanceof Uint8Array && v.constructor !== Uint8Array ? new Uint8Array(v) : undefined,
+  // devalue refuses an own `__proto__` key (JSON.parse makes them): store the entries, and
+  // revive them as own data properties, never as a prototype (API.md rule 12).
+  p: (v: unknown) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) && Object.hasOwn(v, '__proto__')
+      ? Object.entries(v)
+      : undefined,
   // Class instances come back as plain objects, as structuredClone does (API.md rule 12).
   o: (v: unknown) => {
     if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return undefined
@@ -46,6 +52,13 @@ const reducers = {
 
 const revivers = {
   b: (v: unknown) => v,
+  p: (entries: unknown) => {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of entries as Array<[string, unknown]>) {
+      Object.defineProperty(out, k, { value: v, writable: true, enumerable: true, configurable: true })
+    }
+    return out
+  },
   o: (v: unknown) => v,
 }
 
