@@ -1,1 +1,487 @@
-export {}
+/**
+ * `db`: Django's DatabaseCache (django-cache.md §2.3) on SQLite through better-sqlite3. The
+ * table has Django's shape (`cache_key`, `value`, `expires`; see `db-sql.ts` for the one
+ * difference), values are core's text codec (never pickle), and several processes may share
+ * one file (WAL, busy timeout). Unlike Django: `incr`, `incrVersion` and `add` are atomic, the
+ * expiry is kept by `incr`, culling removes the soonest-to-expire rows (Django: the smallest
+ * keys) and `touch` never revives an expired row.
+ */
+import {
+  BaseCache,
+  type CacheInit,
+  type CullableStore,
+  ImproperlyConfigured,
+  KeyNotFoundError,
+  type RawEntry,
+  type StoredEntry,
+  addDelta,
+  decodeValue,
+  encodeValue,
+  registerBackend,
+} from '@cachework/core'
+import Database from 'better-sqlite3'
+import {
+  type CacheModel,
+  type Connection,
+  NEVER,
+  Statements,
+  createTableSql,
+  databaseFiles,
+  dbOptionsProblem,
+  ensureTable,
+  openDatabase,
+  route,
+  tableExists,
+  tableNameProblem,
+  translateError,
+} from './db-sql.ts'
+
+export type { CacheModel, CacheRouter } from './db-sql.ts'
+
+/** What `createTables` did (or would do) in one database. */
+export interface TableReport {
+  /** The database alias (`default` unless `options.databases` names others). */
+  database: string
+  /** The SQLite file. */
+  file: string
+  table: string
+  status: 'created' | 'exists' | 'would-create' | 'not-allowed'
+  /** The DDL, for `would-create` (dry run). */
+  sql?: string[]
+}
+
+interface Conn extends Connection {
+  incr: Database.Transaction<(raw: string, delta: number, callerKey: string, now: number) => number>
+  move: Database.Transaction<(from: string, to: string, now: number) => boolean>
+}
+
+const CORRUPT: unique symbol = Symbol('corrupt')
+// A count older than this is re-read before trusting it: other processes insert too.
+const COUNT_TTL_MS = 1000
+
+/**
+ * The SQLite backend (`db`). `location` is the table name; `options.database` the SQLite file
+ * (default `cachework-cache.sqlite3` in the working directory), or `options.databases`
+ * (alias → file, with `default`) plus `options.router` (Django-style `dbForRead`,
+ * `dbForWrite`, `allowMigrate`). Culls with `maxEntries` (300) and `cullFrequency` (3).
+ */
+export class DatabaseCache extends BaseCache {
+  static override readonly backendName: string = 'db'
+  static override readonly knownOptions: readonly string[] = ['database', 'databases', 'router']
+  /** Why `options` are wrong for this backend, or undefined. */
+  static validateOptions(options: Record<string, unknown>): string | undefined {
+    return dbOptionsProblem(options)
+  }
+  protected override readonly usesIO = true
+  /** The table name (the alias's `location`). */
+  readonly table: string
+  /** Database alias → absolute SQLite file. */
+  readonly files: ReadonlyMap<string, string>
+  private readonly model: CacheModel
+  private readonly conns = new Map<string, Conn>()
+  /** Upper bound of the row count as far as this instance knows; -1: not counted yet. */
+  private estimate = -1
+  private countedAt = 0
+  /** Set while a multi-step (awaiting) transaction holds the write connection. */
+  private tx: Promise<void> | undefined
+  private txStmts: Statements | undefined
+  private readonly cullable: CullableStore
+
+  constructor(init: CacheInit = {}, alias = 'default') {
+    super(init, alias)
+    const problem = tableNameProblem(this.location)
+    if (problem) throw new ImproperlyConfigured(`CACHES['${alias}'].${problem}`)
+    this.table = this.location as string
+    this.files = databaseFiles(this.options)
+    this.model = { appLabel: 'django_cache', modelName: 'CacheEntry', dbTable: this.table }
+    const s = () => this.txStmts as Statements
+    this.cullable = {
+      size: () => {
+        this.estimate = this.run(() => s().count.get()?.n ?? 0)
+        this.countedAt = Date.now()
+        return this.estimate
+      },
+      removeExpired: (now, onRemoved) => this.removed(s().removeExpired, now, onRemoved),
+      removeSome: (n, onRemoved) => this.removed(s().removeSome, n, onRemoved),
+      removeAll: () => {
+        const n = this.run(() => s().removeAll.run().changes)
+        this.estimate = 0
+        return n
+      },
+    }
+  }
+
+  private removed(
+    stmt: Database.Statement<[number], { cache_key: string }>,
+    arg: number,
+    onRemoved?: (rawKey: string) => void,
+  ): number {
+    const rows = this.run(() => stmt.all(arg))
+    if (onRemoved) for (const r of rows) onRemoved(r.cache_key)
+    this.estimate -= rows.length
+    return rows.length
+  }
+
+  // ---- connections ----
+
+  private dbAlias(kind: 'read' | 'write'): string {
+    const db = route(
+      this.options.router,
+      (r) => (kind === 'read' ? r.dbForRead?.(this.model) : r.dbForWrite?.(this.model)),
+      'default',
+    )
+    if (!this.files.has(db)) {
+      throw new ImproperlyConfigured(
+        `CACHES['${this.alias}']: the router chose database '${db}', which options.databases does not name`,
+      )
+    }
+    return db
+  }
+
+  private allowMigrate(db: string): boolean {
+    return route(this.options.router, (r) => r.allowMigrate?.(db, this.model), true)
+  }
+
+  private conn(kind: 'read' | 'write'): Conn {
+    const alias = this.dbAlias(kind)
+    const open = this.conns.get(alias)
+    if (open) return open
+    const file = this.files.get(alias) as string
+    const db = openDatabase(file)
+    try {
+      // A db cache creates its own table on first use (API.md §4), where migrations may go.
+      if (this.allowMigrate(alias)) ensureTable(db, this.table)
+      const stmts = new Statements(db, this.table)
+      const c: Conn = {
+        db,
+        stmts,
+        incr: db.transaction((raw, delta, callerKey, now) => {
+          const row = stmts.get.get(raw)
+          if (row === undefined || row.expires <= now) throw new KeyNotFoundError(raw)
+          const value = safeDecode(row.value)
+          if (value === CORRUPT) throw new KeyNotFoundError(raw)
+          const next = addDelta(value, delta, callerKey)
+          stmts.updateValue.run(encodeValue(next), raw)
+          return next
+        }),
+        move: db.transaction((from, to, now) => {
+          const row = stmts.get.get(from)
+          if (row === undefined || row.expires <= now) return false
+          if (from === to) return true
+          // The stored text moves as is: no decode/encode. The count does not grow, so no cull.
+          stmts.upsert.run(to, row.value, row.expires)
+          stmts.delete.all(from)
+          return true
+        }),
+      }
+      this.conns.set(alias, c)
+      return c
+    } catch (e) {
+      db.close()
+      throw e
+    }
+  }
+
+  /** Run synchronous SQLite work, turning storage failures into `CacheUnavailableError`. */
+  private run<T>(fn: () => T): T {
+    try {
+      return fn()
+    } catch (e) {
+      const t = translateError(e, [...this.files.values()].join(', '))
+      // Reopen on next use (rule 15: recover by itself when the file is usable again).
+      if (t !== e) this.closeAll()
+      throw t
+    }
+  }
+
+  private async idle(): Promise<void> {
+    while (this.tx) await this.tx
+  }
+
+  /** Whether a new row fits without culling, by this instance's count (an upper bound). */
+  private hasRoom(extra = 1): boolean {
+    return (
+      this.estimate >= 0 &&
+      this.estimate + extra <= this.maxEntries &&
+      Date.now() - this.countedAt < COUNT_TTL_MS
+    )
+  }
+
+  /**
+   * The slow path of a write that may insert: one IMMEDIATE transaction that checks whether the
+   * key is live, culls first when it is not (rule 11, through `cullBeforeInsert`), then
+   * writes. Other operations of this instance wait for it, since they share the connection.
+   */
+  private async careful(raw: string, write: (s: Statements, now: number) => number): Promise<number> {
+    await this.idle()
+    let release: () => void = () => {}
+    this.tx = new Promise<void>((r) => {
+      release = r
+    })
+    let conn: Conn | undefined
+    try {
+      conn = this.run(() => this.conn('write'))
+      const s = conn.stmts
+      this.txStmts = s
+      this.run(() => s.begin.run())
+      const live = this.run(() => s.live.get(raw, this.now())) !== undefined
+      if (!live) await this.cullBeforeInsert(this.cullable)
+      else if (this.estimate < 0 || Date.now() - this.countedAt >= COUNT_TTL_MS) this.cullable.size()
+      const changes = this.run(() => write(s, this.now()))
+      this.run(() => s.commit.run())
+      if (!live) this.estimate += changes
+      return changes
+    } catch (e) {
+      try {
+        if (conn?.db.open && conn.db.inTransaction) conn.stmts.rollback.run()
+      } catch {
+        // The connection is already unusable; closing it below discards the transaction.
+      }
+      throw e
+    } finally {
+      this.txStmts = undefined
+      this.tx = undefined
+      release()
+    }
+  }
+
+  private decodeRow(raw: string, text: string): unknown {
+    const value = safeDecode(text)
+    // A row that does not decode is a miss, and is removed so it cannot fail again.
+    if (value === CORRUPT) this.run(() => this.conn('write').stmts.delete.all(raw))
+    return value
+  }
+
+  // ---- storage primitives ----
+
+  protected async _get(rawKey: string): Promise<StoredEntry | undefined> {
+    if (this.tx) await this.idle()
+    const row = this.run(() => this.conn('read').stmts.get.get(rawKey))
+    if (row === undefined) return undefined
+    const now = this.now()
+    if (row.expires <= now) {
+      this.run(() => this.conn('write').stmts.deleteExpired.run(rawKey, now))
+      this.noteExpired(rawKey)
+      return undefined
+    }
+    const value = this.decodeRow(rawKey, row.value)
+    if (value === CORRUPT) return undefined
+    return { value, expiresAt: row.expires >= NEVER ? null : row.expires }
+  }
+
+  protected override async _has(rawKey: string): Promise<boolean> {
+    if (this.tx) await this.idle()
+    return this.run(() => this.conn('read').stmts.live.get(rawKey, this.now())) !== undefined
+  }
+
+  protected async _set(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
+    const text = encodeValue(value)
+    const exp = storedExpiry(expiresAt)
+    if (this.tx) await this.idle()
+    if (this.hasRoom()) {
+      this.run(() => this.conn('write').stmts.upsert.run(rawKey, text, exp))
+      this.estimate++
+      return true
+    }
+    await this.careful(rawKey, (s) => s.upsert.run(rawKey, text, exp).changes)
+    return true
+  }
+
+  protected async _add(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
+    const text = encodeValue(value)
+    const exp = storedExpiry(expiresAt)
+    if (this.tx) await this.idle()
+    if (this.hasRoom()) {
+      const n = this.run(
+        () => this.conn('write').stmts.addIfNotLive.run(rawKey, text, exp, this.now()).changes,
+      )
+      this.estimate += n
+      return n > 0
+    }
+    return (await this.careful(rawKey, (s, now) => s.addIfNotLive.run(rawKey, text, exp, now).changes)) > 0
+  }
+
+  protected async _touch(rawKey: string, expiresAt: number | null): Promise<boolean> {
+    if (this.tx) await this.idle()
+    const exp = storedExpiry(expiresAt)
+    return this.run(() => this.conn('write').stmts.touch.run(exp, rawKey, this.now()).changes) > 0
+  }
+
+  protected async _delete(rawKey: string): Promise<boolean> {
+    if (this.tx) await this.idle()
+    const rows = this.run(() => this.conn('write').stmts.delete.all(rawKey))
+    this.estimate -= rows.length
+    const now = this.now()
+    return rows.some((r) => r.expires > now)
+  }
+
+  protected override async _getMany(rawKeys: string[]): Promise<Map<string, unknown>> {
+    if (this.tx) await this.idle()
+    // One query for all keys (rule 6), and one more to drop the expired rows it met (Django).
+    const rows = this.run(() => this.conn('read').stmts.getMany.all(JSON.stringify(rawKeys)))
+    const now = this.now()
+    const out = new Map<string, unknown>()
+    const expired: string[] = []
+    for (const r of rows) {
+      if (r.expires <= now) expired.push(r.cache_key)
+      else {
+        const v = this.decodeRow(r.cache_key, r.value)
+        if (v !== CORRUPT) out.set(r.cache_key, v)
+      }
+    }
+    if (expired.length > 0) {
+      this.run(() => this.conn('write').stmts.deleteManyExpired.run(JSON.stringify(expired), now))
+      for (const k of expired) this.noteExpired(k)
+    }
+    return out
+  }
+
+  protected override async _setMany(
+    pairs: Array<[string, unknown]>,
+    expiresAt: number | null,
+  ): Promise<string[]> {
+    // Encode everything first: a bad value rejects before anything is written.
+    const rows = pairs.map(([k, v]) => [k, encodeValue(v)] as const)
+    const exp = storedExpiry(expiresAt)
+    if (this.tx) await this.idle()
+    if (this.hasRoom(rows.length)) {
+      const c = this.run(() => this.conn('write'))
+      this.run(() =>
+        c.db.transaction(() => {
+          for (const [k, text] of rows) c.stmts.upsert.run(k, text, exp)
+        })(),
+      )
+      this.estimate += rows.length
+      return []
+    }
+    for (const [k, text] of rows) await this.careful(k, (s) => s.upsert.run(k, text, exp).changes)
+    return []
+  }
+
+  protected override async _deleteMany(rawKeys: string[]): Promise<void> {
+    if (this.tx) await this.idle()
+    this.estimate -= this.run(() => this.conn('write').stmts.deleteMany.run(JSON.stringify(rawKeys)).changes)
+  }
+
+  protected override async _incr(rawKey: string, delta: number, callerKey: string): Promise<number> {
+    if (this.tx) await this.idle()
+    // BEGIN IMMEDIATE takes the write lock before reading, so two processes never both read
+    // the old value (a deferred transaction would fail with SQLITE_BUSY on upgrade instead).
+    return this.run(() => this.conn('write').incr.immediate(rawKey, delta, callerKey, this.now()))
+  }
+
+  protected override async _moveVersion(fromRaw: string, toRaw: string): Promise<boolean> {
+    if (this.tx) await this.idle()
+    return this.run(() => this.conn('write').move.immediate(fromRaw, toRaw, this.now()))
+  }
+
+  protected async _clear(): Promise<void> {
+    if (this.tx) await this.idle()
+    this.run(() => this.conn('write').stmts.removeAll.run())
+    this.estimate = 0
+    this.countedAt = Date.now()
+  }
+
+  protected async *_entries(): AsyncIterable<RawEntry> {
+    if (this.tx) await this.idle()
+    // `all()`, not `iterate()`: the consumer may write (delete) while we yield.
+    const rows = this.run(() => this.conn('read').stmts.entries.all(this.now()))
+    for (const r of rows) {
+      const value = safeDecode(r.value)
+      if (value === CORRUPT) continue
+      yield {
+        rawKey: r.cache_key,
+        expiresAt: r.expires >= NEVER ? null : r.expires,
+        size: Buffer.byteLength(r.value),
+        value,
+      }
+    }
+  }
+
+  protected override async _close(): Promise<void> {
+    await this.idle()
+    this.closeAll()
+  }
+
+  private closeAll(): void {
+    for (const c of this.conns.values()) {
+      try {
+        c.db.close()
+      } catch {
+        // Closing a broken connection can fail; it is dropped either way.
+      }
+    }
+    this.conns.clear()
+    this.estimate = -1
+  }
+
+  /**
+   * Create this alias's table (and its `expires` index) in every database the router allows
+   * (`allowMigrate`), or only in `database`; existing tables are left alone. With `dryRun`,
+   * nothing is created or opened for writing and the DDL is returned instead (`createcachetable`).
+   */
+  createTables(opts: { dryRun?: boolean; database?: string } = {}): TableReport[] {
+    const out: TableReport[] = []
+    if (opts.database !== undefined && !this.files.has(opts.database)) {
+      throw new ImproperlyConfigured(
+        `CACHES['${this.alias}'] has no database '${opts.database}' (it has: ${[...this.files.keys()].join(', ')})`,
+      )
+    }
+    for (const [database, file] of this.files) {
+      if (opts.database !== undefined && database !== opts.database) continue
+      const base = { database, file, table: this.table }
+      if (!this.allowMigrate(database)) {
+        out.push({ ...base, status: 'not-allowed' })
+        continue
+      }
+      if (opts.dryRun) {
+        const exists = this.run(() => existsReadOnly(file, this.table))
+        out.push(
+          exists
+            ? { ...base, status: 'exists' }
+            : { ...base, status: 'would-create', sql: createTableSql(this.table) },
+        )
+        continue
+      }
+      const created = this.run(() => {
+        const db = openDatabase(file)
+        try {
+          return ensureTable(db, this.table)
+        } finally {
+          db.close()
+        }
+      })
+      out.push({ ...base, status: created ? 'created' : 'exists' })
+    }
+    return out
+  }
+}
+
+function existsReadOnly(file: string, table: string): boolean {
+  if (file === ':memory:') return false
+  let db: Database.Database
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true })
+  } catch {
+    return false // no file yet: nothing exists in it
+  }
+  try {
+    return tableExists(db, table)
+  } finally {
+    db.close()
+  }
+}
+
+function safeDecode(text: string): unknown {
+  try {
+    return decodeValue(text)
+  } catch {
+    return CORRUPT
+  }
+}
+
+function storedExpiry(expiresAt: number | null): number {
+  return expiresAt === null ? NEVER : Math.min(expiresAt, NEVER - 1)
+}
+
+registerBackend('db', DatabaseCache)

@@ -1,0 +1,244 @@
+/**
+ * SQL, connections and routing for the `db` backend (`db.ts`). The table has the shape of
+ * Django's `createcachetable` (django-cache.md §2.3) except that `expires` holds epoch
+ * milliseconds as an INTEGER instead of a datetime: comparisons are integer compares on the
+ * index, and our clock is already in milliseconds.
+ */
+import { resolve } from 'node:path'
+import { CacheUnavailableError } from '@cachework/core'
+import Database from 'better-sqlite3'
+
+/** `expires` of an entry that never expires: 9999-12-31T23:59:59.999Z, Django's `datetime.max`. */
+export const NEVER = 253_402_300_799_999
+
+/** The SQLite file used when `options.database` is not given (in the working directory). */
+export const DEFAULT_DATABASE = 'cachework-cache.sqlite3'
+
+/** How long (ms) a connection waits for another process's write lock before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000
+
+/** The model Django's routers are asked about (django-cache.md §2.3 `cache_model_class`). */
+export interface CacheModel {
+  appLabel: 'django_cache'
+  modelName: 'CacheEntry'
+  /** The table (the alias's `location`). */
+  dbTable: string
+}
+
+/**
+ * A Django-style database router. Every method is optional; returning `undefined`/`null` lets
+ * the next router (or the default, `'default'` and "allowed") decide, as Django's do.
+ */
+export interface CacheRouter {
+  dbForRead?(model: CacheModel): string | null | undefined
+  dbForWrite?(model: CacheModel): string | null | undefined
+  allowMigrate?(db: string, model: CacheModel): boolean | null | undefined
+}
+
+/** Why `name` cannot be a table name, or undefined when it can (any text SQLite can quote). */
+export function tableNameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string' || name === '') return 'location (the table name) must be a non-empty string'
+  if (name.length > 255) return `table name '${name.slice(0, 20)}…' is longer than 255 characters`
+  // Quoting handles spaces and quotes (Django's own tests use "my cache table"); control
+  // characters and SQLite's reserved prefix are refused.
+  if (/[\x00-\x1f\x7f]/.test(name)) return `table name ${JSON.stringify(name)} contains a control character`
+  if (name.toLowerCase().startsWith('sqlite_'))
+    return `table name '${name}' uses SQLite's reserved prefix sqlite_`
+  return undefined
+}
+
+/** Quote an SQL identifier (doubling embedded quotes). */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+/** The DDL for one cache table, as Django's `createcachetable` prints it for SQLite. */
+export function createTableSql(table: string): string[] {
+  const t = quoteIdent(table)
+  return [
+    `CREATE TABLE ${t} (\n    "cache_key" varchar(255) NOT NULL PRIMARY KEY,\n    "value" text NOT NULL,\n    "expires" integer NOT NULL\n);`,
+    `CREATE INDEX ${quoteIdent(`${table}_expires`)} ON ${t} ("expires");`,
+  ]
+}
+
+/** Whether `table` exists in `db`. */
+export function tableExists(db: Database.Database, table: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined
+}
+
+/** Create the table and its index when missing; returns true when it created them. */
+export function ensureTable(db: Database.Database, table: string): boolean {
+  if (tableExists(db, table)) return false
+  const [create, index] = createTableSql(table) as [string, string]
+  db.transaction(() => {
+    // Another process may have created it between the check and here.
+    db.exec(create.replace('CREATE TABLE', 'CREATE TABLE IF NOT EXISTS'))
+    db.exec(index.replace('CREATE INDEX', 'CREATE INDEX IF NOT EXISTS'))
+  }).immediate()
+  return true
+}
+
+/**
+ * Open a SQLite file for caching: WAL (readers never block the writer, so several processes
+ * share one file), `synchronous=NORMAL` (in WAL mode a commit is an append without fsync;
+ * a power cut may lose the last commits but never corrupts the file — fine for a cache) and
+ * a busy timeout so concurrent writers wait for each other instead of failing.
+ */
+export function openDatabase(file: string): Database.Database {
+  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS })
+  try {
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL')
+  } catch (e) {
+    db.close()
+    throw e
+  }
+  return db
+}
+
+/** The prepared statements of one connection for one table, created once and reused. */
+export class Statements {
+  readonly get: Database.Statement<[string], { value: string; expires: number }>
+  readonly getMany: Database.Statement<[string], { cache_key: string; value: string; expires: number }>
+  readonly live: Database.Statement<[string, number], { expires: number }>
+  readonly upsert: Database.Statement<[string, string, number]>
+  readonly addIfNotLive: Database.Statement<[string, string, number, number]>
+  readonly touch: Database.Statement<[number, string, number]>
+  readonly delete: Database.Statement<[string], { expires: number }>
+  readonly deleteExpired: Database.Statement<[string, number]>
+  readonly deleteMany: Database.Statement<[string]>
+  readonly deleteManyExpired: Database.Statement<[string, number]>
+  readonly count: Database.Statement<[], { n: number }>
+  readonly removeExpired: Database.Statement<[number], { cache_key: string }>
+  readonly removeSome: Database.Statement<[number], { cache_key: string }>
+  readonly removeAll: Database.Statement<[]>
+  readonly updateValue: Database.Statement<[string, string]>
+  readonly entries: Database.Statement<[number], { cache_key: string; value: string; expires: number }>
+  readonly begin: Database.Statement<[]>
+  readonly commit: Database.Statement<[]>
+  readonly rollback: Database.Statement<[]>
+
+  constructor(db: Database.Database, table: string) {
+    const t = quoteIdent(table)
+    // json_each lets one prepared statement take any number of keys (one query per getMany).
+    const inKeys = 'cache_key IN (SELECT value FROM json_each(?))'
+    this.get = db.prepare(`SELECT value, expires FROM ${t} WHERE cache_key = ?`)
+    this.getMany = db.prepare(`SELECT cache_key, value, expires FROM ${t} WHERE ${inKeys}`)
+    this.live = db.prepare(`SELECT expires FROM ${t} WHERE cache_key = ? AND expires > ?`)
+    this.upsert = db.prepare(
+      `INSERT INTO ${t} (cache_key, value, expires) VALUES (?, ?, ?) ON CONFLICT (cache_key) DO UPDATE SET value = excluded.value, expires = excluded.expires`,
+    )
+    // One statement, so `add` is atomic across processes: it replaces only an expired row.
+    this.addIfNotLive = db.prepare(
+      `INSERT INTO ${t} (cache_key, value, expires) VALUES (?, ?, ?) ON CONFLICT (cache_key) DO UPDATE SET value = excluded.value, expires = excluded.expires WHERE ${t}.expires <= ?`,
+    )
+    this.touch = db.prepare(`UPDATE ${t} SET expires = ? WHERE cache_key = ? AND expires > ?`)
+    this.delete = db.prepare(`DELETE FROM ${t} WHERE cache_key = ? RETURNING expires`)
+    // The `expires <=` guard keeps a row another process refreshed meanwhile.
+    this.deleteExpired = db.prepare(`DELETE FROM ${t} WHERE cache_key = ? AND expires <= ?`)
+    this.deleteMany = db.prepare(`DELETE FROM ${t} WHERE ${inKeys}`)
+    this.deleteManyExpired = db.prepare(`DELETE FROM ${t} WHERE ${inKeys} AND expires <= ?`)
+    this.count = db.prepare(`SELECT COUNT(*) AS n FROM ${t}`)
+    this.removeExpired = db.prepare(`DELETE FROM ${t} WHERE expires <= ? RETURNING cache_key`)
+    // Rule 11: soonest to expire first, through the `expires` index (never-expiring rows hold
+    // NEVER, so they sort last). Django culls the smallest keys instead (django-cache.md §2.3).
+    this.removeSome = db.prepare(
+      `DELETE FROM ${t} WHERE cache_key IN (SELECT cache_key FROM ${t} ORDER BY expires LIMIT ?) RETURNING cache_key`,
+    )
+    this.removeAll = db.prepare(`DELETE FROM ${t}`)
+    this.updateValue = db.prepare(`UPDATE ${t} SET value = ? WHERE cache_key = ?`)
+    this.entries = db.prepare(`SELECT cache_key, value, expires FROM ${t} WHERE expires > ?`)
+    this.begin = db.prepare('BEGIN IMMEDIATE')
+    this.commit = db.prepare('COMMIT')
+    this.rollback = db.prepare('ROLLBACK')
+  }
+}
+
+/** One open connection and its statements. */
+export interface Connection {
+  db: Database.Database
+  stmts: Statements
+}
+
+const UNAVAILABLE =
+  /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|READONLY|CORRUPT|NOTADB|PROTOCOL|PERM|NOLFS|AUTH)/
+
+/**
+ * Rule 15: storage failures (a lock held past the busy timeout, disk full, I/O error, a file
+ * that cannot be opened or is not a database) become `CacheUnavailableError`; anything else
+ * (a programming error) is returned unchanged.
+ */
+export function translateError(e: unknown, file: string): unknown {
+  if (e instanceof CacheUnavailableError) return e
+  const code = (e as { code?: unknown } | null)?.code
+  const message = e instanceof Error ? e.message : String(e)
+  if (
+    (typeof code === 'string' && UNAVAILABLE.test(code)) ||
+    (e instanceof TypeError && message.includes('Cannot open database'))
+  ) {
+    return new CacheUnavailableError(
+      `SQLite cache database '${file}' is unavailable (${typeof code === 'string' ? `${code}: ` : ''}${message}); check the path, its permissions and free disk space`,
+      { cause: e },
+    )
+  }
+  if (typeof code === 'string' && code === 'SQLITE_ERROR' && /no such table/.test(message)) {
+    return new CacheUnavailableError(
+      `SQLite cache database '${file}' has no cache table (${message}); run \`npx cachework createcachetable\``,
+      { cause: e },
+    )
+  }
+  return e
+}
+
+/** The SQLite files of an alias: `databases` (alias → file) or `{ default: database }`, absolute. */
+export function databaseFiles(options: Readonly<Record<string, unknown>>): Map<string, string> {
+  const out = new Map<string, string>()
+  const dbs = options.databases as Record<string, string> | undefined
+  if (dbs !== undefined) {
+    for (const [alias, file] of Object.entries(dbs)) out.set(alias, absolute(file))
+  } else out.set('default', absolute((options.database as string | undefined) ?? DEFAULT_DATABASE))
+  return out
+}
+
+function absolute(file: string): string {
+  return file === ':memory:' ? file : resolve(file)
+}
+
+/** Why the db options are wrong, or undefined (used by `DatabaseCache.validateOptions`). */
+export function dbOptionsProblem(options: Record<string, unknown>): string | undefined {
+  const { database, databases, router } = options
+  if (database !== undefined && (typeof database !== 'string' || database === '')) {
+    return 'database must be a SQLite file path (a non-empty string)'
+  }
+  if (databases !== undefined) {
+    if (database !== undefined) return "give either 'database' or 'databases', not both"
+    if (typeof databases !== 'object' || databases === null || Array.isArray(databases)) {
+      return 'databases must be an object of database alias → SQLite file path'
+    }
+    for (const [alias, file] of Object.entries(databases)) {
+      if (typeof file !== 'string' || file === '') return `databases.${alias} must be a SQLite file path`
+    }
+    if (!('default' in databases)) return "databases must include a 'default' database"
+  }
+  if (router !== undefined) {
+    const list = Array.isArray(router) ? router : [router]
+    for (const r of list) {
+      if (typeof r !== 'object' || r === null) return 'router must be an object (or an array of them)'
+      for (const m of ['dbForRead', 'dbForWrite', 'allowMigrate']) {
+        const f = (r as Record<string, unknown>)[m]
+        if (f !== undefined && typeof f !== 'function') return `router.${m} must be a function`
+      }
+    }
+  }
+  return undefined
+}
+
+/** Ask the routers in order, as Django's `ConnectionRouter` does; the first answer wins. */
+export function route<T>(router: unknown, ask: (r: CacheRouter) => T | null | undefined, fallback: T): T {
+  if (router === undefined) return fallback
+  for (const r of (Array.isArray(router) ? router : [router]) as CacheRouter[]) {
+    const answer = ask(r)
+    if (answer !== undefined && answer !== null) return answer
+  }
+  return fallback
+}

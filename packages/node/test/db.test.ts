@@ -1,0 +1,19 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { cacheConformanceSuite } from '@cachework/core/testing'
+import { DatabaseCache } from '../src/db.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'cachework-db-'))
+let n = 0
+
+cacheConformanceSuite('db', {
+  create: (o) => {
+    n++
+    return new DatabaseCache({
+      location: `cache_${n}`,
+      ...o,
+      options: { database: join(dir, `conf-${n}.sqlite3`), ...o?.options },
+    })
+  },
+})
