@@ -30,6 +30,8 @@ class Store {
   tail: Item | null = null
   /** A lower bound of the soonest expiry, so expired sweeps run only when one can be due. */
   minExpiry = Number.POSITIVE_INFINITY
+  /** Items culled from the tail, reused for new keys: a cull then costs no garbage. */
+  free: Item[] = []
 
   noteExpiry(e: number | null): void {
     if (e !== null && e < this.minExpiry) this.minExpiry = e
@@ -64,6 +66,7 @@ class Store {
 
   clear(): void {
     this.map.clear()
+    this.free = []
     this.head = this.tail = null
     this.minExpiry = Number.POSITIVE_INFINITY
   }
@@ -135,6 +138,8 @@ export class LocMemCache extends BaseCache {
           s.remove(it)
           n++
           onRemoved?.(it.k)
+          it.v = undefined
+          s.free.push(it)
         }
         return n
       },
@@ -176,7 +181,15 @@ export class LocMemCache extends BaseCache {
       existing.e = expiresAt
       st.touch(existing)
     } else {
-      const it: Item = { v: s.v, kind: s.kind, k: rawKey, e: expiresAt, p: null, n: null }
+      const recycled = st.free.pop()
+      let it: Item
+      if (recycled !== undefined) {
+        it = recycled
+        it.v = s.v
+        it.kind = s.kind
+        it.k = rawKey
+        it.e = expiresAt
+      } else it = { v: s.v, kind: s.kind, k: rawKey, e: expiresAt, p: null, n: null }
       st.map.set(rawKey, it)
       st.pushHead(it)
     }
