@@ -1,1 +1,69 @@
-export {}
+/**
+ * HTTP caching on Fetch API objects (API.md §3): Django's `django.utils.cache` helpers, the
+ * response-cache engine, the fetch-style wrappers, and template fragment caching.
+ */
+export {
+  type StoredResponse,
+  isStoredResponse,
+  mutableResponse,
+  readBody,
+  responseFrom,
+  storeResponse,
+} from './body.ts'
+export {
+  type CacheControlDirectives,
+  cacheControlNames,
+  getMaxAge,
+  type HeadersTarget,
+  headersOf,
+  parseCacheControl,
+  patchCacheControl,
+  splitHeaderValue,
+} from './cache-control.ts'
+export { conditionalResponse, notModified, parseEtags } from './conditional.ts'
+export {
+  DEFAULT_MAX_BODY_BYTES,
+  type NextHandler,
+  ResponseCache,
+  type ResponseCacheOptions,
+} from './engine.ts'
+export {
+  type CacheFragmentOptions,
+  cacheFragment,
+  type FragmentKeyOptions,
+  makeTemplateFragmentKey,
+} from './fragments.ts'
+export {
+  addNeverCacheHeaders,
+  DEFAULT_CACHE_SECONDS,
+  hasVaryHeader,
+  httpDate,
+  parseHttpDate,
+  patchResponseHeaders,
+  patchVaryHeaders,
+} from './headers.ts'
+export {
+  absoluteUri,
+  cacheHeaderKey,
+  getCacheKey,
+  type KeyOptions,
+  learnCacheKey,
+  md5Hex,
+  pageCacheKey,
+  varyDigest,
+  varyHeaderList,
+} from './keys.ts'
+export {
+  type CacheMiddlewareOptions,
+  type CachePageOptions,
+  cacheControl,
+  cacheMiddleware,
+  cachePage,
+  type FetchHandler,
+  type FetchMiddleware,
+  fetchFromCacheMiddleware,
+  neverCache,
+  updateCacheMiddleware,
+  varyOnCookie,
+  varyOnHeaders,
+} from './wrappers.ts'

@@ -1,0 +1,251 @@
+/**
+ * The response-cache engine: Django 6.1's `FetchFromCacheMiddleware` and
+ * `UpdateCacheMiddleware` (django-cache.md §4.1, §4.2) on Fetch API objects, with the 2026
+ * security rules, plus conditional GET, `Age` on hits, single-flight misses, a body size limit
+ * and "an unavailable cache is a miss".
+ */
+import { resolveCache } from '../registry.ts'
+import type { Cache } from '../types.ts'
+import {
+  isStoredResponse,
+  mutableResponse,
+  readBody,
+  responseFrom,
+  type StoredResponse,
+  storeResponse,
+} from './body.ts'
+import { cacheControlNames, getMaxAge } from './cache-control.ts'
+import { conditionalResponse } from './conditional.ts'
+import { DEFAULT_CACHE_SECONDS, hasVaryHeader, patchResponseHeaders, patchVaryHeaders } from './headers.ts'
+import {
+  cacheHeaderKey,
+  isHeaderList,
+  type KeyOptions,
+  learnCacheKey,
+  pageCacheKey,
+  varyHeaderList,
+} from './keys.ts'
+
+/** Options of the response cache (Django's `CACHE_MIDDLEWARE_*` settings and ours). */
+export interface ResponseCacheOptions extends KeyOptions {
+  /** Django's `cache_timeout` (`CACHE_MIDDLEWARE_SECONDS`): used when the response has no `max-age`. Default 600. */
+  cacheTimeout?: number
+  /** `cache_page`'s timeout: beats `max-age` when set (Django 3.1+). Default: none. */
+  pageTimeout?: number | null
+  /** Larger bodies are served but not stored. Default 5 MiB. */
+  maxBodyBytes?: number
+  /** Answer `If-None-Match`/`If-Modified-Since` with `304` (and failed `If-Match` with `412`). Default true. */
+  conditional?: boolean
+  /** Concurrent misses for one page run the handler once. Default true. */
+  singleFlight?: boolean
+  /** Called when the cache fails (the page is then served uncached). Default: ignore. */
+  onError?: (error: unknown) => void
+  /** Clock, epoch ms. Default `Date.now`. */
+  now?: () => number
+}
+
+/** A handler the engine runs on a miss. */
+export type NextHandler = (request: Request) => Response | Promise<Response>
+
+/** 5 MiB: the default `maxBodyBytes`. */
+export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
+
+// Django's `request._cache_update_cache`, and the responses that came out of the cache, shared
+// by every engine so the two halves may be built separately (like Django's two middlewares).
+const updateFlag = new WeakMap<Request, boolean>()
+const fromCache = new WeakSet<Response>()
+
+/** What a miss produced, for the requests that waited on it. */
+interface Outcome {
+  stored?: StoredResponse
+  key?: string
+  headerList?: string[]
+}
+
+const PRIVATE = ['private', 'no-cache', 'no-store']
+
+/** The engine behind `cacheMiddleware` and `cachePage`; usable as two halves. */
+export class ResponseCache {
+  readonly options: Readonly<ResponseCacheOptions>
+  private readonly flights = new Map<string, Promise<Outcome>>()
+
+  /** Build an engine; see `ResponseCacheOptions` for the defaults. */
+  constructor(options: ResponseCacheOptions = {}) {
+    this.options = { ...options }
+  }
+
+  /** The cache, resolved per call (Django 6.1 reads `caches[alias]` per request). */
+  cache(): Cache {
+    return resolveCache(this.options.cache, this.options.registry)
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now()
+  }
+
+  private fail(error: unknown): void {
+    this.options.onError?.(error)
+  }
+
+  /** The stored page for a GET/HEAD request; a HEAD is served from a cached GET first, as in Django. */
+  private async lookup(request: Request): Promise<StoredResponse | undefined> {
+    const cache = this.cache()
+    const headerList = await cache.get<unknown>(cacheHeaderKey(request, this.options))
+    if (!isHeaderList(headerList)) return undefined
+    const got = await cache.get<unknown>(pageCacheKey(request, 'GET', headerList, this.options))
+    if (isStoredResponse(got)) return got
+    if (request.method !== 'HEAD') return undefined
+    const head = await cache.get<unknown>(pageCacheKey(request, 'HEAD', headerList, this.options))
+    return isStoredResponse(head) ? head : undefined
+  }
+
+  private finish(request: Request, response: Response): Response {
+    const safe = request.method === 'GET' || request.method === 'HEAD'
+    return this.options.conditional === false || !safe ? response : conditionalResponse(request, response)
+  }
+
+  /**
+   * The first half (Django's `FetchFromCacheMiddleware.process_request`): the cached response
+   * for a GET/HEAD request, with `Age`, or `undefined` on a miss (then call the handler and
+   * `updateCache`). A cache failure is a miss.
+   */
+  async fetchFromCache(request: Request): Promise<Response | undefined> {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      updateFlag.set(request, false)
+      return undefined
+    }
+    let stored: StoredResponse | undefined
+    try {
+      stored = await this.lookup(request)
+    } catch (error) {
+      this.fail(error)
+    }
+    if (!stored) {
+      updateFlag.set(request, true)
+      return undefined
+    }
+    updateFlag.set(request, false)
+    const response = responseFrom(stored, request.method !== 'HEAD')
+    // RFC 9111 §4.2.3: the age the origin gave plus the time spent in this cache.
+    const upstream = Number.parseInt(response.headers.get('age') ?? '0', 10) || 0
+    const resident = Math.max(0, Math.floor((this.now() - stored.storedAt) / 1000))
+    response.headers.set('age', String(upstream + resident))
+    const out = this.finish(request, response)
+    fromCache.add(out)
+    return out
+  }
+
+  /**
+   * The second half (Django's `UpdateCacheMiddleware.process_response`): patch the caching
+   * headers and store the response when the rules allow, then return the response to send.
+   */
+  async updateCache(request: Request, response: Response): Promise<Response> {
+    return (await this.update(request, response)).response
+  }
+
+  private async update(
+    request: Request,
+    response: Response,
+  ): Promise<{ response: Response; outcome: Outcome }> {
+    const none = { response, outcome: {} }
+    const safe = request.method === 'GET' || request.method === 'HEAD'
+    // Step 1: a hit, or a request the first half said not to store.
+    if (fromCache.has(response) || !(updateFlag.get(request) ?? safe)) return none
+    // Step 2: only 200 and 304 get headers; only 200 is stored.
+    if (response.status !== 200 && response.status !== 304)
+      return { response: this.finish(request, response), outcome: {} }
+    const names = cacheControlNames(response)
+    if (
+      // Step 3: a cookie set while varying on Cookie, whatever cookies the request carried.
+      (response.headers.has('set-cookie') && hasVaryHeader(response, 'Cookie')) ||
+      // Step 4: private, no-cache or no-store in any case, qualified forms included.
+      PRIVATE.some((d) => names.has(d)) ||
+      // Step 5: Vary: * can never be matched.
+      hasVaryHeader(response, '*')
+    ) {
+      return { response: this.finish(request, response), outcome: {} }
+    }
+    // Step 6: the page timeout beats max-age; max-age=0 means "don't cache".
+    let timeout = this.options.pageTimeout ?? undefined
+    if (timeout === undefined) {
+      const maxAge = getMaxAge(response)
+      if (maxAge === 0) return { response: this.finish(request, response), outcome: {} }
+      timeout = maxAge ?? this.options.cacheTimeout ?? DEFAULT_CACHE_SECONDS
+    }
+    let res = mutableResponse(response)
+    const now = this.now()
+    // Step 7: Expires and max-age, 304s included.
+    patchResponseHeaders(res, timeout, now)
+    // Step 8: a response to an authorized request differs per credentials unless it is public.
+    if (request.headers.has('authorization') && !names.has('public')) patchVaryHeaders(res, ['Authorization'])
+    // Step 9: store a 200 with a truthy timeout (a negative one stores an expired entry, as Django).
+    const outcome: Outcome = {}
+    if (timeout !== 0 && res.status === 200) {
+      const body = await readBody(res, this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)
+      if (body.kind === 'passthrough') {
+        res = body.response
+      } else {
+        const stored = storeResponse(res, body.bytes, now)
+        res = responseFrom(stored, true)
+        if (timeout > 0) {
+          // The response passed every rule, so waiters may share it even if storing fails.
+          outcome.stored = stored
+          outcome.headerList = varyHeaderList(res, this.options)
+          outcome.key = pageCacheKey(request, request.method, outcome.headerList, this.options)
+        }
+        try {
+          const key = await learnCacheKey(request, res, { ...this.options, timeout })
+          await this.cache().set(key, stored, timeout)
+        } catch (error) {
+          this.fail(error)
+        }
+      }
+    }
+    return { response: this.finish(request, res), outcome }
+  }
+
+  /**
+   * Serve `request` from the cache, or run `handler` and store its response by the rules
+   * (both halves in one call). Concurrent misses for one page share one handler run.
+   */
+  async handle(request: Request, handler: NextHandler): Promise<Response> {
+    const hit = await this.fetchFromCache(request)
+    if (hit) return hit
+    const safe = request.method === 'GET' || request.method === 'HEAD'
+    if (!safe || this.options.singleFlight === false) {
+      return this.updateCache(request, await handler(request))
+    }
+    const flightKey = `${request.method} ${cacheHeaderKey(request, this.options)}`
+    const leader = this.flights.get(flightKey)
+    if (leader) {
+      const outcome = await leader
+      // Share only a stored response whose key this request would also have used: another
+      // variant (Vary) or an uncacheable response (cookies, private) is never handed over.
+      if (outcome.stored && outcome.key !== undefined && outcome.headerList !== undefined) {
+        if (pageCacheKey(request, request.method, outcome.headerList, this.options) === outcome.key) {
+          updateFlag.set(request, false)
+          const out = this.finish(request, responseFrom(outcome.stored, request.method !== 'HEAD'))
+          fromCache.add(out)
+          return out
+        }
+      }
+      return this.updateCache(request, await handler(request))
+    }
+    let settle: (o: Outcome) => void = () => {}
+    this.flights.set(
+      flightKey,
+      new Promise<Outcome>((resolve) => {
+        settle = resolve
+      }),
+    )
+    let outcome: Outcome = {}
+    try {
+      const result = await this.update(request, await handler(request))
+      outcome = result.outcome
+      return result.response
+    } finally {
+      this.flights.delete(flightKey)
+      settle(outcome)
+    }
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Page-cache keys: Django 6.1's `get_cache_key`, `learn_cache_key` and their key generators
+ * (django-cache.md §3.7), on Fetch API `Request`s. Keys are returned before the backend's
+ * `makeKey`, so they equal Django's for the same request.
+ */
+import { md5 } from '@noble/hashes/legacy.js'
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
+import { type CacheRegistry, resolveCache } from '../registry.ts'
+import type { Cache } from '../types.ts'
+import { splitHeaderValue } from './cache-control.ts'
+import { DEFAULT_CACHE_SECONDS } from './headers.ts'
+
+/** How the page-cache keys of a request are built (shared by the helpers and the engine). */
+export interface KeyOptions {
+  /** Django's `CACHE_MIDDLEWARE_KEY_PREFIX`. Default `''`. */
+  keyPrefix?: string
+  /** An alias name or a `Cache`. Default: the `default` alias of `caches` (or of `registry`). */
+  cache?: string | Cache
+  /** Where alias names are looked up. Default: the process-wide `caches`. */
+  registry?: CacheRegistry
+  /**
+   * Django's `USE_I18N`: the language the response is rendered in for this request (e.g. from
+   * a locale middleware). When given, it is appended to keys and `Accept-Language` is left out
+   * of the learned header list, since the language suffix already covers it. Default: none.
+   */
+  i18n?: (request: Request) => string | undefined
+  /** Django's `USE_TZ`: the request's current time zone name, appended to keys. Default: none. */
+  timeZone?: (request: Request) => string | undefined
+}
+
+/** Hex md5 of a string's UTF-8 bytes. */
+export function md5Hex(s: string | Uint8Array): string {
+  return bytesToHex(md5(typeof s === 'string' ? utf8ToBytes(s) : s))
+}
+
+/**
+ * Django's `request.build_absolute_uri()`: `scheme://host[:port]/path?query`, the raw query
+ * string kept and the fragment dropped (a `?` with nothing after it is dropped, as in Django).
+ */
+export function absoluteUri(request: Request): string {
+  const u = new URL(request.url)
+  return `${u.protocol}//${u.host}${u.pathname}${u.search}`
+}
+
+// Django's `_i18n_cache_key_suffix` (§3.7).
+function i18nSuffix(request: Request, key: string, opts: KeyOptions): string {
+  let k = key
+  const lang = opts.i18n?.(request)
+  if (lang !== undefined) k += `.${lang}`
+  const tz = opts.timeZone?.(request)
+  if (tz !== undefined) k += `.${tz}`
+  return k
+}
+
+/** Django's `_generate_cache_header_key`: where the learned header list of a URL is kept. */
+export function cacheHeaderKey(request: Request, opts: KeyOptions = {}): string {
+  const key = `views.decorators.cache.cache_header.${opts.keyPrefix ?? ''}.${md5Hex(absoluteUri(request))}`
+  return i18nSuffix(request, key, opts)
+}
+
+/** `HTTP_ACCEPT_LANGUAGE` → `accept-language` (Django's META name back to the header name). */
+function metaToHeader(meta: string): string {
+  return (meta.startsWith('HTTP_') ? meta.slice(5) : meta).replace(/_/g, '-').toLowerCase()
+}
+
+/**
+ * md5 over the request's values of the (sorted, META-named) varying headers. Each present value
+ * is hashed as a netstring `<bytes>:<value>,` (Django 6.1) and an absent one as `-,` (the
+ * CVE-2026-113593 fix after 6.1.1), so an absent header never collides with an empty one.
+ */
+export function varyDigest(request: Request, headerList: readonly string[]): string {
+  const chunks: Uint8Array[] = []
+  for (const meta of headerList) {
+    const value = request.headers.get(metaToHeader(meta))
+    if (value === null) {
+      chunks.push(utf8ToBytes('-,'))
+    } else {
+      // Django encodes the latin-1 decoded META string as UTF-8; a Fetch header value is a
+      // byte string (one char per byte), so encoding it as UTF-8 gives the same bytes.
+      const data = utf8ToBytes(value)
+      chunks.push(utf8ToBytes(`${data.length}:`), data, utf8ToBytes(','))
+    }
+  }
+  let total = 0
+  for (const c of chunks) total += c.length
+  const all = new Uint8Array(total)
+  let at = 0
+  for (const c of chunks) {
+    all.set(c, at)
+    at += c.length
+  }
+  return md5Hex(all)
+}
+
+/** Django's `_generate_cache_key`: the page key for one method and header list. */
+export function pageCacheKey(
+  request: Request,
+  method: string,
+  headerList: readonly string[],
+  opts: KeyOptions = {},
+): string {
+  const url = md5Hex(absoluteUri(request))
+  const key = `views.decorators.cache.cache_page.${opts.keyPrefix ?? ''}.${method}.${url}.${varyDigest(request, headerList)}`
+  return i18nSuffix(request, key, opts)
+}
+
+/**
+ * The META-style header list Django learns from a response's `Vary` (`HTTP_COOKIE`, sorted);
+ * `Accept-Language` is left out when `i18n` is in use.
+ */
+export function varyHeaderList(response: Response, opts: KeyOptions = {}): string[] {
+  const vary = response.headers.get('vary')
+  if (vary === null) return []
+  const list: string[] = []
+  for (const part of splitHeaderValue(vary)) {
+    const meta = part.toUpperCase().replace(/-/g, '_')
+    if (meta !== 'ACCEPT_LANGUAGE' || opts.i18n === undefined) list.push(`HTTP_${meta}`)
+  }
+  return list.sort()
+}
+
+/**
+ * The page key for `request` from the header list learned earlier for its URL, or `undefined`
+ * when nothing was learned (Django's `get_cache_key`; `method` defaults to `'GET'`).
+ */
+export async function getCacheKey(
+  request: Request,
+  opts: KeyOptions & { method?: string } = {},
+): Promise<string | undefined> {
+  const cache = resolveCache(opts.cache, opts.registry)
+  const headerList = await cache.get<unknown>(cacheHeaderKey(request, opts))
+  if (!isHeaderList(headerList)) return undefined
+  return pageCacheKey(request, opts.method ?? 'GET', headerList, opts)
+}
+
+/**
+ * Learn which headers `response` varies on, store that list for the URL for `timeout` seconds
+ * (default 600), and return the page key for the request's method (Django's `learn_cache_key`).
+ */
+export async function learnCacheKey(
+  request: Request,
+  response: Response,
+  opts: KeyOptions & { timeout?: number } = {},
+): Promise<string> {
+  const cache = resolveCache(opts.cache, opts.registry)
+  const headerList = varyHeaderList(response, opts)
+  await cache.set(cacheHeaderKey(request, opts), headerList, opts.timeout ?? DEFAULT_CACHE_SECONDS)
+  return pageCacheKey(request, request.method, headerList, opts)
+}
+
+/** Whether a value read back from a cache is a learned header list. */
+export function isHeaderList(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string')
+}
