@@ -7,6 +7,7 @@ import { type CacheRegistry, caches as defaultCaches } from '@cachework/core'
 import express, { type Express, type Request, type Response } from 'express'
 import type nunjucks from 'nunjucks'
 import { findArticle, listArticles, publishArticle, slow, USERS, userFromCookie } from './data.ts'
+import type { CacheDescription } from './caches.ts'
 import { createTemplates, render } from './render.ts'
 import { cacheStatus, markRendered } from './timing.ts'
 
@@ -21,6 +22,8 @@ export interface AppOptions {
   caches?: CacheRegistry
   /** Turns rendered HTML into what the browser gets (in dev: Vite's `transformIndexHtml`). */
   transformHtml?: (url: string, html: string) => Promise<string>
+  /** What the About page says about each cache; default: alias and backend only. */
+  described?: CacheDescription[]
 }
 
 /** Build the Express app (without listening). */
@@ -124,10 +127,9 @@ export function createApp(opts: AppOptions = {}): Express {
 
   app.get('/about', async (req: Request, res: Response) => {
     markRendered()
-    const caches = registry.aliases().map((alias) => {
-      const c = registry.get(alias) as unknown as { backendName: string; location?: unknown }
-      return { alias, backend: c.backendName, location: String(c.location ?? '') }
-    })
+    const caches =
+      opts.described ??
+      registry.aliases().map((alias) => ({ alias, backend: registry.get(alias).backendName, location: '' }))
     res.type('html').send(await page(req, 'about.njk', { parts: [], caches }))
   })
 

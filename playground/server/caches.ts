@@ -28,23 +28,37 @@ export function memcachedServers(): string[] {
  * `{% cache %}` tag's alias, as in Django).
  */
 export function playgroundCaches(): CachesConfig {
-  dataDir()
+  const dir = dataDir()
   const servers = memcachedServers()
   return {
     default: { backend: 'locmem', location: 'playground-default', timeout: 300 },
     pages:
       servers.length > 0
-        ? { backend: 'locmem', location: servers.join(','), timeout: 600, keyPrefix: 'playground' }
+        ? { backend: 'memcached', location: servers, timeout: 600, keyPrefix: 'playground' }
         : { backend: 'locmem', location: 'playground-pages', timeout: 600 },
-    template_fragments: { backend: 'locmem', location: 'playground-fragments', timeout: 300 },
+    template_fragments: {
+      backend: 'db',
+      location: 'courier_fragments',
+      timeout: 300,
+      options: { database: join(dir, 'cache.sqlite3'), maxEntries: 1000 },
+    },
   }
 }
 
-/** One line per alias saying where it keeps its entries, for the start-up banner. */
-export function describeCaches(config: CachesConfig): string[] {
+/** Where one alias keeps its entries, in words. */
+export interface CacheDescription {
+  alias: string
+  backend: string
+  location: string
+}
+
+/** Describe every alias of the config (for the start-up banner and the About page). */
+export function describeCaches(config: CachesConfig): CacheDescription[] {
   return Object.entries(config).map(([alias, c]) => {
-    const cfg = c as { backend: unknown; location?: unknown }
+    const cfg = c as { backend: unknown; location?: unknown; options?: { database?: unknown } }
     const backend = typeof cfg.backend === 'string' ? cfg.backend : 'custom'
-    return `  ${alias.padEnd(19)} ${backend.padEnd(10)} ${String(cfg.location ?? '')}`
+    const loc = Array.isArray(cfg.location) ? cfg.location.join(', ') : String(cfg.location ?? '')
+    const location = cfg.options?.database ? `${loc} in ${String(cfg.options.database)}` : loc
+    return { alias, backend, location }
   })
 }

@@ -6,6 +6,8 @@
 import { createServer as createHttpServer } from 'node:http'
 import { join } from 'node:path'
 import { configureCaches } from '@cachework/core'
+// Registers the memcached, db and file backends.
+import '@cachework/node'
 import express from 'express'
 import { createServer as createViteServer } from 'vite'
 import { createApp } from './app.ts'
@@ -29,12 +31,18 @@ const vite = await createViteServer({
 })
 // Vite first (client modules under /src, /@vite, /node_modules), then the site's routes.
 outer.use(vite.middlewares)
-outer.use(createApp({ transformHtml: (url, html) => vite.transformIndexHtml(url, html) }))
+outer.use(
+  createApp({
+    transformHtml: (url, html) => vite.transformIndexHtml(url, html),
+    described: describeCaches(config),
+  }),
+)
 
 server.listen(port, host, () => {
   console.log('The Cachework Courier (cachework playground) is running.')
   console.log('Caches:')
-  for (const line of describeCaches(config)) console.log(line)
+  for (const c of describeCaches(config))
+    console.log(`  ${c.alias.padEnd(19)} ${c.backend.padEnd(10)} ${c.location}`)
   console.log(`\n  ➜  http://${host}:${port}/\n`)
 })
 
