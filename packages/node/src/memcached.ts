@@ -1,1 +1,416 @@
-export {}
+/**
+ * `memcached`: Django's `PyMemcacheCache` for Node (django-cache.md §2.4), on memcached's binary
+ * protocol with pipelined sockets (memcached-protocol.ts). Several servers form one cache by
+ * ketama consistent hashing; `getMany`/`setMany`/`deleteMany` are one round trip per server;
+ * `incr`/`decr` are memcached's own atomic commands. A dead server's keys miss (they are not
+ * moved to other servers, as in Django/pymemcache) and the server is used again once it is back.
+ */
+import {
+  BaseCache,
+  type CacheInit,
+  CacheUnavailableError,
+  defaultKeyFunction,
+  InvalidCacheKey,
+  KeyNotFoundError,
+  type RawEntry,
+  registerBackend,
+  type StoredEntry,
+} from '@cachework/core'
+import { KetamaRing } from './ketama.ts'
+import { parseLocation, type ServerAddress } from './memcached-location.ts'
+import {
+  Connection,
+  type Frame,
+  frame,
+  incrExtras,
+  Op,
+  Status,
+  storeExtras,
+  textRequest,
+  touchExtras,
+} from './memcached-protocol.ts'
+import { decodeMemcachedValue, type Encoded, encodeMemcachedValue, UNREADABLE } from './memcached-values.ts'
+
+/** memcached's relative-expiry limit: larger values are absolute unix times (django-cache.md §1.5). */
+const THIRTY_DAYS = 2592000
+/** What `exptime` says when the entry must not be stored at all (Django maps 0 → -1). */
+const EXPIRED = -1
+
+function needsRetryMs(options: Record<string, unknown>): string | undefined {
+  const r = options.retryMs
+  if (r !== undefined && (typeof r !== 'number' || !(r >= 0)))
+    return `retryMs must be a number >= 0, got ${String(r)}`
+  return undefined
+}
+
+/**
+ * A cache on one or more memcached servers. `location` names them (`host:port`, `unix:/path`,
+ * `/path`, `[::1]:11211`, a list, or one string split on `;`/`,`); options: `timeoutMs` (1000)
+ * bounds every call, `retryMs` (1000) is how long a failed server is skipped before reconnecting.
+ */
+export class MemcachedCache extends BaseCache {
+  static override readonly backendName: string = 'memcached'
+  static override readonly knownOptions: readonly string[] = ['retryMs']
+  /** Checks the memcached-specific options (called by the config validation). */
+  static validateOptions(options: Record<string, unknown>): string | undefined {
+    return needsRetryMs(options)
+  }
+
+  protected override readonly usesIO = true
+  /** The servers, in configuration order. */
+  readonly servers: readonly ServerAddress[]
+  private readonly ring: KetamaRing
+  private readonly conns: Connection[]
+
+  /** Build from an alias's settings; a malformed `location` throws `ImproperlyConfigured`. */
+  constructor(init: CacheInit = {}, alias = 'default') {
+    super(init, alias)
+    this.servers = parseLocation(alias, this.location)
+    this.ring = new KetamaRing(this.servers.map((s) => s.name))
+    // Requests give up a little before `timeoutMs`, so one slow server fails alone inside a
+    // getMany instead of the whole call timing out.
+    const requestMs = Math.max(1, Math.floor(this.timeoutMs * 0.75))
+    const retryMs = (this.options.retryMs as number | undefined) ?? 1000
+    this.conns = this.servers.map((s) => new Connection(s, requestMs, retryMs))
+  }
+
+  /**
+   * memcached rejects keys over 250 bytes or with control characters or spaces, so this backend
+   * raises `InvalidCacheKey` (as Django's memcached backends do) on every operation, reads included.
+   */
+  override validateKey(rawKey: string): void {
+    let ascii = true
+    for (let i = 0; i < rawKey.length; i++) {
+      const c = rawKey.charCodeAt(i)
+      if (c <= 0x20 || c === 0x7f) {
+        throw new InvalidCacheKey(
+          `Cache key contains characters that will cause errors if used with memcached: ${JSON.stringify(rawKey)}`,
+        )
+      }
+      if (c > 0x7f) ascii = false
+    }
+    if (rawKey.length > 250 || (!ascii && Buffer.byteLength(rawKey) > 250)) {
+      throw new InvalidCacheKey(
+        `Cache key will cause errors if used with memcached: ${JSON.stringify(rawKey)} (longer than 250 bytes); use a shorter key or hash it`,
+      )
+    }
+  }
+
+  /** The connection of the server that owns `rawKey`. */
+  private connFor(rawKey: string): Connection {
+    return this.conns[this.ring.serverFor(rawKey)] as Connection
+  }
+
+  /**
+   * Django's memcached `get_backend_timeout` (django-cache.md §1.5): never → 0; a whole number
+   * of seconds, truncated (so under a second is already expired, as in Django); over 30 days →
+   * an absolute unix time.
+   */
+  private exptime(expiresAt: number | null): number {
+    if (expiresAt === null) return 0
+    const now = this.now()
+    // 50 ms of slack: BaseCache computed expiresAt from its own `now` a moment ago.
+    const secs = Math.floor((expiresAt - now + 50) / 1000)
+    if (secs <= 0) return EXPIRED
+    return secs > THIRTY_DAYS ? secs + Math.floor(now / 1000) : secs
+  }
+
+  private failure(f: Frame, what: string): CacheUnavailableError {
+    const msg = f.value.toString('utf8').slice(0, 200)
+    return new CacheUnavailableError(`memcached ${what} failed with status ${f.status}: ${msg}`)
+  }
+
+  protected async _get(rawKey: string): Promise<StoredEntry | undefined> {
+    const f = await this.connFor(rawKey).request(Op.GET, rawKey)
+    if (f.status === Status.NOT_FOUND) return undefined
+    if (f.status !== Status.OK) throw this.failure(f, 'get')
+    const value = decodeMemcachedValue(f.extras.readUInt32BE(0), f.value)
+    return value === UNREADABLE ? undefined : { value, expiresAt: undefined }
+  }
+
+  private async store(op: number, rawKey: string, enc: Encoded, exptime: number): Promise<Frame> {
+    return this.connFor(rawKey).request(op, rawKey, storeExtras(enc.flags, exptime), enc.data)
+  }
+
+  protected async _set(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
+    const enc = encodeMemcachedValue(value)
+    const exptime = this.exptime(expiresAt)
+    if (exptime === EXPIRED) {
+      await this._delete(rawKey)
+      return true
+    }
+    const f = await this.store(Op.SET, rawKey, enc, exptime)
+    if (f.status === Status.OK) return true
+    if (f.status === Status.TOO_LARGE || f.status === Status.NOT_STORED || f.status === 0x82) {
+      // Django 1.8+: a failed set deletes the key so no older value stays readable (rule 5).
+      await this._delete(rawKey)
+      return false
+    }
+    throw this.failure(f, 'set')
+  }
+
+  protected async _add(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
+    const enc = encodeMemcachedValue(value)
+    const exptime = this.exptime(expiresAt)
+    if (exptime === EXPIRED) return !(await this._has(rawKey))
+    const f = await this.store(Op.ADD, rawKey, enc, exptime)
+    if (f.status === Status.OK) return true
+    if (f.status === Status.EXISTS || f.status === Status.NOT_STORED || f.status === Status.TOO_LARGE)
+      return false
+    throw this.failure(f, 'add')
+  }
+
+  protected async _touch(rawKey: string, expiresAt: number | null): Promise<boolean> {
+    const exptime = this.exptime(expiresAt)
+    if (exptime === EXPIRED) return this._delete(rawKey)
+    const f = await this.connFor(rawKey).request(Op.TOUCH, rawKey, touchExtras(exptime))
+    if (f.status === Status.OK) return true
+    if (f.status === Status.NOT_FOUND) return false
+    throw this.failure(f, 'touch')
+  }
+
+  protected async _delete(rawKey: string): Promise<boolean> {
+    const f = await this.connFor(rawKey).request(Op.DELETE, rawKey)
+    if (f.status === Status.OK) return true
+    if (f.status === Status.NOT_FOUND) return false
+    throw this.failure(f, 'delete')
+  }
+
+  protected async _clear(): Promise<void> {
+    // Django's `clear` is `flush_all`: it empties every server, not just this key prefix.
+    await Promise.all(this.conns.map((c) => c.request(Op.FLUSH, '')))
+  }
+
+  /** Group raw keys by server index, keeping order. */
+  private byServer<T>(items: T[], keyOf: (t: T) => string): Map<number, T[]> {
+    const groups = new Map<number, T[]>()
+    for (const item of items) {
+      const i = this.ring.serverFor(keyOf(item))
+      const g = groups.get(i)
+      if (g) g.push(item)
+      else groups.set(i, [item])
+    }
+    return groups
+  }
+
+  /**
+   * Send one quiet command per item to one server, closed by a NOOP: one write, one round trip.
+   * Resolves with the quiet responses (only failures or hits are answered), by item index.
+   */
+  private pipeline(conn: Connection, frames: (opaque: number, i: number) => Buffer, n: number) {
+    const base = conn.nextOpaque(n + 1)
+    const parts: Buffer[] = []
+    for (let i = 0; i < n; i++) parts.push(frames((base + i) >>> 0, i))
+    const end = (base + n) >>> 0
+    parts.push(frame(Op.NOOP, end, ''))
+    const answers: Array<[number, Frame]> = []
+    return conn
+      .send(Buffer.concat(parts), end, (f) => answers.push([(f.opaque - base) >>> 0, f]))
+      .then(() => answers)
+  }
+
+  /** Raw values per key, one round trip per server; a failing server's keys are left out. */
+  private async getManyRaw(rawKeys: string[]): Promise<Map<string, { flags: number; data: Buffer }>> {
+    const out = new Map<string, { flags: number; data: Buffer }>()
+    const jobs: Promise<void>[] = []
+    for (const [i, keys] of this.byServer(rawKeys, (k) => k)) {
+      const conn = this.conns[i] as Connection
+      const job = async () => {
+        try {
+          const answers = await this.pipeline(
+            conn,
+            (o, j) => frame(Op.GETQ, o, keys[j] as string),
+            keys.length,
+          )
+          for (const [j, f] of answers) {
+            if (f.status === Status.OK && j < keys.length) {
+              out.set(keys[j] as string, { flags: f.extras.readUInt32BE(0), data: f.value })
+            }
+          }
+        } catch (e) {
+          if (!(e instanceof CacheUnavailableError)) throw e
+          // Rule 15: this server's keys miss; the other servers still answer.
+          this.noteError(e)
+        }
+      }
+      jobs.push(job())
+    }
+    await Promise.all(jobs)
+    return out
+  }
+
+  protected override async _getMany(rawKeys: string[]): Promise<Map<string, unknown>> {
+    const out = new Map<string, unknown>()
+    for (const [k, { flags, data }] of await this.getManyRaw(rawKeys)) {
+      const v = decodeMemcachedValue(flags, data)
+      if (v !== UNREADABLE) out.set(k, v)
+    }
+    return out
+  }
+
+  protected override async _setMany(
+    pairs: Array<[string, unknown]>,
+    expiresAt: number | null,
+  ): Promise<string[]> {
+    const encoded = pairs.map(([k, v]) => [k, encodeMemcachedValue(v)] as const)
+    const exptime = this.exptime(expiresAt)
+    if (exptime === EXPIRED) {
+      await this._deleteMany(pairs.map((p) => p[0]))
+      return []
+    }
+    const failed: string[] = []
+    const jobs = [...this.byServer([...encoded], (p) => p[0])].map(async ([i, items]) => {
+      const conn = this.conns[i] as Connection
+      const answers = await this.pipeline(
+        conn,
+        (o, j) => {
+          const [k, enc] = items[j] as (typeof encoded)[number]
+          return frame(Op.SETQ, o, k, storeExtras(enc.flags, exptime), enc.data)
+        },
+        items.length,
+      )
+      // SETQ answers only failures (e.g. "Too large."): report those keys, as Django's set_many.
+      for (const [j, f] of answers)
+        if (f.status !== Status.OK && j < items.length) failed.push((items[j] as (typeof encoded)[number])[0])
+    })
+    const results = await Promise.allSettled(jobs)
+    const err = results.find((r) => r.status === 'rejected')
+    if (err) throw (err as PromiseRejectedResult).reason
+    // No older value may stay readable under a key whose set failed (rule 5).
+    if (failed.length) await this._deleteMany(failed)
+    return failed
+  }
+
+  protected override async _deleteMany(rawKeys: string[]): Promise<void> {
+    const jobs = [...this.byServer(rawKeys, (k) => k)].map(([i, keys]) =>
+      this.pipeline(
+        this.conns[i] as Connection,
+        (o, j) => frame(Op.DELETEQ, o, keys[j] as string),
+        keys.length,
+      ),
+    )
+    await Promise.all(jobs)
+  }
+
+  /** memcached's own INCR/DECR: atomic, keeps the expiry, floors at 0 (rule 7). */
+  protected override async _incr(rawKey: string, delta: number, callerKey: string): Promise<number> {
+    const op = delta < 0 ? Op.DECR : Op.INCR
+    const f = await this.connFor(rawKey).request(op, rawKey, incrExtras(Math.abs(delta)))
+    if (f.status === Status.OK) return Number(f.value.readBigUInt64BE(0))
+    if (f.status === Status.NOT_FOUND) throw new KeyNotFoundError(rawKey)
+    if (f.status === Status.NON_NUMERIC) {
+      throw new TypeError(`Cannot incr/decr '${callerKey}': the stored value is not a non-negative integer`)
+    }
+    throw this.failure(f, 'incr')
+  }
+
+  /**
+   * Move a value to another version keeping its remaining time to live (rule 8). The binary
+   * protocol cannot read a TTL, so this asks with the meta command `mg <key> t f v`.
+   */
+  protected override async _moveVersion(fromRaw: string, toRaw: string): Promise<boolean> {
+    const src = this.servers[this.ring.serverFor(fromRaw)] as ServerAddress
+    const reply = await textRequest(src, `mg ${fromRaw} t f v\r\n`, metaGetDone, this.timeoutMs)
+    const got = parseMetaGet(reply)
+    if (!got) return false
+    const exptime = got.ttl < 0 ? 0 : Math.max(1, got.ttl)
+    const f = await this.store(Op.SET, toRaw, { flags: got.flags, data: got.data }, exptime)
+    if (f.status !== Status.OK) throw this.failure(f, 'set')
+    if (fromRaw !== toRaw) await this._delete(fromRaw)
+    return true
+  }
+
+  /** Every live key through `lru_crawler metadump all` on each server, values fetched in batches. */
+  protected async *_entries(): AsyncIterable<RawEntry> {
+    const prefix = this.keyFunction === defaultKeyFunction ? `${this.keyPrefix}:` : ''
+    for (let i = 0; i < this.servers.length; i++) {
+      const listed = await metadump(this.servers[i] as ServerAddress, this.timeoutMs)
+      // Keys the ring maps elsewhere (left over from another server list) are unreachable.
+      const mine = listed.filter((e) => e.rawKey.startsWith(prefix) && this.ring.serverFor(e.rawKey) === i)
+      for (let j = 0; j < mine.length; j += 500) {
+        const batch = mine.slice(j, j + 500)
+        const raw = await this.getManyRaw(batch.map((e) => e.rawKey))
+        for (const e of batch) {
+          const r = raw.get(e.rawKey)
+          if (!r) continue
+          const value = decodeMemcachedValue(r.flags, r.data)
+          if (value === UNREADABLE) continue
+          yield { rawKey: e.rawKey, expiresAt: e.expiresAt, size: r.data.length, value }
+        }
+      }
+    }
+  }
+
+  protected override async _close(): Promise<void> {
+    for (const c of this.conns) c.close()
+  }
+}
+
+function metaGetDone(reply: Buffer): boolean {
+  const eol = reply.indexOf('\r\n')
+  if (eol < 0) return false
+  if (!reply.subarray(0, 3).equals(Buffer.from('VA '))) return true
+  const size = Number(reply.toString('latin1', 3, eol).split(' ')[0])
+  return reply.length >= eol + 2 + size + 2
+}
+
+/** Parse `VA <size> t<ttl> f<flags>\r\n<data>\r\n`; undefined for a miss (`EN`). */
+function parseMetaGet(reply: Buffer): { ttl: number; flags: number; data: Buffer } | undefined {
+  const eol = reply.indexOf('\r\n')
+  const head = reply.toString('latin1', 0, eol).split(' ')
+  if (head[0] !== 'VA') {
+    if (head[0] === 'EN') return undefined
+    throw new CacheUnavailableError(`memcached answered mg with ${JSON.stringify(head.join(' '))}`)
+  }
+  const size = Number(head[1])
+  let ttl = -1
+  let flags = 0
+  for (const t of head.slice(2)) {
+    if (t.startsWith('t')) ttl = Number(t.slice(1))
+    else if (t.startsWith('f')) flags = Number(t.slice(1))
+  }
+  return { ttl, flags, data: Buffer.from(reply.subarray(eol + 2, eol + 2 + size)) }
+}
+
+const END = Buffer.from('END\r\n')
+
+/** List a server's keys with `lru_crawler metadump all` (memcached ≥ 1.4.31; toolchain.md). */
+async function metadump(
+  server: ServerAddress,
+  timeoutMs: number,
+): Promise<Array<{ rawKey: string; expiresAt: number | null }>> {
+  let text = ''
+  for (let attempt = 0; ; attempt++) {
+    const reply = await textRequest(
+      server,
+      'lru_crawler metadump all\r\n',
+      (r) =>
+        r.length >= 5 &&
+        (r.subarray(r.length - 5).equals(END) || r.indexOf('BUSY') === 0 || r.indexOf('ERROR') === 0),
+      Math.max(timeoutMs, 5000),
+    )
+    text = reply.toString('latin1')
+    // Another crawl is running (say, a concurrent `entries()`): wait and ask again.
+    if (!text.startsWith('BUSY') || attempt >= 20) break
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  if (!text.endsWith('END\r\n'))
+    throw new CacheUnavailableError(`memcached ${server.name} cannot list keys: ${text.slice(0, 200)}`)
+  const out: Array<{ rawKey: string; expiresAt: number | null }> = []
+  // metadump ends its lines with a bare \n (memcached 1.6), its END line with \r\n.
+  for (const line of text.split(/\r?\n/)) {
+    if (!line.startsWith('key=')) continue
+    const fields = new Map(line.split(' ').map((f) => f.split('=', 2) as [string, string]))
+    let rawKey: string
+    try {
+      rawKey = decodeURIComponent(fields.get('key') ?? '')
+    } catch {
+      continue
+    }
+    const exp = Number(fields.get('exp') ?? '-1')
+    out.push({ rawKey, expiresAt: exp < 0 ? null : exp * 1000 })
+  }
+  return out
+}
+
+registerBackend('memcached', MemcachedCache)

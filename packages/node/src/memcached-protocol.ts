@@ -1,0 +1,346 @@
+/**
+ * memcached's binary protocol over `node:net`: one pipelined socket per server, responses
+ * matched in order (and by opaque), quiet commands (`GETQ`, `SETQ`, `DELETEQ`) closed by a
+ * `NOOP` so a whole batch is one round trip. Every request has a deadline: a server that never
+ * answers, closes mid-request or is refused fails the pending requests with
+ * `CacheUnavailableError` instead of hanging (memjs can hang forever; toolchain.md).
+ * Frame layout: https://github.com/memcached/memcached/wiki/BinaryProtocolRevamped
+ */
+import { connect, type Socket } from 'node:net'
+import { CacheUnavailableError } from '@cachework/core'
+import type { ServerAddress } from './memcached-location.ts'
+
+/** Binary protocol opcodes used here. */
+export const Op = {
+  GET: 0x00,
+  SET: 0x01,
+  ADD: 0x02,
+  DELETE: 0x04,
+  INCR: 0x05,
+  DECR: 0x06,
+  FLUSH: 0x08,
+  GETQ: 0x09,
+  NOOP: 0x0a,
+  SETQ: 0x11,
+  DELETEQ: 0x14,
+  TOUCH: 0x1c,
+} as const
+
+/** Binary protocol response statuses used here. */
+export const Status = {
+  OK: 0x00,
+  NOT_FOUND: 0x01,
+  EXISTS: 0x02,
+  TOO_LARGE: 0x03,
+  NOT_STORED: 0x05,
+  NON_NUMERIC: 0x06,
+} as const
+
+/** One response frame. `value` is a view into the receive buffer: copy it to keep it. */
+export interface Frame {
+  opcode: number
+  status: number
+  opaque: number
+  extras: Buffer
+  value: Buffer
+}
+
+const EMPTY = Buffer.alloc(0)
+
+/** Encode one request frame (24-byte header, extras, key, value). */
+export function frame(
+  opcode: number,
+  opaque: number,
+  key: string,
+  extras: Buffer = EMPTY,
+  value: Uint8Array = EMPTY,
+): Buffer {
+  const keyLen = key.length === 0 ? 0 : Buffer.byteLength(key)
+  const total = extras.length + keyLen + value.length
+  const b = Buffer.allocUnsafe(24 + total)
+  b[0] = 0x80
+  b[1] = opcode
+  b.writeUInt16BE(keyLen, 2)
+  b[4] = extras.length
+  b[5] = 0
+  b.writeUInt16BE(0, 6)
+  b.writeUInt32BE(total, 8)
+  b.writeUInt32BE(opaque, 12)
+  b.fill(0, 16, 24)
+  let o = 24
+  if (extras.length) o += extras.copy(b, o)
+  if (keyLen) o += b.write(key, o, 'utf8')
+  if (value.length) b.set(value, o)
+  return b
+}
+
+/** SET/ADD extras: flags and expiration. */
+export function storeExtras(flags: number, exptime: number): Buffer {
+  const e = Buffer.allocUnsafe(8)
+  e.writeUInt32BE(flags >>> 0, 0)
+  e.writeUInt32BE(exptime >>> 0, 4)
+  return e
+}
+
+/** TOUCH extras: the expiration. */
+export function touchExtras(exptime: number): Buffer {
+  const e = Buffer.allocUnsafe(4)
+  e.writeUInt32BE(exptime >>> 0, 0)
+  return e
+}
+
+/** INCR/DECR extras; expiration 0xffffffff makes a missing key fail instead of being created. */
+export function incrExtras(delta: number): Buffer {
+  const e = Buffer.alloc(20)
+  e.writeBigUInt64BE(BigInt(delta), 0)
+  e.writeUInt32BE(0xffffffff, 16)
+  return e
+}
+
+interface Pending {
+  /** Opaque of the frame that ends this request (its own, or the batch's NOOP). */
+  end: number
+  deadline: number
+  resolve(f: Frame): void
+  reject(e: Error): void
+  /** Receives the quiet frames of a batch before its end frame. */
+  collect: ((f: Frame) => void) | undefined
+}
+
+/** One pipelined binary-protocol connection to one server, opened on first use. */
+export class Connection {
+  private socket: Socket | undefined
+  private queue: Pending[] = []
+  private head = 0
+  private out: Buffer[] = []
+  private flushing = false
+  private rest: Buffer | undefined
+  private restChunks: Buffer[] = []
+  private restLen = 0
+  private need = 0
+  private opaque = 0
+  private watchdog: ReturnType<typeof setInterval> | undefined
+  /** Until when (epoch ms) a failed server is skipped without trying to connect. */
+  private downUntil = 0
+  private lastError: Error | undefined
+
+  /**
+   * `requestMs` bounds each request; `retryMs` is how long a server that failed is skipped
+   * before the next attempt to reconnect.
+   */
+  constructor(
+    readonly server: ServerAddress,
+    private readonly requestMs: number,
+    private readonly retryMs: number,
+  ) {}
+
+  /** Reserve `n` consecutive opaques and return the first. */
+  nextOpaque(n = 1): number {
+    const first = this.opaque
+    this.opaque = (this.opaque + n) >>> 0
+    return first
+  }
+
+  /**
+   * Send encoded frames whose last non-quiet response has opaque `end`; resolves with that
+   * response, passing earlier (quiet) responses to `collect`.
+   */
+  send(data: Buffer, end: number, collect?: (f: Frame) => void): Promise<Frame> {
+    const socket = this.open()
+    return new Promise<Frame>((resolve, reject) => {
+      if (this.pendingCount() === 0) socket.ref()
+      this.queue.push({ end, deadline: Date.now() + this.requestMs, resolve, reject, collect })
+      this.out.push(data)
+      if (!this.flushing) {
+        this.flushing = true
+        queueMicrotask(this.flush)
+      }
+    })
+  }
+
+  /** One request frame; resolves with its response. */
+  request(opcode: number, key: string, extras?: Buffer, value?: Uint8Array): Promise<Frame> {
+    const opaque = this.nextOpaque()
+    return this.send(frame(opcode, opaque, key, extras, value), opaque)
+  }
+
+  /** Close the socket; pending requests fail, and the next request reconnects. */
+  close(): void {
+    this.downUntil = 0
+    this.fail(new CacheUnavailableError(`memcached ${this.server.name}: connection closed by close()`), false)
+  }
+
+  private pendingCount(): number {
+    return this.queue.length - this.head
+  }
+
+  private readonly flush = (): void => {
+    this.flushing = false
+    const s = this.socket
+    const out = this.out
+    this.out = []
+    if (s && out.length) s.write(out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out))
+  }
+
+  private open(): Socket {
+    if (this.socket) return this.socket
+    if (Date.now() < this.downUntil) {
+      throw new CacheUnavailableError(
+        `memcached ${this.server.name} is unreachable (${this.lastError?.message ?? 'failed'}); retrying after ${this.retryMs} ms`,
+        { cause: this.lastError },
+      )
+    }
+    const { host, port, path } = this.server
+    const s = path ? connect({ path }) : connect({ host: host as string, port: port as number })
+    s.setNoDelay(true)
+    s.unref()
+    this.socket = s
+    this.rest = undefined
+    s.on('data', (chunk: Buffer) => this.onData(s, chunk))
+    s.on('error', (e) => {
+      this.lastError = e
+    })
+    s.on('close', () => {
+      if (this.socket !== s) return
+      const why = this.lastError?.message ?? 'the server closed the connection'
+      this.fail(
+        new CacheUnavailableError(`memcached ${this.server.name}: ${why}`, { cause: this.lastError }),
+        true,
+      )
+    })
+    const tick = Math.max(5, Math.min(100, this.requestMs / 10))
+    this.watchdog = setInterval(this.checkDeadlines, tick)
+    this.watchdog.unref()
+    return s
+  }
+
+  private readonly checkDeadlines = (): void => {
+    const p = this.queue[this.head]
+    if (p && p.deadline <= Date.now()) {
+      this.lastError = new Error(`no answer within ${this.requestMs} ms`)
+      this.fail(
+        new CacheUnavailableError(`memcached ${this.server.name} did not answer within ${this.requestMs} ms`),
+        true,
+      )
+    }
+  }
+
+  /** Drop the socket and reject everything pending; `markDown` skips the server for `retryMs`. */
+  private fail(error: Error, markDown: boolean): void {
+    const s = this.socket
+    this.socket = undefined
+    this.rest = undefined
+    this.restChunks = []
+    if (this.watchdog) clearInterval(this.watchdog)
+    this.watchdog = undefined
+    if (s) s.destroy()
+    if (markDown) this.downUntil = Date.now() + this.retryMs
+    const pending = this.queue.slice(this.head)
+    this.queue = []
+    this.head = 0
+    this.out = []
+    for (const p of pending) p.reject(error)
+  }
+
+  private onData(s: Socket, chunk: Buffer): void {
+    if (this.socket !== s) return
+    this.lastError = undefined
+    this.downUntil = 0
+    // A partial frame waits in `rest` until `need` bytes are there, so a large value that
+    // arrives in many chunks is copied once, not once per chunk.
+    if (this.rest) {
+      this.restChunks.push(chunk)
+      this.restLen += chunk.length
+      if (this.restLen < this.need) return
+      chunk = Buffer.concat(this.restChunks, this.restLen)
+      this.rest = undefined
+      this.restChunks = []
+    }
+    const buf = chunk
+    let off = 0
+    while (buf.length - off >= 24) {
+      if (buf[off] !== 0x81) {
+        this.lastError = new Error('the server sent bytes that are not a binary-protocol response')
+        this.fail(new CacheUnavailableError(`memcached ${this.server.name}: ${this.lastError.message}`), true)
+        return
+      }
+      const bodyLen = buf.readUInt32BE(off + 8)
+      if (buf.length - off < 24 + bodyLen) break
+      const extLen = buf[off + 4] as number
+      const keyLen = buf.readUInt16BE(off + 2)
+      const start = off + 24
+      const f: Frame = {
+        opcode: buf[off + 1] as number,
+        status: buf.readUInt16BE(off + 6),
+        opaque: buf.readUInt32BE(off + 12),
+        extras: buf.subarray(start, start + extLen),
+        value: buf.subarray(start + extLen + keyLen, start + bodyLen),
+      }
+      off = start + bodyLen
+      this.dispatch(f)
+      if (this.socket !== s) return
+    }
+    if (off < buf.length) {
+      const rest = buf.subarray(off)
+      this.rest = rest
+      this.restChunks = [rest]
+      this.restLen = rest.length
+      this.need = rest.length >= 24 ? 24 + rest.readUInt32BE(8) : 24
+    }
+  }
+
+  private dispatch(f: Frame): void {
+    const p = this.queue[this.head]
+    if (!p) return
+    if (f.opaque !== p.end) {
+      p.collect?.(f)
+      return
+    }
+    this.queue[this.head] = undefined as unknown as Pending
+    this.head++
+    if (this.head === this.queue.length) {
+      this.queue = []
+      this.head = 0
+      this.socket?.unref()
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head)
+      this.head = 0
+    }
+    p.resolve(f)
+  }
+}
+
+/**
+ * Send one text-protocol command on a fresh socket and collect the reply until `done(reply)`
+ * (used for `lru_crawler metadump` and meta commands, which the binary protocol lacks).
+ */
+export function textRequest(
+  server: ServerAddress,
+  command: string,
+  done: (reply: Buffer) => boolean,
+  timeoutMs: number,
+): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const { host, port, path } = server
+    const s = path ? connect({ path }) : connect({ host: host as string, port: port as number })
+    const chunks: Buffer[] = []
+    let finished = false
+    const finish = (err?: Error) => {
+      if (finished) return
+      finished = true
+      clearTimeout(timer)
+      s.destroy()
+      if (err) reject(new CacheUnavailableError(`memcached ${server.name}: ${err.message}`, { cause: err }))
+      else resolve(Buffer.concat(chunks))
+    }
+    const timer = setTimeout(() => finish(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)
+    s.on('data', (c: Buffer) => {
+      chunks.push(c)
+      if (chunks.length > 1) chunks.splice(0, chunks.length, Buffer.concat(chunks))
+      if (done(chunks[0] as Buffer)) finish()
+    })
+    s.on('error', (e) => finish(e))
+    s.on('close', () => finish(new Error('the server closed the connection')))
+    s.write(command)
+  })
+}

@@ -1,0 +1,74 @@
+/**
+ * How values are stored in memcached (API.md rule 12), following pymemcache 3.5's `serde.py`
+ * flags so Django's `PyMemcacheCache` and cachework read each other's strings and integers:
+ * `FLAG_BYTES = 0`, `FLAG_PICKLE = 1`, `FLAG_INTEGER = 2`, `FLAG_LONG = 4`, `FLAG_TEXT = 16`.
+ * Everything else uses cachework's codec under `FLAG_CACHEWORK`. Pickle is never loaded.
+ */
+import { decodeValueBytes, encodeValueBytes } from '@cachework/core'
+
+/** Raw bytes (pymemcache `FLAG_BYTES`). */
+export const FLAG_BYTES = 0
+/** A Python pickle (pymemcache `FLAG_PICKLE`): never unpickled, read as a miss. */
+export const FLAG_PICKLE = 1
+/** An integer as decimal text (pymemcache `FLAG_INTEGER`), so memcached's INCR/DECR work on it. */
+export const FLAG_INTEGER = 2
+/** A Python 2 long as decimal text (pymemcache `FLAG_LONG`); read as a `bigint`. */
+export const FLAG_LONG = 4
+/** UTF-8 text (pymemcache `FLAG_TEXT`). */
+export const FLAG_TEXT = 16
+/** cachework's own codec (`encodeValueBytes`), a flag no other memcached client uses. */
+export const FLAG_CACHEWORK = 0x20000
+
+/** An encoded value ready to send. */
+export interface Encoded {
+  flags: number
+  data: Uint8Array
+}
+
+/** Encode a value; throws `TypeError` for functions and symbols (rule 12). */
+export function encodeMemcachedValue(value: unknown): Encoded {
+  if (typeof value === 'string') return { flags: FLAG_TEXT, data: Buffer.from(value, 'utf8') }
+  if (typeof value === 'number' && Number.isSafeInteger(value) && !Object.is(value, -0)) {
+    return { flags: FLAG_INTEGER, data: Buffer.from(String(value), 'latin1') }
+  }
+  if (typeof value === 'bigint') return { flags: FLAG_LONG, data: Buffer.from(value.toString(), 'latin1') }
+  if (value instanceof Uint8Array && (value.constructor === Uint8Array || Buffer.isBuffer(value))) {
+    // Copy: the caller may mutate its buffer before the socket writes it (rule 12 isolation).
+    return { flags: FLAG_BYTES, data: Uint8Array.prototype.slice.call(value) }
+  }
+  return { flags: FLAG_CACHEWORK, data: encodeValueBytes(value) }
+}
+
+/** What `decodeMemcachedValue` returns for bytes it will not or cannot read. */
+export const UNREADABLE: unique symbol = Symbol('cachework.memcached.unreadable')
+
+const INTEGER = /^-?\d{1,20}$/
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * Decode stored bytes by their flags. Anything unknown, pickled or corrupt is `UNREADABLE` (a
+ * miss), so no bytes an attacker writes to the server can run code.
+ */
+export function decodeMemcachedValue(flags: number, data: Uint8Array): unknown {
+  try {
+    switch (flags) {
+      case FLAG_TEXT:
+        return utf8.decode(data)
+      case FLAG_INTEGER:
+      case FLAG_LONG: {
+        const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1').trim()
+        if (!INTEGER.test(text)) return UNREADABLE
+        const n = Number(text)
+        return flags === FLAG_LONG || !Number.isSafeInteger(n) ? BigInt(text) : n
+      }
+      case FLAG_BYTES:
+        return new Uint8Array(data)
+      case FLAG_CACHEWORK:
+        return decodeValueBytes(data)
+      default:
+        return UNREADABLE
+    }
+  } catch {
+    return UNREADABLE
+  }
+}
