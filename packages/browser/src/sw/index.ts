@@ -1,2 +1,136 @@
-/** Service-worker entry. */
-export {}
+/**
+ * `@cachework/browser/sw`: the service-worker response cache. Call `installResponseCache()` at
+ * the top level of a (module) service worker; it answers `fetch` events as an RFC 9111 private
+ * cache and keeps every entry in a cachework backend (IndexedDB by default), so entries survive
+ * worker restarts and the devtools panel can list them through the message protocol below.
+ */
+import { type Cache, type Clock, createCaches, resolveCache } from '@cachework/core'
+import '../indexeddb.ts'
+import { ResponseCacheEngine, type RequestMatcher } from './engine.ts'
+import type { FreshnessOptions } from './freshness.ts'
+import { listEntries, type MessageReply, type SwMessage, deleteEntry, clearEntries } from './messages.ts'
+
+export { ResponseCacheEngine, type RequestMatcher, STATUS_HEADER, networkRequest } from './engine.ts'
+export * from './freshness.ts'
+export * from './messages.ts'
+export {
+  KEY_PREFIX,
+  type StoredResponse,
+  type SwEntryInfo,
+  type VaryRecord,
+  variantKey,
+  varyKey,
+  variantOf,
+} from './store.ts'
+
+/** Options of `installResponseCache`. */
+export interface ResponseCacheOptions extends FreshnessOptions {
+  /** Which requests to handle: a predicate, or URL prefixes / regular expressions. Default: same-origin. */
+  match?: RequestMatcher
+  /** Where entries live: a `Cache` or an alias of the worker's registry. Default: an `indexeddb` cache at `location`. */
+  cache?: Cache | string
+  /** IndexedDB database of the default cache. Default `'cachework-sw'`. */
+  location?: string
+  /** Entries the default cache keeps before culling (API.md rule 11). Default 1000. */
+  maxEntries?: number
+  /** Serve stale entries when the network is down and no directive forbids it (RFC 9111 §4.2.4). Default true. */
+  serveStaleWhenOffline?: boolean
+  /** Call `skipWaiting()` on install and `clients.claim()` on activate, so the first page load is controlled. Default true. */
+  claim?: boolean
+  /** Time source (tests). Default `Date.now`. */
+  clock?: Clock
+}
+
+/** The minimal worker-scope surface used here (the DOM lib has no service-worker types). */
+interface ExtendableEventLike extends Event {
+  waitUntil(p: Promise<unknown>): void
+}
+interface FetchEventLike extends ExtendableEventLike {
+  readonly request: Request
+  respondWith(r: Promise<Response> | Response): void
+}
+interface MessageEventLike extends ExtendableEventLike {
+  readonly data: unknown
+  readonly ports: ReadonlyArray<MessagePort>
+  readonly source: { postMessage(message: unknown): void } | null
+}
+interface WorkerScopeLike {
+  location: { origin: string }
+  addEventListener(type: string, listener: (event: Event) => void): void
+  skipWaiting(): Promise<void>
+  clients: { claim(): Promise<void> }
+}
+
+/** The default store: an `indexeddb` cache whose entries never expire by time (freshness is computed per request). */
+function defaultCache(options: ResponseCacheOptions): Cache {
+  const registry = createCaches({
+    'cachework-sw': {
+      backend: 'indexeddb',
+      location: options.location ?? 'cachework-sw',
+      timeout: null,
+      options: { maxEntries: options.maxEntries ?? 1000 },
+    },
+  })
+  return registry.get('cachework-sw')
+}
+
+/**
+ * Install the response cache in the current service worker: listens to `fetch` (handling the
+ * requests `match` selects; default same-origin GETs, with unsafe methods invalidating their
+ * URL) and to `message` (`cachework:list`, `cachework:delete`, `cachework:clear`). Returns the
+ * engine, whose `cache` holds the entries.
+ */
+export function installResponseCache(options: ResponseCacheOptions = {}): ResponseCacheEngine {
+  const scope = globalThis as unknown as WorkerScopeLike
+  const cache = options.cache === undefined ? defaultCache(options) : resolveCache(options.cache)
+  const engine = new ResponseCacheEngine({ ...options, cache, origin: scope.location.origin })
+
+  if (options.claim ?? true) {
+    scope.addEventListener('install', () => {
+      void scope.skipWaiting()
+    })
+    scope.addEventListener('activate', (event) => {
+      ;(event as ExtendableEventLike).waitUntil(scope.clients.claim())
+    })
+  }
+
+  scope.addEventListener('fetch', (event) => {
+    const fe = event as FetchEventLike
+    const answer = engine.handle(fe.request, (p) => fe.waitUntil(p))
+    if (answer !== undefined) fe.respondWith(answer)
+  })
+
+  scope.addEventListener('message', (event) => {
+    const me = event as MessageEventLike
+    const msg = me.data as SwMessage | null
+    if (msg === null || typeof msg !== 'object' || typeof msg.type !== 'string') return
+    if (!msg.type.startsWith('cachework:')) return
+    const reply = (r: MessageReply): void => {
+      const port = me.ports[0]
+      if (port) port.postMessage(r)
+      else me.source?.postMessage(r)
+    }
+    me.waitUntil(
+      answerMessage(cache, msg).then(reply, (error: unknown) =>
+        reply({ type: msg.type, error: error instanceof Error ? error.message : String(error) }),
+      ),
+    )
+  })
+  return engine
+}
+
+async function answerMessage(cache: Cache, msg: SwMessage): Promise<MessageReply> {
+  switch (msg.type) {
+    case 'cachework:list':
+      return { type: msg.type, entries: await listEntries(cache) }
+    case 'cachework:delete':
+      return { type: msg.type, deleted: await deleteEntry(cache, msg.key) }
+    case 'cachework:clear':
+      return { type: msg.type, deleted: await clearEntries(cache) }
+    default:
+      return {
+        type: (msg as { type: string }).type,
+        error: `unknown message type '${(msg as { type: string }).type}'`,
+      }
+  }
+}

@@ -1,0 +1,266 @@
+/**
+ * The response-cache engine of the service worker: given a `Request`, answer it from the stored
+ * responses or the network by RFC 9111's rules for a private cache (freshness §4.2, validation
+ * §4.3, invalidation §4.4) and RFC 5861's stale windows. It knows nothing about worker events;
+ * `index.ts` wires it to `fetch` and `message`.
+ */
+import { type Cache, type Clock, systemClock } from '@cachework/core'
+import {
+  evaluate,
+  type Evaluation,
+  type FreshnessOptions,
+  isStorable,
+  mergeNotModified,
+} from './freshness.ts'
+import { deleteUrl, readVariant, type StoredResponse, toResponse, toStored, writeVariant } from './store.ts'
+
+/** Which requests the cache handles: a predicate, or URL prefixes / regular expressions. */
+export type RequestMatcher = ((request: Request) => boolean) | ReadonlyArray<string | RegExp>
+
+/** Options of the engine (see `installResponseCache`). */
+export interface EngineOptions extends FreshnessOptions {
+  /** Where entries live. */
+  cache: Cache
+  /** Default: same-origin requests (relative to `origin`). */
+  match?: RequestMatcher
+  /** The worker's origin, for the same-origin default. */
+  origin: string
+  /** Serve a stale entry when the network is unreachable and no directive forbids it (RFC 9111 §4.2.4). Default true. */
+  serveStaleWhenOffline?: boolean
+  clock?: Clock
+  /** The network; default `globalThis.fetch`. */
+  fetch?: (request: Request) => Promise<Response>
+}
+
+/** Methods that never change state (RFC 9110 §9.2.1); every other method invalidates (RFC 9111 §4.4). */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
+
+/** The header telling how a response was produced: `hit`, `stale`, `revalidated`, `stale-if-error`, `miss`. */
+export const STATUS_HEADER = 'x-cachework-sw'
+
+type WaitUntil = (p: Promise<unknown>) => void
+
+/** One engine per worker; see the module comment. */
+export class ResponseCacheEngine {
+  readonly cache: Cache
+  private readonly opts: EngineOptions
+  private readonly clock: Clock
+  private readonly net: (request: Request) => Promise<Response>
+  /** Background revalidations in flight, per variant key (one refresh per entry at a time). */
+  private readonly refreshing = new Map<string, Promise<unknown>>()
+
+  constructor(opts: EngineOptions) {
+    this.opts = opts
+    this.cache = opts.cache
+    this.clock = opts.clock ?? systemClock
+    this.net = opts.fetch ?? ((r) => fetch(r))
+  }
+
+  /** Whether this engine handles `request` at all (before method rules). */
+  matches(request: Request): boolean {
+    const m = this.opts.match
+    if (m === undefined) return new URL(request.url).origin === this.opts.origin
+    if (typeof m === 'function') return m(request)
+    return m.some((p) => (typeof p === 'string' ? request.url.startsWith(p) : p.test(request.url)))
+  }
+
+  /**
+   * Answer `request`, or return `undefined` to let the browser handle it unchanged (requests
+   * the cache must not touch). `waitUntil` keeps the worker alive for background work.
+   */
+  handle(request: Request, waitUntil: WaitUntil): Promise<Response> | undefined {
+    if (!this.matches(request)) return undefined
+    if (request.method !== 'GET') {
+      if (SAFE_METHODS.has(request.method)) return undefined
+      return this.passUnsafe(request)
+    }
+    // The page's own conditional or range requests go to the origin as they are.
+    const h = request.headers
+    if (h.has('if-none-match') || h.has('if-modified-since') || h.has('range')) return undefined
+    if (request.cache === 'no-store' || /no-store/i.test(h.get('cache-control') ?? '')) return undefined
+    return this.handleGet(request, waitUntil)
+  }
+
+  private async passUnsafe(request: Request): Promise<Response> {
+    const response = await this.net(request)
+    // RFC 9111 §4.4: a non-error response to an unsafe method invalidates the target URI and the
+    // same-origin Location / Content-Location it names.
+    if (response.type === 'opaqueredirect' || (response.status >= 200 && response.status < 400)) {
+      const urls = new Set([stripFragment(request.url)])
+      for (const name of ['location', 'content-location']) {
+        const v = response.headers.get(name)
+        if (v === null) continue
+        const u = new URL(v, request.url)
+        if (u.origin === new URL(request.url).origin) urls.add(stripFragment(u.href))
+      }
+      // Awaited, not left to waitUntil: a GET sent after the response must not see the old entry.
+      await Promise.all([...urls].map((u) => deleteUrl(this.cache, u).catch(() => 0)))
+    }
+    return response
+  }
+
+  private async handleGet(request: Request, waitUntil: WaitUntil): Promise<Response> {
+    const url = stripFragment(request.url)
+    if (request.cache === 'reload') return this.fetchAndStore(request, url)
+    const hit = await readVariant(this.cache, url, request.headers).catch(() => undefined)
+    if (hit === undefined) {
+      // only-if-cached without an entry: 504, as a browser's HTTP cache answers (Fetch standard).
+      if (request.cache === 'only-if-cached') return new Response(null, { status: 504 })
+      return this.fetchAndStore(request, url)
+    }
+    const ev = this.evaluate(hit.stored, request)
+    if (request.cache === 'force-cache' || request.cache === 'only-if-cached')
+      return serve(hit.stored, ev, 'hit')
+    if (request.cache === 'no-cache') ev.fresh = false
+    if (ev.fresh) return serve(hit.stored, ev, 'hit')
+    if (ev.staleWhileRevalidate && request.cache !== 'no-cache') {
+      waitUntil(this.refreshInBackground(request, url, hit.key, hit.stored))
+      return serve(hit.stored, ev, 'stale')
+    }
+    return this.revalidate(request, url, hit.stored, ev)
+  }
+
+  private evaluate(stored: StoredResponse, request: Request): Evaluation {
+    return evaluate(
+      stored,
+      this.clock.now(),
+      request.headers.get('cache-control'),
+      request.headers.get('pragma'),
+      this.opts,
+    )
+  }
+
+  /** Fetch from the network; store the response when RFC 9111 §3 allows, before serving it. */
+  private async fetchAndStore(request: Request, url: string): Promise<Response> {
+    const requestTime = this.clock.now()
+    const response = await this.net(networkRequest(request, this.opts.origin))
+    const responseTime = this.clock.now()
+    return this.storeAndServe(request, url, response, requestTime, responseTime)
+  }
+
+  private async storeAndServe(
+    request: Request,
+    url: string,
+    response: Response,
+    requestTime: number,
+    responseTime: number,
+  ): Promise<Response> {
+    const storable =
+      (response.type === 'basic' || response.type === 'cors' || response.type === 'default') &&
+      isStorable(response.status, [...response.headers], request.headers.get('cache-control'))
+    if (!storable) return response
+    const stored = await toStored(response, url, request.headers, requestTime, responseTime)
+    // Stored before it is served, so the next request finds it (deterministic for pages and tests).
+    await writeVariant(this.cache, stored).catch(() => undefined)
+    return toResponse(stored, [[STATUS_HEADER, 'miss']])
+  }
+
+  /**
+   * Validate a stored response with the origin (RFC 9111 §4.3): a `304` freshens it (§4.3.4)
+   * and serves its body; a failure serves it stale where `stale-if-error` (RFC 5861) or the
+   * disconnected rule (§4.2.4) allows.
+   */
+  private async revalidate(
+    request: Request,
+    url: string,
+    stored: StoredResponse,
+    ev: Evaluation,
+  ): Promise<Response> {
+    const conditional = conditionalHeaders(stored)
+    const requestTime = this.clock.now()
+    let response: Response
+    try {
+      response = await this.net(networkRequest(request, this.opts.origin, conditional))
+    } catch (error) {
+      const offlineOk = (this.opts.serveStaleWhenOffline ?? true) && !ev.staleForbidden
+      if (ev.staleIfError || offlineOk) return serve(stored, ev, 'stale-if-error')
+      throw error
+    }
+    const responseTime = this.clock.now()
+    if (response.status === 304 && conditional.length > 0) {
+      const fresh: StoredResponse = {
+        ...stored,
+        headers: mergeNotModified(stored.headers, [...response.headers]),
+        requestTime,
+        responseTime,
+      }
+      await writeVariant(this.cache, fresh).catch(() => undefined)
+      return serve(fresh, this.evaluate(fresh, request), 'revalidated')
+    }
+    if (response.status >= 500 && ev.staleIfError) return serve(stored, ev, 'stale-if-error')
+    return this.storeAndServe(request, url, response, requestTime, responseTime)
+  }
+
+  /** `stale-while-revalidate`: refresh one entry in the background, once at a time per entry. */
+  private refreshInBackground(
+    request: Request,
+    url: string,
+    key: string,
+    stored: StoredResponse,
+  ): Promise<unknown> {
+    const running = this.refreshing.get(key)
+    if (running) return running
+    const ev = this.evaluate(stored, request)
+    const p = this.revalidate(request, url, stored, { ...ev, staleIfError: true })
+      .then((r) => r.body?.cancel())
+      .catch(() => undefined)
+      .finally(() => this.refreshing.delete(key))
+    this.refreshing.set(key, p)
+    return p
+  }
+}
+
+/** `If-None-Match` / `If-Modified-Since` from the stored validators (RFC 9111 §4.3.1). */
+function conditionalHeaders(stored: StoredResponse): Array<[string, string]> {
+  const out: Array<[string, string]> = []
+  for (const [k, v] of stored.headers) {
+    const lower = k.toLowerCase()
+    if (lower === 'etag') out.push(['if-none-match', v])
+    else if (lower === 'last-modified') out.push(['if-modified-since', v])
+  }
+  return out
+}
+
+/** Serve a stored response with `Age` (RFC 9111 §5.1) and the status header. */
+function serve(stored: StoredResponse, ev: Evaluation, how: string): Response {
+  return toResponse(stored, [
+    ['age', String(Math.floor(ev.age))],
+    [STATUS_HEADER, how],
+  ])
+}
+
+function stripFragment(url: string): string {
+  const i = url.indexOf('#')
+  return i === -1 ? url : url.slice(0, i)
+}
+
+/**
+ * The request the worker sends to the network: the page's headers plus `extra`, and
+ * `cache: 'no-store'` so the browser's HTTP cache neither answers nor stores underneath this
+ * cache (it is the page's private cache now). A navigation request cannot be copied with an
+ * init, so it is rebuilt from its URL; a same-origin `no-cors` request becomes `same-origin` so
+ * that the validators are not stripped as non-safelisted headers.
+ */
+export function networkRequest(
+  request: Request,
+  origin: string,
+  extra: Array<[string, string]> = [],
+): Request {
+  const headers = new Headers(request.headers)
+  for (const [k, v] of extra) headers.set(k, v)
+  const sameOrigin = new URL(request.url).origin === origin
+  if (request.mode === 'navigate') {
+    return new Request(request.url, {
+      method: 'GET',
+      headers,
+      mode: sameOrigin ? 'same-origin' : 'no-cors',
+      credentials: request.credentials,
+      redirect: 'manual',
+      referrer: request.referrer,
+      referrerPolicy: request.referrerPolicy,
+      cache: 'no-store',
+    })
+  }
+  const mode = request.mode === 'no-cors' && sameOrigin ? 'same-origin' : request.mode
+  return new Request(request, { headers, cache: 'no-store', mode })
+}

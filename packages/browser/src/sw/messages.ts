@@ -1,0 +1,74 @@
+/**
+ * The worker's message protocol, used by the devtools panel and `registerResponseCache`'s
+ * handle: the page posts `{ type: 'cachework:list' | 'cachework:delete' | 'cachework:clear' }`
+ * with a `MessagePort` and the worker answers on that port (docs/service-worker.md).
+ */
+import type { Cache } from '@cachework/core'
+import { evaluate } from './freshness.ts'
+import { deleteUrl, KEY_PREFIX, type StoredResponse, type SwEntryInfo, type VaryRecord } from './store.ts'
+
+/** A request to the worker. `key` of `cachework:delete` is an entry's `key` from the list, or a URL. */
+export type SwMessage =
+  | { type: 'cachework:list' }
+  | { type: 'cachework:delete'; key: string }
+  | { type: 'cachework:clear' }
+
+/** The worker's answer: `entries` for list, `deleted` (a count) for delete and clear, or `error`. */
+export interface MessageReply {
+  type: string
+  entries?: SwEntryInfo[]
+  deleted?: number
+  error?: string
+}
+
+function isStored(v: unknown): v is StoredResponse {
+  return typeof v === 'object' && v !== null && 'body' in v && 'status' in v
+}
+
+function isVaryRecord(v: unknown): v is VaryRecord {
+  return typeof v === 'object' && v !== null && 'varyHeaders' in v && !('body' in v)
+}
+
+async function* swEntries(cache: Cache): AsyncGenerator<{ key: string; value: unknown }> {
+  for await (const e of cache.entries({ prefix: KEY_PREFIX })) {
+    if (e.key === undefined) continue
+    const value = e.value !== undefined ? e.value : await cache.get(e.key)
+    yield { key: e.key, value }
+  }
+}
+
+/** Every stored variant as `SwEntryInfo`, oldest first. */
+export async function listEntries(cache: Cache, now = Date.now()): Promise<SwEntryInfo[]> {
+  const out: SwEntryInfo[] = []
+  for await (const { key, value } of swEntries(cache)) {
+    if (!isStored(value)) continue
+    const ev = evaluate(value, now, undefined)
+    out.push({
+      key,
+      url: value.url,
+      variant: value.variant,
+      status: value.status,
+      storedAt: value.responseTime,
+      expires: Math.round(ev.expiresAt),
+      size: value.body.byteLength,
+    })
+  }
+  return out.sort((a, b) => a.storedAt - b.storedAt)
+}
+
+/** Delete one variant by key, or a URL's record and all its variants (by record key or URL). */
+export async function deleteEntry(cache: Cache, key: string): Promise<number> {
+  if (typeof key !== 'string' || key === '') throw new TypeError("cachework:delete needs a 'key' string")
+  if (!key.startsWith(KEY_PREFIX)) return deleteUrl(cache, key)
+  const value = await cache.get(key)
+  if (isVaryRecord(value)) return deleteUrl(cache, value.url)
+  return (await cache.delete(key)) ? 1 : 0
+}
+
+/** Delete every entry this cache wrote (other keys of a shared backend stay). */
+export async function clearEntries(cache: Cache): Promise<number> {
+  const keys: string[] = []
+  for await (const e of cache.entries({ prefix: KEY_PREFIX })) if (e.key !== undefined) keys.push(e.key)
+  await cache.deleteMany(keys)
+  return keys.length
+}

@@ -1,0 +1,179 @@
+/**
+ * How the service-worker cache lays its state out in a cachework `Cache`: per URL one entry
+ * holding the learned `Vary` header names (Django's `learn_cache_key` idea, django-cache.md §4),
+ * and per variant one entry holding the response as a plain object. Everything lives in the
+ * backend (IndexedDB by default), so a restarted worker finds it again.
+ */
+import type { Cache } from '@cachework/core'
+import type { HeaderList } from './freshness.ts'
+
+/** Prefix of every key this cache writes. */
+export const KEY_PREFIX = 'sw:'
+
+/** A stored response: plain data that every backend round-trips (API.md rule 12). */
+export interface StoredResponse {
+  url: string
+  status: number
+  statusText: string
+  headers: Array<[string, string]>
+  body: Uint8Array
+  /** Epoch ms the request was sent / the response arrived (RFC 9111 §4.2.3). */
+  requestTime: number
+  responseTime: number
+  /** Lower-cased names from the response's `Vary`. */
+  varyHeaders: string[]
+  /** The request's normalized values of `varyHeaders` (checked on read: never serve another variant). */
+  variant: string
+}
+
+/** The per-URL record: the `Vary` header names the URL's responses were last seen with. */
+export interface VaryRecord {
+  url: string
+  varyHeaders: string[]
+}
+
+/** What the `cachework:list` message returns per stored variant. */
+export interface SwEntryInfo {
+  /** The cache key, as given to `cachework:delete`. */
+  key: string
+  url: string
+  /** The request header values this variant was stored for (`accept-language=fr`), `''` without Vary. */
+  variant: string
+  status: number
+  /** Epoch ms the response was received. */
+  storedAt: number
+  /** Epoch ms it stops being fresh. */
+  expires: number
+  /** Body bytes. */
+  size: number
+}
+
+/** FNV-1a over UTF-16 code units, two 32-bit lanes: a short stable hex id (not security-relevant). */
+export function hashString(s: string): string {
+  let a = 0x811c9dc5
+  let b = 0x01000193 ^ s.length
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    a = Math.imul(a ^ c, 0x01000193)
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15)
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0')
+}
+
+/** The URL part of a key: the URL itself while keys stay short (rule 2 warns past 250), else its hash. */
+function urlPart(url: string): string {
+  return url.length <= 180 ? url : `#${hashString(url)}`
+}
+
+/** Key of a URL's `Vary` record. */
+export function varyKey(url: string): string {
+  return `${KEY_PREFIX}${urlPart(url)}`
+}
+
+/** Key of one variant of a URL. */
+export function variantKey(url: string, variant: string): string {
+  return `${KEY_PREFIX}${urlPart(url)}|${hashString(variant)}`
+}
+
+/** Parse a `Vary` value into lower-cased names, in order, without duplicates. */
+export function parseVary(value: string | null | undefined): string[] {
+  const out: string[] = []
+  for (const part of (value ?? '').split(',')) {
+    const name = part.trim().toLowerCase()
+    if (name !== '' && !out.includes(name)) out.push(name)
+  }
+  return out
+}
+
+/**
+ * The variant string of a request for `varyHeaders`: `name=value` lines with whitespace
+ * collapsed (RFC 9111 §4.1 allows normalizing); an absent header differs from an empty one.
+ */
+export function variantOf(headers: Headers, varyHeaders: readonly string[]): string {
+  return varyHeaders
+    .map((h) => {
+      const v = headers.get(h)
+      return v === null ? `${h}` : `${h}=${v.replace(/\s+/g, ' ').trim()}`
+    })
+    .join('\n')
+}
+
+/** Turn a fetched response into a stored one (reads the body). */
+export async function toStored(
+  response: Response,
+  url: string,
+  requestHeaders: Headers,
+  requestTime: number,
+  responseTime: number,
+): Promise<StoredResponse> {
+  const varyHeaders = parseVary(response.headers.get('vary'))
+  return {
+    url,
+    status: response.status,
+    statusText: response.statusText,
+    headers: [...response.headers],
+    body: new Uint8Array(await response.arrayBuffer()),
+    requestTime,
+    responseTime,
+    varyHeaders,
+    variant: variantOf(requestHeaders, varyHeaders),
+  }
+}
+
+/** Build a `Response` from a stored one, with `extra` headers set on top (e.g. `Age`). */
+export function toResponse(s: StoredResponse, extra: HeaderList = []): Response {
+  const headers = new Headers(s.headers)
+  for (const [k, v] of extra) headers.set(k, v)
+  const nullBody = s.status === 204 || s.status === 205 || s.status === 304
+  return new Response(nullBody ? null : (s.body as Uint8Array<ArrayBuffer>), {
+    status: s.status,
+    statusText: s.statusText,
+    headers,
+  })
+}
+
+/** Read the stored variant of `url` matching `requestHeaders`, or `undefined`. */
+export async function readVariant(
+  cache: Cache,
+  url: string,
+  requestHeaders: Headers,
+): Promise<{ key: string; stored: StoredResponse } | undefined> {
+  const record = await cache.get<VaryRecord>(varyKey(url))
+  if (record === undefined || record === null) return undefined
+  const variant = variantOf(requestHeaders, record.varyHeaders)
+  const key = variantKey(url, variant)
+  const stored = await cache.get<StoredResponse>(key)
+  // The stored variant string guards against hash collisions and against a record learned later.
+  if (stored === undefined || stored === null || stored.url !== url || stored.variant !== variant)
+    return undefined
+  return { key, stored }
+}
+
+/**
+ * Store a response under its URL's `Vary` record. When the learned header list changes, the
+ * older variants are dropped: they were keyed on other headers and can no longer be selected.
+ */
+export async function writeVariant(cache: Cache, stored: StoredResponse): Promise<string> {
+  const vk = varyKey(stored.url)
+  const record = await cache.get<VaryRecord>(vk)
+  if (record && record.varyHeaders.join(',') !== stored.varyHeaders.join(',')) {
+    await deleteUrl(cache, stored.url)
+  }
+  const key = variantKey(stored.url, stored.variant)
+  if (!record || record.varyHeaders.join(',') !== stored.varyHeaders.join(',')) {
+    await cache.set(vk, { url: stored.url, varyHeaders: stored.varyHeaders } satisfies VaryRecord, null)
+  }
+  await cache.set(key, stored, null)
+  return key
+}
+
+/** Delete every stored variant of `url` and its `Vary` record; return how many entries went. */
+export async function deleteUrl(cache: Cache, url: string): Promise<number> {
+  const vk = varyKey(url)
+  const keys: string[] = []
+  for await (const e of cache.entries({ prefix: `${vk}|` })) if (e.key !== undefined) keys.push(e.key)
+  keys.push(vk)
+  let n = 0
+  for (const k of keys) if (await cache.delete(k)) n++
+  return n
+}
