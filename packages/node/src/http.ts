@@ -1,1 +1,201 @@
-export {}
+/**
+ * Django's per-site and per-view caching for node:http, Connect and Express (django-cache.md
+ * §4): `cacheMiddleware`, `cachePage`, `cacheControl`, `neverCache`, `varyOnHeaders`,
+ * `varyOnCookie`, and the two halves `updateCacheMiddleware`/`fetchFromCacheMiddleware`. Same
+ * names as core's Fetch-style wrappers; these take `(req, res, next)` handlers. Each works as a
+ * decorator (`cachePage(900)(view)`) and as middleware placed before the view
+ * (`app.get('/x', cachePage(900), view)`).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import {
+  addNeverCacheHeaders,
+  type CacheControlDirectives,
+  type CacheMiddlewareOptions,
+  type CachePageOptions,
+  patchCacheControl,
+  patchVaryHeaders,
+} from '@cachework/core'
+import type { NextFunction } from './http-bridge.ts'
+import { NodePageCache } from './http-engine.ts'
+import { beforeHeaders, patchNodeHeaders } from './http-hooks.ts'
+
+export {
+  absoluteUrl,
+  captureResponse,
+  type NextFunction,
+  type NodeHandler,
+  toFetchRequest,
+} from './http-bridge.ts'
+export { NodePageCache } from './http-engine.ts'
+
+// biome-ignore lint/suspicious/noExplicitAny: handlers of any framework (Express's Request/Response types included).
+type AnyHandler = (req: any, res: any, next?: any) => unknown
+
+/**
+ * A wrapper usable two ways: around a handler (`wrapper(view)` returns a handler of the same
+ * type) or as `(req, res, next)` middleware placed before the view.
+ */
+export interface NodeDecorator {
+  <H extends AnyHandler>(handler: H): H
+  (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void
+}
+
+type Apply = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  run: () => unknown,
+  next: NextFunction | undefined,
+) => unknown
+
+// With no `next` (a bare node:http server) there is nothing after the middleware to answer.
+function noView(res: ServerResponse): void {
+  res.statusCode = 404
+  res.end()
+}
+
+function decorator(apply: Apply): NodeDecorator {
+  return function cacheworkWrapper(a: unknown, b?: unknown, c?: unknown): unknown {
+    if (typeof a === 'function') {
+      const handler = a as AnyHandler
+      return function wrapped(req: IncomingMessage, res: ServerResponse, next?: NextFunction) {
+        return apply(req, res, () => handler(req, res, next), next)
+      }
+    }
+    const res = b as ServerResponse
+    const next = c as NextFunction | undefined
+    return apply(a as IncomingMessage, res, () => (next ? next() : noView(res)), next)
+  } as NodeDecorator
+}
+
+/**
+ * Run the view; a throw or a rejected promise goes to `next(err)` (Express/Connect error
+ * handling) or becomes a bare 500, while the response is still captured, so the error page
+ * flows through the cache's rules (and is never stored: only 200s are).
+ */
+function runView(run: () => unknown, res: ServerResponse, next: NextFunction | undefined): void {
+  const fail = (err: unknown): void => {
+    if (next) next(err)
+    else {
+      res.statusCode = 500
+      res.end()
+    }
+  }
+  try {
+    const r = run() as { then?: unknown } | undefined
+    if (r && typeof r.then === 'function') (r as Promise<unknown>).then(undefined, fail)
+  } catch (err) {
+    fail(err)
+  }
+}
+
+// A failure of the cache machinery itself (not of the view): answer 500 if nothing was sent.
+function machineryFailed(err: unknown, res: ServerResponse, next: NextFunction | undefined): void {
+  if (next) next(err)
+  else if (!res.headersSent) {
+    res.statusCode = 500
+    res.end()
+  }
+}
+
+function cachingDecorator(page: NodePageCache): NodeDecorator {
+  return decorator((req, res, run, next) =>
+    page.handle(req, res, () => runView(run, res, next)).catch((err) => machineryFailed(err, res, next)),
+  )
+}
+
+function middlewareOptions(options: CacheMiddlewareOptions) {
+  const { alias, seconds, ...rest } = options
+  return { ...rest, cache: alias ?? 'default', cacheTimeout: seconds }
+}
+
+/**
+ * Cache the whole site (Django's `CacheMiddleware`): `app.use(cacheMiddleware({ seconds: 600 }))`,
+ * or `http.createServer(cacheMiddleware()(handler))`. GET/HEAD 200 responses are stored for their
+ * `max-age`, else `seconds` (600), in `alias` (`'default'`) under `keyPrefix` (`''`), by core's
+ * rules (API.md §3); a hit is written straight to the socket with `Age`.
+ */
+export function cacheMiddleware(options: CacheMiddlewareOptions = {}): NodeDecorator {
+  return cachingDecorator(new NodePageCache(middlewareOptions(options)))
+}
+
+/**
+ * Cache one view for `timeout` seconds, which beats the response's `max-age` (Django's
+ * `cache_page`; `null` uses `max-age`, else 600): `cachePage(900)(view)` or
+ * `app.get('/x', cachePage(900), view)`. Alias `'default'` and key prefix `''` unless given.
+ */
+export function cachePage(timeout: number | null, options: CachePageOptions = {}): NodeDecorator {
+  if (timeout !== null && (typeof timeout !== 'number' || Number.isNaN(timeout))) {
+    throw new TypeError(
+      `cachePage(timeout): timeout must be a number of seconds or null, got ${String(timeout)}`,
+    )
+  }
+  return cachingDecorator(
+    new NodePageCache({ ...options, keyPrefix: options.keyPrefix ?? '', pageTimeout: timeout }),
+  )
+}
+
+/**
+ * The update half of Django's two-ended per-site cache (`UpdateCacheMiddleware`): place it
+ * FIRST, so it sees the response last, after every middleware that adds to `Vary` (sessions →
+ * Cookie, compression → Accept-Encoding, locale → Accept-Language) and the learned header list
+ * is complete (django-cache.md §4.4). It stores only what `fetchFromCacheMiddleware` marked.
+ */
+export function updateCacheMiddleware(
+  options: CacheMiddlewareOptions = {},
+): (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void {
+  const page = new NodePageCache(middlewareOptions(options))
+  return (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next()
+    page.update(req, res, () => next()).catch((err) => machineryFailed(err, res, next))
+  }
+}
+
+/**
+ * The fetch half (`FetchFromCacheMiddleware`): place it LAST, just before the views, after the
+ * middleware that affects the key (e.g. a locale middleware), so the lookup sees the request as
+ * the views will (django-cache.md §4.4). A hit is answered here; a miss goes on to the view.
+ */
+export function fetchFromCacheMiddleware(
+  options: CacheMiddlewareOptions = {},
+): (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void {
+  const page = new NodePageCache(middlewareOptions(options))
+  return (req, res, next) => {
+    page.serveFromCache(req, res).then(
+      (hit) => {
+        if (!hit) next()
+      },
+      (err) => machineryFailed(err, res, next),
+    )
+  }
+}
+
+/** A decorator that patches the response's cache headers just before they are sent. */
+function headerDecorator(patch: (h: Headers) => void): NodeDecorator {
+  return decorator((_req, res, run) => {
+    beforeHeaders(res, (r) => patchNodeHeaders(r, patch))
+    return run()
+  })
+}
+
+/**
+ * Patch `Cache-Control` with `directives` after the view (Django's `cache_control`), e.g.
+ * `cacheControl({ maxAge: 3600, public: true })(view)` or as middleware before the view.
+ */
+export function cacheControl(directives: CacheControlDirectives): NodeDecorator {
+  return headerDecorator((h) => patchCacheControl(h, directives))
+}
+
+/**
+ * Mark the response never cacheable after the view (Django's `never_cache`): `Cache-Control:
+ * max-age=0, no-cache, no-store, must-revalidate, private` and `Expires` now. `neverCache(view)`
+ * or `app.get('/x', neverCache, view)`.
+ */
+export const neverCache: NodeDecorator = headerDecorator((h) => addNeverCacheHeaders(h))
+
+/** Add `names` to `Vary` after the view (Django's `vary_on_headers`). */
+export function varyOnHeaders(...names: string[]): NodeDecorator {
+  return headerDecorator((h) => patchVaryHeaders(h, names))
+}
+
+/** Add `Cookie` to `Vary` after the view (Django's `vary_on_cookie`). */
+export const varyOnCookie: NodeDecorator = varyOnHeaders('Cookie')

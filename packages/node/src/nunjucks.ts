@@ -1,1 +1,179 @@
-export {}
+/**
+ * Django's `{% cache %}` template tag for Nunjucks (django-cache.md §5):
+ * `{% cache 500 sidebar request.user.username using="localcache" %}…{% endcache %}`.
+ * Parsing follows Django's token rules; rendering goes through core's `cacheFragment`.
+ */
+import { CacheError, cacheFragment, caches } from '@cachework/core'
+import nunjucks from 'nunjucks'
+
+/** A `{% cache %}` tag used or resolved wrongly; the message is Django's (django-cache.md §5). */
+export class TemplateSyntaxError extends CacheError {
+  constructor(message: string) {
+    super('ERR_CACHE_TEMPLATE_SYNTAX', message)
+  }
+}
+
+/** Options of `installCacheTag`. */
+export interface CacheTagOptions {
+  /** The tag's name; default `'cache'` (its closing tag is `end<name>`). */
+  tagName?: string
+}
+
+interface Token {
+  type: string
+  value: string
+  lineno: number
+  colno: number
+}
+interface Parser {
+  nextToken(withWhitespace?: boolean): Token | null
+  peekToken(): Token | null
+  pushToken(tok: Token): void
+  parseExpression(): unknown
+  parsePostfix(node: unknown): unknown
+  parseUntilBlocks(...names: string[]): unknown
+  advanceAfterBlockEnd(name?: string): Token
+  fail(msg: string, lineno?: number, colno?: number): never
+}
+interface Nodes {
+  Literal: new (lineno: number, colno: number, value: unknown) => unknown
+  Symbol: new (lineno: number, colno: number, value: string) => unknown
+  NodeList: new (lineno: number, colno: number, children: unknown[]) => unknown
+  CallExtensionAsync: new (ext: object, prop: string, args: unknown, contentArgs: unknown[]) => unknown
+}
+interface Lexer {
+  TOKEN_BLOCK_END: string
+  TOKEN_WHITESPACE: string
+  TOKEN_STRING: string
+  TOKEN_SYMBOL: string
+  TOKEN_OPERATOR: string
+}
+type Callback = (err: unknown, result?: unknown) => void
+type Body = (cb: (err: unknown, out?: string) => void) => void
+
+/** Python's `int()` on a resolved timeout: ints, floats (truncated), integer strings, booleans. */
+function toIntTimeout(v: unknown): number | null {
+  if (v === null) return null // Django: None caches forever.
+  if (typeof v === 'boolean') return v ? 1 : 0
+  if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v)
+  if (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v)) return Number.parseInt(v, 10)
+  // A missing variable is Django's string_if_invalid (''), which int() rejects too.
+  const shown = v === undefined ? "''" : typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v))
+  throw new TemplateSyntaxError(`"cache" tag got a non-integer timeout value: ${shown}`)
+}
+
+class CacheTagExtension {
+  readonly tags: string[]
+  private readonly tagName: string
+
+  constructor(tagName: string) {
+    this.tagName = tagName
+    this.tags = [tagName]
+  }
+
+  parse(parser: Parser, nodes: Nodes, lexer: Lexer): unknown {
+    const tag = parser.nextToken() as Token
+    const at = (t: Token | null) => [t?.lineno ?? tag.lineno, t?.colno ?? tag.colno] as const
+    const isEnd = (t: Token | null) => !t || t.type === lexer.TOKEN_BLOCK_END
+    const tooFew = () =>
+      parser.fail(`'${this.tagName}' tag requires at least 2 arguments.`, tag.lineno, tag.colno)
+    // Django's `None` literal; Nunjucks itself spells it `none`/`null`.
+    const parseArg = (): unknown => {
+      const t = parser.peekToken()
+      if (t && t.type === lexer.TOKEN_SYMBOL && t.value === 'None') {
+        parser.nextToken()
+        return new nodes.Literal(...at(t), null)
+      }
+      return parser.parseExpression()
+    }
+
+    if (isEnd(parser.peekToken())) tooFew()
+    const timeout = parseArg()
+    const first = parser.nextToken()
+    if (isEnd(first)) tooFew()
+    // The fragment name is the raw token up to the next space, never resolved (Django keeps
+    // quotes: `"quoted"` names the fragment `"quoted"`).
+    let name = first?.type === lexer.TOKEN_STRING ? `"${first.value}"` : (first?.value ?? '')
+    for (;;) {
+      const t = parser.nextToken(true)
+      if (!t || t.type === lexer.TOKEN_WHITESPACE) break
+      if (t.type === lexer.TOKEN_BLOCK_END) {
+        parser.pushToken(t)
+        break
+      }
+      name += t.type === lexer.TOKEN_STRING ? `"${t.value}"` : t.value
+    }
+    const vary: unknown[] = []
+    let using: unknown
+    while (!isEnd(parser.peekToken())) {
+      const t = parser.peekToken() as Token
+      if (t.type === lexer.TOKEN_SYMBOL && t.value === 'using') {
+        parser.nextToken()
+        const eq = parser.peekToken()
+        if (eq && eq.type === lexer.TOKEN_OPERATOR && eq.value === '=') {
+          parser.nextToken()
+          using = parser.parseExpression()
+          if (!isEnd(parser.peekToken()))
+            parser.fail(`'${this.tagName}' tag: using="…" must be the last argument.`)
+          break
+        }
+        vary.push(parser.parsePostfix(new nodes.Symbol(...at(t), 'using')))
+        continue
+      }
+      vary.push(parseArg())
+    }
+    parser.advanceAfterBlockEnd(tag.value)
+    const body = parser.parseUntilBlocks(`end${this.tagName}`)
+    parser.advanceAfterBlockEnd()
+    const meta = JSON.stringify({ name, hasUsing: using !== undefined })
+    const args = [
+      new nodes.Literal(...at(tag), meta),
+      timeout,
+      ...(using === undefined ? [] : [using]),
+      ...vary,
+    ]
+    return new nodes.CallExtensionAsync(this, 'run', new nodes.NodeList(...at(tag), args), [body])
+  }
+
+  /** Nunjucks calls this with (context, meta, timeout, [using], ...varyOn, body, callback). */
+  run(_context: unknown, meta: string, ...rest: unknown[]): void {
+    const callback = rest.pop() as Callback
+    const body = rest.pop() as Body
+    this.render(meta, rest, body).then(
+      (out) => callback(null, new nunjucks.runtime.SafeString(out)),
+      (err: unknown) => callback(err),
+    )
+  }
+
+  private async render(meta: string, rest: unknown[], body: Body): Promise<string> {
+    const { name, hasUsing } = JSON.parse(meta) as { name: string; hasUsing: boolean }
+    const timeout = toIntTimeout(rest[0])
+    let alias: string
+    if (hasUsing) {
+      const u = rest[1]
+      if (typeof u !== 'string' || !caches.has(u)) {
+        throw new TemplateSyntaxError(`Invalid cache name specified for cache tag: '${String(u)}'`)
+      }
+      alias = u
+    } else {
+      // Django: the `template_fragments` alias when configured, else `default`.
+      alias = caches.has('template_fragments') ? 'template_fragments' : 'default'
+    }
+    // A missing variable resolves to Django's string_if_invalid, ''.
+    const varyOn = rest.slice(hasUsing ? 2 : 1).map((v) => (v === undefined ? '' : v))
+    const render = () =>
+      new Promise<string>((resolve, reject) => body((err, out) => (err ? reject(err) : resolve(out ?? ''))))
+    return cacheFragment({ timeout, name, varyOn, using: alias }, render)
+  }
+}
+
+/**
+ * Add Django's `{% cache <timeout> <name> [varyOn…] [using="alias"] %}…{% endcache %}` tag to a
+ * Nunjucks environment. Rendering is asynchronous: use `env.render(name, ctx, cb)` or
+ * `env.renderString(src, ctx, cb)` with a callback. Returns `env`.
+ */
+export function installCacheTag<E extends nunjucks.Environment>(env: E, options: CacheTagOptions = {}): E {
+  const tagName = options.tagName ?? 'cache'
+  env.addExtension(`cachework:${tagName}`, new CacheTagExtension(tagName))
+  return env
+}

@@ -1,0 +1,200 @@
+/**
+ * Core's response-cache engine driven from node:http. A miss goes through core
+ * (`ResponseCache.handle`: Django 6.1's storing rules, single-flight); a hit is answered here,
+ * straight from the stored page to the socket, with keys computed from the `IncomingMessage`
+ * (http-keys.ts) that equal core's, so the hot path builds no Fetch objects.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  isStoredResponse,
+  ResponseCache,
+  type ResponseCacheOptions,
+  type StoredResponse,
+} from '@cachework/core'
+import { absoluteUrl, captureResponse, toFetchRequest, writeNodeResponse } from './http-bridge.ts'
+import { nodeHeaderKey, nodePageKey } from './http-keys.ts'
+
+/** Django's `request._cache_update_cache`, shared by both halves (django-cache.md §4.1, §4.2). */
+const updateFlag = new WeakMap<IncomingMessage, boolean>()
+
+/** Mark whether the update half may store this request's response. */
+export function setUpdateFlag(req: IncomingMessage, value: boolean): void {
+  updateFlag.set(req, value)
+}
+
+/** The flag the fetch half left (`undefined` when no fetch half ran). */
+export function getUpdateFlag(req: IncomingMessage): boolean | undefined {
+  return updateFlag.get(req)
+}
+
+/** A learned header list read back from the cache (core's `isHeaderList`). */
+function isHeaderList(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string')
+}
+
+// Responses a handler streamed straight to the client: nothing is left to write.
+const alreadySent = new WeakSet<Response>()
+
+/** Conditional request headers: those requests take core's path, which answers 304/412. */
+function isConditional(req: IncomingMessage): boolean {
+  const h = req.headers
+  return (
+    h['if-none-match'] !== undefined ||
+    h['if-modified-since'] !== undefined ||
+    h['if-match'] !== undefined ||
+    h['if-unmodified-since'] !== undefined
+  )
+}
+
+/** Write a stored page to `res` with `Age` (RFC 9111 §4.2.3), as core's `fetchFromCache` does. */
+function writeStored(res: ServerResponse, stored: StoredResponse, now: number): void {
+  res.statusCode = stored.status
+  if (stored.statusText) res.statusMessage = stored.statusText
+  let upstream = 0
+  let length = false
+  let cookies: string[] | undefined
+  const headers = stored.headers
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i] as [string, string]
+    if (name === 'age') upstream = Number.parseInt(value, 10) || 0
+    else if (name === 'set-cookie') (cookies ??= []).push(value)
+    else {
+      if (name === 'content-length') length = true
+      res.setHeader(name, value)
+    }
+  }
+  // A HEAD answered from a cached GET announces the GET's length (RFC 9110 §9.3.2).
+  if (!length) res.setHeader('content-length', stored.body.byteLength)
+  if (cookies) res.setHeader('set-cookie', cookies)
+  res.setHeader('age', String(upstream + Math.max(0, Math.floor((now - stored.storedAt) / 1000))))
+  if (stored.body.byteLength === 0) res.end()
+  else res.end(stored.body)
+}
+
+/** Write a Fetch `Response` core returned (a 304, a hit for a conditional request, a fresh page). */
+async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
+  if (alreadySent.has(response)) return
+  const body = response.body ? new Uint8Array(await response.arrayBuffer()) : undefined
+  writeNodeResponse(res, response.status, response.headers, body, response.statusText)
+}
+
+/** Node options on top of core's: the buffered body limit doubles as the streaming threshold. */
+export type NodeCacheOptions = ResponseCacheOptions
+
+/** One configured page cache for Node handlers (what `cacheMiddleware`/`cachePage` build). */
+export class NodePageCache {
+  readonly engine: ResponseCache
+  private readonly fast: boolean
+  private readonly keyPrefix: string
+  private readonly bodyLimit: number
+
+  constructor(options: NodeCacheOptions) {
+    this.engine = new ResponseCache(options)
+    // Keys with i18n/time-zone suffixes need a Fetch Request; take core's path for those.
+    this.fast = options.i18n === undefined && options.timeZone === undefined
+    this.keyPrefix = options.keyPrefix ?? ''
+    this.bodyLimit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  }
+
+  private now(): number {
+    return this.engine.options.now?.() ?? Date.now()
+  }
+
+  /** Core's `lookup`, from the IncomingMessage: the stored GET page (or HEAD page for a HEAD). */
+  private async lookup(req: IncomingMessage, url: string): Promise<StoredResponse | undefined> {
+    const cache = this.engine.cache()
+    const headerList = await cache.get<unknown>(nodeHeaderKey(url, this.keyPrefix))
+    if (!isHeaderList(headerList)) return undefined
+    const got = await cache.get<unknown>(nodePageKey(req, url, 'GET', headerList, this.keyPrefix))
+    if (isStoredResponse(got)) return got
+    if (req.method !== 'HEAD') return undefined
+    const head = await cache.get<unknown>(nodePageKey(req, url, 'HEAD', headerList, this.keyPrefix))
+    return isStoredResponse(head) ? head : undefined
+  }
+
+  /**
+   * The fetch half: answer `req` from the cache and return true, or return false on a miss
+   * (then `updateFlag` says whether the update half may store). A failing cache is a miss.
+   */
+  async serveFromCache(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const method = req.method
+    if (method !== 'GET' && method !== 'HEAD') {
+      updateFlag.set(req, false)
+      return false
+    }
+    if (!this.fast || isConditional(req)) {
+      const hit = await this.engine.fetchFromCache(toFetchRequest(req))
+      updateFlag.set(req, hit === undefined)
+      if (hit) await writeResponse(res, hit)
+      return hit !== undefined
+    }
+    let stored: StoredResponse | undefined
+    try {
+      stored = await this.lookup(req, absoluteUrl(req))
+    } catch (error) {
+      this.engine.options.onError?.(error)
+    }
+    updateFlag.set(req, stored === undefined)
+    if (stored === undefined) return false
+    writeStored(res, stored, this.now())
+    return true
+  }
+
+  /**
+   * Run `view` with `res` captured and give core what it wrote, as a Fetch `Response`. A body
+   * past the limit or flushed headers (SSE) stream straight out and are never stored.
+   */
+  private async runCaptured(res: ServerResponse, view: () => void): Promise<Response> {
+    const captured = captureResponse(res, this.bodyLimit)
+    view()
+    const c = await captured
+    if (c.streamed) {
+      const sent = new Response(null, { status: 200, headers: { 'cache-control': 'no-store' } })
+      alreadySent.add(sent)
+      return sent
+    }
+    if (c.status < 200 || c.status > 599) {
+      // A Fetch Response cannot carry it; such a status is never cached anyway.
+      writeNodeResponse(res, c.status, c.headers, c.body, c.statusText)
+      const sent = new Response(null, { status: 200, headers: { 'cache-control': 'no-store' } })
+      alreadySent.add(sent)
+      return sent
+    }
+    const nullBody = c.status === 204 || c.status === 304
+    return new Response(nullBody ? null : c.body, {
+      status: c.status,
+      statusText: c.statusText,
+      headers: c.headers,
+    })
+  }
+
+  /**
+   * Both halves in one (Django's `CacheMiddleware`): serve a hit, or run `view` (which writes
+   * to `res`) through core's engine, with single-flight, and write what core returns.
+   */
+  async handle(req: IncomingMessage, res: ServerResponse, view: () => void): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      view()
+      return
+    }
+    if (this.fast && !isConditional(req) && (await this.serveFromCache(req, res))) return
+    const request = toFetchRequest(req)
+    const response = await this.engine.handle(request, () => this.runCaptured(res, view))
+    await writeResponse(res, response)
+  }
+
+  /**
+   * The update half alone (Django's `UpdateCacheMiddleware`): capture what the rest of the
+   * chain writes and, when the fetch half marked the request, let core store it.
+   */
+  async update(req: IncomingMessage, res: ServerResponse, rest: () => void): Promise<void> {
+    const response = await this.runCaptured(res, rest)
+    if (alreadySent.has(response)) return
+    if (getUpdateFlag(req) !== true) {
+      await writeResponse(res, response)
+      return
+    }
+    await writeResponse(res, await this.engine.updateCache(toFetchRequest(req), response))
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Test support for the HTTP adapters: real servers on 127.0.0.1 port 0, fetched with Node's
+ * `fetch` (undici). No mocks: every request goes through a socket.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/** A listening server and how to reach and stop it. */
+export interface Running {
+  url: string
+  server: Server
+  close(): Promise<void>
+}
+
+/** Listen on 127.0.0.1, port 0, with a node:http handler or an Express/Connect app. */
+export async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Running> {
+  const server = createServer(handler)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+/** `fetch` and read the body as text, returning both. */
+export async function get(url: string, init: RequestInit = {}): Promise<{ res: Response; body: string }> {
+  const res = await fetch(url, init)
+  const body = await res.text()
+  return { res, body }
+}
+
+/** A unique path per test, so tests never share cache entries. */
+let n = 0
+export function uniquePath(prefix = '/p'): string {
+  n += 1
+  return `${prefix}/${process.pid}-${Date.now().toString(36)}-${n}`
+}
+
+/** Resolve after `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
