@@ -96,6 +96,11 @@ export class MemcachedCache extends BaseCache {
     }
   }
 
+  /** The server (`host:port` or socket path) that holds `key` on the ketama ring. */
+  serverFor(key: string, opts?: { version?: number }): string {
+    return (this.servers[this.ring.serverFor(this.rawKey(key, opts?.version))] as ServerAddress).name
+  }
+
   /** The connection of the server that owns `rawKey`. */
   private connFor(rawKey: string): Connection {
     return this.conns[this.ring.serverFor(rawKey)] as Connection
