@@ -95,7 +95,8 @@ export function createApp(opts: AppOptions = {}): Express {
   }
   app.get('/articles/:slug', articleView)
 
-  app.post('/articles/:slug/publish', async (req: Request, res: Response) => {
+  // POST to the article's own URL, so the service worker drops its copy too (RFC 9111 §4.4).
+  app.post('/articles/:slug', async (req: Request, res: Response) => {
     const article = publishArticle(String(req.params.slug))
     if (!article) {
       res.status(404).type('text').send('No such article')

@@ -29,6 +29,11 @@ const vite = await createViteServer({
   appType: 'custom',
   server: { middlewareMode: true, ws: { server } },
 })
+// The worker script lives under /src but controls the whole site (scope /).
+outer.use('/src/sw.ts', (_req, res, next) => {
+  res.setHeader('Service-Worker-Allowed', '/')
+  next()
+})
 // Vite first (client modules under /src, /@vite, /node_modules), then the site's routes.
 outer.use(vite.middlewares)
 outer.use(

@@ -1,8 +1,10 @@
 /**
  * The playground's page script: shows who is reading, fills the footer with how this page was
- * cached, wires the "Save for later" buttons and draws the Saved page from IndexedDB.
+ * cached, registers the service-worker response cache, wires the "Save for later" buttons and
+ * draws the Saved page from IndexedDB.
  */
 import { showCacheInfo } from './footer.ts'
+import { startOfflineCache } from './offline.ts'
 import { headlines, saveArticle, savedArticles, unsaveArticle } from './reader.ts'
 
 function whoami(): string {
@@ -58,6 +60,7 @@ async function drawHeadlines(box: HTMLElement): Promise<void> {
 const who = document.getElementById('whoami')
 if (who) who.textContent = whoami()
 showCacheInfo()
+void startOfflineCache()
 
 for (const button of document.querySelectorAll<HTMLButtonElement>('button.save')) {
   button.addEventListener('click', async () => {
