@@ -1,0 +1,87 @@
+/**
+ * A cross-process lock for the `file` backend's read-modify-write operations (`incr`, `touch`,
+ * `incrVersion`). Django takes `fcntl.flock` in `touch` only and leaves `incr` racy
+ * (django-cache.md §2.2); Node has no flock, so this is a lock file created with `O_EXCL`
+ * (`wx`), which is atomic on local filesystems. A lock left by a dead process is broken.
+ */
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { CacheUnavailableError } from '@cachework/core'
+
+/** A lock older than this is broken even when its owner cannot be checked (other host). */
+export const STALE_LOCK_MS = 10_000
+
+const host = hostname()
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function code(e: unknown): string | undefined {
+  return (e as { code?: string } | null)?.code
+}
+
+/** Whether the lock at `path` was left by a process that is gone (or is very old). */
+function isStale(path: string): boolean {
+  try {
+    const [pid, owner] = readFileSync(path, 'utf8').split(' ')
+    if (owner === host && pid !== undefined && /^\d+$/.test(pid)) {
+      try {
+        process.kill(Number(pid), 0)
+      } catch (e) {
+        if (code(e) === 'ESRCH') return true
+      }
+    }
+    return Date.now() - statSync(path).mtimeMs > STALE_LOCK_MS
+  } catch {
+    // Released meanwhile (ENOENT), or written but still empty: try again rather than break it.
+    return false
+  }
+}
+
+function tryAcquire(path: string): boolean {
+  let fd: number
+  try {
+    fd = openSync(path, 'wx', 0o600)
+  } catch (e) {
+    if (code(e) === 'EEXIST') return false
+    throw e
+  }
+  try {
+    writeSync(fd, `${process.pid} ${host}`)
+  } finally {
+    closeSync(fd)
+  }
+  return true
+}
+
+/**
+ * Run `fn` holding the lock file `path`. Waits with capped exponential backoff and jitter (no
+ * busy spin) until `deadline` (epoch ms), then rejects with `CacheUnavailableError`. `fn` runs
+ * synchronously so the lock is held for as short a time as possible.
+ */
+export async function withFileLock<T>(path: string, deadline: number, fn: () => T): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    if (tryAcquire(path)) break
+    if (isStale(path)) {
+      try {
+        unlinkSync(path)
+      } catch {
+        // Someone else broke it first.
+      }
+      continue
+    }
+    if (Date.now() >= deadline) {
+      throw new CacheUnavailableError(
+        `Could not lock '${path}' in time: another process holds it. If none does, delete the file.`,
+      )
+    }
+    await sleep(Math.min(20, 2 ** Math.min(attempt, 5) / 4) * (0.5 + Math.random()))
+  }
+  try {
+    return fn()
+  } finally {
+    try {
+      unlinkSync(path)
+    } catch {
+      // Already broken as stale by another process: nothing left to release.
+    }
+  }
+}
