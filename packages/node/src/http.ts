@@ -36,6 +36,11 @@ type AnyHandler = (req: any, res: any, next?: any) => unknown
  * type) or as `(req, res, next)` middleware placed before the view.
  */
 export interface NodeDecorator {
+  /** Around a plain node:http handler (its parameters are typed from here). */
+  (
+    handler: (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => unknown,
+  ): (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => unknown
+  /** Around a framework handler (Express, Connect): the wrapped handler keeps its type. */
   <H extends AnyHandler>(handler: H): H
   (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void
 }

@@ -26,7 +26,7 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((r) => r.close()))
 })
 
-async function serve(app: express.Express | Parameters<typeof listen>[0]): Promise<string> {
+async function serve(app: Parameters<typeof listen>[0]): Promise<string> {
   const r = await listen(app)
   running.push(r)
   return r.url
