@@ -1,21 +1,421 @@
+/**
+ * The response-cache engine through the core wrappers, with real `Request`/`Response` objects
+ * and a fresh locmem store per test (django-cache.md §4, API.md §3).
+ */
+import { uniqueKey } from '@cachework/core/testing'
 import { describe, expect, it } from 'vitest'
-import { cachePage, LocMemCache, makeTemplateFragmentKey } from '../src/index.ts'
+import {
+  BaseCache,
+  type Cache,
+  CacheUnavailableError,
+  cacheControl,
+  cacheMiddleware,
+  cachePage,
+  createCaches,
+  getCacheKey,
+  isStoredResponse,
+  LocMemCache,
+  type RawEntry,
+  type StoredEntry,
+} from '../src/index.ts'
 
-describe('smoke', () => {
-  it('caches', async () => {
-    const cache = new LocMemCache({ location: `smoke-${Math.random()}` })
-    let n = 0
-    const h = cachePage(60, { cache })(async () => new Response(`hello ${++n}`))
-    const a = await h(new Request('http://example.com/x'))
-    const b = await h(new Request('http://example.com/x'))
-    expect(await a.text()).toBe('hello 1')
-    expect(await b.text()).toBe('hello 1')
-    expect(b.headers.get('age')).toBe('0')
-    expect(makeTemplateFragmentKey('sidebar', ['alice'])).toBe(
-      'template.cache.sidebar.6496a001d04a089af74acbb2476031e4',
+const freshCache = () => new LocMemCache({ location: uniqueKey('http-engine') })
+
+/** A handler that counts its runs and answers `body #n` with the given headers. */
+function counting(
+  init: ResponseInit | ((req: Request) => ResponseInit) = {},
+  body?: (req: Request) => string,
+) {
+  const state = { runs: 0 }
+  const handler = async (req: Request) => {
+    state.runs++
+    const i = typeof init === 'function' ? init(req) : init
+    return new Response(body ? body(req) : `body #${state.runs}`, i)
+  }
+  return { state, handler }
+}
+
+const get = (url: string, headers: Record<string, string> = {}, method = 'GET') =>
+  new Request(url, { method, headers })
+
+describe('cachePage: store and serve', () => {
+  it('a miss runs the handler and stores; a hit serves the stored page with Age', async () => {
+    const cache = freshCache()
+    let now = Date.UTC(2026, 0, 1, 12, 0, 0)
+    const { state, handler } = counting({ headers: { 'Content-Type': 'text/plain', ETag: '"e1"' } })
+    const view = cachePage(60, { cache, now: () => now })(handler)
+    const first = await view(get('http://example.com/a'))
+    expect(await first.text()).toBe('body #1')
+    expect(first.headers.get('cache-control')).toBe('max-age=60')
+    expect(first.headers.get('expires')).toBe('Thu, 01 Jan 2026 12:01:00 GMT')
+    expect(first.headers.get('age')).toBeNull()
+    now += 7_000
+    const second = await view(get('http://example.com/a'))
+    expect(await second.text()).toBe('body #1')
+    expect(second.headers.get('age')).toBe('7')
+    expect(second.headers.get('content-type')).toBe('text/plain')
+    expect(state.runs).toBe(1)
+    // What is stored is a plain object any backend can hold.
+    const key = await getCacheKey(get('http://example.com/a'), { cache })
+    const stored = await cache.get(key as string)
+    expect(isStoredResponse(stored)).toBe(true)
+    expect(stored).toMatchObject({ status: 200, statusText: '', storedAt: now - 7_000 })
+  })
+
+  it('cache_page timeout beats max-age (3.1+); the smaller max-age is written', async () => {
+    const cache = freshCache()
+    const { state, handler } = counting()
+    const view = cachePage(3, { cache })(cacheControl({ maxAge: 100 })(handler))
+    const r = await view(get('http://example.com/t'))
+    expect(r.headers.get('cache-control')).toBe('max-age=3')
+    await view(get('http://example.com/t'))
+    expect(state.runs).toBe(1)
+  })
+
+  it('the middleware uses max-age when present, and max-age=0 is never stored', async () => {
+    const cache = freshCache()
+    const now = Date.UTC(2026, 0, 1)
+    const mw = cacheMiddleware({ alias: cache, seconds: 600, now: () => now })
+    const r = await mw(
+      get('http://example.com/m'),
+      async () => new Response('x', { headers: { 'Cache-Control': 'max-age=100' } }),
     )
-    expect(makeTemplateFragmentKey('sidebar', ['alice'], { legacy: true })).toBe(
-      'template.cache.sidebar.770553c33dfa3a641da8312d60b3b9ef',
+    expect(r.headers.get('expires')).toBe(new Date(now + 100_000).toUTCString())
+    const zero = counting({ headers: { 'Cache-Control': 'max-age=0' } })
+    await mw(get('http://example.com/z'), zero.handler)
+    const z = await mw(get('http://example.com/z'), zero.handler)
+    expect(zero.state.runs).toBe(2)
+    expect(z.headers.get('expires')).toBeNull()
+  })
+
+  it('HEAD is served from a cached GET; a GET is not served from a cached HEAD', async () => {
+    const cache = freshCache()
+    const { state, handler } = counting()
+    const view = cachePage(60, { cache })(handler)
+    await view(get('http://example.com/h'))
+    const head = await view(get('http://example.com/h', {}, 'HEAD'))
+    expect(head.status).toBe(200)
+    expect(head.body).toBeNull()
+    expect(state.runs).toBe(1)
+    await view(get('http://example.com/h2', {}, 'HEAD'))
+    expect(state.runs).toBe(2)
+    expect(await (await view(get('http://example.com/h2'))).text()).toBe('body #3')
+  })
+
+  it('keeps two hosts apart, and the full query string in the key', async () => {
+    const cache = freshCache()
+    const { state, handler } = counting({}, (r) => `page for ${r.url}`)
+    const view = cachePage(60, { cache })(handler)
+    for (const url of [
+      'http://a.example/p?x=1',
+      'http://b.example/p?x=1',
+      'https://a.example/p?x=1',
+      'http://a.example/p?x=2',
+    ]) {
+      expect(await (await view(get(url))).text()).toBe(`page for ${url}`)
+    }
+    expect(await (await view(get('http://a.example/p?x=1'))).text()).toBe('page for http://a.example/p?x=1')
+    expect(state.runs).toBe(4)
+  })
+
+  it('learns Vary per URL: two Accept-Language values are kept apart', async () => {
+    const cache = freshCache()
+    const { state, handler } = counting({ headers: { Vary: 'Accept-Language' } }, (r) =>
+      r.headers.get('accept-language') === 'fr' ? 'bonjour' : 'hello',
     )
+    const view = cachePage(60, { cache })(handler)
+    const fr = { 'Accept-Language': 'fr' }
+    const en = { 'Accept-Language': 'en' }
+    expect(await (await view(get('http://example.com/l', fr))).text()).toBe('bonjour')
+    expect(await (await view(get('http://example.com/l', en))).text()).toBe('hello')
+    expect(await (await view(get('http://example.com/l', fr))).text()).toBe('bonjour')
+    expect(await (await view(get('http://example.com/l', en))).text()).toBe('hello')
+    expect(state.runs).toBe(2)
+  })
+
+  it('i18n and timeZone options add the language and zone to keys instead of Accept-Language', async () => {
+    const cache = freshCache()
+    const { state, handler } = counting(
+      { headers: { Vary: 'Accept-Language' } },
+      (r) => `lang ${r.headers.get('x-lang')}`,
+    )
+    const view = cachePage(60, {
+      cache,
+      i18n: (r) => r.headers.get('x-lang') ?? 'en',
+      timeZone: () => 'Europe/Paris',
+    })(handler)
+    await view(get('http://example.com/i', { 'X-Lang': 'fr', 'Accept-Language': 'fr-FR' }))
+    // Another Accept-Language, same language: the same page.
+    const same = await view(get('http://example.com/i', { 'X-Lang': 'fr', 'Accept-Language': 'fr' }))
+    expect(await same.text()).toBe('lang fr')
+    expect(await (await view(get('http://example.com/i', { 'X-Lang': 'de' }))).text()).toBe('lang de')
+    expect(state.runs).toBe(2)
+  })
+
+  it('uses an alias of a registry', async () => {
+    const registry = createCaches({
+      default: { backend: 'locmem', location: uniqueKey('d') },
+      pages: { backend: 'locmem', location: uniqueKey('p') },
+    })
+    const { handler } = counting()
+    await cachePage(60, { cache: 'pages', registry, keyPrefix: 'kp' })(handler)(get('http://example.com/r'))
+    const key = await getCacheKey(get('http://example.com/r'), { cache: 'pages', registry, keyPrefix: 'kp' })
+    expect(key).toContain('cache_page.kp.GET.')
+    expect(isStoredResponse(await registry.get('pages').get(key as string))).toBe(true)
+    expect(await getCacheKey(get('http://example.com/r'), { registry, keyPrefix: 'kp' })).toBeUndefined()
+  })
+})
+
+describe('what is never stored (Django 6.1 security rules)', () => {
+  const neverStored = async (init: ResponseInit, req: () => Request = () => get('http://example.com/n')) => {
+    const cache = freshCache()
+    const { state, handler } = counting(init)
+    const view = cachePage(60, { cache })(handler)
+    await view(req())
+    const second = await view(req())
+    expect(state.runs, JSON.stringify(init)).toBe(2)
+    return second
+  }
+
+  it('non-GET/HEAD requests and statuses other than 200', async () => {
+    await neverStored({}, () => get('http://example.com/n', {}, 'POST'))
+    await neverStored({ status: 404 })
+    await neverStored({ status: 203 })
+  })
+
+  it('Cache-Control private, no-cache or no-store, in any case and qualified', async () => {
+    for (const cc of [
+      'private',
+      'Private',
+      'no-cache',
+      'NO-STORE',
+      'no-cache="Set-Cookie"',
+      'private="X-A", max-age=60',
+      'public, No-Cache',
+    ]) {
+      const r = await neverStored({ headers: { 'Cache-Control': cc } })
+      expect(r.headers.get('expires')).toBeNull()
+    }
+  })
+
+  it('Vary: *', async () => {
+    await neverStored({ headers: { Vary: 'Accept, *' } })
+  })
+
+  it('a cookie set while varying on Cookie, whatever cookies the request carried', async () => {
+    const setCookie = { headers: { 'Set-Cookie': 'sid=1', Vary: 'Cookie' } }
+    await neverStored(setCookie)
+    await neverStored(setCookie, () => get('http://example.com/n', { Cookie: 'a=b' }))
+  })
+
+  it('a Set-Cookie without Vary: Cookie is stored, as in Django', async () => {
+    const cache = freshCache()
+    const { state, handler } = counting({ headers: { 'Set-Cookie': 'theme=dark' } })
+    const view = cachePage(60, { cache })(handler)
+    await view(get('http://example.com/c'))
+    const hit = await view(get('http://example.com/c'))
+    expect(hit.headers.get('set-cookie')).toBe('theme=dark')
+    expect(state.runs).toBe(1)
+  })
+
+  it('a request with Authorization is varied on it unless the response is public', async () => {
+    const cache = freshCache()
+    const { state, handler } = counting({}, (r) => `for ${r.headers.get('authorization')}`)
+    const view = cachePage(60, { cache })(handler)
+    const alice = { Authorization: 'Basic YWxpY2U6eA==' }
+    const bob = { Authorization: 'Basic Ym9iOng=' }
+    const a = await view(get('http://example.com/me', alice))
+    expect(a.headers.get('vary')).toBe('Authorization')
+    expect(await (await view(get('http://example.com/me', bob))).text()).toBe(`for ${bob.Authorization}`)
+    expect(await (await view(get('http://example.com/me', alice))).text()).toBe(`for ${alice.Authorization}`)
+    expect(state.runs).toBe(2)
+
+    const pub = counting(
+      { headers: { 'Cache-Control': 'public' } },
+      (r) => `for ${r.headers.get('authorization')}`,
+    )
+    const pubView = cachePage(60, { cache })(pub.handler)
+    const p = await pubView(get('http://example.com/pub', alice))
+    expect(p.headers.get('vary')).toBeNull()
+    expect(await (await pubView(get('http://example.com/pub', bob))).text()).toBe(
+      `for ${alice.Authorization}`,
+    )
+    expect(pub.state.runs).toBe(1)
+  })
+})
+
+describe('conditional GET', () => {
+  const lm = 'Mon, 01 Jan 2007 01:54:21 GMT'
+  it('a fresh response is stored in full and answers If-None-Match with 304; so does a hit', async () => {
+    const cache = freshCache()
+    const { state, handler } = counting({ headers: { ETag: '"abc"', 'Last-Modified': lm } })
+    const view = cachePage(60, { cache })(handler)
+    const fresh = await view(get('http://example.com/e', { 'If-None-Match': '"abc"' }))
+    expect(fresh.status).toBe(304)
+    expect(fresh.headers.get('etag')).toBe('"abc"')
+    expect(fresh.headers.get('cache-control')).toBe('max-age=60')
+    const full = await view(get('http://example.com/e'))
+    expect(full.status).toBe(200)
+    expect(await full.text()).toBe('body #1')
+    const hit = await view(get('http://example.com/e', { 'If-None-Match': 'W/"abc", "zzz"' }))
+    expect(hit.status).toBe(304)
+    expect(hit.headers.get('age')).not.toBeNull()
+    const ims = await view(get('http://example.com/e', { 'If-Modified-Since': lm }))
+    expect(ims.status).toBe(304)
+    const changed = await view(
+      get('http://example.com/e', { 'If-None-Match': '"other"', 'If-Modified-Since': lm }),
+    )
+    expect(changed.status).toBe(200)
+    expect(state.runs).toBe(1)
+  })
+})
+
+describe('single-flight', () => {
+  it('200 concurrent misses for one page run the handler once; each gets its own body', async () => {
+    const cache = freshCache()
+    let runs = 0
+    const view = cachePage(60, { cache })(async () => {
+      runs++
+      await new Promise((r) => setTimeout(r, 50))
+      return new Response(`shared ${runs}`, { headers: { 'Content-Type': 'text/plain' } })
+    })
+    const responses = await Promise.all(Array.from({ length: 200 }, () => view(get('http://example.com/sf'))))
+    expect(runs).toBe(1)
+    const bodies = await Promise.all(responses.map((r) => r.text()))
+    expect(new Set(bodies)).toEqual(new Set(['shared 1']))
+    expect(responses.every((r) => r.status === 200 && r.headers.get('content-type') === 'text/plain')).toBe(
+      true,
+    )
+  })
+
+  it('waiters never take another variant or an uncacheable response', async () => {
+    const cache = freshCache()
+    let runs = 0
+    const view = cachePage(60, { cache })(async (r) => {
+      runs++
+      await new Promise((res) => setTimeout(res, 30))
+      return new Response(`for ${r.headers.get('cookie')}`, { headers: { Vary: 'Cookie' } })
+    })
+    const cookies = ['a=1', 'a=2', 'a=3']
+    const out = await Promise.all(cookies.map((c) => view(get('http://example.com/v', { Cookie: c }))))
+    expect(await Promise.all(out.map((r) => r.text()))).toEqual(cookies.map((c) => `for ${c}`))
+    expect(runs).toBe(3)
+
+    let privRuns = 0
+    const priv = cachePage(60, { cache })(async () => {
+      const n = ++privRuns
+      await new Promise((res) => setTimeout(res, 30))
+      return new Response(`secret ${n}`, { headers: { 'Cache-Control': 'private' } })
+    })
+    const p = await Promise.all([1, 2, 3].map(() => priv(get('http://example.com/priv'))))
+    expect(privRuns).toBe(3)
+    expect(new Set(await Promise.all(p.map((r) => r.text()))).size).toBe(3)
+  })
+})
+
+describe('bodies', () => {
+  it('a body over maxBodyBytes is served whole but not stored', async () => {
+    const cache = freshCache()
+    const { state, handler } = counting({}, () => 'x'.repeat(11))
+    const view = cachePage(60, { cache, maxBodyBytes: 10 })(handler)
+    expect(await (await view(get('http://example.com/big'))).text()).toBe('x'.repeat(11))
+    await view(get('http://example.com/big'))
+    expect(state.runs).toBe(2)
+  })
+
+  it('a stream of unknown size over the limit streams through, read once, uncached', async () => {
+    const cache = freshCache()
+    let runs = 0
+    const chunk = new Uint8Array(1024).fill(65)
+    const view = cachePage(60, { cache, maxBodyBytes: 4096 })(async () => {
+      runs++
+      let sent = 0
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent++ < 10) controller.enqueue(chunk)
+          else controller.close()
+        },
+      })
+      return new Response(body)
+    })
+    for (let i = 0; i < 2; i++) {
+      const bytes = new Uint8Array(await (await view(get('http://example.com/stream'))).arrayBuffer())
+      expect(bytes.length).toBe(10 * 1024)
+      expect(bytes.every((b) => b === 65)).toBe(true)
+    }
+    expect(runs).toBe(2)
+  })
+
+  it('a stream within the limit is buffered and stored', async () => {
+    const cache = freshCache()
+    const { state, handler } = counting()
+    const view = cachePage(60, { cache })(async (r) => {
+      await handler(r)
+      const enc = new TextEncoder()
+      return new Response(
+        new ReadableStream({
+          start(c) {
+            c.enqueue(enc.encode('part1 '))
+            c.enqueue(enc.encode('part2'))
+            c.close()
+          },
+        }),
+      )
+    })
+    expect(await (await view(get('http://example.com/s'))).text()).toBe('part1 part2')
+    expect(await (await view(get('http://example.com/s'))).text()).toBe('part1 part2')
+    expect(state.runs).toBe(1)
+  })
+})
+
+/** Storage that is never reachable: every primitive rejects with `CacheUnavailableError`. */
+class UnreachableCache extends BaseCache {
+  static override readonly backendName: string = 'unreachable'
+  protected override readonly usesIO: boolean
+  constructor(usesIO: boolean) {
+    super({ location: 'nowhere' }, 'down')
+    this.usesIO = usesIO
+  }
+  private down(): never {
+    throw new CacheUnavailableError('storage unreachable (test)')
+  }
+  protected async _get(_k: string): Promise<StoredEntry | undefined> {
+    this.down()
+  }
+  protected async _set(_k: string, _v: unknown, _e: number | null): Promise<boolean> {
+    this.down()
+  }
+  protected async _add(_k: string, _v: unknown, _e: number | null): Promise<boolean> {
+    this.down()
+  }
+  protected async _touch(_k: string, _e: number | null): Promise<boolean> {
+    this.down()
+  }
+  protected async _delete(_k: string): Promise<boolean> {
+    this.down()
+  }
+  protected async _clear(): Promise<void> {
+    this.down()
+  }
+  // biome-ignore lint/correctness/useYield: an unreachable store yields nothing
+  protected async *_entries(): AsyncIterable<RawEntry> {
+    this.down()
+  }
+}
+
+describe('an unavailable cache is a miss', () => {
+  it.each([true, false])('the page is served uncached (usesIO %s)', async (usesIO) => {
+    const cache: Cache = new UnreachableCache(usesIO)
+    const errors: unknown[] = []
+    const { state, handler } = counting({ headers: { ETag: '"x"' } })
+    const view = cachePage(60, { cache, onError: (e) => errors.push(e) })(handler)
+    for (let i = 1; i <= 3; i++) {
+      const r = await view(get('http://example.com/down'))
+      expect(r.status).toBe(200)
+      expect(await r.text()).toBe(`body #${i}`)
+    }
+    expect(state.runs).toBe(3)
+    expect(errors.length).toBeGreaterThan(0)
+    expect(errors.every((e) => e instanceof CacheUnavailableError)).toBe(true)
   })
 })
