@@ -73,7 +73,7 @@ export async function withFileLock<T>(path: string, deadline: number, fn: () => 
         `Could not lock '${path}' in time: another process holds it. If none does, delete the file.`,
       )
     }
-    await sleep(Math.min(20, 2 ** Math.min(attempt, 5) / 4) * (0.5 + Math.random()))
+    await sleep(Math.min(4, 2 ** Math.min(attempt, 4) / 4) * (0.5 + Math.random()))
   }
   try {
     return fn()
