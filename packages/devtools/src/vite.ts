@@ -1,2 +1,96 @@
-/** Vite plugin entry. */
-export {}
+/**
+ * `@cachework/devtools/vite`: the Vite plugin (`plugins: [cachework()]`). It applies only to
+ * `vite dev` (`apply: 'serve'`), so nothing of devtools reaches a `vite build` output
+ * (CONVENTIONS "Devtools never leak into production").
+ */
+import { fileURLToPath } from 'node:url'
+import { type Cache, inspectedCaches } from '@cachework/core'
+import type { Plugin } from 'vite'
+import { CacheInspector, type InspectorOptions } from './inspector.ts'
+import { PROXY_PATH, serverProxy } from './node/proxy.ts'
+import { isProduction, randomToken, sharedToken } from './node/security.ts'
+import { attachWsChannel } from './node/ws-channel.ts'
+
+/** Options of the `cachework()` Vite plugin. */
+export interface CacheworkDevtoolsOptions {
+  /**
+   * A separate Node server that mounts `devtoolsEndpoint()` from `@cachework/node`, e.g.
+   * `'http://127.0.0.1:3000'`. Default: none (only the Vite process, page and worker).
+   */
+  server?: string
+  /** More caches of the Vite process to list, besides core's `caches` and `inspectCache`d ones. */
+  caches?: () => Cache[]
+  /**
+   * The secret shared with `server`. Default: `CACHEWORK_DEVTOOLS_TOKEN`, else the file
+   * `node_modules/.cache/cachework/devtools-token` (created on first use).
+   */
+  serverToken?: string
+  /** Keyboard shortcut toggling the panel. Default `'Alt+Shift+C'`. */
+  shortcut?: string
+  /** Limits of the Vite-process inspector (entries per cache, preview lengths). */
+  inspector?: InspectorOptions
+}
+
+/** The virtual module the plugin injects into served HTML. */
+export const VIRTUAL_ID = 'virtual:cachework-devtools'
+const RESOLVED_ID = `\0${VIRTUAL_ID}`
+
+function clientEntry(): string {
+  // Source checkouts run this file as .ts; the published package runs dist/*.js.
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js'
+  return fileURLToPath(new URL(`./client/index.${ext}`, import.meta.url)).replace(/\\/g, '/')
+}
+
+/** The Vite plugin: in `vite dev`, adds the cachework inspector panel to every served page. */
+export default function cachework(options: CacheworkDevtoolsOptions = {}): Plugin {
+  // A fresh token per dev-server start; only pages served by this server learn it.
+  const token = randomToken()
+  let active = false
+  return {
+    name: 'cachework-devtools',
+    apply: (_config, env) => env.command === 'serve' && !env.isSsrBuild && !env.isPreview,
+    configureServer(server) {
+      if (isProduction()) {
+        server.config.logger.warn('cachework devtools: NODE_ENV=production, the panel stays off')
+        return
+      }
+      active = true
+      const inspector = new CacheInspector(() => {
+        const extra = options.caches?.() ?? []
+        return [...new Set([...inspectedCaches(), ...extra])]
+      }, options.inspector)
+      attachWsChannel(server, inspector, token)
+      if (options.server) {
+        const target = options.server
+        let secret: string | undefined
+        server.middlewares.use(
+          PROXY_PATH,
+          serverProxy(target, token, () => {
+            secret ??= sharedToken(options.serverToken)
+            return secret
+          }),
+        )
+      }
+    },
+    resolveId(id) {
+      return id === VIRTUAL_ID ? RESOLVED_ID : undefined
+    },
+    load(id, opts) {
+      if (id !== RESOLVED_ID) return undefined
+      if (!active || opts?.ssr) return 'export {}'
+      const config = {
+        token,
+        server: options.server ? PROXY_PATH : null,
+        shortcut: options.shortcut ?? 'Alt+Shift+C',
+      }
+      return [
+        `import { mountDevtools } from ${JSON.stringify(clientEntry())}`,
+        `mountDevtools({ ...${JSON.stringify(config)}, hot: import.meta.hot })`,
+      ].join('\n')
+    },
+    transformIndexHtml() {
+      if (!active) return []
+      return [{ tag: 'script', attrs: { type: 'module', src: `/@id/${VIRTUAL_ID}` }, injectTo: 'body' }]
+    },
+  }
+}

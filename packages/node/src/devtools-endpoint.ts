@@ -1,1 +1,277 @@
-export {}
+/**
+ * `devtoolsEndpoint()`: a node:http / Connect / Express middleware that lets the cachework
+ * devtools panel (through the Vite plugin's proxy) inspect this process's caches. JSON
+ * endpoints `list`, `stats`, `value`, `delete`, `clear`, `bump` and live updates over SSE
+ * (`events`). It answers only in development, only loopback peers, only with the shared token.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { dirname, join } from 'node:path'
+import { type Cache, CacheError, type CacheStats, formatValue, inspectedCaches } from '@cachework/core'
+
+/** Options of `devtoolsEndpoint`. */
+export interface DevtoolsEndpointOptions {
+  /** Mount path. Default `'/__cachework'`. */
+  path?: string
+  /**
+   * The secret shared with the Vite plugin. Default: `CACHEWORK_DEVTOOLS_TOKEN`, else the file
+   * `node_modules/.cache/cachework/devtools-token` under the working directory (created on
+   * first use, mode 0600; the plugin reads the same file).
+   */
+  token?: string
+  /** The caches to inspect. Default: core's `caches` and every `inspectCache`d cache. */
+  caches?: () => Cache[]
+  /** Most entries listed per cache. Default 20,000. */
+  maxEntries?: number
+}
+
+/** Thrown when `devtoolsEndpoint()` is called with `NODE_ENV=production`. */
+export class DevtoolsInProductionError extends CacheError {
+  constructor(message: string) {
+    super('ERR_CACHEWORK_DEVTOOLS_IN_PRODUCTION', message)
+  }
+}
+
+/** A middleware usable with node:http (`(req, res)`) and Connect/Express (`(req, res, next)`). */
+export type DevtoolsMiddleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next?: (err?: unknown) => void,
+) => void
+
+/**
+ * Whether `address` (a socket's `remoteAddress`) is loopback: 127.0.0.0/8, `::1`, or an
+ * IPv4-mapped loopback (`::ffff:127.x.y.z`). No address (a Unix socket) is not.
+ */
+export function isLoopbackAddress(address: string | undefined | null): boolean {
+  if (!address) return false
+  let a = address.toLowerCase()
+  if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1)
+  if (a === '::1' || a === '0:0:0:0:0:0:0:1') return true
+  if (a.startsWith('::ffff:')) a = a.slice(7)
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(a)
+  if (!m) return false
+  return m.slice(1).every((p) => Number(p) <= 255) && m[1] === '127'
+}
+
+function tokensEqual(given: unknown, expected: string): boolean {
+  if (typeof given !== 'string' || given === '' || expected === '') return false
+  // Hashing first gives equal lengths, so the comparison time never depends on the token.
+  const a = createHash('sha256').update(given).digest()
+  const b = createHash('sha256').update(expected).digest()
+  return timingSafeEqual(a, b)
+}
+
+/**
+ * The devtools token shared with the Vite plugin: `explicit`, else `CACHEWORK_DEVTOOLS_TOKEN`,
+ * else `node_modules/.cache/cachework/devtools-token` under `cwd` (created when missing).
+ */
+export function devtoolsToken(explicit?: string, cwd: string = process.cwd()): string {
+  if (explicit) return explicit
+  const env = process.env.CACHEWORK_DEVTOOLS_TOKEN
+  if (env) return env
+  const file = join(cwd, 'node_modules', '.cache', 'cachework', 'devtools-token')
+  try {
+    const t = readFileSync(file, 'utf8').trim()
+    if (t) return t
+  } catch {
+    // Missing: create it.
+  }
+  mkdirSync(dirname(file), { recursive: true })
+  const t = randomBytes(32).toString('base64url')
+  try {
+    writeFileSync(file, t, { flag: 'wx', mode: 0o600 })
+    return t
+  } catch {
+    return readFileSync(file, 'utf8').trim()
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+  res.end(JSON.stringify(body))
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  // Express's json() may have parsed it already.
+  const pre = (req as { body?: unknown }).body
+  if (pre && typeof pre === 'object') return pre as Record<string, unknown>
+  let text = ''
+  for await (const chunk of req) {
+    text += String(chunk)
+    if (text.length > 65_536) throw new Error('request body too large')
+  }
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {}
+}
+
+/**
+ * Mount the devtools endpoint: `app.use(devtoolsEndpoint())`, or wrap a node:http handler.
+ * Throws `DevtoolsInProductionError` when `NODE_ENV=production`: devtools never run there.
+ */
+export function devtoolsEndpoint(options: DevtoolsEndpointOptions = {}): DevtoolsMiddleware {
+  if (process.env.NODE_ENV === 'production') {
+    throw new DevtoolsInProductionError(
+      'devtoolsEndpoint() refuses to mount with NODE_ENV=production: mount it only in development',
+    )
+  }
+  const base = (options.path ?? '/__cachework').replace(/\/$/, '')
+  const maxEntries = options.maxEntries ?? 20_000
+  const list = options.caches ?? inspectedCaches
+  let token: string | undefined
+  const ids = new WeakMap<Cache, string>()
+  let nextId = 1
+  const idOf = (c: Cache): string => {
+    let id = ids.get(c)
+    if (!id) ids.set(c, (id = `c${nextId++}`))
+    return id
+  }
+  const all = (): Array<{ id: string; cache: Cache }> =>
+    [...new Set(list())].map((cache) => ({ id: idOf(cache), cache }))
+  const find = (id: unknown): Cache => {
+    const hit = all().find((c) => c.id === id)
+    if (!hit) throw new Error(`No cache with id '${String(id)}': refresh the devtools list`)
+    return hit.cache
+  }
+  const stats = (): Record<string, CacheStats> =>
+    Object.fromEntries(all().map(({ id, cache }) => [id, cache.stats()]))
+
+  const snapshot = async (): Promise<unknown> => {
+    const caches = []
+    const entries = []
+    let truncated = false
+    for (const { id, cache } of all()) {
+      caches.push({ id, alias: cache.alias, backend: cache.backendName, stats: cache.stats() })
+      let n = 0
+      try {
+        for await (const e of cache.entries({ limit: maxEntries + 1 })) {
+          if (++n > maxEntries) {
+            truncated = true
+            break
+          }
+          entries.push({
+            cache: id,
+            rawKey: e.rawKey,
+            key: e.key,
+            version: e.version,
+            expiresAt: e.expiresAt,
+            size: e.size,
+            preview: 'value' in e ? formatValue(e.value, { max: 120 }) : '',
+          })
+        }
+      } catch {
+        // An unreachable backend (rule 15) lists what it could.
+      }
+    }
+    return { caches, entries, truncated }
+  }
+
+  const events = (req: IncomingMessage, res: ServerResponse): void => {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+    })
+    res.write(': cachework devtools\n\n')
+    const offs = new Map<Cache, () => void>()
+    let batch: unknown[] = []
+    const attach = (): void => {
+      for (const { id, cache } of all()) {
+        if (offs.has(cache)) continue
+        offs.set(
+          cache,
+          cache.on('*', (e) => {
+            if (batch.length < 500)
+              batch.push({
+                cache: id,
+                type: e.type,
+                key: e.key,
+                rawKey: e.rawKey,
+                version: e.version,
+                at: e.at,
+              })
+          }),
+        )
+      }
+    }
+    attach()
+    let last = ''
+    const timer = setInterval(() => {
+      attach()
+      const s = stats()
+      const text = JSON.stringify(s)
+      if (batch.length === 0 && text === last) return
+      last = text
+      res.write(`data: ${JSON.stringify({ events: batch, stats: s })}\n\n`)
+      batch = []
+    }, 150)
+    req.on('close', () => {
+      clearInterval(timer)
+      for (const off of offs.values()) off()
+    })
+  }
+
+  const handle = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: string,
+    url: URL,
+  ): Promise<void> => {
+    const get = req.method === 'GET' || req.method === 'HEAD'
+    if (get && route === '/list') return send(res, 200, await snapshot())
+    if (get && route === '/stats') return send(res, 200, { stats: stats() })
+    if (get && route === '/events') return events(req, res)
+    if (get && route === '/value') {
+      const cache = find(url.searchParams.get('cache'))
+      const rawKey = url.searchParams.get('rawKey')
+      for await (const e of cache.entries()) {
+        if (e.rawKey === rawKey) {
+          return send(res, 200, {
+            text: 'value' in e ? formatValue(e.value, { pretty: true, max: 200_000 }) : null,
+          })
+        }
+      }
+      return send(res, 200, { text: null })
+    }
+    if (req.method !== 'POST') return send(res, 404, { error: `no devtools route ${req.method} ${route}` })
+    const body = await readJson(req)
+    const opts = typeof body.version === 'number' ? { version: body.version } : {}
+    if (route === '/delete')
+      return send(res, 200, { deleted: await find(body.cache).delete(String(body.key), opts) })
+    if (route === '/clear') {
+      await find(body.cache).clear()
+      return send(res, 200, { cleared: true })
+    }
+    if (route === '/bump')
+      return send(res, 200, { version: await find(body.cache).incrVersion(String(body.key), 1, opts) })
+    return send(res, 404, { error: `no devtools route ${req.method} ${route}` })
+  }
+
+  return (req, res, next) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+    // Mounted with app.use(devtoolsEndpoint()) or a bare node:http server, req.url holds the
+    // full path; mounted with app.use('/__cachework', …), Connect strips it (originalUrl keeps it).
+    const original = new URL(
+      (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/',
+      'http://127.0.0.1',
+    )
+    let route: string
+    if (url.pathname === base || url.pathname.startsWith(`${base}/`))
+      route = url.pathname.slice(base.length) || '/'
+    else if (original.pathname.startsWith(`${base}/`) && original.pathname !== url.pathname)
+      route = url.pathname
+    else if (next) return next()
+    else return send(res, 404, { error: `not a devtools route: ${url.pathname}` })
+    if (!isLoopbackAddress(req.socket.remoteAddress)) {
+      return send(res, 403, { error: 'forbidden: the devtools endpoint answers only loopback clients' })
+    }
+    token ??= devtoolsToken(options.token)
+    if (!tokensEqual(req.headers['x-cachework-token'], token)) {
+      return send(res, 403, { error: 'forbidden: missing or wrong x-cachework-token' })
+    }
+    handle(req, res, route, url).catch((e: unknown) => {
+      if (!res.headersSent) send(res, 400, { error: e instanceof Error ? e.message : String(e) })
+      else res.end()
+    })
+  }
+}

@@ -1,2 +1,66 @@
-/** Devtools client entry. */
-export {}
+/**
+ * `@cachework/devtools/client`: the inspector panel. The Vite plugin's virtual module calls
+ * `mountDevtools` in `vite dev`; it can also be mounted by hand (tests, other dev servers).
+ */
+import type { Cache } from '@cachework/core'
+import { Panel } from './panel.ts'
+import {
+  type HotChannel,
+  HttpSource,
+  PageSource,
+  ServiceWorkerSource,
+  type Source,
+  ViteSource,
+} from './sources.ts'
+
+export type { EventBatch, Op, Snapshot, WireCache, WireEntry, WireEvent } from '../protocol.ts'
+export { Panel } from './panel.ts'
+export type { HotChannel, Source } from './sources.ts'
+export { HttpSource, PageSource, ServiceWorkerSource, ViteSource } from './sources.ts'
+
+/** Options of `mountDevtools`. */
+export interface MountOptions {
+  /** The page token the plugin generated; needed for the Vite and server sources. */
+  token?: string
+  /** `import.meta.hot` of the injected module: enables the Vite-process source. */
+  hot?: HotChannel | undefined
+  /** Path of the server proxy on the dev server (`/__cachework/server`), or null for none. */
+  server?: string | null
+  /** Keyboard shortcut toggling the panel. Default `'Alt+Shift+C'`. */
+  shortcut?: string
+  /** Include the service worker's response cache. Default: when the browser has service workers. */
+  serviceWorker?: boolean
+  /** More page caches to list besides core's `caches` and `inspectCache`d ones. */
+  caches?: () => Cache[]
+}
+
+/** What `mountDevtools` returns. */
+export interface DevtoolsHandle {
+  panel: Panel
+  open(): void
+  close(): void
+  /** Re-list every source; resolves when rendered. */
+  refresh(): Promise<void>
+  unmount(): void
+}
+
+/** Mount the panel into `document.body` (inside a shadow root on `<cachework-devtools>`). */
+export function mountDevtools(options: MountOptions = {}): DevtoolsHandle {
+  const sources: Source[] = []
+  const token = options.token ?? ''
+  if (options.hot) sources.push(new ViteSource(options.hot, token))
+  if (options.server) sources.push(new HttpSource(options.server, token, 'server'))
+  sources.push(new PageSource(options.caches))
+  const sw = options.serviceWorker ?? (typeof navigator !== 'undefined' && 'serviceWorker' in navigator)
+  if (sw) sources.push(new ServiceWorkerSource())
+  const host = document.createElement('cachework-devtools')
+  document.body.append(host)
+  const panel = new Panel(host, sources, options.shortcut ? { shortcut: options.shortcut } : {})
+  return {
+    panel,
+    open: () => panel.open(),
+    close: () => panel.close(),
+    refresh: () => panel.refresh(),
+    unmount: () => panel.destroy(),
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * Where the panel's entries come from. Each source speaks the protocol of `protocol.ts`:
+ * the Vite process (Vite's WebSocket), a separate Node server (HTTP + SSE through the Vite
+ * proxy), the page itself (in-page inspector), the service worker (`postMessage`).
+ */
+import { type Cache, inspectedCaches } from '@cachework/core'
+import { CacheInspector } from '../inspector.ts'
+import {
+  type EventBatch,
+  type Op,
+  type Snapshot,
+  TOKEN_HEADER,
+  WS_EVENTS,
+  type WireEntry,
+} from '../protocol.ts'
+
+/** One place caches live, as the panel sees it. */
+export interface Source {
+  /** Short id: `vite`, `server`, `page`, `sw`. */
+  readonly id: string
+  /** What the panel shows in the source column. */
+  readonly label: string
+  /** Run one operation (`list`, `value`, `delete`, `clear`, `bump`). */
+  run(op: Op): Promise<unknown>
+  /** Watch events and stats; returns the unsubscribe function. */
+  subscribe(onBatch: (batch: EventBatch) => void): () => void
+}
+
+/** The subset of `import.meta.hot` the panel uses. */
+export interface HotChannel {
+  send(event: string, data?: unknown): void
+  on(event: string, cb: (data: unknown) => void): void
+  off?(event: string, cb: (data: unknown) => void): void
+}
+
+/** The Vite process's caches, over Vite's own WebSocket. */
+export class ViteSource implements Source {
+  readonly id = 'vite'
+  readonly label = 'vite'
+  private seq = 0
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>()
+
+  constructor(
+    private readonly hot: HotChannel,
+    private readonly token: string,
+  ) {
+    hot.on(WS_EVENTS.response, (data) => {
+      const msg = data as { id?: number; result?: unknown; error?: string }
+      const p = msg.id === undefined ? undefined : this.pending.get(msg.id)
+      if (!p || msg.id === undefined) return
+      this.pending.delete(msg.id)
+      if (msg.error) p.reject(new Error(msg.error))
+      else p.resolve(msg.result)
+    })
+  }
+
+  run(op: Op): Promise<unknown> {
+    const id = ++this.seq
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      this.hot.send(WS_EVENTS.request, { id, token: this.token, op })
+      setTimeout(() => {
+        if (this.pending.delete(id)) reject(new Error('the Vite dev server did not answer within 15 s'))
+      }, 15_000)
+    })
+  }
+
+  subscribe(onBatch: (batch: EventBatch) => void): () => void {
+    const cb = (data: unknown): void => onBatch(data as EventBatch)
+    this.hot.on(WS_EVENTS.events, cb)
+    this.hot.send(WS_EVENTS.subscribe, { token: this.token })
+    return () => this.hot.off?.(WS_EVENTS.events, cb)
+  }
+}
+
+/** A separate Node server's caches, through the Vite proxy at `base` (`/__cachework/server`). */
+export class HttpSource implements Source {
+  readonly id = 'server'
+
+  constructor(
+    private readonly base: string,
+    private readonly token: string,
+    readonly label: string,
+  ) {}
+
+  private async call(path: string, body?: unknown): Promise<unknown> {
+    const res = await fetch(`${this.base}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { [TOKEN_HEADER]: this.token, 'content-type': 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
+    })
+    const json = (await res.json()) as { error?: string }
+    if (!res.ok) throw new Error(json.error ?? `HTTP ${res.status}`)
+    return json
+  }
+
+  run(op: Op): Promise<unknown> {
+    switch (op.op) {
+      case 'list':
+        return this.call('/list')
+      case 'value':
+        return this.call(`/value?${new URLSearchParams({ cache: op.cache, rawKey: op.rawKey })}`)
+      default:
+        return this.call(`/${op.op}`, op)
+    }
+  }
+
+  subscribe(onBatch: (batch: EventBatch) => void): () => void {
+    // Server-sent events read through fetch, so the token travels in a header, not the URL.
+    const ctl = new AbortController()
+    void (async () => {
+      try {
+        const res = await fetch(`${this.base}/events`, {
+          headers: { [TOKEN_HEADER]: this.token, accept: 'text/event-stream' },
+          signal: ctl.signal,
+        })
+        const reader = res.body?.pipeThrough(new TextDecoderStream()).getReader()
+        if (!reader) return
+        let buf = ''
+        for (;;) {
+          const { value, done } = await reader.read()
+          if (done) return
+          buf += value
+          let i = buf.indexOf('\n\n')
+          while (i >= 0) {
+            const chunk = buf.slice(0, i)
+            buf = buf.slice(i + 2)
+            const data = chunk
+              .split('\n')
+              .filter((l) => l.startsWith('data:'))
+              .map((l) => l.slice(5).trim())
+              .join('\n')
+            if (data) onBatch(JSON.parse(data) as EventBatch)
+            i = buf.indexOf('\n\n')
+          }
+        }
+      } catch {
+        // Aborted, or the server went away: the panel keeps its last view.
+      }
+    })()
+    return () => ctl.abort()
+  }
+}
+
+/** The page's own caches: core's `caches`, `inspectCache`d ones and `extra`. */
+export class PageSource implements Source {
+  readonly id = 'page'
+  readonly label = 'page'
+  private readonly inspector: CacheInspector
+
+  constructor(extra: () => Cache[] = () => []) {
+    this.inspector = new CacheInspector(() => [...inspectedCaches(), ...extra()])
+  }
+
+  run(op: Op): Promise<unknown> {
+    return this.inspector.run(op)
+  }
+
+  subscribe(onBatch: (batch: EventBatch) => void): () => void {
+    return this.inspector.subscribe(onBatch)
+  }
+}
+
+/** What `cachework:list` answers per stored response (`SwEntryInfo` of `@cachework/browser/sw`). */
+interface SwEntry {
+  key?: string
+  url?: string
+  variant?: string
+  status?: number
+  storedAt?: number
+  expires?: number | null
+  size?: number
+}
+
+/**
+ * The service worker's response cache, over `postMessage` (the protocol of
+ * `@cachework/browser/sw`): `cachework:list` / `cachework:delete` / `cachework:clear`, each
+ * answered on the transferred port.
+ */
+export class ServiceWorkerSource implements Source {
+  readonly id = 'sw'
+  readonly label = 'service worker'
+  private static readonly CACHE = 'sw'
+
+  private async ask(message: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const sw = typeof navigator === 'undefined' ? undefined : navigator.serviceWorker
+    const worker = sw?.controller
+    if (!worker) return { entries: [] }
+    const ch = new MessageChannel()
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the service worker did not answer within 5 s')), 5_000)
+      ch.port1.onmessage = (e: MessageEvent) => {
+        clearTimeout(timer)
+        const data = (e.data ?? {}) as Record<string, unknown>
+        if (typeof data.error === 'string') reject(new Error(data.error))
+        else resolve(data)
+      }
+      worker.postMessage(message, [ch.port2])
+    })
+  }
+
+  async run(op: Op): Promise<unknown> {
+    switch (op.op) {
+      case 'list': {
+        if (typeof navigator === 'undefined' || !navigator.serviceWorker?.controller) {
+          return { caches: [], entries: [] } satisfies Snapshot
+        }
+        const data = await this.ask({ type: 'cachework:list' })
+        const list = Array.isArray(data.entries) ? (data.entries as SwEntry[]) : []
+        const entries = list.map((e): WireEntry => {
+          const w: WireEntry = {
+            cache: ServiceWorkerSource.CACHE,
+            rawKey: String(e.key ?? e.url ?? ''),
+            expiresAt: typeof e.expires === 'number' && Number.isFinite(e.expires) ? e.expires : null,
+            preview: [e.status, e.url, e.variant].filter((x) => x !== undefined && x !== '').join(' '),
+          }
+          if (typeof e.key === 'string') w.key = e.key
+          if (typeof e.size === 'number') w.size = e.size
+          return w
+        })
+        const stats = { hits: 0, misses: 0, sets: 0, deletes: 0, evictions: 0, expirations: 0, errors: 0 }
+        const snapshot: Snapshot = {
+          caches: [{ id: ServiceWorkerSource.CACHE, alias: 'responses', backend: 'service worker', stats }],
+          entries,
+        }
+        return snapshot
+      }
+      case 'delete':
+        return this.ask({ type: 'cachework:delete', key: op.key })
+      case 'clear':
+        return this.ask({ type: 'cachework:clear' })
+      case 'value':
+        return { text: null }
+      case 'bump':
+        throw new Error('the service worker cache has no versions to bump')
+    }
+  }
+
+  subscribe(): () => void {
+    // The worker's protocol has no event stream; the panel re-lists it on refresh.
+    return () => {}
+  }
+}

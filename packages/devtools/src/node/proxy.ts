@@ -1,0 +1,58 @@
+/**
+ * `/__cachework/server/*` on the Vite dev server, forwarded to a separate Node server's
+ * `devtoolsEndpoint()`. The page authenticates to Vite with the per-start page token; Vite
+ * authenticates to the Node server with the shared token, which never reaches the page. The
+ * browser talks only to its own origin, so no CORS is needed.
+ */
+import { type IncomingMessage, request, type ServerResponse } from 'node:http'
+import { TOKEN_HEADER } from '../protocol.ts'
+import { isLoopback, tokensEqual } from './security.ts'
+
+/** Mount path of the proxy on the Vite dev server. */
+export const PROXY_PATH = '/__cachework/server'
+
+/** A Connect middleware (mounted at `PROXY_PATH`) forwarding to `target`'s endpoint. */
+export function serverProxy(
+  target: string,
+  pageToken: string,
+  serverToken: () => string,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const base = new URL(target)
+  const basePath = base.pathname.replace(/\/$/, '')
+  return (req, res) => {
+    if (!isLoopback(req.socket.remoteAddress) || !tokensEqual(req.headers[TOKEN_HEADER], pageToken)) {
+      res.writeHead(403, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ error: 'forbidden: devtools answer only loopback clients with the token' }))
+      return
+    }
+    const path = `${basePath}/__cachework${req.url ?? '/'}`
+    const upstream = request(
+      {
+        host: base.hostname.replace(/^\[|\]$/g, ''),
+        port: base.port || 80,
+        method: req.method,
+        path,
+        headers: {
+          'content-type': req.headers['content-type'] ?? 'application/json',
+          accept: req.headers.accept ?? '*/*',
+          [TOKEN_HEADER]: serverToken(),
+        },
+      },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, {
+          'content-type': up.headers['content-type'] ?? 'application/json',
+          'cache-control': 'no-store',
+        })
+        // Flush each SSE chunk at once rather than buffering.
+        res.flushHeaders()
+        up.pipe(res)
+      },
+    )
+    upstream.on('error', (e) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ error: `cachework devtools: cannot reach ${target} (${e.message})` }))
+    })
+    res.on('close', () => upstream.destroy())
+    req.pipe(upstream)
+  }
+}
