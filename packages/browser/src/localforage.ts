@@ -149,7 +149,9 @@ export class LocalForageCache extends BaseCache {
     }
     await this.locked(rawKey, async () => {
       const again = await this.store().getItem<unknown>(rawKey)
-      if (again !== null && (!isItem(again) || this.isExpired(again.e))) await this.store().removeItem(rawKey)
+      // Remove only what we judged: a writer may have replaced it meanwhile.
+      const same = isItem(item) ? isItem(again) && again.v === item.v && again.e === item.e : !isItem(again)
+      if (again !== null && same) await this.store().removeItem(rawKey)
     })
     if (isItem(item) && this.isExpired(item.e)) this.noteExpired(rawKey)
     return undefined

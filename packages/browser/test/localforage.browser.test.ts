@@ -1,11 +1,16 @@
+import { type CacheEvent, CacheUnavailableError } from '@cachework/core'
 import { cacheConformanceSuite, uniqueKey } from '@cachework/core/testing'
 import localforage from 'localforage'
+import { describe, expect, it } from 'vitest'
 import { LocalForageCache } from '../src/localforage.ts'
 
 // API.md §2 over localForage in headless Chromium: its default driver (IndexedDB) and the
 // localStorage driver, which cannot structured-clone; a fresh localForage name per cache.
+// As for indexeddb, a short timeout above the default 0.2 s: the first operation creates the database.
 cacheConformanceSuite('localforage', {
   create: (o) => new LocalForageCache({ location: uniqueKey('lf'), ...o }),
+  shortTimeout: 0.5,
+  expiryWaitMs: 1000,
 })
 
 cacheConformanceSuite('localforage (localStorage driver)', {
@@ -15,4 +20,68 @@ cacheConformanceSuite('localforage (localStorage driver)', {
       ...o,
       options: { driver: localforage.LOCALSTORAGE, ...o?.options },
     }),
+  shortTimeout: 0.5,
+  expiryWaitMs: 1000,
+})
+
+describe('localforage: atomic incr', () => {
+  for (const [label, driver] of [
+    ['IndexedDB', undefined],
+    ['localStorage', localforage.LOCALSTORAGE],
+  ] as const) {
+    it(`loses no increment among 200 concurrent incr (${label} driver)`, async () => {
+      const c = new LocalForageCache({ location: uniqueKey('lf-incr'), options: driver ? { driver } : {} })
+      await c.set('n', 0)
+      await Promise.all(Array.from({ length: 200 }, () => c.incr('n')))
+      expect(await c.get('n')).toBe(200)
+    })
+  }
+
+  it('loses no increment between two caches on one store (the Web Lock spans instances)', async () => {
+    const name = uniqueKey('lf-incr2')
+    const a = new LocalForageCache({ location: name })
+    const b = new LocalForageCache({ location: name })
+    await a.set('n', 0)
+    await Promise.all([
+      ...Array.from({ length: 100 }, () => a.incr('n')),
+      ...Array.from({ length: 100 }, () => b.incr('n', 2)),
+    ])
+    expect(await b.get('n')).toBe(300)
+  })
+})
+
+describe('localforage: storage failures (rule 15)', () => {
+  it("turns the localStorage driver's real QuotaExceededError into an error event and a refused write", async () => {
+    const name = uniqueKey('lf-quota')
+    const c = new LocalForageCache({ location: name, options: { driver: localforage.LOCALSTORAGE } })
+    const quiet = new LocalForageCache({
+      location: name,
+      options: { driver: localforage.LOCALSTORAGE, ignoreErrors: true },
+    })
+    const errors: CacheEvent[] = []
+    c.on('error', (e) => errors.push(e))
+    await c.set('small', 1)
+    // Chromium gives localStorage about 5 M characters per origin: 12 M cannot fit.
+    const huge = 'x'.repeat(12_000_000)
+    const refused = await c.set('big', huge).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(CacheUnavailableError)
+    expect((refused as Error).message).toMatch(/QuotaExceededError/)
+    expect(await quiet.set('big', huge)).toBe(false)
+    expect(errors.length).toBe(1)
+    expect(await c.has('big')).toBe(false)
+    expect(await c.get('small')).toBe(1)
+    expect(await c.set('after', 2)).toBe(true)
+    await c.clear()
+  })
+
+  it('reads an entry that is not its own format as a miss, and removes it', async () => {
+    const name = uniqueKey('lf-corrupt')
+    const raw = localforage.createInstance({ name, storeName: 'entries' })
+    const c = new LocalForageCache({ location: name })
+    await raw.setItem(c.makeKey('bad'), { v: '[{"x":', e: null })
+    await raw.setItem(c.makeKey('alien'), 'not an item')
+    expect(await c.get('bad', 'miss')).toBe('miss')
+    expect(await c.get('alien', 'miss')).toBe('miss')
+    expect(await raw.length()).toBe(0)
+  })
 })
