@@ -419,3 +419,67 @@ describe('an unavailable cache is a miss', () => {
     expect(errors.every((e) => e instanceof CacheUnavailableError)).toBe(true)
   })
 })
+
+describe('more of Django’s rules', () => {
+  it('cachePage(null) falls back to max-age, then to the cache timeout', async () => {
+    const cache = freshCache()
+    const now = Date.UTC(2026, 0, 1)
+    const viaMaxAge = cachePage(null, { cache, now: () => now })(
+      () => new Response('x', { headers: { 'Cache-Control': 'max-age=42' } }),
+    )
+    expect((await viaMaxAge(get('http://example.com/n1'))).headers.get('expires')).toBe(
+      new Date(now + 42_000).toUTCString(),
+    )
+    const viaDefault = cachePage(null, { cache, now: () => now, cacheTimeout: 9 })(() => new Response('x'))
+    expect((await viaDefault(get('http://example.com/n2'))).headers.get('cache-control')).toBe('max-age=9')
+  })
+
+  it('a 304 from the handler gets the caching headers but is not stored', async () => {
+    const cache = freshCache()
+    const state = { runs: 0 }
+    const view = cachePage(60, { cache })(async () => {
+      state.runs++
+      return new Response(null, { status: 304 })
+    })
+    const r = await view(get('http://example.com/304'))
+    expect(r.headers.get('cache-control')).toBe('max-age=60')
+    await view(get('http://example.com/304'))
+    expect(state.runs).toBe(2)
+  })
+
+  it('a declared Content-Length over the limit passes through untouched', async () => {
+    const cache = freshCache()
+    const original = new Response('0123456789', { headers: { 'Content-Length': '10' } })
+    const view = cachePage(60, { cache, maxBodyBytes: 5 })(() => original)
+    const r = await view(get('http://example.com/cl'))
+    expect(r).toBe(original)
+    expect(await r.text()).toBe('0123456789')
+  })
+
+  it('if the first handler of a flight throws, its waiters run their own', async () => {
+    const cache = freshCache()
+    let runs = 0
+    const view = cachePage(60, { cache })(async () => {
+      const n = ++runs
+      await new Promise((r) => setTimeout(r, 20))
+      if (n === 1) throw new Error('boom')
+      return new Response(`ok ${n}`)
+    })
+    const results = await Promise.allSettled([1, 2, 3].map(() => view(get('http://example.com/boom'))))
+    expect(results[0]?.status).toBe('rejected')
+    expect(results.slice(1).every((r) => r.status === 'fulfilled')).toBe(true)
+    expect(runs).toBeGreaterThanOrEqual(2)
+  })
+
+  it('the site middleware stores under its keyPrefix in its alias', async () => {
+    const registry = createCaches({ default: { backend: 'locmem', location: uniqueKey('mw') } })
+    const mw = cacheMiddleware({ registry, keyPrefix: 'site1', seconds: 30 })
+    let runs = 0
+    const next = () => new Response(`run ${++runs}`)
+    await mw(get('http://example.com/kp'), next)
+    expect(await (await mw(get('http://example.com/kp'), next)).text()).toBe('run 1')
+    expect(await getCacheKey(get('http://example.com/kp'), { registry, keyPrefix: 'site1' })).toContain(
+      'cache_page.site1.GET.',
+    )
+  })
+})
