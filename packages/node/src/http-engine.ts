@@ -4,7 +4,7 @@
  * straight from the stored page to the socket, with keys computed from the `IncomingMessage`
  * (http-keys.ts) that equal core's, so the hot path builds no Fetch objects.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { type IncomingMessage, ServerResponse } from 'node:http'
 import {
   DEFAULT_MAX_BODY_BYTES,
   isStoredResponse,
@@ -13,7 +13,8 @@ import {
   type StoredResponse,
 } from '@cachework/core'
 import { absoluteUrl, captureResponse, toFetchRequest, writeNodeResponse } from './http-bridge.ts'
-import { nodeHeaderKey, nodePageKey } from './http-keys.ts'
+import { hasHeaderHooks } from './http-hooks.ts'
+import { nodeHeaderKey, nodePageKey, urlDigest } from './http-keys.ts'
 
 /** Django's `request._cache_update_cache`, shared by both halves (django-cache.md §4.1, §4.2). */
 const updateFlag = new WeakMap<IncomingMessage, boolean>()
@@ -47,14 +48,43 @@ function isConditional(req: IncomingMessage): boolean {
   )
 }
 
-/** Write a stored page to `res` with `Age` (RFC 9111 §4.2.3), as core's `fetchFromCache` does. */
+const plainWriteHead = ServerResponse.prototype.writeHead
+
+/** `Age` (RFC 9111 §4.2.3): the age the origin gave plus the time spent in this cache, as core. */
+function ageOf(stored: StoredResponse, upstream: number, now: number): string {
+  return String(upstream + Math.max(0, Math.floor((now - stored.storedAt) / 1000)))
+}
+
+/** Write a stored page to `res` with `Age`, as core's `fetchFromCache` does. */
 function writeStored(res: ServerResponse, stored: StoredResponse, now: number): void {
+  const headers = stored.headers
+  // Fast path: nothing set on `res` yet, no hook waiting and nobody wrapping writeHead, so the
+  // stored headers go out as one raw list (Node then skips its per-header bookkeeping).
+  if (res.writeHead === plainWriteHead && !hasHeaderHooks(res) && res.getHeaderNames().length === 0) {
+    const raw: string[] = []
+    let upstream = 0
+    let length = false
+    for (let i = 0; i < headers.length; i++) {
+      const [name, value] = headers[i] as [string, string]
+      if (name === 'age') upstream = Number.parseInt(value, 10) || 0
+      else {
+        if (name === 'content-length') length = true
+        raw.push(name, value)
+      }
+    }
+    if (!length) raw.push('content-length', String(stored.body.byteLength))
+    raw.push('age', ageOf(stored, upstream, now))
+    if (stored.statusText) res.writeHead(stored.status, stored.statusText, raw)
+    else res.writeHead(stored.status, raw)
+    if (stored.body.byteLength === 0) res.end()
+    else res.end(stored.body)
+    return
+  }
   res.statusCode = stored.status
   if (stored.statusText) res.statusMessage = stored.statusText
   let upstream = 0
   let length = false
   let cookies: string[] | undefined
-  const headers = stored.headers
   for (let i = 0; i < headers.length; i++) {
     const [name, value] = headers[i] as [string, string]
     if (name === 'age') upstream = Number.parseInt(value, 10) || 0
@@ -67,7 +97,7 @@ function writeStored(res: ServerResponse, stored: StoredResponse, now: number): 
   // A HEAD answered from a cached GET announces the GET's length (RFC 9110 §9.3.2).
   if (!length) res.setHeader('content-length', stored.body.byteLength)
   if (cookies) res.setHeader('set-cookie', cookies)
-  res.setHeader('age', String(upstream + Math.max(0, Math.floor((now - stored.storedAt) / 1000))))
+  res.setHeader('age', ageOf(stored, upstream, now))
   if (stored.body.byteLength === 0) res.end()
   else res.end(stored.body)
 }
@@ -104,12 +134,13 @@ export class NodePageCache {
   /** Core's `lookup`, from the IncomingMessage: the stored GET page (or HEAD page for a HEAD). */
   private async lookup(req: IncomingMessage, url: string): Promise<StoredResponse | undefined> {
     const cache = this.engine.cache()
-    const headerList = await cache.get<unknown>(nodeHeaderKey(url, this.keyPrefix))
+    const urlHash = urlDigest(url)
+    const headerList = await cache.get<unknown>(nodeHeaderKey(urlHash, this.keyPrefix))
     if (!isHeaderList(headerList)) return undefined
-    const got = await cache.get<unknown>(nodePageKey(req, url, 'GET', headerList, this.keyPrefix))
+    const got = await cache.get<unknown>(nodePageKey(req, urlHash, 'GET', headerList, this.keyPrefix))
     if (isStoredResponse(got)) return got
     if (req.method !== 'HEAD') return undefined
-    const head = await cache.get<unknown>(nodePageKey(req, url, 'HEAD', headerList, this.keyPrefix))
+    const head = await cache.get<unknown>(nodePageKey(req, urlHash, 'HEAD', headerList, this.keyPrefix))
     return isStoredResponse(head) ? head : undefined
   }
 

@@ -14,9 +14,14 @@ export function keyUri(url: string): string {
   return url.endsWith('?') ? url.slice(0, -1) : url
 }
 
-/** `views.decorators.cache.cache_header.<prefix>.<md5 of URL>` for an absolute URL. */
-export function nodeHeaderKey(url: string, keyPrefix: string): string {
-  return `views.decorators.cache.cache_header.${keyPrefix}.${md5(keyUri(url))}`
+/** The md5 of an absolute URL as it goes into both keys (computed once per lookup). */
+export function urlDigest(url: string): string {
+  return md5(keyUri(url))
+}
+
+/** `views.decorators.cache.cache_header.<prefix>.<md5 of URL>`, from `urlDigest(url)`. */
+export function nodeHeaderKey(urlHash: string, keyPrefix: string): string {
+  return `views.decorators.cache.cache_header.${keyPrefix}.${urlHash}`
 }
 
 /**
@@ -60,13 +65,13 @@ export function nodeVaryDigest(req: IncomingMessage, headerList: readonly string
   return h.digest('hex')
 }
 
-/** `views.decorators.cache.cache_page.<prefix>.<METHOD>.<md5 of URL>.<vary digest>`. */
+/** `views.decorators.cache.cache_page.<prefix>.<METHOD>.<md5 of URL>.<vary digest>`, from `urlDigest(url)`. */
 export function nodePageKey(
   req: IncomingMessage,
-  url: string,
+  urlHash: string,
   method: string,
   headerList: readonly string[],
   keyPrefix: string,
 ): string {
-  return `views.decorators.cache.cache_page.${keyPrefix}.${method}.${md5(keyUri(url))}.${nodeVaryDigest(req, headerList)}`
+  return `views.decorators.cache.cache_page.${keyPrefix}.${method}.${urlHash}.${nodeVaryDigest(req, headerList)}`
 }
