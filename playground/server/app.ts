@@ -3,7 +3,8 @@
  * (per-site middleware, a per-view page cache, a per-user template fragment, a low-level
  * `getOrSet`), with a "publish" action that invalidates an article.
  */
-import { type CacheRegistry, caches as defaultCaches } from '@cachework/core'
+import { type CacheRegistry, caches as defaultCaches, getCacheKey } from '@cachework/core'
+import { cacheMiddleware, cachePage } from '@cachework/node'
 import express, { type Express, type Request, type Response } from 'express'
 import type nunjucks from 'nunjucks'
 import { findArticle, listArticles, publishArticle, slow, USERS, userFromCookie } from './data.ts'
@@ -18,7 +19,8 @@ export const TRENDING_MS = 1000
 
 /** Options of `createApp`. */
 export interface AppOptions {
-  /** The cache registry to use; default the process-wide `caches`. */
+  /** The cache registry for the low-level calls; default the process-wide `caches` (which the
+   * page cache and the `{% cache %}` tag always use). */
   caches?: CacheRegistry
   /** Turns rendered HTML into what the browser gets (in dev: Vite's `transformIndexHtml`). */
   transformHtml?: (url: string, html: string) => Promise<string>
@@ -63,23 +65,8 @@ export function createApp(opts: AppOptions = {}): Express {
   // Front page: personalised, so never shared-cached; its sidebar and trending box are.
   app.get('/', async (req: Request, res: Response) => {
     const user = userFromCookie(req.headers.cookie)
-    const fragments = registry.get('template_fragments')
-    const sidebar = await fragments.getOrSet(
-      `sidebar.${user}`,
-      () => render(env, 'sidebar.njk', { user }),
-      300,
-    )
-    const html = await page(req, 'home.njk', {
-      user,
-      articles: listArticles(),
-      trending: await trending(),
-      sidebar,
-    })
-    res
-      .set('Cache-Control', 'private, max-age=0, must-revalidate')
-      .set('Vary', 'Cookie')
-      .type('html')
-      .send(html)
+    const html = await page(req, 'home.njk', { user, articles: listArticles(), trending: await trending() })
+    res.set('Cache-Control', 'private, max-age=10').set('Vary', 'Cookie').type('html').send(html)
   })
 
   // The article view: deliberately slow.
@@ -93,7 +80,19 @@ export function createApp(opts: AppOptions = {}): Express {
     await slow(ARTICLE_RENDER_MS)
     res.type('html').send(await page(req, 'article.njk', { article, renderMs: ARTICLE_RENDER_MS }))
   }
-  app.get('/articles/:slug', articleView)
+  // Django's cache_page: the server keeps each article 15 minutes in the `pages` alias.
+  app.get('/articles/:slug', cachePage(60 * 15, { cache: 'pages' })(articleView))
+
+  // Django's idiom for invalidating one page: rebuild its key (getCacheKey), delete it.
+  async function invalidatePage(req: Request, path: string): Promise<number> {
+    const url = `${req.protocol}://${req.get('host')}${path}`
+    let deleted = 0
+    for (const method of ['GET', 'HEAD']) {
+      const key = await getCacheKey(new globalThis.Request(url), { cache: 'pages', method })
+      if (key && (await defaultCaches.get('pages').delete(key))) deleted++
+    }
+    return deleted
+  }
 
   // POST to the article's own URL, so the service worker drops its copy too (RFC 9111 §4.4).
   app.post('/articles/:slug', async (req: Request, res: Response) => {
@@ -102,9 +101,16 @@ export function createApp(opts: AppOptions = {}): Express {
       res.status(404).type('text').send('No such article')
       return
     }
+    await invalidatePage(req, `/articles/${article.slug}`)
+    await invalidatePage(req, `/api/articles/${article.slug}`)
+    await invalidatePage(req, '/api/articles')
     await registry.get('default').delete('trending')
     res.redirect(303, `/articles/${article.slug}`)
   })
+
+  // Django's per-site CacheMiddleware, on the JSON API and the About page only: 60 s / 10 min.
+  app.use('/api', cacheMiddleware({ alias: 'pages', seconds: 60 }))
+  app.use('/about', cacheMiddleware({ alias: 'pages', seconds: 600 }))
 
   app.get('/api/articles', async (_req: Request, res: Response) => {
     markRendered()

@@ -51,6 +51,8 @@ function headersArg(args: unknown[]): OutgoingHttpHeaders {
 export function cacheStatus(watched: (req: Request) => boolean) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const state: RequestState = { rendered: false }
+    // Decided now: Express rewrites req.url under mounted middleware (app.use('/api', …)).
+    const isWatched = watched(req) && req.method === 'GET'
     const started = performance.now()
     const original = res.writeHead
     const patched = function (this: Response, ...args: unknown[]) {
@@ -58,7 +60,7 @@ export function cacheStatus(watched: (req: Request) => boolean) {
         const extra = headersArg(args)
         const status = typeof args[0] === 'number' ? args[0] : res.statusCode
         const timings = [`app;dur=${(performance.now() - started).toFixed(1)}`]
-        if (watched(req) && req.method === 'GET' && status < 400) {
+        if (isWatched && status < 400) {
           const verdict = state.rendered ? 'miss' : 'hit'
           res.setHeader('X-Cache', verdict)
           timings.push(`cache;desc="${verdict}"`)
