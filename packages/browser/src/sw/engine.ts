@@ -48,6 +48,8 @@ export class ResponseCacheEngine {
   private readonly net: (request: Request) => Promise<Response>
   /** Background revalidations in flight, per variant key (one refresh per entry at a time). */
   private readonly refreshing = new Map<string, Promise<unknown>>()
+  /** Each URL's last seen Vary list: a read hint only (see `readVariant`); storage stays the truth. */
+  private readonly varyHints = new Map<string, string[]>()
 
   constructor(opts: EngineOptions) {
     this.opts = opts
@@ -102,7 +104,7 @@ export class ResponseCacheEngine {
   private async handleGet(request: Request, waitUntil: WaitUntil): Promise<Response> {
     const url = stripFragment(request.url)
     if (request.cache === 'reload') return this.fetchAndStore(request, url)
-    const hit = await readVariant(this.cache, url, request.headers).catch(() => undefined)
+    const hit = await readVariant(this.cache, url, request.headers, this.varyHints).catch(() => undefined)
     if (hit === undefined) {
       // only-if-cached without an entry: 504, as a browser's HTTP cache answers (Fetch standard).
       if (request.cache === 'only-if-cached') return new Response(null, { status: 504 })

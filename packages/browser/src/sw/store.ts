@@ -132,20 +132,50 @@ export function toResponse(s: StoredResponse, extra: HeaderList = []): Response 
   })
 }
 
-/** Read the stored variant of `url` matching `requestHeaders`, or `undefined`. */
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a.join(',') === b.join(',')
+
+/**
+ * Read the stored variant of `url` matching `requestHeaders`, or `undefined`. `hints` remembers
+ * each URL's Vary list in worker memory only to read the record and the likely variant in one
+ * transaction (`getMany`); the record read from storage always decides.
+ */
 export async function readVariant(
   cache: Cache,
   url: string,
   requestHeaders: Headers,
+  hints?: Map<string, string[]>,
 ): Promise<{ key: string; stored: StoredResponse } | undefined> {
-  const record = await cache.get<VaryRecord>(varyKey(url))
-  if (record === undefined || record === null) return undefined
-  const variant = variantOf(requestHeaders, record.varyHeaders)
-  const key = variantKey(url, variant)
-  const stored = await cache.get<StoredResponse>(key)
-  // The stored variant string guards against hash collisions and against a record learned later.
-  if (stored === undefined || stored === null || stored.url !== url || stored.variant !== variant)
+  const vk = varyKey(url)
+  const hint = hints?.get(url)
+  let record: VaryRecord | undefined
+  let stored: StoredResponse | undefined
+  let key: string | undefined
+  if (hint !== undefined) {
+    const guess = variantKey(url, variantOf(requestHeaders, hint))
+    const got = await cache.getMany<VaryRecord | StoredResponse>([vk, guess])
+    record = got[vk] as VaryRecord | undefined
+    if (record && sameList(record.varyHeaders, hint)) {
+      key = guess
+      stored = got[guess] as StoredResponse | undefined
+    }
+  } else {
+    record = (await cache.get<VaryRecord>(vk)) ?? undefined
+  }
+  if (!record) {
+    hints?.delete(url)
     return undefined
+  }
+  if (hints) {
+    if (hints.size >= 1000 && !hints.has(url)) hints.clear()
+    hints.set(url, record.varyHeaders)
+  }
+  const variant = variantOf(requestHeaders, record.varyHeaders)
+  if (key === undefined) {
+    key = variantKey(url, variant)
+    stored = (await cache.get<StoredResponse>(key)) ?? undefined
+  }
+  // The stored variant string guards against hash collisions and against a record learned later.
+  if (!stored || stored.url !== url || stored.variant !== variant) return undefined
   return { key, stored }
 }
 
@@ -156,11 +186,9 @@ export async function readVariant(
 export async function writeVariant(cache: Cache, stored: StoredResponse): Promise<string> {
   const vk = varyKey(stored.url)
   const record = await cache.get<VaryRecord>(vk)
-  if (record && record.varyHeaders.join(',') !== stored.varyHeaders.join(',')) {
-    await deleteUrl(cache, stored.url)
-  }
+  if (record && !sameList(record.varyHeaders, stored.varyHeaders)) await deleteUrl(cache, stored.url)
   const key = variantKey(stored.url, stored.variant)
-  if (!record || record.varyHeaders.join(',') !== stored.varyHeaders.join(',')) {
+  if (!record || !sameList(record.varyHeaders, stored.varyHeaders)) {
     await cache.set(vk, { url: stored.url, varyHeaders: stored.varyHeaders } satisfies VaryRecord, null)
   }
   await cache.set(key, stored, null)
