@@ -46,6 +46,7 @@ export {
   absoluteUri,
   cacheHeaderKey,
   getCacheKey,
+  isHeaderList,
   type KeyOptions,
   learnCacheKey,
   md5Hex,
