@@ -52,8 +52,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
 export function decodeMemcachedValue(flags: number, data: Uint8Array): unknown {
   try {
     switch (flags) {
-      case FLAG_TEXT:
-        return utf8.decode(data)
+      case FLAG_TEXT: {
+        // Buffer's decoder is the fastest; only text holding U+FFFD needs the strict check
+        // (the replacement character may be real, or stand for invalid bytes).
+        const text = Buffer.isBuffer(data) ? data.toString('utf8') : utf8.decode(data)
+        return text.includes('\uFFFD') ? utf8.decode(data) : text
+      }
       case FLAG_INTEGER:
       case FLAG_LONG: {
         const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1').trim()

@@ -26,6 +26,8 @@ import {
   Op,
   Status,
   storeExtras,
+  TextConnection,
+  type TextItem,
   textRequest,
   touchExtras,
 } from './memcached-protocol.ts'
@@ -61,6 +63,8 @@ export class MemcachedCache extends BaseCache {
   readonly servers: readonly ServerAddress[]
   private readonly ring: KetamaRing
   private readonly conns: Connection[]
+  /** A second socket per server for multi-key `get`, the one text command the hot path needs. */
+  private readonly textConns: TextConnection[]
 
   /** Build from an alias's settings; a malformed `location` throws `ImproperlyConfigured`. */
   constructor(init: CacheInit = {}, alias = 'default') {
@@ -72,6 +76,7 @@ export class MemcachedCache extends BaseCache {
     const requestMs = Math.max(1, Math.floor(this.timeoutMs * 0.75))
     const retryMs = (this.options.retryMs as number | undefined) ?? 1000
     this.conns = this.servers.map((s) => new Connection(s, requestMs, retryMs))
+    this.textConns = this.servers.map((s) => new TextConnection(s, requestMs, retryMs))
   }
 
   /**
@@ -214,41 +219,31 @@ export class MemcachedCache extends BaseCache {
       .then(() => answers)
   }
 
-  /** Raw values per key, one round trip per server; a failing server's keys are left out. */
-  private async getManyRaw(rawKeys: string[]): Promise<Map<string, { flags: number; data: Buffer }>> {
-    const out = new Map<string, { flags: number; data: Buffer }>()
-    const jobs: Promise<void>[] = []
-    for (const [i, keys] of this.byServer(rawKeys, (k) => k)) {
-      const conn = this.conns[i] as Connection
-      const job = async () => {
-        try {
-          const answers = await this.pipeline(
-            conn,
-            (o, j) => frame(Op.GETQ, o, keys[j] as string),
-            keys.length,
-          )
-          for (const [j, f] of answers) {
-            if (f.status === Status.OK && j < keys.length) {
-              out.set(keys[j] as string, { flags: f.extras.readUInt32BE(0), data: f.value })
-            }
-          }
-        } catch (e) {
-          if (!(e instanceof CacheUnavailableError)) throw e
-          // Rule 15: this server's keys miss; the other servers still answer.
-          this.noteError(e)
-        }
-      }
-      jobs.push(job())
+  /**
+   * Raw items of the found keys, one `get k1 k2 …` per server (one request, one round trip:
+   * rule 6); a failing server's keys are left out (rule 15) and the others still answer.
+   */
+  private async getManyRaw(rawKeys: string[]): Promise<TextItem[]> {
+    if (this.servers.length === 1) return this.getFrom(0, rawKeys)
+    const groups = [...this.byServer(rawKeys, (k) => k)]
+    return (await Promise.all(groups.map(([i, keys]) => this.getFrom(i, keys)))).flat()
+  }
+
+  private async getFrom(i: number, keys: string[]): Promise<TextItem[]> {
+    try {
+      return await (this.textConns[i] as TextConnection).getMany(keys)
+    } catch (e) {
+      if (!(e instanceof CacheUnavailableError)) throw e
+      this.noteError(e)
+      return []
     }
-    await Promise.all(jobs)
-    return out
   }
 
   protected override async _getMany(rawKeys: string[]): Promise<Map<string, unknown>> {
     const out = new Map<string, unknown>()
-    for (const [k, { flags, data }] of await this.getManyRaw(rawKeys)) {
-      const v = decodeMemcachedValue(flags, data)
-      if (v !== UNREADABLE) out.set(k, v)
+    for (const item of await this.getManyRaw(rawKeys)) {
+      const v = decodeMemcachedValue(item.flags, item.data)
+      if (v !== UNREADABLE) out.set(item.key, v)
     }
     return out
   }
@@ -334,7 +329,7 @@ export class MemcachedCache extends BaseCache {
       const mine = listed.filter((e) => e.rawKey.startsWith(prefix) && this.ring.serverFor(e.rawKey) === i)
       for (let j = 0; j < mine.length; j += 500) {
         const batch = mine.slice(j, j + 500)
-        const raw = await this.getManyRaw(batch.map((e) => e.rawKey))
+        const raw = new Map((await this.getManyRaw(batch.map((e) => e.rawKey))).map((r) => [r.key, r]))
         for (const e of batch) {
           const r = raw.get(e.rawKey)
           if (!r) continue
@@ -348,6 +343,7 @@ export class MemcachedCache extends BaseCache {
 
   protected override async _close(): Promise<void> {
     for (const c of this.conns) c.close()
+    for (const c of this.textConns) c.close()
   }
 }
 

@@ -38,10 +38,15 @@ export async function storedFlags(port: number, key: string): Promise<number | u
   return m ? Number(m[1]) : undefined
 }
 
-/** A TCP proxy in front of a memcached server that counts the request frames per opcode. */
+/**
+ * A TCP proxy in front of a memcached server that counts what clients send: binary request
+ * frames per opcode, and text-protocol command lines (such as a multi-key `get`).
+ */
 export class CountingProxy {
   /** Request frames seen, by opcode. */
   readonly opcodes = new Map<number, number>()
+  /** Text-protocol command lines seen (the first word of each). */
+  readonly textCommands: string[] = []
   private readonly sockets = new Set<Socket>()
   private constructor(
     private readonly server: Server,
@@ -59,7 +64,16 @@ export class CountingProxy {
         let pending = Buffer.alloc(0)
         client.on('data', (c: Buffer) => {
           pending = Buffer.concat([pending, c])
-          while (pending.length >= 24) {
+          if (pending[0] !== 0x80) {
+            // Text protocol: count whole lines (a `get` has no data block).
+            let eol = pending.indexOf(0x0a)
+            while (eol >= 0) {
+              proxy?.textCommands.push(pending.toString('latin1', 0, pending.indexOf(0x20)))
+              pending = pending.subarray(eol + 1)
+              eol = pending.indexOf(0x0a)
+            }
+          }
+          while (pending.length >= 24 && pending[0] === 0x80) {
             const len = 24 + pending.readUInt32BE(8)
             if (pending.length < len) break
             const op = pending[1] as number
@@ -82,9 +96,9 @@ export class CountingProxy {
     })
   }
 
-  /** Request frames that expect an answer (not the quiet GETQ 0x09, SETQ 0x11, DELETEQ 0x14). */
+  /** Requests that expect an answer: text commands and binary frames other than the quiet GETQ 0x09, SETQ 0x11, DELETEQ 0x14. */
   roundTrips(): number {
-    let n = 0
+    let n = this.textCommands.length
     for (const [op, count] of this.opcodes) if (op !== 0x09 && op !== 0x11 && op !== 0x14) n += count
     return n
   }
@@ -97,6 +111,7 @@ export class CountingProxy {
   /** Forget the counts. */
   reset(): void {
     this.opcodes.clear()
+    this.textCommands.length = 0
   }
 
   /** Stop listening and drop the connections. */
