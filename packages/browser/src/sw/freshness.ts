@@ -177,7 +177,8 @@ export function evaluate(
 
   let fresh = age < lifetime
   const reqMaxAge = deltaSeconds(req, 'max-age')
-  if (reqMaxAge !== undefined && age > reqMaxAge) fresh = false
+  // `max-age=0` asks for validation (what browsers send on reload), even at an age of exactly 0.
+  if (reqMaxAge !== undefined && (age > reqMaxAge || reqMaxAge === 0)) fresh = false
   const minFresh = deltaSeconds(req, 'min-fresh')
   if (minFresh !== undefined && lifetime - age < minFresh) fresh = false
   if (!fresh && !staleForbidden && req.has('max-stale')) {
