@@ -1,7 +1,7 @@
 /**
- * The Django side of the `http` bench: a one-file WSGI app with Django's per-site cache
- * (`UpdateCacheMiddleware` first, `FetchFromCacheMiddleware` last, django-cache.md §4.4) on
- * locmem, answering the same page as the Node servers. Written to a temp dir and run by gunicorn.
+ * The Django side of the `http` bench: a one-file WSGI app with Django's `CacheMiddleware`
+ * (both halves in one, django-cache.md §4.3) on locmem, answering the same page as the Node
+ * servers. Written to a temp dir and run by gunicorn.
  */
 import { PAGE } from './http-page.ts'
 
@@ -17,10 +17,7 @@ settings.configure(
     ROOT_URLCONF=__name__,
     USE_I18N=False,
     USE_TZ=False,
-    MIDDLEWARE=[
-        "django.middleware.cache.UpdateCacheMiddleware",
-        "django.middleware.cache.FetchFromCacheMiddleware",
-    ],
+    MIDDLEWARE=["django.middleware.cache.CacheMiddleware"],
     CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
     CACHE_MIDDLEWARE_SECONDS=600,
 )
