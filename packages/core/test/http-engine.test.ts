@@ -483,3 +483,23 @@ describe('more of Django’s rules', () => {
     )
   })
 })
+
+describe('single-flight and credentials', () => {
+  it('concurrent requests with different Authorization never share a response', async () => {
+    const cache = freshCache()
+    let runs = 0
+    const view = cachePage(60, { cache })(async (r) => {
+      runs++
+      await new Promise((res) => setTimeout(res, 30))
+      return new Response(`for ${r.headers.get('authorization')}`)
+    })
+    const users = ['Bearer alice', 'Bearer bob', 'Bearer alice']
+    const out = await Promise.all(
+      users.map((a) => view(get('http://example.com/acct', { Authorization: a }))),
+    )
+    expect(await Promise.all(out.map((r) => r.text()))).toEqual(users.map((a) => `for ${a}`))
+    expect(out.every((r) => r.headers.get('vary') === 'Authorization')).toBe(true)
+    // The second alice waited on the first and took a copy; bob ran his own.
+    expect(runs).toBe(2)
+  })
+})

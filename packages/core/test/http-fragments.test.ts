@@ -91,3 +91,31 @@ describe('cacheFragment', () => {
     expect(runs).toBe(1)
   })
 })
+
+describe('cacheFragment under concurrency', () => {
+  it('concurrent misses render once; a failing render reaches every waiter and stores nothing', async () => {
+    const caches = registry(false)
+    let runs = 0
+    const render = async () => {
+      runs++
+      await new Promise((r) => setTimeout(r, 20))
+      return 'once'
+    }
+    const out = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        cacheFragment({ timeout: 60, name: 'busy', registry: caches }, render),
+      ),
+    )
+    expect(new Set(out)).toEqual(new Set(['once']))
+    expect(runs).toBe(1)
+
+    const failing = () =>
+      cacheFragment({ timeout: 60, name: 'fails', registry: caches }, async () => {
+        await new Promise((r) => setTimeout(r, 10))
+        throw new Error('template error')
+      })
+    const settled = await Promise.allSettled([failing(), failing()])
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected'])
+    expect(await caches.get('default').has(makeTemplateFragmentKey('fails'))).toBe(false)
+  })
+})

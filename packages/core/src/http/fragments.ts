@@ -82,7 +82,8 @@ function fragmentCache(registry: CacheRegistry, using: string | undefined): Cach
 
 /**
  * The `{% cache %}` tag's render step: the cached string for this fragment and `varyOn`, or
- * `render()`'s result, stored for `timeout` seconds. A failing cache only costs a re-render.
+ * `render()`'s result, stored for `timeout` seconds. Concurrent misses share one render; a
+ * failing cache only costs a re-render.
  */
 export async function cacheFragment(
   options: CacheFragmentOptions,
@@ -95,6 +96,31 @@ export async function cacheFragment(
   const cached = await cache.get<unknown>(key)
   // A cached null is never a hit (Django re-renders on None).
   if (typeof cached === 'string') return cached
+  // Concurrent misses for one fragment in one cache render once (as getOrSet, API.md rule 9).
+  let pending = inflight.get(cache)
+  if (!pending) {
+    pending = new Map()
+    inflight.set(cache, pending)
+  }
+  const running = pending.get(key)
+  if (running) return running
+  const flight = renderAndStore(cache, key, timeout, render)
+  pending.set(key, flight)
+  try {
+    return await flight
+  } finally {
+    pending.delete(key)
+  }
+}
+
+const inflight = new WeakMap<Cache, Map<string, Promise<string>>>()
+
+async function renderAndStore(
+  cache: Cache,
+  key: string,
+  timeout: number | null,
+  render: () => string | Promise<string>,
+): Promise<string> {
   const value = await render()
   try {
     await cache.set(key, value, timeout)
