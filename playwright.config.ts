@@ -8,6 +8,11 @@ import { chromiumPath } from './scripts/chromium-path.ts'
 // Workers re-read this file; they inherit the directory through the environment.
 const PLAYGROUND_PORT = 5174
 process.env.CACHEWORK_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'cachework-playground-'))
+// Start the playground only when the run may include its specs: `npx playwright test
+// tests/e2e/sw-cache.spec.ts` (specs that start their own servers) then neither waits for it nor
+// collides on its port with another run.
+const named = process.argv.slice(2).filter((a) => /\.spec\.ts$|^tests\/e2e\//.test(a))
+const needsPlayground = named.length === 0 || named.some((a) => a.includes('playground'))
 
 // End-to-end tests in Debian's Chromium (never a downloaded browser; toolchain.md).
 export default defineConfig({
@@ -38,20 +43,22 @@ export default defineConfig({
     },
     { name: 'e2e', testIgnore: /playground.*\.spec\.ts/ },
   ],
-  webServer: [
-    {
-      command: 'bash scripts/start.sh',
-      url: `http://127.0.0.1:${PLAYGROUND_PORT}/healthz`,
-      reuseExistingServer: false,
-      timeout: 180_000,
-      stdout: 'ignore',
-      stderr: 'pipe',
-      env: {
-        PORT: String(PLAYGROUND_PORT),
-        HOST: '127.0.0.1',
-        CACHEWORK_DATA_DIR: process.env.CACHEWORK_E2E_DATA_DIR,
-        CACHEWORK_MEMCACHED: '',
-      },
-    },
-  ],
+  webServer: needsPlayground
+    ? [
+        {
+          command: 'bash scripts/start.sh',
+          url: `http://127.0.0.1:${PLAYGROUND_PORT}/healthz`,
+          reuseExistingServer: false,
+          timeout: 180_000,
+          stdout: 'ignore',
+          stderr: 'pipe',
+          env: {
+            PORT: String(PLAYGROUND_PORT),
+            HOST: '127.0.0.1',
+            CACHEWORK_DATA_DIR: process.env.CACHEWORK_E2E_DATA_DIR,
+            CACHEWORK_MEMCACHED: '',
+          },
+        },
+      ]
+    : [],
 })

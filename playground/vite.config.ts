@@ -1,3 +1,4 @@
+import cachework from '@cachework/devtools/vite'
 import { defaultClientConditions, defaultServerConditions, defineConfig } from 'vite'
 
 // Read the workspace packages' TypeScript sources without a build (toolchain.md).
@@ -14,5 +15,7 @@ export default defineConfig({
   // The pages are rendered by the Express server, so tell Vite where the client code starts: it
   // then pre-bundles every dependency at start-up instead of reloading the page on first use.
   optimizeDeps: { entries: ['src/main.ts', 'src/sw.ts'] },
-  plugins: [],
+  // The devtools panel (dev server only; never in a build). The Express server runs in this same
+  // process, so the panel lists its caches without a separate endpoint.
+  plugins: [cachework()],
 })

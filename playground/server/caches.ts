@@ -23,9 +23,9 @@ export function memcachedServers(): string[] {
 }
 
 /**
- * The caches, Django-style: `default` (local memory: trending stats, the article list),
- * `pages` (the page cache of the middleware and `cachePage`), `template_fragments` (the
- * `{% cache %}` tag's alias, as in Django).
+ * The caches, Django-style: `default` (local memory: trending stats), `pages` (the page cache of
+ * the middleware and `cachePage`: files, or memcached), `template_fragments` (the `{% cache %}`
+ * tag's alias, as in Django: a SQLite table).
  */
 export function playgroundCaches(): CachesConfig {
   const dir = dataDir()
@@ -35,7 +35,7 @@ export function playgroundCaches(): CachesConfig {
     pages:
       servers.length > 0
         ? { backend: 'memcached', location: servers, timeout: 600, keyPrefix: 'playground' }
-        : { backend: 'locmem', location: 'playground-pages', timeout: 600 },
+        : { backend: 'file', location: join(dir, 'pages'), timeout: 600, options: { maxEntries: 500 } },
     template_fragments: {
       backend: 'db',
       location: 'courier_fragments',

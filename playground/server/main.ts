@@ -26,6 +26,9 @@ const server = createHttpServer(outer)
 const vite = await createViteServer({
   root,
   configFile: join(root, 'vite.config.ts'),
+  // Node imports the config itself (through tsx, with the @cachework/source condition), so the
+  // devtools plugin runs from its TypeScript source rather than a possibly stale dist build.
+  configLoader: 'native',
   appType: 'custom',
   server: { middlewareMode: true, ws: { server } },
 })
