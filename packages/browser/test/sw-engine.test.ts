@@ -193,6 +193,16 @@ describe('variants and invalidation', () => {
     expect((await t.get(unrelated)).how).toBe('hit')
   })
 
+  it('does not store a followed redirect under the URL that redirected', async () => {
+    const t = setup()
+    const target = route({ headers: { 'cache-control': 'max-age=600' } })
+    const moved = route({ status: 302, headers: { location: target } })
+    expect((await t.get(moved)).body).toBe(`body of ${target} #1`)
+    expect((await listEntries(t.cache)).map((e) => e.url)).toEqual([])
+    await t.get(moved)
+    expect(origin.count(moved).hits).toBe(2)
+  })
+
   it('never stores no-store and passes the page’s conditional requests through', async () => {
     const t = setup()
     const path = route({ headers: { 'cache-control': 'no-store' }, etag: '"n"' })

@@ -28,6 +28,8 @@ export interface EngineOptions extends FreshnessOptions {
   /** Serve a stale entry when the network is unreachable and no directive forbids it (RFC 9111 §4.2.4). Default true. */
   serveStaleWhenOffline?: boolean
   clock?: Clock
+  /** Responses whose `Content-Length` exceeds this many bytes pass through unstored. Default 10 MiB. */
+  maxEntryBytes?: number
   /** The network; default `globalThis.fetch`. */
   fetch?: (request: Request) => Promise<Response>
 }
@@ -147,8 +149,13 @@ export class ResponseCacheEngine {
     requestTime: number,
     responseTime: number,
   ): Promise<Response> {
+    const length = Number(response.headers.get('content-length') ?? 0)
+    // A followed redirect is not stored under the URL that redirected: the redirect has its own
+    // freshness (RFC 9111 §3), which the worker never saw.
     const storable =
       (response.type === 'basic' || response.type === 'cors' || response.type === 'default') &&
+      !response.redirected &&
+      length <= (this.opts.maxEntryBytes ?? 10 * 1024 * 1024) &&
       isStorable(response.status, [...response.headers], request.headers.get('cache-control'))
     if (!storable) return response
     const stored = await toStored(response, url, request.headers, requestTime, responseTime)

@@ -33,6 +33,8 @@ export interface ResponseCacheOptions extends FreshnessOptions {
   location?: string
   /** Entries the default cache keeps before culling (API.md rule 11). Default 1000. */
   maxEntries?: number
+  /** Responses whose `Content-Length` exceeds this many bytes pass through unstored (bodies are buffered to be stored). Default 10 MiB. */
+  maxEntryBytes?: number
   /** Serve stale entries when the network is down and no directive forbids it (RFC 9111 §4.2.4). Default true. */
   serveStaleWhenOffline?: boolean
   /** Call `skipWaiting()` on install and `clients.claim()` on activate, so the first page load is controlled. Default true. */
