@@ -5,7 +5,7 @@
  * event loop. Every server answers the same ~1 KiB page.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,7 +22,30 @@ const serverScript = fileURLToPath(new URL('../support/http-server.ts', import.m
 
 interface Running {
   url: string
+  /** The server's root process (its workers are its children). */
+  pid: number
   stop(): Promise<void>
+}
+
+const TICK_US = 1e6 / 100 // Linux USER_HZ
+
+/**
+ * CPU time (µs) used so far by a process and its descendants, from /proc (Linux). Unlike
+ * requests per second, CPU per request barely moves when other work shares the machine.
+ */
+function treeCpuUs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    let us = (Number(fields[11]) + Number(fields[12])) * TICK_US
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const kids = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim()
+      for (const kid of kids ? kids.split(' ') : []) us += treeCpuUs(Number(kid))
+    }
+    return us
+  } catch {
+    return Number.NaN
+  }
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
@@ -50,7 +73,7 @@ async function startNode(kind: string): Promise<Running> {
     })
     child.once('exit', (code) => reject(new Error(`bench server ${kind} exited with ${code}`)))
   })
-  return { url: `http://127.0.0.1:${port}/page`, stop: () => stopChild(child) }
+  return { url: `http://127.0.0.1:${port}/page`, pid: child.pid as number, stop: () => stopChild(child) }
 }
 
 function freePort(): Promise<number> {
@@ -103,6 +126,7 @@ async function startDjango(): Promise<Running> {
   }
   return {
     url,
+    pid: child.pid as number,
     stop: async () => {
       await stopChild(child)
       rmSync(dir, { recursive: true, force: true })
@@ -122,6 +146,7 @@ interface Contender {
   best: number
   failed: number
   total: number
+  cpuUs: number
 }
 
 /**
@@ -129,13 +154,16 @@ interface Contender {
  * interleaved rounds and keep each one's best round, so a burst of load from elsewhere on a
  * shared machine lands on one round of one row rather than on a whole row.
  */
-async function measureAll(contenders: Contender[]): Promise<Row[]> {
+async function measureAll(contenders: Contender[]): Promise<{ rps: Row[]; cpu: Row[] }> {
   try {
     for (const c of contenders) c.server = await c.start()
     for (const c of contenders) await load((c.server as Running).url, 1) // JIT, sockets, first miss
     for (let round = 0; round < ROUNDS; round++) {
       for (const c of contenders) {
-        const r = await load((c.server as Running).url, SECONDS / ROUNDS)
+        const server = c.server as Running
+        const cpu0 = treeCpuUs(server.pid)
+        const r = await load(server.url, SECONDS / ROUNDS)
+        c.cpuUs += treeCpuUs(server.pid) - cpu0
         c.best = Math.max(c.best, r.requests.average)
         c.failed += r.non2xx + r.errors + r.timeouts
         c.total += r.requests.total
@@ -144,11 +172,19 @@ async function measureAll(contenders: Contender[]): Promise<Row[]> {
   } finally {
     await Promise.all(contenders.map((c) => c.server?.stop()))
   }
-  return contenders.map((c) => ({
-    name: c.name,
-    opsPerSec: c.best,
-    note: [c.note ?? '', c.failed > 0 ? `${c.failed} failed of ${c.total}` : ''].filter(Boolean).join('; '),
-  }))
+  return {
+    rps: contenders.map((c) => ({
+      name: c.name,
+      opsPerSec: c.best,
+      note: [c.note ?? '', c.failed > 0 ? `${c.failed} failed of ${c.total}` : ''].filter(Boolean).join('; '),
+    })),
+    // Requests per CPU-second of the server (its own CPU only, load generator excluded).
+    cpu: contenders.map((c) => ({
+      name: c.name,
+      opsPerSec: c.cpuUs > 0 ? (c.total / c.cpuUs) * 1e6 : Number.NaN,
+      note: c.cpuUs > 0 ? `${(c.cpuUs / c.total).toFixed(0)} µs CPU per request` : '',
+    })),
+  }
 }
 
 const met = (x: number, target: number): string => (x >= target ? 'met' : 'missed')
@@ -159,13 +195,14 @@ const contender = (name: string, start: () => Promise<Running>, note?: string): 
   best: 0,
   failed: 0,
   total: 0,
+  cpuUs: 0,
 })
 
 export const suite: BenchSuite = {
   name: 'http',
   title: 'HTTP page cache (node:http, Express, apicache, Django)',
   async run(): Promise<Table[]> {
-    const rows = await measureAll([
+    const { rps: rows, cpu } = await measureAll([
       contender('node:http, fixed bytes', () => startNode('bare')),
       contender('node:http + cachework (cached page)', () => startNode('node-cached'), 'cache hit'),
       contender('Express 5, fixed body, no cache', () => startNode('express')),
@@ -194,6 +231,15 @@ export const suite: BenchSuite = {
       `node:http cached page ≥ 4× Django CacheMiddleware: ${met(nodeVsDjango, 4)} (${nodeVsDjango.toFixed(2)}×)`,
       `Load: autocannon (${CONNECTIONS} connections, keep-alive) in the bench process; each server in its own process (gunicorn: 2 sync workers); all share the machine's ${availableParallelism()} cores.`,
     ]
-    return [t]
+    const c: Table = {
+      title: 'Requests per CPU-second of the server process(es), same runs',
+      unit: 'req/CPU-s',
+      rows: cpu,
+      notes: [
+        `node:http cached page vs bare: ${ratio({ title: '', rows: cpu }, 'node:http + cachework (cached page)', 'node:http, fixed bytes').toFixed(2)}×; Express + cachework vs bare Express: ${ratio({ title: '', rows: cpu }, 'Express 5 + cachework cacheMiddleware', 'Express 5, fixed body, no cache').toFixed(2)}×; vs apicache: ${ratio({ title: '', rows: cpu }, 'Express 5 + cachework cacheMiddleware', 'Express 5 + apicache').toFixed(2)}×; vs Django: ${ratio({ title: '', rows: cpu }, 'node:http + cachework (cached page)', 'Django 3.2 CacheMiddleware, gunicorn -w 2').toFixed(2)}×.`,
+        'CPU from /proc (utime + stime of the server and its workers): on a shared, busy machine this is the steadier measure of what each stack costs per request.',
+      ],
+    }
+    return [t, c]
   },
 }
