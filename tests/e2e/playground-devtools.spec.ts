@@ -1,0 +1,38 @@
+import { expect, test } from '@playwright/test'
+import { loginAs } from './playground-helpers.ts'
+
+// In development (`npm start` runs the dev server), the devtools panel lists the caches of the
+// server (same process as Vite), of the page (IndexedDB) and of the service worker.
+
+test('the devtools panel lists server, page and worker caches with their entries', async ({ page }) => {
+  test.setTimeout(120_000)
+  await loginAs(page, 'alice') // fills template_fragments (db) and default (locmem: trending)
+  await page.goto('/articles/memcached-turns-20') // fills pages (file)
+  await expect(page.locator('html')).toHaveAttribute('data-sw-ready', 'true', { timeout: 30_000 })
+  await page.getByTestId('save').click() // fills the page's `saved` (indexeddb)
+  await expect(page.getByTestId('save')).toHaveText('Saved ✓')
+  await page.goto('/saved') // through the worker: fills its response cache
+  await expect(page.getByTestId('saved-list')).toContainText('Memcached turns twenty')
+
+  await page.locator('.cw-toggle').click()
+  const panel = page.locator('.cw-panel')
+  await expect(panel).toBeVisible()
+  const row = (source: string, alias: string) =>
+    panel.locator(`tr[data-source="${source}"][data-alias="${alias}"]`)
+  const entriesOf = (source: string, alias: string) => row(source, alias).locator('td').nth(3)
+  for (const [source, alias] of [
+    ['vite', 'pages'],
+    ['vite', 'template_fragments'],
+    ['vite', 'default'],
+    ['page', 'saved'],
+    ['sw', 'responses'],
+  ] as const) {
+    await expect(row(source, alias)).toBeVisible({ timeout: 20_000 })
+    await expect
+      .poll(async () => Number(await entriesOf(source, alias).textContent()), { timeout: 20_000 })
+      .toBeGreaterThan(0)
+  }
+  // The server's page-cache entry is listed under its Django-shaped key.
+  await panel.getByLabel('filter').fill('cache_page')
+  await expect(panel.locator('.cw-row').first()).toContainText('views.decorators.cache.cache_page')
+})
