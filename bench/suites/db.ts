@@ -1,0 +1,210 @@
+/**
+ * `npm run bench -- db`: the SQLite backend (issue 3) against raw better-sqlite3 prepared
+ * statements on the same file settings (WAL, synchronous=NORMAL), @keyv/sqlite, and Django's
+ * DatabaseCache (Debian python3-django via /usr/bin/python3, timing its own loop on its own
+ * SQLite file and printing ops/s as JSON).
+ */
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import Database from 'better-sqlite3'
+import { DatabaseCache } from '../../packages/node/src/db.ts'
+import { type BenchSuite, measure, type Row, ratio, type Table } from '../harness.ts'
+
+const run = promisify(execFile)
+const N = 1000
+const keys = Array.from({ length: N }, (_, i) => `key:${i}`)
+const value = (i: number) => ({
+  id: i,
+  title: `Article ${i}`,
+  tags: ['news', 'tech'],
+  score: 4.5,
+  draft: false,
+})
+
+const PY = `
+import json, os, sys, time
+import django
+from django.conf import settings
+path = sys.argv[1]
+settings.configure(
+    DATABASES={'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': path}},
+    CACHES={'default': {'BACKEND': 'django.core.cache.backends.db.DatabaseCache', 'LOCATION': 'bench_cache',
+                        'TIMEOUT': None, 'OPTIONS': {'MAX_ENTRIES': 1000000}}},
+)
+django.setup()
+from django.core.management import call_command
+from django.db import connection
+from django.core.cache import cache
+call_command('createcachetable', verbosity=0)
+with connection.cursor() as c:
+    # The same file settings as the Node rows (Django 3.2 has no init_command for SQLite).
+    c.execute('PRAGMA journal_mode=WAL')
+    c.execute('PRAGMA synchronous=NORMAL')
+keys = ['key:%d' % i for i in range(${N})]
+val = lambda i: {'id': i, 'title': 'Article %d' % i, 'tags': ['news', 'tech'], 'score': 4.5, 'draft': False}
+for i, k in enumerate(keys):
+    cache.set(k, val(i))
+def loop(fn, seconds):
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for i in range(100):
+            fn(n + i)
+        n += 100
+    return n / (time.perf_counter() - t0)
+get = lambda i: cache.get(keys[i % ${N}])
+put = lambda i: cache.set(keys[i % ${N}], val(i))
+out = {}
+for name, fn in (('get', get), ('set', put)):
+    loop(fn, 0.2)
+    out[name] = max(loop(fn, 0.4) for _ in range(3))
+print(json.dumps(out))
+`
+
+async function django(dir: string): Promise<{ get: number; set: number } | undefined> {
+  try {
+    const { stdout } = await run('/usr/bin/python3', ['-c', PY, join(dir, 'django.sqlite3')], {
+      timeout: 120_000,
+    })
+    return JSON.parse(stdout) as { get: number; set: number }
+  } catch {
+    return undefined
+  }
+}
+
+interface KeyvLike {
+  get(k: string): Promise<unknown>
+  set(k: string, v: unknown): Promise<unknown>
+  disconnect?(): Promise<void>
+}
+
+// @keyv/sqlite is optional: a checkout without it (or without its native sqlite3) skips the row.
+async function keyvSqlite(file: string): Promise<KeyvLike | undefined> {
+  try {
+    const { Keyv } = await import('keyv')
+    const { default: KeyvSqlite } = (await import('@keyv/sqlite' as string)) as {
+      default: new (uri: string) => unknown
+    }
+    const kv = new Keyv({ store: new KeyvSqlite(`sqlite://${file}`) as never }) as unknown as KeyvLike
+    await kv.set('probe', 1)
+    return kv
+  } catch {
+    return undefined
+  }
+}
+
+function rawSqlite(file: string) {
+  const db = new Database(file)
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS raw (cache_key varchar(255) NOT NULL PRIMARY KEY, value text NOT NULL, expires integer NOT NULL)',
+  )
+  const get = db.prepare<[string], { value: string; expires: number }>(
+    'SELECT value, expires FROM raw WHERE cache_key = ?',
+  )
+  const put = db.prepare<[string, string, number]>(
+    'INSERT INTO raw (cache_key, value, expires) VALUES (?, ?, ?) ON CONFLICT (cache_key) DO UPDATE SET value = excluded.value, expires = excluded.expires',
+  )
+  return {
+    db,
+    // The least a cache must do: look up, check the expiry, decode.
+    get: (k: string) => {
+      const r = get.get(k)
+      return r && r.expires > Date.now() ? JSON.parse(r.value) : undefined
+    },
+    set: (k: string, v: unknown) => put.run(k, JSON.stringify(v), Date.now() + 300_000),
+  }
+}
+
+function check(t: Table, a: string, b: string, min: number, label: string): string {
+  const r = ratio(t, a, b)
+  return `${label}: ${r.toFixed(2)}× (target ≥ ${min}×) — ${r >= min ? 'met' : 'MISSED'}`
+}
+
+export const suite: BenchSuite = {
+  name: 'db',
+  title: 'db backend: SQLite via better-sqlite3 (issue 3)',
+  command: 'npm run bench -- db',
+  async run(): Promise<Table[]> {
+    const dir = mkdtempSync(join(tmpdir(), 'cachework-bench-db-'))
+    try {
+      const c = new DatabaseCache({
+        location: 'bench_cache',
+        timeout: null,
+        options: { database: join(dir, 'cachework.sqlite3'), maxEntries: 1_000_000 },
+      })
+      const raw = rawSqlite(join(dir, 'raw.sqlite3'))
+      const kv = await keyvSqlite(join(dir, 'keyv.sqlite3'))
+      for (let i = 0; i < N; i++) {
+        const k = keys[i] as string
+        await c.set(k, value(i))
+        raw.set(k, value(i))
+        await kv?.set(k, value(i))
+      }
+      const py = await django(dir)
+      const tables: Table[] = []
+      for (const op of ['get', 'set'] as const) {
+        const rows: Row[] = [
+          {
+            name: 'cachework db',
+            opsPerSec: await measure((i) =>
+              op === 'get' ? c.get(keys[i % N] as string) : c.set(keys[i % N] as string, value(i)),
+            ),
+            note: 'async API, devalue codec',
+          },
+          {
+            name: 'raw better-sqlite3',
+            opsPerSec: await measure((i) =>
+              op === 'get' ? raw.get(keys[i % N] as string) : raw.set(keys[i % N] as string, value(i)),
+            ),
+            note: 'prepared statement + JSON, sync',
+          },
+        ]
+        if (kv) {
+          rows.push({
+            name: '@keyv/sqlite',
+            opsPerSec: await measure((i) =>
+              op === 'get' ? kv.get(keys[i % N] as string) : kv.set(keys[i % N] as string, value(i)),
+            ),
+            note: 'node-sqlite3 (async), default settings',
+          })
+        }
+        if (py) rows.push({ name: 'Django DatabaseCache', opsPerSec: py[op], note: 'Python 3, Django 3.2' })
+        const t: Table = {
+          title: `${op === 'get' ? 'get (hit)' : 'set (overwrite)'}, 1,000 keys, small object values`,
+          rows,
+          notes: [
+            check(
+              { title: '', rows },
+              'cachework db',
+              'raw better-sqlite3',
+              0.5,
+              'vs raw prepared statements',
+            ),
+          ],
+        }
+        tables.push(t)
+      }
+      const notes = tables[1]?.notes ?? []
+      notes.push(
+        'Files: WAL, synchronous=NORMAL for cachework, raw and Django (set by PRAGMA in its script); @keyv/sqlite with its defaults.',
+        kv
+          ? '@keyv/sqlite 4.0.8 (engines: node >= 18) installed as a root devDependency.'
+          : '@keyv/sqlite row skipped: the package (or its native sqlite3) is not installed.',
+        py
+          ? 'Django rows: one Python process timing its own loop.'
+          : 'Django row skipped: /usr/bin/python3 with Django not found.',
+        'cachework set with maxEntries 1,000,000: no culls in the loop (a cull is one DELETE through the expires index).',
+      )
+      await c.close()
+      raw.db.close()
+      await kv?.disconnect?.()
+      return tables
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  },
+}
