@@ -203,6 +203,14 @@ describe('variants and invalidation', () => {
     expect(origin.count(moved).hits).toBe(2)
   })
 
+  it('does not store a response varying on Cookie, which the worker cannot see', async () => {
+    const t = setup()
+    const path = route({ headers: { 'cache-control': 'max-age=600', vary: 'Cookie' } })
+    await t.get(path)
+    await t.get(path)
+    expect(origin.count(path).hits).toBe(2)
+  })
+
   it('never stores no-store and passes the page’s conditional requests through', async () => {
     const t = setup()
     const path = route({ headers: { 'cache-control': 'no-store' }, etag: '"n"' })

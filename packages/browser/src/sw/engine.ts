@@ -12,7 +12,15 @@ import {
   isStorable,
   mergeNotModified,
 } from './freshness.ts'
-import { deleteUrl, readVariant, type StoredResponse, toResponse, toStored, writeVariant } from './store.ts'
+import {
+  deleteUrl,
+  parseVary,
+  readVariant,
+  type StoredResponse,
+  toResponse,
+  toStored,
+  writeVariant,
+} from './store.ts'
 
 /** Which requests the cache handles: a predicate, or URL prefixes / regular expressions. */
 export type RequestMatcher = ((request: Request) => boolean) | ReadonlyArray<string | RegExp>
@@ -156,6 +164,7 @@ export class ResponseCacheEngine {
       (response.type === 'basic' || response.type === 'cors' || response.type === 'default') &&
       !response.redirected &&
       length <= (this.opts.maxEntryBytes ?? 10 * 1024 * 1024) &&
+      !variesOnHiddenHeader(response, request) &&
       isStorable(response.status, [...response.headers], request.headers.get('cache-control'))
     if (!storable) return response
     const stored = await toStored(response, url, request.headers, requestTime, responseTime)
@@ -217,6 +226,17 @@ export class ResponseCacheEngine {
     this.refreshing.set(key, p)
     return p
   }
+}
+
+/**
+ * Whether the response varies on a header the worker cannot see in the request: `Cookie` (and
+ * `Authorization` the browser adds itself) are attached by the network stack, so two users'
+ * requests would look alike and RFC 9111 §4.1's matching could not be honoured. Such responses
+ * are not stored. `Accept-Encoding` is invisible too, but harmless: the body arrives decoded.
+ */
+function variesOnHiddenHeader(response: Response, request: Request): boolean {
+  const vary = parseVary(response.headers.get('vary'))
+  return vary.includes('cookie') || (vary.includes('authorization') && !request.headers.has('authorization'))
 }
 
 /** `If-None-Match` / `If-Modified-Since` from the stored validators (RFC 9111 §4.3.1). */
