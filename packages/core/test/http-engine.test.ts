@@ -503,3 +503,123 @@ describe('single-flight and credentials', () => {
     expect(runs).toBe(2)
   })
 })
+
+describe('slow and endless streams never block the client', () => {
+  const enc = new TextEncoder()
+  async function readAll(r: Response): Promise<string> {
+    return new TextDecoder().decode(new Uint8Array(await r.arrayBuffer()))
+  }
+  async function eventually(check: () => Promise<boolean>): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      if (await check()) return
+      await new Promise((r) => setTimeout(r, 25))
+    }
+    throw new Error('condition not met within 5 s')
+  }
+
+  it('a slow body is streamed as it comes, then stored once it ends within the limit', async () => {
+    const cache = freshCache()
+    let release: () => void = () => {}
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    let runs = 0
+    const view = cachePage(60, { cache, streamAfterMs: 10 })(() => {
+      runs++
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          async start(c) {
+            c.enqueue(enc.encode('first,'))
+            await gate
+            c.enqueue(enc.encode('second'))
+            c.close()
+          },
+        }),
+      )
+    })
+    // Resolves although the body has not ended, and the first chunk is readable already.
+    const r = await view(get('http://example.com/slow'))
+    const reader = (r.body as ReadableStream<Uint8Array>).getReader()
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('first,')
+    release()
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('second')
+    expect((await reader.read()).done).toBe(true)
+    await eventually(async () => (await getCacheKey(get('http://example.com/slow'), { cache })) !== undefined)
+    await eventually(async () =>
+      isStoredResponse(
+        await cache.get((await getCacheKey(get('http://example.com/slow'), { cache })) as string),
+      ),
+    )
+    expect(await readAll(await view(get('http://example.com/slow')))).toBe('first,second')
+    expect(runs).toBe(1)
+  })
+
+  it('an endless stream is delivered live and can be cancelled; nothing is stored', async () => {
+    const cache = freshCache()
+    let upstreamCancelled = false
+    let n = 0
+    const view = cachePage(60, { cache, streamAfterMs: 10 })(
+      () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            async pull(c) {
+              await new Promise((r) => setTimeout(r, 5))
+              c.enqueue(enc.encode(`tick ${n++};`))
+            },
+            cancel() {
+              upstreamCancelled = true
+            },
+          }),
+        ),
+    )
+    const r = await view(get('http://example.com/ticks'))
+    const reader = (r.body as ReadableStream<Uint8Array>).getReader()
+    let text = ''
+    while (!text.includes('tick 3;')) text += new TextDecoder().decode((await reader.read()).value)
+    expect(text.startsWith('tick 0;tick 1;tick 2;tick 3;')).toBe(true)
+    await reader.cancel()
+    await eventually(async () => upstreamCancelled)
+    expect(await getCacheKey(get('http://example.com/ticks'), { cache })).toBeUndefined()
+  })
+
+  it('a streamed body that outgrows the limit arrives whole, uncached; one that fails reaches the client', async () => {
+    const cache = freshCache()
+    const chunk = new Uint8Array(1000).fill(66)
+    let runs = 0
+    const view = cachePage(60, { cache, streamAfterMs: 5, maxBodyBytes: 2500 })(() => {
+      runs++
+      let sent = 0
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          async pull(c) {
+            await new Promise((r) => setTimeout(r, 10))
+            if (sent++ < 5) c.enqueue(chunk)
+            else c.close()
+          },
+        }),
+      )
+    })
+    for (let i = 0; i < 2; i++) {
+      const bytes = new Uint8Array(await (await view(get('http://example.com/grow'))).arrayBuffer())
+      expect(bytes.length).toBe(5000)
+      expect(bytes.every((b) => b === 66)).toBe(true)
+    }
+    expect(runs).toBe(2)
+
+    const failing = cachePage(60, { cache, streamAfterMs: 5 })(
+      () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            async start(c) {
+              c.enqueue(enc.encode('partial'))
+              await new Promise((r) => setTimeout(r, 20))
+              c.error(new Error('upstream broke'))
+            },
+          }),
+        ),
+    )
+    const f = await failing(get('http://example.com/broken'))
+    await expect(f.text()).rejects.toThrow()
+    expect(await getCacheKey(get('http://example.com/broken'), { cache })).toBeUndefined()
+  })
+})

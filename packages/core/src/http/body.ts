@@ -28,8 +28,18 @@ export function isStoredResponse(v: unknown): v is StoredResponse {
   )
 }
 
-/** The result of `readBody`: the whole body, or a response to pass through uncached. */
-export type ReadBody = { kind: 'bytes'; bytes: Uint8Array } | { kind: 'passthrough'; response: Response }
+/**
+ * The result of `readBody`: the whole body; a response to pass through uncached; or a response
+ * already streaming to the client while the body is still read, `done` giving its bytes once
+ * it ended within the limit (else `undefined`).
+ */
+export type ReadBody =
+  | { kind: 'bytes'; bytes: Uint8Array }
+  | { kind: 'passthrough'; response: Response }
+  | { kind: 'streaming'; response: Response; done: Promise<Uint8Array | undefined> }
+
+/** 50 ms: how long `readBody` waits for a body to end before streaming it to the client. */
+export const DEFAULT_STREAM_AFTER_MS = 50
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total)
@@ -49,12 +59,22 @@ function rebuilt(response: Response, body: ReadableStream<Uint8Array>): Response
   })
 }
 
+const toBytes = (v: unknown): Uint8Array =>
+  v instanceof Uint8Array ? v : new Uint8Array(v as ArrayBufferLike)
+
 /**
- * Read `response`'s body if it is at most `limit` bytes. A declared `Content-Length` over the
- * limit, or an event stream, is passed through untouched; a body that grows past the limit
- * while being read is passed through as the chunks already read followed by the rest.
+ * Read `response`'s body once, keeping it for the cache while it is at most `limit` bytes.
+ * A declared `Content-Length` over the limit, or an event stream, passes through untouched.
+ * A body that ends within `streamAfterMs` (in-memory bodies always do) comes back whole. One
+ * still arriving after that is handed to the client as it comes (`streaming`), still read for
+ * the cache; past the limit the client pulls the rest straight from the source. The client
+ * always gets every byte, in order, exactly once.
  */
-export async function readBody(response: Response, limit: number): Promise<ReadBody> {
+export async function readBody(
+  response: Response,
+  limit: number,
+  streamAfterMs: number = DEFAULT_STREAM_AFTER_MS,
+): Promise<ReadBody> {
   const body = response.body
   if (body === null) return { kind: 'bytes', bytes: new Uint8Array(0) }
   const declared = Number(response.headers.get('content-length') ?? Number.NaN)
@@ -65,45 +85,92 @@ export async function readBody(response: Response, limit: number): Promise<ReadB
   const reader = body.getReader()
   const chunks: Uint8Array[] = []
   let total = 0
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) return { kind: 'bytes', bytes: concat(chunks, total) }
-      const chunk = value instanceof Uint8Array ? value : new Uint8Array(value as ArrayBufferLike)
-      chunks.push(chunk)
-      total += chunk.length
-      if (total > limit) break
+  let client: ReadableStreamDefaultController<Uint8Array> | undefined
+  let overflow = false
+  let finished = false
+  let cancelled = false
+  let failure: { error: unknown } | undefined
+  const quietly = (f: () => void) => {
+    try {
+      f()
+    } catch {
+      // The client's stream is already closed or errored: nothing left to tell it.
     }
-  } catch (error) {
-    // The handler's stream failed: the client sees what was read, then the same failure.
-    const failed = new ReadableStream<Uint8Array>({
+  }
+
+  // Reads eagerly (memory is bounded by `limit`), feeding the client once it exists.
+  const pump = (async (): Promise<Uint8Array | undefined> => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (cancelled) return undefined
+        if (done) {
+          finished = true
+          if (client) quietly(() => client?.close())
+          return concat(chunks, total)
+        }
+        const chunk = toBytes(value)
+        total += chunk.length
+        if (total > limit) {
+          // Set before enqueueing: enqueue may call `pull`, which then reads on its own.
+          overflow = true
+          if (client) {
+            chunks.length = 0
+            quietly(() => client?.enqueue(chunk))
+          } else {
+            chunks.push(chunk)
+          }
+          return undefined
+        }
+        chunks.push(chunk)
+        if (client) quietly(() => client?.enqueue(chunk))
+      }
+    } catch (error) {
+      failure = { error }
+      if (client) quietly(() => client?.error(error))
+      return undefined
+    }
+  })()
+
+  const clientStream = () =>
+    new ReadableStream<Uint8Array>({
       start(controller) {
         for (const c of chunks) controller.enqueue(c)
-        controller.error(error)
+        if (overflow) chunks.length = 0
+        if (failure) controller.error(failure.error)
+        else if (finished) controller.close()
+        else if (!overflow) client = controller
+      },
+      async pull(controller) {
+        // Before the limit the pump feeds the client; past it the client pulls at its own pace.
+        if (!overflow || failure || finished) return
+        try {
+          const { done, value } = await reader.read()
+          if (done) controller.close()
+          else controller.enqueue(toBytes(value))
+        } catch (error) {
+          controller.error(error)
+        }
+      },
+      cancel(reason) {
+        cancelled = true
+        return reader.cancel(reason)
       },
     })
-    return { kind: 'passthrough', response: rebuilt(response, failed) }
-  }
-  // Over the limit: replay what was read, then stream the rest as the client pulls it.
-  const rest = new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const c of chunks) controller.enqueue(c)
-      chunks.length = 0
-    },
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read()
-        if (done) controller.close()
-        else controller.enqueue(value)
-      } catch (error) {
-        controller.error(error)
-      }
-    },
-    cancel(reason) {
-      return reader.cancel(reason)
-    },
+
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const waited = new Promise<'wait'>((resolve) => {
+    timer = setTimeout(() => resolve('wait'), streamAfterMs)
   })
-  return { kind: 'passthrough', response: rebuilt(response, rest) }
+  const first = await Promise.race([pump.then(() => 'pump' as const), waited])
+  clearTimeout(timer)
+  if (first === 'pump') {
+    const bytes = await pump
+    if (bytes) return { kind: 'bytes', bytes }
+    // Past the limit or failed: what was read, then the rest (or the same failure).
+    return { kind: 'passthrough', response: rebuilt(response, clientStream()) }
+  }
+  return { kind: 'streaming', response: rebuilt(response, clientStream()), done: pump }
 }
 
 /** Serialise a response whose body was read. */

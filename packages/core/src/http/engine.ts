@@ -34,6 +34,11 @@ export interface ResponseCacheOptions extends KeyOptions {
   pageTimeout?: number | null
   /** Larger bodies are served but not stored. Default 5 MiB. */
   maxBodyBytes?: number
+  /**
+   * A body still arriving after this many ms is streamed to the client while it is read for
+   * the cache (in-memory bodies always end sooner). Default 50.
+   */
+  streamAfterMs?: number
   /** Answer `If-None-Match`/`If-Modified-Since` with `304` (and failed `If-Match` with `412`). Default true. */
   conditional?: boolean
   /** Concurrent misses for one page run the handler once. Default true. */
@@ -181,9 +186,23 @@ export class ResponseCache {
     // Step 9: store a 200 with a truthy timeout (a negative one stores an expired entry, as Django).
     const outcome: Outcome = {}
     if (timeout !== 0 && res.status === 200) {
-      const body = await readBody(res, this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)
+      const body = await readBody(
+        res,
+        this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        this.options.streamAfterMs,
+      )
       if (body.kind === 'passthrough') {
         res = body.response
+      } else if (body.kind === 'streaming') {
+        // Still arriving: the client gets it as it comes; it is stored if it ends within the
+        // limit. Waiters run their own handler rather than wait on a stream of unknown length.
+        res = body.response
+        const sent = res
+        void body.done
+          .then((bytes) =>
+            bytes ? this.store(request, storeResponse(sent, bytes, now), timeout) : undefined,
+          )
+          .catch((error: unknown) => this.fail(error))
       } else {
         const stored = storeResponse(res, body.bytes, now)
         res = responseFrom(stored, true)
@@ -193,15 +212,22 @@ export class ResponseCache {
           outcome.headerList = varyHeaderList(res, this.options)
           outcome.key = pageCacheKey(request, request.method, outcome.headerList, this.options)
         }
-        try {
-          const key = await learnCacheKey(request, res, { ...this.options, timeout })
-          await this.cache().set(key, stored, timeout)
-        } catch (error) {
-          this.fail(error)
-        }
+        await this.store(request, stored, timeout)
       }
     }
     return { response: this.finish(request, res), outcome }
+  }
+
+  /** Learn the URL's header list and store the page (Django §4.2 step 9); failures are misses. */
+  private async store(request: Request, stored: StoredResponse, timeout: number): Promise<void> {
+    try {
+      const headers = new Headers()
+      for (const [name, value] of stored.headers) headers.append(name, value)
+      const key = await learnCacheKey(request, { headers }, { ...this.options, timeout })
+      await this.cache().set(key, stored, timeout)
+    } catch (error) {
+      this.fail(error)
+    }
   }
 
   /**

@@ -108,7 +108,7 @@ export function pageCacheKey(
  * The META-style header list Django learns from a response's `Vary` (`HTTP_COOKIE`, sorted);
  * `Accept-Language` is left out when `i18n` is in use.
  */
-export function varyHeaderList(response: Response, opts: KeyOptions = {}): string[] {
+export function varyHeaderList(response: { readonly headers: Headers }, opts: KeyOptions = {}): string[] {
   const vary = response.headers.get('vary')
   if (vary === null) return []
   const list: string[] = []
@@ -139,7 +139,7 @@ export async function getCacheKey(
  */
 export async function learnCacheKey(
   request: Request,
-  response: Response,
+  response: { readonly headers: Headers },
   opts: KeyOptions & { timeout?: number } = {},
 ): Promise<string> {
   const cache = resolveCache(opts.cache, opts.registry)
