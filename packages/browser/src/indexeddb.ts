@@ -51,8 +51,12 @@ function abortQuietly(t: IDBTransaction): void {
 }
 
 const MISSING: unique symbol = Symbol('cachework.idb.missing')
-/** How long last-use updates from reads may wait before they are written (ms). */
-const USE_FLUSH_MS = 1000
+/**
+ * How long last uses recorded by reads may wait before they are written (ms). They are also
+ * written before any cull in this tab and on close: LRU order matters only when culling, and
+ * writing a use rewrites the record, so reads stay read-only transactions.
+ */
+const USE_FLUSH_MS = 3000
 
 /**
  * The IndexedDB backend (`indexeddb`). `location` is the database name (default `'cachework'`).
@@ -65,7 +69,7 @@ export class IndexedDBCache extends BaseCache {
   readonly dbName: string
   private handle: IDBDatabase | undefined
   private opening: Promise<IDBDatabase> | undefined
-  /** Last uses seen by reads, written by the next write transaction or after USE_FLUSH_MS. */
+  /** Last uses seen by reads, written before a cull, on close, or after USE_FLUSH_MS. */
   private readonly pendingUse = new Map<string, number>()
   private flushTimer: ReturnType<typeof setTimeout> | undefined
   private lastUse = 0
@@ -104,12 +108,27 @@ export class IndexedDBCache extends BaseCache {
     return this.opening
   }
 
-  /** A transaction on the entries store; reopens once when the connection was closed under us. */
-  private async txn(mode: IDBTransactionMode): Promise<IDBTransaction> {
+  /**
+   * A transaction on the entries store (synchronously when the connection is open); reopens
+   * once when the connection was closed under us. A cache can lose its last writes on a power
+   * cut, so relaxed durability skips the disk flush.
+   */
+  private txn(mode: IDBTransactionMode): IDBTransaction | Promise<IDBTransaction> {
+    const db = this.handle
+    if (db !== undefined) {
+      try {
+        return db.transaction(STORE, mode, { durability: 'relaxed' })
+      } catch {
+        if (this.handle === db) this.handle = undefined
+      }
+    }
+    return this.txnSlow(mode)
+  }
+
+  private async txnSlow(mode: IDBTransactionMode): Promise<IDBTransaction> {
     for (let attempt = 0; ; attempt++) {
       const db = this.handle ?? (await this.open())
       try {
-        // A cache can lose its last writes on a power cut: relaxed durability skips the flush.
         return db.transaction(STORE, mode, { durability: 'relaxed' })
       } catch (e) {
         if (this.handle === db) this.handle = undefined
@@ -141,15 +160,15 @@ export class IndexedDBCache extends BaseCache {
   private async run<T>(mode: IDBTransactionMode, body: (s: IDBObjectStore) => Promise<T>): Promise<T> {
     let t: IDBTransaction | undefined
     try {
-      t = await this.txn(mode)
+      const got = this.txn(mode)
+      t = got instanceof IDBTransaction ? got : await got
+      // A read has its answer already; only writes wait for the commit (as idb-keyval does).
+      if (mode === 'readonly') return await body(t.objectStore(STORE))
       const done = committed(t)
       // Never an unhandled rejection: the commit is awaited below, or the body failed first.
       done.catch(() => undefined)
-      const s = t.objectStore(STORE)
-      if (mode === 'readwrite' && this.pendingUse.size > 0) this.flushUses(s)
-      const out = await body(s)
-      // A read has its answer already; only writes wait for the commit (as idb-keyval does).
-      if (mode === 'readwrite') await done
+      const out = await body(t.objectStore(STORE))
+      await done
       return out
     } catch (e) {
       if (t) abortQuietly(t)
@@ -172,24 +191,25 @@ export class IndexedDBCache extends BaseCache {
     if (this.flushTimer === undefined) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined
-        if (this.pendingUse.size > 0) this.run('readwrite', async () => undefined).catch(() => undefined)
+        if (this.pendingUse.size > 0)
+          this.run('readwrite', async (s) => this.flushUses(s)).catch(() => undefined)
       }, USE_FLUSH_MS)
     }
   }
 
-  /** Write pending last uses inside a readwrite transaction (requests queue before the caller's). */
-  private flushUses(s: IDBObjectStore): void {
-    for (const [k, u] of this.pendingUse) {
-      const r = s.get(k)
-      r.onsuccess = () => {
-        const rec = r.result as IdbRecord | undefined
-        if (rec && rec.u < u) {
-          rec.u = u
-          s.put(rec)
-        }
-      }
-    }
+  /** Write pending last uses inside a readwrite transaction; resolves once their puts are queued. */
+  private async flushUses(s: IDBObjectStore): Promise<void> {
+    if (this.pendingUse.size === 0) return
+    const pending = [...this.pendingUse]
     this.pendingUse.clear()
+    const recs = await Promise.all(pending.map(([k]) => req(s.get(k) as IDBRequest<IdbRecord | undefined>)))
+    recs.forEach((rec, i) => {
+      const u = (pending[i] as [string, number])[1]
+      if (rec && rec.u < u) {
+        rec.u = u
+        s.put(rec)
+      }
+    })
   }
 
   // ---- helpers ----
@@ -206,43 +226,62 @@ export class IndexedDBCache extends BaseCache {
     return { value: rec.v, expiresAt: rec.e === Number.POSITIVE_INFINITY ? null : rec.e }
   }
 
-  /** Rule 11 over one transaction: count, sweep the expiry index, walk the LRU index. */
-  private cullable(s: IDBObjectStore): CullableStore {
+  /**
+   * Rule 11 over one transaction, for the insertion of `rec`, which is already written (its
+   * put was queued first to save a round trip): count the others, sweep the expiry index,
+   * walk the LRU index, each O(removed). `rec` itself is never culled.
+   */
+  private cullable(s: IDBObjectStore, rec: IdbRecord, others: number): CullableStore {
     const sweep = async (
       source: IDBIndex,
       range: IDBKeyRange | null,
       max: number,
       on?: (k: string) => void,
-    ) => {
+    ): Promise<number> => {
       let n = 0
       const r = source.openKeyCursor(range)
       let c = await req(r)
       while (c && n < max) {
         const k = c.primaryKey as string
-        s.delete(k)
-        n++
-        on?.(k)
+        if (k !== rec.k) {
+          s.delete(k)
+          n++
+          on?.(k)
+        }
         c.continue()
         c = await req(r)
       }
       return n
     }
     return {
-      size: () => req(s.count()),
+      size: () => others,
       removeExpired: (now, on) => sweep(s.index(BY_EXPIRY), IDBKeyRange.upperBound(now), Infinity, on),
-      removeSome: (n, on) => sweep(s.index(BY_USE), null, n, on),
+      removeSome: async (n, on) => {
+        // LRU order needs this tab's recent reads: write them first (requests run in order).
+        await this.flushUses(s)
+        return sweep(s.index(BY_USE), null, n, on)
+      },
       removeAll: async () => {
-        const n = await req(s.count())
         s.clear()
-        return n
+        s.put(rec)
+        return others
       },
     }
   }
 
-  /** Store a record for a key that may not be live, culling first (rule 11). */
-  private async insert(s: IDBObjectStore, rec: IdbRecord, wasLive: boolean): Promise<void> {
-    if (!wasLive) await this.cullBeforeInsert(this.cullable(s))
-    await req(s.put(rec))
+  /**
+   * Write `rec`, then cull when its key was not live (rule 11). The read of the old entry and
+   * the put are queued together; culling after the put inside the same transaction is the same
+   * as culling before it, since `rec` is excluded and counted out.
+   */
+  private async insert(s: IDBObjectStore, rec: IdbRecord): Promise<void> {
+    const oldReq = s.get(rec.k) as IDBRequest<IdbRecord | undefined>
+    s.put(rec) // a DataCloneError is thrown here, synchronously: run() aborts the transaction
+    const old = await req(oldReq)
+    if (this.live(old)) return
+    const total = await req(s.count())
+    // An expired entry of the same key stays among the others, as Django counts before deleting it.
+    await this.cullBeforeInsert(this.cullable(s, rec, old === undefined ? total - 1 : total))
   }
 
   /** Remove entries a read found expired, re-checking inside a readwrite transaction. */
@@ -297,10 +336,7 @@ export class IndexedDBCache extends BaseCache {
   }
 
   protected async _set(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
-    await this.run('readwrite', async (s) => {
-      const old = await req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>)
-      await this.insert(s, this.record(rawKey, value, expiresAt), this.live(old))
-    })
+    await this.run('readwrite', (s) => this.insert(s, this.record(rawKey, value, expiresAt)))
     return true
   }
 
@@ -310,10 +346,7 @@ export class IndexedDBCache extends BaseCache {
   ): Promise<string[]> {
     // One transaction: all stored or none (a value that cannot be cloned aborts the lot).
     await this.run('readwrite', async (s) => {
-      for (const [k, v] of pairs) {
-        const old = await req(s.get(k) as IDBRequest<IdbRecord | undefined>)
-        await this.insert(s, this.record(k, v, expiresAt), this.live(old))
-      }
+      for (const [k, v] of pairs) await this.insert(s, this.record(k, v, expiresAt))
     })
     return []
   }
@@ -322,7 +355,7 @@ export class IndexedDBCache extends BaseCache {
     return this.run('readwrite', async (s) => {
       const old = await req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>)
       if (this.live(old)) return false
-      await this.insert(s, this.record(rawKey, value, expiresAt), false)
+      await this.insert(s, this.record(rawKey, value, expiresAt))
       return true
     })
   }
@@ -373,9 +406,8 @@ export class IndexedDBCache extends BaseCache {
       const from = await req(s.get(fromRaw) as IDBRequest<IdbRecord | undefined>)
       if (!this.live(from)) return false
       if (fromRaw === toRaw) return true
-      const to = await req(s.get(toRaw) as IDBRequest<IdbRecord | undefined>)
       s.delete(fromRaw)
-      await this.insert(s, { ...from, k: toRaw }, this.live(to))
+      await this.insert(s, { ...from, k: toRaw })
       return true
     })
   }
@@ -411,7 +443,7 @@ export class IndexedDBCache extends BaseCache {
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer)
     this.flushTimer = undefined
     if (this.pendingUse.size > 0 && this.handle) {
-      await this.run('readwrite', async () => undefined).catch(() => undefined)
+      await this.run('readwrite', async (s) => this.flushUses(s)).catch(() => undefined)
     }
     const db = this.handle ?? (await this.opening?.catch(() => undefined))
     this.handle = undefined

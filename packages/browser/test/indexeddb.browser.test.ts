@@ -142,12 +142,12 @@ describe('indexeddb: atomicity and single flight', () => {
     expect(got).toEqual([{ n: 1 }, { n: 1 }, { n: 1 }])
   })
 
-  it('writes last uses from reads in the background, so LRU order survives a reopen', async () => {
+  it('writes last uses from reads on close, so LRU order survives a reopen', async () => {
     const name = uniqueKey('idb-lru')
     const c = new IndexedDBCache({ location: name, options: { maxEntries: 3, cullFrequency: 3 } })
     for (const k of ['x', 'y', 'z']) await c.set(k, k)
     await c.get('x')
-    await sleep(1500)
+    await c.close()
     const d = new IndexedDBCache({ location: name, options: { maxEntries: 3, cullFrequency: 3 } })
     await d.set('w', 'w')
     expect(Object.keys(await d.getMany(['w', 'x', 'y', 'z'])).sort()).toEqual(['w', 'x', 'z'])
