@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest'
 import {
   addNeverCacheHeaders,
   cacheHeaderKey,
+  conditionalResponse,
   getMaxAge,
   hasVaryHeader,
   makeTemplateFragmentKey,
@@ -99,6 +100,15 @@ for c in cases['never']:
     r = resp(c)
     dc.add_never_cache_headers(r)
     out['never'].append({'expires': r['Expires'], 'cc': r['Cache-Control']})
+from django.utils.http import parse_http_date_safe
+out['cond'] = []
+for c in cases['cond']:
+    meta = {'HTTP_' + k.upper().replace('-', '_'): v for k, v in c['headers'].items()}
+    r = rf.generic(c['method'], '/', **meta)
+    res = resp(c['response'])
+    lm = res.get('Last-Modified')
+    got = dc.get_conditional_response(r, etag=res.get('ETag'), last_modified=lm and parse_http_date_safe(lm), response=res)
+    out['cond'].append(got.status_code)
 json.dump(out, sys.stdout)
 `
 
@@ -176,6 +186,34 @@ const cases = {
     { headers: {}, timeout: -5 },
   ],
   never: [{}, { 'Cache-Control': 'public, max-age=600' }],
+  cond: (() => {
+    const lm = 'Mon, 01 Jan 2007 01:54:21 GMT'
+    const both = { ETag: '"abc"', 'Last-Modified': lm }
+    const weak = { ETag: 'W/"abc"' }
+    const rows: { method: string; headers: Record<string, string>; response: Record<string, string> }[] = []
+    const requests: [string, Record<string, string>][] = [
+      ['GET', { 'If-None-Match': '"abc"' }],
+      ['GET', { 'If-None-Match': 'W/"abc"' }],
+      ['GET', { 'If-None-Match': '"x", "abc"' }],
+      ['GET', { 'If-None-Match': '*' }],
+      ['GET', { 'If-None-Match': '"x"', 'If-Modified-Since': lm }],
+      ['GET', { 'If-Modified-Since': lm }],
+      ['GET', { 'If-Modified-Since': 'Sunday, 31-Dec-06 23:00:00 GMT' }],
+      ['GET', { 'If-Modified-Since': 'Mon Jan  1 02:00:00 2007' }],
+      ['HEAD', { 'If-None-Match': '"abc"' }],
+      ['POST', { 'If-None-Match': '"abc"' }],
+      ['GET', { 'If-Match': '"abc"' }],
+      ['GET', { 'If-Match': '"zzz"' }],
+      ['GET', { 'If-Match': '*' }],
+      ['PUT', { 'If-Unmodified-Since': 'Mon, 01 Jan 2007 00:00:00 GMT' }],
+      ['PUT', { 'If-Unmodified-Since': lm }],
+      ['GET', { 'If-Modified-Since': 'garbage' }],
+    ]
+    for (const response of [both, weak, { 'Last-Modified': lm }]) {
+      for (const [method, headers] of requests) rows.push({ method, headers, response })
+    }
+    return rows
+  })(),
 }
 
 interface DjangoOut {
@@ -188,6 +226,7 @@ interface DjangoOut {
   frag: string[]
   prh: { expires: string; cc: string }[]
   never: { expires: string; cc: string }[]
+  cond: number[]
 }
 
 function runDjango(): DjangoOut {
@@ -246,6 +285,18 @@ describe('django.utils.cache helpers match Django', () => {
       expires: 'Mon, 01 Jan 2007 01:54:21 GMT',
       cc: 'max-age=0, no-cache, no-store, must-revalidate, private',
     })
+  })
+})
+
+describe('conditional responses match Django get_conditional_response', () => {
+  it('304 / 412 / 200 for If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since', () => {
+    expect(django.cond.length).toBe(cases.cond.length)
+    cases.cond.forEach((c, i) => {
+      const req = new Request('http://example.com/', { method: c.method, headers: c.headers })
+      const got = conditionalResponse(req, new Response(null, { headers: c.response }))
+      expect(got.status, JSON.stringify(c)).toBe(django.cond[i])
+    })
+    expect(new Set(django.cond)).toEqual(new Set([200, 304, 412]))
   })
 })
 
