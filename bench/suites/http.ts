@@ -204,7 +204,12 @@ export const suite: BenchSuite = {
   async run(): Promise<Table[]> {
     const { rps: rows, cpu } = await measureAll([
       contender('node:http, fixed bytes', () => startNode('bare')),
-      contender('node:http + cachework (cached page)', () => startNode('node-cached'), 'cache hit'),
+      contender('node:http + cachework (cached page)', () => startNode('node-cached'), 'cache hit, locmem'),
+      contender(
+        'node:http + cachework, locmem isolate: false',
+        () => startNode('node-cached-shared'),
+        'cache hit, no copy on read',
+      ),
       contender('Express 5, fixed body, no cache', () => startNode('express')),
       contender('Express 5 + cachework cacheMiddleware', () => startNode('express-cached'), 'cache hit'),
       contender('Express 5 + apicache', () => startNode('express-apicache'), 'cache hit'),

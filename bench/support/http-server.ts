@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module'
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { configureCaches } from '@cachework/core'
 import { cacheMiddleware } from '@cachework/node'
 import express from 'express'
 import { PAGE } from './http-page.ts'
@@ -22,6 +23,10 @@ function build(kind: string): RequestListener {
     case 'bare':
       return fixed
     case 'node-cached':
+      return cacheMiddleware({ seconds: 600 })(fixed) as RequestListener
+    case 'node-cached-shared':
+      // locmem without value isolation: hits skip the structuredClone of the stored page.
+      configureCaches({ default: { backend: 'locmem', options: { isolate: false } } })
       return cacheMiddleware({ seconds: 600 })(fixed) as RequestListener
     case 'slow-view':
       return (req, res) => void setTimeout(() => fixed(req, res), 20)
