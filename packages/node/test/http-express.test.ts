@@ -107,6 +107,23 @@ describe('Express 5 per-view wrappers', () => {
     }
   })
 
+  it('lets a wrapper outside cachePage patch hits too, as an outer Django decorator would', async () => {
+    let runs = 0
+    const app = express()
+    app.get('/outer/:id', neverCache, cachePage(60), (_req, res) => {
+      runs += 1
+      res.send('outer')
+    })
+    const url = `${await serve(app)}/outer${uniquePath('')}`
+    const never = 'max-age=0, no-cache, no-store, must-revalidate, private'
+    expect((await get(url)).res.headers.get('cache-control')).toBe(never)
+    const hit = await get(url)
+    expect(hit.body).toBe('outer')
+    expect(hit.res.headers.get('age')).not.toBeNull()
+    expect(hit.res.headers.get('cache-control')).toBe(never)
+    expect(runs).toBe(1)
+  })
+
   it('wraps a plain node:http handler: http.createServer(cachePage(900)(view))', async () => {
     let runs = 0
     const base = await serve(
