@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import {
   cacheControl,
   cacheMiddleware,
+  cachePage,
   fetchFromCacheMiddleware,
   LocMemCache,
   neverCache,
@@ -99,5 +100,17 @@ describe('two halves (Django UpdateCacheMiddleware / FetchFromCacheMiddleware)',
     const r = await updateHalf(post, new Response('ok'))
     expect(r.headers.get('expires')).toBeNull()
     expect(await fetchHalf(req('http://example.com/p'))).toBeUndefined()
+  })
+})
+
+describe('misuse is reported clearly', () => {
+  it('a handler that returns no Response, and non-numeric options, throw TypeErrors', async () => {
+    const cache = freshCache()
+    const view = cachePage(60, { cache })((() => undefined) as unknown as () => Response)
+    await expect(view(req('http://example.com/oops'))).rejects.toThrow(/returned undefined, not a Response/)
+    expect(() => cacheMiddleware({ alias: cache, seconds: '600' as unknown as number })).toThrow(
+      /'cacheTimeout' must be a number/,
+    )
+    expect(() => cachePage('60' as unknown as number)).toThrow(/timeout must be a number of seconds or null/)
   })
 })

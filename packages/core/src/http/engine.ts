@@ -76,7 +76,29 @@ export class ResponseCache {
 
   /** Build an engine; see `ResponseCacheOptions` for the defaults. */
   constructor(options: ResponseCacheOptions = {}) {
+    for (const name of ['cacheTimeout', 'pageTimeout', 'maxBodyBytes', 'streamAfterMs'] as const) {
+      const v = options[name]
+      if (v !== undefined && v !== null && (typeof v !== 'number' || Number.isNaN(v))) {
+        throw new TypeError(`Response cache option '${name}' must be a number, got ${JSON.stringify(v)}`)
+      }
+    }
     this.options = { ...options }
+  }
+
+  /** Run the handler and check it answered with a `Response` (a common mistake otherwise fails far away). */
+  private async run(request: Request, handler: NextHandler): Promise<Response> {
+    const response = await handler(request)
+    if (
+      typeof response !== 'object' ||
+      response === null ||
+      typeof (response as Response).status !== 'number' ||
+      typeof (response as Response).headers?.get !== 'function'
+    ) {
+      throw new TypeError(
+        `The cached handler for ${request.method} ${request.url} returned ${String(response)}, not a Response`,
+      )
+    }
+    return response
   }
 
   /** The cache, resolved per call (Django 6.1 reads `caches[alias]` per request). */
@@ -239,7 +261,7 @@ export class ResponseCache {
     if (hit) return hit
     const safe = request.method === 'GET' || request.method === 'HEAD'
     if (!safe || this.options.singleFlight === false) {
-      return this.updateCache(request, await handler(request))
+      return this.updateCache(request, await this.run(request, handler))
     }
     const flightKey = `${request.method} ${cacheHeaderKey(request, this.options)}`
     const leader = this.flights.get(flightKey)
@@ -255,7 +277,7 @@ export class ResponseCache {
           return out
         }
       }
-      return this.updateCache(request, await handler(request))
+      return this.updateCache(request, await this.run(request, handler))
     }
     let settle: (o: Outcome) => void = () => {}
     this.flights.set(
@@ -266,7 +288,7 @@ export class ResponseCache {
     )
     let outcome: Outcome = {}
     try {
-      const result = await this.update(request, await handler(request))
+      const result = await this.update(request, await this.run(request, handler))
       outcome = result.outcome
       return result.response
     } finally {
