@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { FileBasedCache } from '../../packages/node/src/file.ts'
@@ -159,6 +159,11 @@ export const suite: BenchSuite = {
         py
           ? 'Django rows: one Python process timing its own loop.'
           : 'Django rows skipped: /usr/bin/python3 with Django not found.',
+        `Load average during the run: ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(
+            ' / ',
+          )} (1/5/15 min) on ${cpus().length} cores: other work on the machine moves these numbers.`,
         'All on the same tmpfs/disk directory; files stay in the page cache, so these measure syscalls and codecs, not the disk.',
       )
       return tables
