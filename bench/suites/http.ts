@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { availableParallelism, tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
@@ -202,6 +202,7 @@ export const suite: BenchSuite = {
   name: 'http',
   title: 'HTTP page cache (node:http, Express, apicache, Django)',
   async run(): Promise<Table[]> {
+    const loadBefore = loadavg()[0] ?? 0
     const { rps: rows, cpu } = await measureAll([
       contender('node:http, fixed bytes', () => startNode('bare')),
       contender('node:http + cachework (cached page)', () => startNode('node-cached'), 'cache hit, locmem'),
@@ -234,7 +235,7 @@ export const suite: BenchSuite = {
       `Express + cachework ≥ 0.9× bare Express: ${met(expressVsBare, 0.9)} (${expressVsBare.toFixed(2)}×)`,
       `Express + cachework ≥ Express + apicache: ${met(expressVsApicache, 1)} (${expressVsApicache.toFixed(2)}×)`,
       `node:http cached page ≥ 4× Django CacheMiddleware: ${met(nodeVsDjango, 4)} (${nodeVsDjango.toFixed(2)}×)`,
-      `Load: autocannon (${CONNECTIONS} connections, keep-alive) in the bench process; each server in its own process (gunicorn: 2 sync workers); all share the machine's ${availableParallelism()} cores.`,
+      `Load: autocannon (${CONNECTIONS} connections, keep-alive) in the bench process; each server in its own process (gunicorn: 2 sync workers); all share the machine's ${availableParallelism()} cores. 1-min load average ${loadBefore.toFixed(1)} before the run, ${(loadavg()[0] ?? 0).toFixed(1)} after (other work on the machine makes req/s noisy).`,
     ]
     const c: Table = {
       title: 'Requests per CPU-second of the server process(es), same runs',
