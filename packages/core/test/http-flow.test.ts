@@ -324,3 +324,21 @@ describe('slow and endless streams never block the client', () => {
     expect(await getCacheKey(get('http://example.com/broken'), { cache })).toBeUndefined()
   })
 })
+
+describe('what a stored page holds', () => {
+  it('connection-specific headers are not stored (RFC 9111 §3.1)', async () => {
+    const cache = freshCache()
+    const view = cachePage(60, { cache })(
+      () =>
+        new Response('x', {
+          headers: { Connection: 'close, X-Hop', 'X-Hop': '1', 'Keep-Alive': 'timeout=5', 'X-Kept': 'yes' },
+        }),
+    )
+    await view(get('http://example.com/hop'))
+    const stored = await cache.get((await getCacheKey(get('http://example.com/hop'), { cache })) as string)
+    expect(isStoredResponse(stored)).toBe(true)
+    const names = (stored as { headers: [string, string][] }).headers.map(([n]) => n)
+    expect(names).toContain('x-kept')
+    expect(names.filter((n) => ['connection', 'x-hop', 'keep-alive'].includes(n))).toEqual([])
+  })
+})

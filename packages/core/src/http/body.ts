@@ -173,12 +173,30 @@ export async function readBody(
   return { kind: 'streaming', response: rebuilt(response, clientStream()), done: pump }
 }
 
-/** Serialise a response whose body was read. */
+// RFC 9110 §7.6.1: connection-specific fields describe one hop and are never stored
+// (RFC 9111 §3.1), nor are the fields the Connection header names.
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+])
+
+/** Serialise a response whose body was read (connection-specific headers left out). */
 export function storeResponse(response: Response, body: Uint8Array, storedAt: number): StoredResponse {
+  const named = new Set(
+    (response.headers.get('connection') ?? '')
+      .split(',')
+      .map((p) => p.trim().toLowerCase())
+      .filter(Boolean),
+  )
   return {
     status: response.status,
     statusText: response.statusText,
-    headers: [...response.headers],
+    headers: [...response.headers].filter(([name]) => !HOP_BY_HOP.has(name) && !named.has(name)),
     body,
     storedAt,
   }
