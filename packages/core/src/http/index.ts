@@ -6,6 +6,7 @@ export {
   type StoredResponse,
   isStoredResponse,
   mutableResponse,
+  type ReadBody,
   readBody,
   responseFrom,
   storeResponse,
