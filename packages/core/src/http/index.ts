@@ -3,6 +3,7 @@
  * response-cache engine, the fetch-style wrappers, and template fragment caching.
  */
 export {
+  DEFAULT_STREAM_AFTER_MS,
   type StoredResponse,
   isStoredResponse,
   mutableResponse,
