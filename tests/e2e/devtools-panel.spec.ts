@@ -73,8 +73,10 @@ test('lists the Vite process, the Node server, the page and the service worker i
   expect((await value.textContent())?.length ?? 0).toBeGreaterThan(short)
 
   await filter(page, '')
-  const shot = await page.screenshot()
-  await testInfo.attach('devtools-panel', { body: shot, contentType: 'image/png' })
+  // Kept as an artifact: test-results/<this test>/devtools-panel.png, and attached to the report.
+  const path = testInfo.outputPath('devtools-panel.png')
+  await page.screenshot({ path })
+  await testInfo.attach('devtools-panel', { path, contentType: 'image/png' })
 })
 
 test('deletes entries from each store, checked through the cache API', async ({ page }) => {

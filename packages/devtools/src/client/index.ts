@@ -37,7 +37,8 @@ export interface MountOptions {
 /** What `mountDevtools` returns. */
 export interface DevtoolsHandle {
   panel: Panel
-  open(): void
+  /** Open the panel; resolves when the first list is rendered. */
+  open(): Promise<void>
   close(): void
   /** Re-list every source; resolves when rendered. */
   refresh(): Promise<void>
@@ -56,11 +57,22 @@ export function mountDevtools(options: MountOptions = {}): DevtoolsHandle {
   const host = document.createElement('cachework-devtools')
   document.body.append(host)
   const panel = new Panel(host, sources, options.shortcut ? { shortcut: options.shortcut } : {})
-  return {
+  const handle: DevtoolsHandle = {
     panel,
     open: () => panel.open(),
     close: () => panel.close(),
     refresh: () => panel.refresh(),
-    unmount: () => panel.destroy(),
+    unmount: () => {
+      panel.destroy()
+      if (globalThis.__cacheworkDevtools === handle) globalThis.__cacheworkDevtools = undefined
+    },
   }
+  // Reachable from the browser console and from tests (dev only: this module never ships).
+  globalThis.__cacheworkDevtools = handle
+  return handle
+}
+
+declare global {
+  /** The mounted devtools panel of this page, if any (`__cacheworkDevtools.open()` in the console). */
+  var __cacheworkDevtools: DevtoolsHandle | undefined
 }

@@ -42,6 +42,7 @@ export class Panel {
   private readonly dom: PanelDom
   private readonly state = new Map<string, SourceState>()
   private rows: Row[] = []
+  private readonly counts = new Map<string, number>()
   private shown: Row[] = []
   private filterText = ''
   private cacheFilter = ''
@@ -85,7 +86,7 @@ export class Panel {
       }
     }
     window.addEventListener('keydown', this.onKey)
-    if (readStorage(this.storageKey) === '1') this.open()
+    if (readStorage(this.storageKey) === '1') void this.open()
   }
 
   /** Whether the panel is open. */
@@ -93,15 +94,18 @@ export class Panel {
     return !this.dom.panel.hidden
   }
 
-  /** Open the panel (remembered in localStorage), list every source and start live updates. */
-  open(): void {
-    if (this.isOpen) return
+  /**
+   * Open the panel (remembered in localStorage), list every source and start live updates.
+   * Resolves when the first list is rendered.
+   */
+  open(): Promise<void> {
+    if (this.isOpen) return Promise.resolve()
     this.dom.panel.hidden = false
     this.dom.toggle.hidden = true
     writeStorage(this.storageKey, '1')
     for (const s of this.sources) this.unsubs.push(s.subscribe((b) => this.onBatch(s, b)))
     this.ticker = setInterval(() => this.renderRows(), 1000)
-    void this.refresh()
+    return this.refresh()
   }
 
   /** Close the panel (remembered) and stop live updates. */
@@ -117,7 +121,7 @@ export class Panel {
   /** Open when closed, close when open. */
   toggle(): void {
     if (this.isOpen) this.close()
-    else this.open()
+    else void this.open()
   }
 
   /** Re-list one source, or all of them. Resolves when the list is rendered. */
@@ -176,10 +180,13 @@ export class Panel {
 
   private rebuild(): void {
     const rows: Row[] = []
+    this.counts.clear()
     for (const s of this.sources) {
       const st = this.state.get(s.id)
       if (!st) continue
       for (const entry of st.entries) {
+        const countKey = `${s.id}|${entry.cache}`
+        this.counts.set(countKey, (this.counts.get(countKey) ?? 0) + 1)
         const cache = st.caches.get(entry.cache)
         const hay = `${cache?.alias ?? ''}\u0000${entry.key ?? ''}\u0000${entry.rawKey}\u0000${entry.preview}`
         rows.push({ source: s, cache, entry, hay: hay.toLowerCase() })
@@ -248,7 +255,7 @@ export class Panel {
       for (const c of st?.caches.values() ?? []) {
         const { hits, misses, sets, evictions } = c.stats
         const rate = hits + misses === 0 ? '–' : `${((hits / (hits + misses)) * 100).toFixed(1)}%`
-        const count = st?.entries.filter((e) => e.cache === c.id).length ?? 0
+        const count = this.counts.get(`${s.id}|${c.id}`) ?? 0
         const clear = el('button', { 'data-action': 'clear' }, 'clear')
         clear.addEventListener('click', () => void this.act(s, () => s.run({ op: 'clear', cache: c.id })))
         const tr = el(
