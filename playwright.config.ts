@@ -40,6 +40,8 @@ export default defineConfig({
       name: 'playground',
       testMatch: /playground.*\.spec\.ts/,
       use: { baseURL: `http://127.0.0.1:${PLAYGROUND_PORT}` },
+      // The dev server transforms modules on first request; on a loaded machine that takes a while.
+      expect: { timeout: 15_000 },
     },
     { name: 'e2e', testIgnore: /playground.*\.spec\.ts/ },
   ],

@@ -76,6 +76,9 @@ for (const button of document.querySelectorAll<HTMLButtonElement>('button.save')
   })
 }
 
+// Tests (and curious readers) can tell when the page script has wired everything up.
+document.documentElement.dataset.scriptReady = 'true'
+
 const savedList = document.getElementById('saved-list')
 if (savedList) void drawSaved(savedList)
 const headlinesBox = document.getElementById('client-headlines')

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { loginAs } from './playground-helpers.ts'
+import { loginAs, scriptReady } from './playground-helpers.ts'
 
 // In development (`npm start` runs the dev server), the devtools panel lists the caches of the
 // server (same process as Vite), of the page (IndexedDB) and of the service worker.
@@ -9,6 +9,7 @@ test('the devtools panel lists server, page and worker caches with their entries
   await loginAs(page, 'alice') // fills template_fragments (db) and default (locmem: trending)
   await page.goto('/articles/memcached-turns-20') // fills pages (file)
   await expect(page.locator('html')).toHaveAttribute('data-sw-ready', 'true', { timeout: 30_000 })
+  await scriptReady(page)
   await page.getByTestId('save').click() // fills the page's `saved` (indexeddb)
   await expect(page.getByTestId('save')).toHaveText('Saved ✓')
   await page.goto('/saved') // through the worker: fills its response cache

@@ -1,5 +1,10 @@
 import { expect, type Page } from '@playwright/test'
 
+/** Wait until the page script has run (buttons wired, footer filled). */
+export async function scriptReady(page: Page): Promise<void> {
+  await expect(page.locator('html')).toHaveAttribute('data-script-ready', 'true', { timeout: 30_000 })
+}
+
 /** Log in as one of the playground's demo readers through the masthead form. */
 export async function loginAs(page: Page, user: 'alice' | 'bob'): Promise<void> {
   await page.goto('/')

@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test'
+import { scriptReady } from './playground-helpers.ts'
 
 // Server-side page caching in the playground: cachePage(900) on articles, cacheMiddleware on
 // /api, and publishing (POST to the article URL) invalidating the cached page. Assertions are on
@@ -55,6 +56,7 @@ test('the publish button shows the new revision in the browser, past the service
   await page.goto('/articles/sqlite-everywhere')
   await expect(page.locator('html')).toHaveAttribute('data-sw-ready', 'true', { timeout: 30_000 })
   await page.reload()
+  await scriptReady(page)
   const before = Number(await page.getByTestId('revision').textContent())
   await page.getByTestId('publish').click()
   await expect(page.getByTestId('revision')).toHaveText(String(before + 1))
@@ -66,8 +68,10 @@ test('the publish button shows the new revision in the browser, past the service
 test('the footer shows how the page was cached', async ({ page }) => {
   const url = `/articles/offline-first-reader?${unique()}`
   await page.goto(url)
+  await scriptReady(page)
   await expect(page.locator('#cache-info dd[data-header="X-Cache"]')).toHaveText('miss')
   await page.goto(`${url}&again`)
   await page.goto(url)
+  await scriptReady(page)
   await expect(page.locator('#cache-info dd[data-header="Cache-Control"]')).toContainText('max-age=900')
 })

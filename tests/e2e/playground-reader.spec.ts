@@ -1,9 +1,11 @@
 import { expect, test } from '@playwright/test'
+import { scriptReady } from './playground-helpers.ts'
 
 // The reader's IndexedDB caches in the playground (src/reader.ts), in real Chromium.
 
 test('"Save for later" keeps an article in IndexedDB and the Saved page lists it', async ({ page }) => {
   await page.goto('/articles/sqlite-everywhere')
+  await scriptReady(page)
   await page.getByTestId('save').click()
   await expect(page.getByTestId('save')).toHaveText('Saved ✓')
   await page.goto('/saved')
