@@ -253,6 +253,18 @@ test('an unsafe method passes through and invalidates the URL (RFC 9111 §4.4)',
   expect(c.byMethod.GET).toBe(2)
 })
 
+test('a hard reload (uncontrolled page) is claimed again by registerResponseCache', async ({ page }) => {
+  await open(page)
+  const cdp = await page.context().newCDPSession(page)
+  const loaded = page.waitForEvent('load')
+  await cdp.send('Page.reload', { ignoreCache: true })
+  await loaded
+  expect(await page.evaluate(() => window.cwReady)).toBe(true)
+  const path = route({ headers: { 'cache-control': 'max-age=600' } })
+  await get(page, path)
+  expect((await get(page, path)).headers['x-cachework-sw']).toBe('hit')
+})
+
 test('the message protocol lists, deletes and clears entries', async ({ page }) => {
   await open(page)
   const a = route({ headers: { 'cache-control': 'max-age=600', 'content-type': 'text/plain' }, body: 'abc' })

@@ -49,7 +49,9 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 function activated(reg: ServiceWorkerRegistration): Promise<ServiceWorker> {
   return new Promise((resolve) => {
     const check = (): boolean => {
-      if (reg.active && reg.active.state === 'activated' && !reg.installing && !reg.waiting) {
+      // An already active worker is enough: a newer version waiting behind it may never activate
+      // (a worker without skipWaiting), and the active one answers requests meanwhile.
+      if (reg.active && reg.active.state === 'activated') {
         resolve(reg.active)
         return true
       }
@@ -68,9 +70,12 @@ function inScope(reg: ServiceWorkerRegistration): boolean {
 
 /**
  * Register the response-cache worker at `url` and resolve once it is active and, when this page
- * is inside its scope, controls the page (the worker claims clients on activation, so even the
- * first load is controlled). Rejects with `ServiceWorkerUnavailableError` when the browser has
- * no service workers (e.g. not a secure context) or nothing happens within `timeoutMs`.
+ * is inside its scope, controls the page: the worker claims clients on activation, so even the
+ * first load is controlled, and an uncontrolled page of an already active worker (a hard reload)
+ * asks it to claim with `cachework:claim`. If control does not come within `timeoutMs` (a worker
+ * installed with `claim: false`), it resolves with `controlled` false. Rejects with
+ * `ServiceWorkerUnavailableError` when the browser has no service workers (e.g. not a secure
+ * context) or the worker does not activate within `timeoutMs`.
  */
 export async function registerResponseCache(
   url: string,
@@ -88,14 +93,12 @@ export async function registerResponseCache(
   const registration = await container.register(url, init)
   const worker = await withTimeout(activated(registration), timeoutMs, 'service worker activation')
   if (inScope(registration) && container.controller === null) {
-    await withTimeout(
-      new Promise<void>((resolve) => {
-        if (container.controller) return resolve()
-        container.addEventListener('controllerchange', () => resolve(), { once: true })
-      }),
-      timeoutMs,
-      'service worker control of this page',
-    )
+    const control = new Promise<void>((resolve) => {
+      container.addEventListener('controllerchange', () => resolve(), { once: true })
+    })
+    // Without a reply port: the worker claims, and the controllerchange is the answer.
+    worker.postMessage({ type: 'cachework:claim' } satisfies SwMessage)
+    await withTimeout(control, timeoutMs, 'service worker control of this page').catch(() => undefined)
   }
 
   const ask = (msg: SwMessage): Promise<MessageReply> =>

@@ -112,6 +112,16 @@ export function installResponseCache(options: ResponseCacheOptions = {}): Respon
       if (port) port.postMessage(r)
       else me.source?.postMessage(r)
     }
+    if (msg.type === 'cachework:claim') {
+      // A page that loaded uncontrolled (hard reload) asks to be taken over; only when claiming is on.
+      const claim = options.claim ?? true
+      me.waitUntil(
+        (claim ? scope.clients.claim() : Promise.resolve()).then(() =>
+          me.ports[0]?.postMessage({ type: msg.type, claimed: claim } satisfies MessageReply),
+        ),
+      )
+      return
+    }
     me.waitUntil(
       answerMessage(cache, msg).then(reply, (error: unknown) =>
         reply({ type: msg.type, error: error instanceof Error ? error.message : String(error) }),
@@ -129,6 +139,8 @@ async function answerMessage(cache: Cache, msg: SwMessage): Promise<MessageReply
       return { type: msg.type, deleted: await deleteEntry(cache, msg.key) }
     case 'cachework:clear':
       return { type: msg.type, deleted: await clearEntries(cache) }
+    case 'cachework:claim':
+      return { type: msg.type, claimed: false }
     default:
       return {
         type: (msg as { type: string }).type,

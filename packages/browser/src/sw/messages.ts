@@ -12,12 +12,14 @@ export type SwMessage =
   | { type: 'cachework:list' }
   | { type: 'cachework:delete'; key: string }
   | { type: 'cachework:clear' }
+  | { type: 'cachework:claim' }
 
-/** The worker's answer: `entries` for list, `deleted` (a count) for delete and clear, or `error`. */
+/** The worker's answer: `entries` for list, `deleted` (a count) for delete and clear, `claimed` for claim, or `error`. */
 export interface MessageReply {
   type: string
   entries?: SwEntryInfo[]
   deleted?: number
+  claimed?: boolean
   error?: string
 }
 
