@@ -20,11 +20,10 @@ import {
   type VersionOpts,
   addDelta,
   encodeValue,
-  isolatedCopy,
   registerBackend,
 } from '@cachework/core'
 import { BY_EXPIRY, BY_USE, type IdbRecord, STORE, openCacheDb } from './idb-schema.ts'
-import { withLock } from './web-locks.ts'
+import { crossTabGetOrSet } from './web-locks.ts'
 
 /** Settle an IDB request as a promise (resolves in a microtask, so the transaction stays active). */
 function req<T>(r: IDBRequest<T>): Promise<T> {
@@ -461,27 +460,17 @@ export class IndexedDBCache extends BaseCache {
     timeout?: Timeout,
     opts?: VersionOpts,
   ): Promise<T> {
-    const hit = await this.get<T | typeof MISSING>(key, MISSING, opts)
-    if (hit !== MISSING) return hit as T
     const raw = this.rawKey(key, opts?.version)
-    const existing = this.flights.get(raw) as Promise<T> | undefined
-    if (existing !== undefined) return isolatedCopy(await existing) as T
-    const p = withLock(`cachework:indexeddb:${this.dbName}:${raw}`, async (): Promise<T> => {
-      const again = await this.get<T | typeof MISSING>(key, MISSING, opts)
-      if (again !== MISSING) return again as T
-      const value =
-        typeof defaultValue === 'function' ? await (defaultValue as () => T | Promise<T>)() : defaultValue
-      await this.add(key, value, timeout, opts)
-      // Django re-reads after add, so a concurrent writer's value wins (django-cache.md §1.6).
-      const now = await this.get<T | typeof MISSING>(key, MISSING, opts)
-      return (now === MISSING ? value : now) as T
-    })
-    this.flights.set(raw, p)
-    const done = () => {
-      if (this.flights.get(raw) === p) this.flights.delete(raw)
-    }
-    p.then(done, done)
-    return p
+    return crossTabGetOrSet(
+      this,
+      this.flights,
+      `cachework:indexeddb:${this.dbName}:${raw}`,
+      raw,
+      key,
+      defaultValue,
+      timeout,
+      opts,
+    )
   }
 }
 

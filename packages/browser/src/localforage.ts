@@ -17,13 +17,15 @@ import {
   KeyNotFoundError,
   type RawEntry,
   type StoredEntry,
+  type Timeout,
+  type VersionOpts,
   addDelta,
   decodeValue,
   encodeValue,
   registerBackend,
 } from '@cachework/core'
 import localforage from 'localforage'
-import { withLock } from './web-locks.ts'
+import { crossTabGetOrSet, withLock } from './web-locks.ts'
 
 /** One stored item: the encoded value and the expiry (epoch ms, `null` for never). */
 interface Item {
@@ -54,6 +56,7 @@ export class LocalForageCache extends BaseCache {
   /** localForage's store name. */
   readonly storeName: string
   private forage: Forage | undefined
+  private readonly flights = new Map<string, Promise<unknown>>()
   private readonly cullable: CullableStore
 
   constructor(init: CacheInit = {}, alias = 'default') {
@@ -307,6 +310,18 @@ export class LocalForageCache extends BaseCache {
   protected override async _close(): Promise<void> {
     // localForage keeps no handle we can close; dropping the instance makes the next use reopen.
     this.forage = undefined
+  }
+
+  /** Rule 9 across tabs, as `IndexedDBCache.getOrSet`: a Web Lock per key around compute-and-add. */
+  override async getOrSet<T>(
+    key: string,
+    defaultValue: T | (() => T | Promise<T>),
+    timeout?: Timeout,
+    opts?: VersionOpts,
+  ): Promise<T> {
+    const raw = this.rawKey(key, opts?.version)
+    const lock = `cachework:localforage-flight:${this.dbName}/${this.storeName}:${raw}`
+    return crossTabGetOrSet(this, this.flights, lock, raw, key, defaultValue, timeout, opts)
   }
 }
 

@@ -1,3 +1,5 @@
+import { type Cache, type Timeout, type VersionOpts, isolatedCopy } from '@cachework/core'
+
 /**
  * Exclusive named locks for read-modify-write sequences. In a page or worker with the Web Locks
  * API (`navigator.locks`) the lock spans every tab and worker of the origin; without it, an
@@ -38,4 +40,43 @@ export function lockManager(): LockManagerLike | undefined {
 export function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const locks = lockManager()
   return locks ? locks.request(name, fn) : localLock(name, fn)
+}
+
+const MISSING: unique symbol = Symbol('cachework.getOrSet.missing')
+
+/**
+ * `getOrSet` (rule 9) single-flighted within the page (`flights`, keyed by raw key) and across
+ * tabs: compute-and-`add` runs under the Web Lock `lockName`, re-reading the cache once the lock
+ * is held, so tabs of one origin racing on a miss run the factory once in total.
+ */
+export async function crossTabGetOrSet<T>(
+  cache: Cache,
+  flights: Map<string, Promise<unknown>>,
+  lockName: string,
+  rawKey: string,
+  key: string,
+  defaultValue: T | (() => T | Promise<T>),
+  timeout?: Timeout,
+  opts?: VersionOpts,
+): Promise<T> {
+  const hit = await cache.get<T | typeof MISSING>(key, MISSING, opts)
+  if (hit !== MISSING) return hit as T
+  const existing = flights.get(rawKey) as Promise<T> | undefined
+  if (existing !== undefined) return isolatedCopy(await existing) as T
+  const p = withLock(lockName, async (): Promise<T> => {
+    const again = await cache.get<T | typeof MISSING>(key, MISSING, opts)
+    if (again !== MISSING) return again as T
+    const value =
+      typeof defaultValue === 'function' ? await (defaultValue as () => T | Promise<T>)() : defaultValue
+    await cache.add(key, value, timeout, opts)
+    // Django re-reads after add, so a concurrent writer's value wins (django-cache.md §1.6).
+    const now = await cache.get<T | typeof MISSING>(key, MISSING, opts)
+    return (now === MISSING ? value : now) as T
+  })
+  flights.set(rawKey, p)
+  const done = () => {
+    if (flights.get(rawKey) === p) flights.delete(rawKey)
+  }
+  p.then(done, done)
+  return p
 }

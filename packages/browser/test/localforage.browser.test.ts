@@ -50,6 +50,27 @@ describe('localforage: atomic incr', () => {
   })
 })
 
+describe('localforage: getOrSet across caches', () => {
+  it('runs the factory once for two caches on one store (Web Locks)', async () => {
+    const name = uniqueKey('lf-gos')
+    const a = new LocalForageCache({ location: name })
+    const b = new LocalForageCache({ location: name })
+    let calls = 0
+    const factory = async () => {
+      calls++
+      await new Promise((r) => setTimeout(r, 50))
+      return [calls]
+    }
+    const got = await Promise.all([
+      a.getOrSet('k', factory),
+      b.getOrSet('k', factory),
+      b.getOrSet('k', factory),
+    ])
+    expect(calls).toBe(1)
+    expect(got).toEqual([[1], [1], [1]])
+  })
+})
+
 describe('localforage: storage failures (rule 15)', () => {
   it("turns the localStorage driver's real QuotaExceededError into an error event and a refused write", async () => {
     const name = uniqueKey('lf-quota')
