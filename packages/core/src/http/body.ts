@@ -59,8 +59,12 @@ function rebuilt(response: Response, body: ReadableStream<Uint8Array>): Response
   })
 }
 
-const toBytes = (v: unknown): Uint8Array =>
-  v instanceof Uint8Array ? v : new Uint8Array(v as ArrayBufferLike)
+// A stream may yield any ArrayBufferView or an ArrayBuffer; the cache keeps plain bytes.
+function toBytes(v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return v
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
+  return new Uint8Array(v as ArrayBufferLike)
+}
 
 /**
  * Read `response`'s body once, keeping it for the cache while it is at most `limit` bytes.
