@@ -2,7 +2,7 @@
 # Install the Debian packages the tests (or the bench) need, when missing. Runs as root here;
 # anywhere else it says what to install and fails.
 #   scripts/ensure-system.sh            # memcached, chromium, python3-django, python3-pymemcache
-#   scripts/ensure-system.sh bench      # the same, plus gunicorn for the Django comparison
+#   scripts/ensure-system.sh bench      # the same, plus gunicorn and pylibmc for the Django comparisons
 set -euo pipefail
 
 need=()
@@ -12,6 +12,7 @@ command -v memcached >/dev/null 2>&1 || need+=(memcached)
 /usr/bin/python3 -c 'import pymemcache' >/dev/null 2>&1 || need+=(python3-pymemcache)
 if [ "${1:-}" = bench ]; then
   /usr/bin/python3 -c 'import gunicorn' >/dev/null 2>&1 || need+=(python3-gunicorn)
+  /usr/bin/python3 -c 'import pylibmc' >/dev/null 2>&1 || need+=(python3-pylibmc)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

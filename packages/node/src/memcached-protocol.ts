@@ -345,11 +345,16 @@ export class Connection extends Pipeline {
   }
 }
 
-/** One `VALUE` of a text-protocol `get`: the key, its flags and a view of its bytes. */
+/**
+ * One `VALUE` of a text-protocol `get`: the key, its flags, and where its bytes are in `buf`
+ * (offsets rather than a sub-buffer: decoding straight from them avoids an object per value).
+ */
 export interface TextItem {
   key: string
   flags: number
-  data: Buffer
+  buf: Buffer
+  start: number
+  end: number
 }
 
 const LF = 0x0a
@@ -394,7 +399,9 @@ export class TextConnection extends Pipeline {
         ;(p?.collect as ((i: TextItem) => void) | undefined)?.({
           key: buf.toString('utf8', off + 6, sp1),
           flags,
-          data: buf.subarray(start, start + size),
+          buf,
+          start,
+          end: start + size,
         })
         off = start + size + 2
       } else if (

@@ -49,18 +49,19 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
  * Decode stored bytes by their flags. Anything unknown, pickled or corrupt is `UNREADABLE` (a
  * miss), so no bytes an attacker writes to the server can run code.
  */
-export function decodeMemcachedValue(flags: number, data: Uint8Array): unknown {
+export function decodeMemcachedValue(flags: number, buf: Buffer, start = 0, end = buf.length): unknown {
   try {
+    if (flags === FLAG_TEXT) {
+      // Buffer's decoder is the fastest; only text holding U+FFFD needs the strict check
+      // (the replacement character may be real, or stand for invalid bytes).
+      const text = buf.toString('utf8', start, end)
+      return text.includes('\uFFFD') ? utf8.decode(buf.subarray(start, end)) : text
+    }
+    const data = buf.subarray(start, end)
     switch (flags) {
-      case FLAG_TEXT: {
-        // Buffer's decoder is the fastest; only text holding U+FFFD needs the strict check
-        // (the replacement character may be real, or stand for invalid bytes).
-        const text = Buffer.isBuffer(data) ? data.toString('utf8') : utf8.decode(data)
-        return text.includes('\uFFFD') ? utf8.decode(data) : text
-      }
       case FLAG_INTEGER:
       case FLAG_LONG: {
-        const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1').trim()
+        const text = buf.toString('latin1', start, end).trim()
         if (!INTEGER.test(text)) return UNREADABLE
         const n = Number(text)
         return flags === FLAG_LONG || !Number.isSafeInteger(n) ? BigInt(text) : n

@@ -242,7 +242,7 @@ export class MemcachedCache extends BaseCache {
   protected override async _getMany(rawKeys: string[]): Promise<Map<string, unknown>> {
     const out = new Map<string, unknown>()
     for (const item of await this.getManyRaw(rawKeys)) {
-      const v = decodeMemcachedValue(item.flags, item.data)
+      const v = decodeMemcachedValue(item.flags, item.buf, item.start, item.end)
       if (v !== UNREADABLE) out.set(item.key, v)
     }
     return out
@@ -333,9 +333,9 @@ export class MemcachedCache extends BaseCache {
         for (const e of batch) {
           const r = raw.get(e.rawKey)
           if (!r) continue
-          const value = decodeMemcachedValue(r.flags, r.data)
+          const value = decodeMemcachedValue(r.flags, r.buf, r.start, r.end)
           if (value === UNREADABLE) continue
-          yield { rawKey: e.rawKey, expiresAt: e.expiresAt, size: r.data.length, value }
+          yield { rawKey: e.rawKey, expiresAt: e.expiresAt, size: r.end - r.start, value }
         }
       }
     }

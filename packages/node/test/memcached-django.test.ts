@@ -68,7 +68,11 @@ afterAll(async () => {
 describe('Django PyMemcacheCache interop', () => {
   it('each reads the other, and cachework delete/incr change what Django sees', async () => {
     const prefix = uniqueKey('dj')
-    const c = new MemcachedCache({ location: server.location, keyPrefix: prefix })
+    const c = new MemcachedCache({
+      location: server.location,
+      keyPrefix: prefix,
+      options: { timeoutMs: 5000 },
+    })
     try {
       // Django writes str and int; cachework reads them.
       await django(server.location, prefix, [

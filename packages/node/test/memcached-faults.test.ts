@@ -106,7 +106,8 @@ describe('one of three servers killed and restarted', () => {
       location: servers.map((s) => s.location),
       keyPrefix: uniqueKey('f'),
       timeout: null,
-      options: { timeoutMs: 500, retryMs: 200 },
+      // Generous per-call timeout for a loaded machine; the dead server fails fast (refused).
+      options: { timeoutMs: 3000, retryMs: 200 },
     })
     const errors = errorsOf(c)
     const keys = Array.from({ length: 300 }, (_, i) => `key-${i}`)

@@ -16,7 +16,12 @@ let small: MemcachedProcess
 const made: MemcachedCache[] = []
 
 function cacheOn(location: string | string[], extra: Record<string, unknown> = {}): MemcachedCache {
-  const c = new MemcachedCache({ location, keyPrefix: uniqueKey('t'), ...extra })
+  const c = new MemcachedCache({
+    location,
+    keyPrefix: uniqueKey('t'),
+    options: { timeoutMs: 5000 },
+    ...extra,
+  })
   made.push(c)
   return c
 }
