@@ -1,14 +1,14 @@
 /**
  * The IndexedDB layout of the `indexeddb` backend and how a database is opened. One object
  * store (`entries`, keyPath `k`) holds `{ k, v, e, u }` records with an index on the expiry `e`
- * (never-expiring entries use `Infinity`, a valid key, so a range can sweep expired ones) and
- * one on the last use `u` (LRU culling walks it from the oldest).
+ * (a range sweeps the expired ones; never-expiring entries have no `e`, so the index skips them)
+ * and one on the last use `u` (LRU culling walks it from the oldest).
  */
 import { openDB, unwrap } from 'idb'
 
 /** The object store holding the entries. */
 export const STORE = 'entries'
-/** Index on the expiry time (epoch ms, `Infinity` for never). */
+/** Index on the expiry time (epoch ms; absent for never). */
 export const BY_EXPIRY = 'e'
 /** Index on the last use (epoch ms with sub-millisecond ticks; higher is more recent). */
 export const BY_USE = 'u'
@@ -19,8 +19,8 @@ export interface IdbRecord {
   k: string
   /** The value, structured-cloned by IndexedDB. */
   v: unknown
-  /** Expiry, epoch ms, or `Infinity` for never. */
-  e: number
+  /** Expiry, epoch ms; absent (or `Infinity`) for never. */
+  e?: number
   /** Last use (rule 11: get, set and incr count as use). */
   u: number
 }
