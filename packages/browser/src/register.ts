@@ -2,6 +2,7 @@
  * Page side of the service-worker response cache: register the worker, wait until it controls
  * the page, and talk to it with the `cachework:*` message protocol (docs/service-worker.md).
  */
+import type { EngineStats } from './sw/engine.ts'
 import type { MessageReply, SwMessage } from './sw/messages.ts'
 import type { SwEntryInfo } from './sw/store.ts'
 
@@ -22,6 +23,10 @@ export interface ResponseCacheHandle {
   readonly controlled: boolean
   /** The worker's stored variants. */
   list(): Promise<SwEntryInfo[]>
+  /** How the worker answered requests since it started (hits, misses, revalidations…). */
+  stats(): Promise<EngineStats | undefined>
+  /** One stored variant's status, headers and body text (UTF-8, up to 64 KiB), or `null`. */
+  value(key: string): Promise<MessageReply['value']>
   /** Delete one entry (a `key` from `list`) or every variant of a URL; resolves with how many went. */
   delete(keyOrUrl: string): Promise<number>
   /** Delete every entry the worker stored. */
@@ -124,6 +129,8 @@ export async function registerResponseCache(
       return container.controller !== null && inScope(registration)
     },
     list: async () => (await ask({ type: 'cachework:list' })).entries ?? [],
+    stats: async () => (await ask({ type: 'cachework:list' })).stats,
+    value: async (key) => (await ask({ type: 'cachework:value', key })).value ?? null,
     delete: async (key) => (await ask({ type: 'cachework:delete', key })).deleted ?? 0,
     clear: async () => (await ask({ type: 'cachework:clear' })).deleted ?? 0,
     unregister: () => registration.unregister(),

@@ -50,6 +50,21 @@ export const STATUS_HEADER = 'x-cachework-sw'
 
 type WaitUntil = (p: Promise<unknown>) => void
 
+/**
+ * How the engine answered requests since the worker started: by `STATUS_HEADER` value, plus
+ * `uncached` (fetched, not storable) and `bypass` (matched, but left to the browser: HEAD and
+ * OPTIONS, the page's conditional or range requests, `no-store`).
+ */
+export interface EngineStats {
+  hit: number
+  stale: number
+  revalidated: number
+  'stale-if-error': number
+  miss: number
+  uncached: number
+  bypass: number
+}
+
 /** One engine per worker; see the module comment. */
 export class ResponseCacheEngine {
   readonly cache: Cache
@@ -60,6 +75,16 @@ export class ResponseCacheEngine {
   private readonly refreshing = new Map<string, Promise<unknown>>()
   /** Each URL's last seen Vary list: a read hint only (see `readVariant`); storage stays the truth. */
   private readonly varyHints = new Map<string, string[]>()
+  /** Answers since the worker started (worker memory: the devtools panel shows them as live stats). */
+  readonly stats: EngineStats = {
+    hit: 0,
+    stale: 0,
+    revalidated: 0,
+    'stale-if-error': 0,
+    miss: 0,
+    uncached: 0,
+    bypass: 0,
+  }
 
   constructor(opts: EngineOptions) {
     this.opts = opts
@@ -82,6 +107,20 @@ export class ResponseCacheEngine {
    */
   handle(request: Request, waitUntil: WaitUntil): Promise<Response> | undefined {
     if (!this.matches(request)) return undefined
+    const answer = this.route(request, waitUntil)
+    if (answer === undefined) {
+      this.stats.bypass++
+      return undefined
+    }
+    return answer.then((r) => {
+      const how = r.headers.get(STATUS_HEADER) as keyof EngineStats | null
+      if (how !== null && how in this.stats) this.stats[how]++
+      else this.stats.uncached++
+      return r
+    })
+  }
+
+  private route(request: Request, waitUntil: WaitUntil): Promise<Response> | undefined {
     if (request.method !== 'GET') {
       if (SAFE_METHODS.has(request.method)) return undefined
       return this.passUnsafe(request)

@@ -8,9 +8,22 @@ import { type Cache, type Clock, createCaches, resolveCache } from '@cachework/c
 import '../indexeddb.ts'
 import { ResponseCacheEngine, type RequestMatcher } from './engine.ts'
 import type { FreshnessOptions } from './freshness.ts'
-import { listEntries, type MessageReply, type SwMessage, deleteEntry, clearEntries } from './messages.ts'
+import {
+  clearEntries,
+  deleteEntry,
+  entryValue,
+  listEntries,
+  type MessageReply,
+  type SwMessage,
+} from './messages.ts'
 
-export { ResponseCacheEngine, type RequestMatcher, STATUS_HEADER, networkRequest } from './engine.ts'
+export {
+  type EngineStats,
+  ResponseCacheEngine,
+  type RequestMatcher,
+  STATUS_HEADER,
+  networkRequest,
+} from './engine.ts'
 export * from './freshness.ts'
 export * from './messages.ts'
 export {
@@ -123,7 +136,7 @@ export function installResponseCache(options: ResponseCacheOptions = {}): Respon
       return
     }
     me.waitUntil(
-      answerMessage(cache, msg).then(reply, (error: unknown) =>
+      answerMessage(engine, msg).then(reply, (error: unknown) =>
         reply({ type: msg.type, error: error instanceof Error ? error.message : String(error) }),
       ),
     )
@@ -131,10 +144,13 @@ export function installResponseCache(options: ResponseCacheOptions = {}): Respon
   return engine
 }
 
-async function answerMessage(cache: Cache, msg: SwMessage): Promise<MessageReply> {
+async function answerMessage(engine: ResponseCacheEngine, msg: SwMessage): Promise<MessageReply> {
+  const cache = engine.cache
   switch (msg.type) {
     case 'cachework:list':
-      return { type: msg.type, entries: await listEntries(cache) }
+      return { type: msg.type, entries: await listEntries(cache), stats: { ...engine.stats } }
+    case 'cachework:value':
+      return { type: msg.type, value: await entryValue(cache, msg.key) }
     case 'cachework:delete':
       return { type: msg.type, deleted: await deleteEntry(cache, msg.key) }
     case 'cachework:clear':

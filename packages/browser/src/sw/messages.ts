@@ -4,6 +4,7 @@
  * with a `MessagePort` and the worker answers on that port (docs/service-worker.md).
  */
 import type { Cache } from '@cachework/core'
+import type { EngineStats } from './engine.ts'
 import { evaluate } from './freshness.ts'
 import { deleteUrl, KEY_PREFIX, type StoredResponse, type SwEntryInfo, type VaryRecord } from './store.ts'
 
@@ -12,12 +13,17 @@ export type SwMessage =
   | { type: 'cachework:list' }
   | { type: 'cachework:delete'; key: string }
   | { type: 'cachework:clear' }
+  | { type: 'cachework:value'; key: string }
   | { type: 'cachework:claim' }
 
 /** The worker's answer: `entries` for list, `deleted` (a count) for delete and clear, `claimed` for claim, or `error`. */
 export interface MessageReply {
   type: string
   entries?: SwEntryInfo[]
+  /** With `entries`: how the worker answered requests since it started. */
+  stats?: EngineStats
+  /** For `cachework:value`: the stored response's headers and body (text when it decodes as UTF-8, up to 64 KiB). */
+  value?: { status: number; headers: Array<[string, string]>; text: string | null; size: number } | null
   deleted?: number
   claimed?: boolean
   error?: string
@@ -56,6 +62,21 @@ export async function listEntries(cache: Cache, now = Date.now()): Promise<SwEnt
     })
   }
   return out.sort((a, b) => a.storedAt - b.storedAt)
+}
+
+const PREVIEW_BYTES = 64 * 1024
+
+/** One stored variant for a preview: headers, and the body as text when it is UTF-8 (else `null`). */
+export async function entryValue(cache: Cache, key: string): Promise<MessageReply['value']> {
+  const value = await cache.get(key)
+  if (!isStored(value)) return null
+  let text: string | null
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(value.body.subarray(0, PREVIEW_BYTES))
+  } catch {
+    text = null
+  }
+  return { status: value.status, headers: value.headers, text, size: value.body.byteLength }
 }
 
 /** Delete one variant by key, or a URL's record and all its variants (by record key or URL). */
