@@ -2,7 +2,7 @@
  * The inspector every in-process channel uses, against real locmem caches, and the safe value
  * preview that carries values across the wire as text.
  */
-import { createCaches, formatValue, inspectCache, inspectedCaches } from '@cachework/core'
+import { caches, createCaches, formatValue, inspectCache, inspectedCaches } from '@cachework/core'
 import { uniqueKey } from '@cachework/core/testing'
 import { describe, expect, it } from 'vitest'
 import { CacheInspector } from '../src/inspector.ts'
@@ -106,5 +106,8 @@ describe('CacheInspector', () => {
     expect(inspectedCaches()).toContain(cache)
     off()
     expect(inspectedCaches()).not.toContain(cache)
+    // The process-wide registry's caches are listed without any call.
+    const fromRegistry = caches.get('default')
+    expect(inspectedCaches()).toContain(fromRegistry)
   })
 })
