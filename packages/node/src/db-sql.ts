@@ -5,7 +5,7 @@
  * index, and our clock is already in milliseconds.
  */
 import { resolve } from 'node:path'
-import { CacheUnavailableError } from '@cachework/core'
+import { CacheUnavailableError, KeyNotFoundError, addDelta, decodeValue, encodeValue } from '@cachework/core'
 import Database from 'better-sqlite3'
 
 /** `expires` of an entry that never expires: 9999-12-31T23:59:59.999Z, Django's `datetime.max`. */
@@ -154,10 +154,76 @@ export class Statements {
   }
 }
 
-/** One open connection and its statements. */
+/** What a stored value that does not decode reads as. */
+export const CORRUPT: unique symbol = Symbol('corrupt')
+
+/** Decode a stored value, or `CORRUPT`. */
+export function safeDecode(text: string): unknown {
+  try {
+    return decodeValue(text)
+  } catch {
+    return CORRUPT
+  }
+}
+
+/** One open connection, its statements, and its two transactions (made once, reused). */
 export interface Connection {
   db: Database.Database
   stmts: Statements
+  /** Rule 7 in one transaction; throws `KeyNotFoundError(raw)` for a missing key. */
+  incr: Database.Transaction<(raw: string, delta: number, callerKey: string, now: number) => number>
+  /** Rule 8 in one transaction; false when `from` is missing. */
+  move: Database.Transaction<(from: string, to: string, now: number) => boolean>
+}
+
+/** Open `file`, create the table when `migrate` allows and it is missing, prepare everything. */
+export function openConnection(file: string, table: string, migrate: boolean): Connection {
+  const db = openDatabase(file)
+  try {
+    if (migrate) ensureTable(db, table)
+    const stmts = new Statements(db, table)
+    return {
+      db,
+      stmts,
+      incr: db.transaction((raw, delta, callerKey, now) => {
+        const row = stmts.get.get(raw)
+        if (row === undefined || row.expires <= now) throw new KeyNotFoundError(raw)
+        const value = safeDecode(row.value)
+        if (value === CORRUPT) throw new KeyNotFoundError(raw)
+        const next = addDelta(value, delta, callerKey)
+        stmts.updateValue.run(encodeValue(next), raw)
+        return next
+      }),
+      move: db.transaction((from, to, now) => {
+        const row = stmts.get.get(from)
+        if (row === undefined || row.expires <= now) return false
+        if (from === to) return true
+        // The stored text moves as is: no decode/encode. The count does not grow, so no cull.
+        stmts.upsert.run(to, row.value, row.expires)
+        stmts.delete.all(from)
+        return true
+      }),
+    }
+  } catch (e) {
+    db.close()
+    throw e
+  }
+}
+
+/** Whether `table` exists in `file`, without creating the file (for dry runs). */
+export function existsReadOnly(file: string, table: string): boolean {
+  if (file === ':memory:') return false
+  let db: Database.Database
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true })
+  } catch {
+    return false // no file yet: nothing exists in it
+  }
+  try {
+    return tableExists(db, table)
+  } finally {
+    db.close()
+  }
 }
 
 const UNAVAILABLE =

@@ -10,28 +10,28 @@ import {
   BaseCache,
   type CacheInit,
   type CullableStore,
-  ImproperlyConfigured,
-  KeyNotFoundError,
-  type RawEntry,
-  type StoredEntry,
-  addDelta,
-  decodeValue,
   encodeValue,
+  ImproperlyConfigured,
+  type RawEntry,
   registerBackend,
+  type StoredEntry,
 } from '@cachework/core'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import {
+  CORRUPT,
   type CacheModel,
   type Connection,
-  NEVER,
-  Statements,
   createTableSql,
   databaseFiles,
   dbOptionsProblem,
   ensureTable,
+  existsReadOnly,
+  NEVER,
+  openConnection,
   openDatabase,
   route,
-  tableExists,
+  type Statements,
+  safeDecode,
   tableNameProblem,
   translateError,
 } from './db-sql.ts'
@@ -50,12 +50,6 @@ export interface TableReport {
   sql?: string[]
 }
 
-interface Conn extends Connection {
-  incr: Database.Transaction<(raw: string, delta: number, callerKey: string, now: number) => number>
-  move: Database.Transaction<(from: string, to: string, now: number) => boolean>
-}
-
-const CORRUPT: unique symbol = Symbol('corrupt')
 // A count older than this is re-read before trusting it: other processes insert too.
 const COUNT_TTL_MS = 1000
 
@@ -78,7 +72,7 @@ export class DatabaseCache extends BaseCache {
   /** Database alias → absolute SQLite file. */
   readonly files: ReadonlyMap<string, string>
   private readonly model: CacheModel
-  private readonly conns = new Map<string, Conn>()
+  private readonly conns = new Map<string, Connection>()
   /** Upper bound of the row count as far as this instance knows; -1: not counted yet. */
   private estimate = -1
   private countedAt = 0
@@ -142,44 +136,14 @@ export class DatabaseCache extends BaseCache {
     return route(this.options.router, (r) => r.allowMigrate?.(db, this.model), true)
   }
 
-  private conn(kind: 'read' | 'write'): Conn {
+  private conn(kind: 'read' | 'write'): Connection {
     const alias = this.dbAlias(kind)
     const open = this.conns.get(alias)
     if (open) return open
-    const file = this.files.get(alias) as string
-    const db = openDatabase(file)
-    try {
-      // A db cache creates its own table on first use (API.md §4), where migrations may go.
-      if (this.allowMigrate(alias)) ensureTable(db, this.table)
-      const stmts = new Statements(db, this.table)
-      const c: Conn = {
-        db,
-        stmts,
-        incr: db.transaction((raw, delta, callerKey, now) => {
-          const row = stmts.get.get(raw)
-          if (row === undefined || row.expires <= now) throw new KeyNotFoundError(raw)
-          const value = safeDecode(row.value)
-          if (value === CORRUPT) throw new KeyNotFoundError(raw)
-          const next = addDelta(value, delta, callerKey)
-          stmts.updateValue.run(encodeValue(next), raw)
-          return next
-        }),
-        move: db.transaction((from, to, now) => {
-          const row = stmts.get.get(from)
-          if (row === undefined || row.expires <= now) return false
-          if (from === to) return true
-          // The stored text moves as is: no decode/encode. The count does not grow, so no cull.
-          stmts.upsert.run(to, row.value, row.expires)
-          stmts.delete.all(from)
-          return true
-        }),
-      }
-      this.conns.set(alias, c)
-      return c
-    } catch (e) {
-      db.close()
-      throw e
-    }
+    // A db cache creates its own table on first use (API.md §4), where migrations may go.
+    const c = openConnection(this.files.get(alias) as string, this.table, this.allowMigrate(alias))
+    this.conns.set(alias, c)
+    return c
   }
 
   /** Run synchronous SQLite work, turning storage failures into `CacheUnavailableError`. */
@@ -218,7 +182,7 @@ export class DatabaseCache extends BaseCache {
     this.tx = new Promise<void>((r) => {
       release = r
     })
-    let conn: Conn | undefined
+    let conn: Connection | undefined
     try {
       conn = this.run(() => this.conn('write'))
       const s = conn.stmts
@@ -454,29 +418,6 @@ export class DatabaseCache extends BaseCache {
       out.push({ ...base, status: created ? 'created' : 'exists' })
     }
     return out
-  }
-}
-
-function existsReadOnly(file: string, table: string): boolean {
-  if (file === ':memory:') return false
-  let db: Database.Database
-  try {
-    db = new Database(file, { readonly: true, fileMustExist: true })
-  } catch {
-    return false // no file yet: nothing exists in it
-  }
-  try {
-    return tableExists(db, table)
-  } finally {
-    db.close()
-  }
-}
-
-function safeDecode(text: string): unknown {
-  try {
-    return decodeValue(text)
-  } catch {
-    return CORRUPT
   }
 }
 

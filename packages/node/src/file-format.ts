@@ -11,7 +11,8 @@
  * ```
  */
 import { createHash } from 'node:crypto'
-import { closeSync, openSync, readSync } from 'node:fs'
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs'
+import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 
 const MAGIC = 0x43574331
@@ -110,4 +111,33 @@ export function readHeader(path: string): FileHeader | undefined {
   } finally {
     closeSync(fd)
   }
+}
+
+function code(e: unknown): string | undefined {
+  return (e as { code?: string } | null)?.code
+}
+
+/** The names in `dir`; none when it does not exist yet. */
+export function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch (e) {
+    if (code(e) === 'ENOENT') return []
+    throw e
+  }
+}
+
+/** Key and expiry of every cache file in `dir` (culls only: they are rare). Unreadable ones count as expired. */
+export function readHeaders(dir: string): Array<FileHeader & { name: string }> {
+  const out: Array<FileHeader & { name: string }> = []
+  for (const name of listDir(dir)) {
+    if (!name.endsWith(SUFFIX)) continue
+    try {
+      const h = readHeader(join(dir, name))
+      out.push(h ? { name, ...h } : { name, rawKey: name, expiresAt: 0 })
+    } catch (e) {
+      if (code(e) !== 'ENOENT') throw e
+    }
+  }
+  return out
 }

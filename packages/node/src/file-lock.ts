@@ -85,3 +85,27 @@ export async function withFileLock<T>(path: string, deadline: number, fn: () => 
     }
   }
 }
+
+/**
+ * `withFileLock`, queued per lock in this process (`queues`), so concurrent callers here wait
+ * in memory instead of polling the lock file.
+ */
+export function queuedFileLock<T>(
+  queues: Map<string, Promise<unknown>>,
+  path: string,
+  deadline: number,
+  fn: () => T,
+): Promise<T> {
+  // `prev` never rejects: it is the previous call's `settled`.
+  const prev = queues.get(path) ?? Promise.resolve()
+  const run = prev.then(() => withFileLock(path, deadline, fn))
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  )
+  queues.set(path, settled)
+  settled.then(() => {
+    if (queues.get(path) === settled) queues.delete(path)
+  })
+  return run
+}

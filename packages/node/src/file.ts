@@ -11,16 +11,7 @@
  * page cache, and one thread-pool round trip costs more than the read itself (see
  * docs/backends-db-file.md). Do not point it at a network filesystem that can hang.
  */
-import {
-  linkSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs'
+import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
 import {
   BaseCache,
@@ -37,8 +28,17 @@ import {
   encodeValueBytes,
   registerBackend,
 } from '@cachework/core'
-import { type FileHeader, SUFFIX, decodeEntry, encodeEntry, fileNameFor, readHeader } from './file-format.ts'
-import { withFileLock } from './file-lock.ts'
+import {
+  decodeEntry,
+  encodeEntry,
+  type FileHeader,
+  fileNameFor,
+  listDir,
+  readHeader,
+  readHeaders,
+  SUFFIX,
+} from './file-format.ts'
+import { queuedFileLock } from './file-lock.ts'
 
 /** What every instance on one directory in this process shares. */
 interface DirState {
@@ -119,7 +119,7 @@ export class FileBasedCache extends BaseCache {
     this.cullable = {
       size: () => this.sync(() => this.recount()),
       removeExpired: (now, onRemoved) => {
-        const all = this.sync(() => this.headers())
+        const all = this.sync(() => readHeaders(this.dir))
         this.culled = []
         let n = 0
         for (const h of all) {
@@ -243,20 +243,11 @@ export class FileBasedCache extends BaseCache {
     return h && h.rawKey === rawKey && !this.isExpired(h.expiresAt) ? h : undefined
   }
 
-  private names(): string[] {
-    try {
-      return readdirSync(this.dir)
-    } catch (e) {
-      if (code(e) === 'ENOENT') return []
-      throw e
-    }
-  }
-
   /** One `readdir`: the real count. Also sweeps temp files left by killed writers. */
   private recount(): number {
     let n = 0
     const now = Date.now()
-    for (const name of this.names()) {
+    for (const name of listDir(this.dir)) {
       if (name.endsWith(SUFFIX)) n++
       else if (name.endsWith(TEMP_SUFFIX)) {
         const p = join(this.dir, name)
@@ -272,24 +263,9 @@ export class FileBasedCache extends BaseCache {
     return n
   }
 
-  /** Key and expiry of every file (culls only: they are rare). Unreadable files count as expired. */
-  private headers(): Array<FileHeader & { name: string }> {
-    const out: Array<FileHeader & { name: string }> = []
-    for (const name of this.names()) {
-      if (!name.endsWith(SUFFIX)) continue
-      try {
-        const h = readHeader(join(this.dir, name))
-        out.push(h ? { name, ...h } : { name, rawKey: name, expiresAt: 0 })
-      } catch (e) {
-        if (code(e) !== 'ENOENT') throw e
-      }
-    }
-    return out
-  }
-
   private removeAllFiles(): number {
     let n = 0
-    for (const name of this.names()) if (name.endsWith(SUFFIX) && quietUnlink(join(this.dir, name))) n++
+    for (const name of listDir(this.dir)) if (name.endsWith(SUFFIX) && quietUnlink(join(this.dir, name))) n++
     this.state.count = 0
     this.state.countedAt = Date.now()
     return n
@@ -337,31 +313,14 @@ export class FileBasedCache extends BaseCache {
     })
   }
 
-  /**
-   * Run a read-modify-write on one key under its lock file; queued in this process, so
-   * concurrent callers here do not poll. Gives up before the operation's `timeoutMs`.
-   */
+  /** Run a read-modify-write on one key under its lock file, before `timeoutMs` runs out. */
   private locked<T>(rawKey: string, fn: (path: string) => T): Promise<T> {
     const path = this.path(rawKey)
-    const q = this.state.queues
-    const prev = q.get(path) ?? Promise.resolve()
     const deadline = Date.now() + this.timeoutMs * 0.9
-    // `prev` never rejects (it is the previous call's `settled`).
-    const run = prev.then(() => {
-      if (!this.state.made) this.sync(() => this.makeDir())
-      return withFileLock(`${path.slice(0, -SUFFIX.length)}.djlock`, deadline, () =>
-        this.sync(() => fn(path)),
-      )
-    })
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
+    if (!this.state.made) this.sync(() => this.makeDir()) // the lock file goes in it
+    return queuedFileLock(this.state.queues, `${path.slice(0, -SUFFIX.length)}.djlock`, deadline, () =>
+      this.sync(() => fn(path)),
     )
-    q.set(path, settled)
-    settled.then(() => {
-      if (q.get(path) === settled) q.delete(path)
-    })
-    return run
   }
 
   // ---- storage primitives ----
@@ -430,7 +389,7 @@ export class FileBasedCache extends BaseCache {
   }
 
   protected async *_entries(): AsyncIterable<RawEntry> {
-    for (const name of this.sync(() => this.names())) {
+    for (const name of this.sync(() => listDir(this.dir))) {
       if (!name.endsWith(SUFFIX)) continue
       const e = this.sync(() => this.readEntry(join(this.dir, name)))
       if (e === undefined || this.isExpired(e.expiresAt)) continue
