@@ -1,4 +1,5 @@
-import { CacheUnavailableError } from '@cachework/core'
+import { CacheUnavailableError, createCaches } from '@cachework/core'
+import '../src/localforage.ts'
 import { cacheConformanceSuite, uniqueKey } from '@cachework/core/testing'
 import { openDB } from 'idb'
 import { describe, expect, it } from 'vitest'
@@ -151,5 +152,36 @@ describe('indexeddb: atomicity and single flight', () => {
     const d = new IndexedDBCache({ location: name, options: { maxEntries: 3, cullFrequency: 3 } })
     await d.set('w', 'w')
     expect(Object.keys(await d.getMany(['w', 'x', 'y', 'z'])).sort()).toEqual(['w', 'x', 'z'])
+  })
+})
+
+describe('indexeddb: registry and inspection', () => {
+  it('is configured by name, and by its localforage sibling, through the registry', async () => {
+    const name = uniqueKey('idb-reg')
+    const reg = createCaches({
+      a: { backend: 'indexeddb', location: name, timeout: 60 },
+      b: { BACKEND: 'localforage', LOCATION: name, OPTIONS: { storeName: 'other' } },
+    })
+    const a = reg.get('a')
+    expect(a).toBeInstanceOf(IndexedDBCache)
+    expect((a as IndexedDBCache).dbName).toBe(name)
+    await a.set('k', new Map([[1, 'one']]))
+    expect(await a.get('k')).toEqual(new Map([[1, 'one']]))
+    await reg.get('b').set('k', 'lf')
+    expect(await reg.get('b').get('k')).toBe('lf')
+    await reg.closeAll()
+  })
+
+  it('lists more entries than one page of entries() (500), each once', async () => {
+    const c = new IndexedDBCache({ location: uniqueKey('idb-many'), options: { maxEntries: 5000 } })
+    const all: Record<string, number> = {}
+    for (let i = 0; i < 1234; i++) all[`e${i}`] = i
+    expect(await c.setMany(all)).toEqual([])
+    const seen = new Set<string>()
+    for await (const e of c.entries()) seen.add(e.key as string)
+    expect(seen.size).toBe(1234)
+    let n = 0
+    for await (const _ of c.entries({ prefix: 'e12', limit: 5 })) n++
+    expect(n).toBe(5)
   })
 })
