@@ -18,4 +18,14 @@ export default defineConfig({
   // The devtools panel (dev server only; never in a build). The Express server runs in this same
   // process, so the panel lists its caches without a separate endpoint.
   plugins: [cachework()],
+  // `vite build` (NODE_ENV=production npm start serves it): the page script and the worker, at
+  // fixed names so the server can link them.
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    rollupOptions: {
+      input: { main: 'src/main.ts', sw: 'src/sw.ts' },
+      output: { entryFileNames: '[name].js' },
+    },
+  },
 })

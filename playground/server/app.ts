@@ -17,6 +17,15 @@ export const ARTICLE_RENDER_MS = 800
 /** How long the "trending" computation takes on a cache miss (ms). */
 export const TRENDING_MS = 1000
 
+/** Where the page finds its script and service worker. */
+export interface ClientAssets {
+  script: string
+  serviceWorker: string
+}
+
+/** The dev server's URLs: Vite serves the sources. */
+export const DEV_ASSETS: ClientAssets = { script: '/src/main.ts', serviceWorker: '/src/sw.ts' }
+
 /** Options of `createApp`. */
 export interface AppOptions {
   /** The cache registry for the low-level calls; default the process-wide `caches` (which the
@@ -24,6 +33,8 @@ export interface AppOptions {
   caches?: CacheRegistry
   /** Turns rendered HTML into what the browser gets (in dev: Vite's `transformIndexHtml`). */
   transformHtml?: (url: string, html: string) => Promise<string>
+  /** The client's URLs; default `DEV_ASSETS`. */
+  assets?: ClientAssets
   /** What the About page says about each cache; default: alias and backend only. */
   described?: CacheDescription[]
 }
@@ -32,6 +43,7 @@ export interface AppOptions {
 export function createApp(opts: AppOptions = {}): Express {
   const registry = opts.caches ?? defaultCaches
   const env: nunjucks.Environment = createTemplates()
+  env.addGlobal('assets', opts.assets ?? DEV_ASSETS)
   const transform = opts.transformHtml ?? ((_url: string, html: string) => Promise.resolve(html))
   const app = express()
   app.disable('x-powered-by')

@@ -16,14 +16,15 @@ function describe(controlled: boolean): string {
     : `${net} · the service worker does not control this page yet`
 }
 
-/** Register the worker (module worker served by Vite at /src/sw.ts, scope /). */
+/** Register the worker (the server names its URL: Vite's /src/sw.ts, or the built /sw.js), scope /. */
 export async function startOfflineCache(): Promise<void> {
   if (!('serviceWorker' in navigator)) {
     show('This browser has no service workers: nothing is kept for offline use.')
     return
   }
   try {
-    const handle = await registerResponseCache('/src/sw.ts', { scope: '/', type: 'module' })
+    const url = document.documentElement.dataset.swUrl || '/src/sw.ts'
+    const handle = await registerResponseCache(url, { scope: '/', type: 'module' })
     const update = () => show(describe(handle.controlled))
     update()
     document.documentElement.dataset.swReady = 'true'
