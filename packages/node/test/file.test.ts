@@ -8,5 +8,8 @@ const root = mkdtempSync(join(tmpdir(), 'cachework-file-'))
 let n = 0
 
 cacheConformanceSuite('file', {
+  // Generous expiry windows: the machine may be loaded.
+  shortTimeout: 0.5,
+  expiryWaitMs: 1100,
   create: (o) => new FileBasedCache({ location: join(root, `c${++n}`), ...o }),
 })
