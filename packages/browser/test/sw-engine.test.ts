@@ -118,6 +118,22 @@ describe('freshness over time', () => {
   })
 })
 
+describe('single-flight validation', () => {
+  it('concurrent requests for one stale entry send one conditional request', async () => {
+    const t = setup()
+    const spec: RouteSpec = { headers: { 'cache-control': 'max-age=10' }, etag: '"sf"' }
+    const path = route(spec)
+    await t.get(path)
+    t.advance(20)
+    spec.delayMs = 300 // keep the first validation in flight while the others arrive
+    const answers = await Promise.all([t.get(path), t.get(path), t.get(path), t.get(path)])
+    expect(answers.map((a) => a.how)).toEqual(['revalidated', 'revalidated', 'revalidated', 'revalidated'])
+    expect(answers.every((a) => a.body === `body of ${path} #1`)).toBe(true)
+    expect(origin.count(path).notModified).toBe(1)
+    expect(origin.count(path).hits).toBe(2)
+  })
+})
+
 describe('stale windows (RFC 5861)', () => {
   it('stale-while-revalidate serves stale inside the window only', async () => {
     const t = setup()

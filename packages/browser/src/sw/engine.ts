@@ -19,6 +19,7 @@ import {
   type StoredResponse,
   toResponse,
   toStored,
+  variantOf,
   writeVariant,
 } from './store.ts'
 
@@ -73,6 +74,8 @@ export class ResponseCacheEngine {
   private readonly net: (request: Request) => Promise<Response>
   /** Background revalidations in flight, per variant key (one refresh per entry at a time). */
   private readonly refreshing = new Map<string, Promise<unknown>>()
+  /** Synchronous validations in flight, per variant key, resolving to what they stored. */
+  private readonly validating = new Map<string, Promise<StoredResponse | undefined>>()
   /** Each URL's last seen Vary list: a read hint only (see `readVariant`); storage stays the truth. */
   private readonly varyHints = new Map<string, string[]>()
   /** Answers since the worker started (worker memory: the devtools panel shows them as live stats). */
@@ -168,7 +171,40 @@ export class ResponseCacheEngine {
       waitUntil(this.refreshInBackground(request, url, hit.key, hit.stored))
       return serve(hit.stored, ev, 'stale')
     }
-    return this.revalidate(request, url, hit.stored, ev)
+    return this.revalidateOnce(request, url, hit.key, hit.stored, ev)
+  }
+
+  /**
+   * Single-flight validation: concurrent requests for one stale variant send one conditional
+   * request; the others serve what it stored (when their headers select that variant), so a
+   * burst of page loads costs the origin one 304, not one per request.
+   */
+  private async revalidateOnce(
+    request: Request,
+    url: string,
+    key: string,
+    stored: StoredResponse,
+    ev: Evaluation,
+  ): Promise<Response> {
+    const running = this.validating.get(key)
+    if (running) {
+      const shared = await running
+      if (shared && shared.variant === variantOf(request.headers, shared.varyHeaders)) {
+        return serve(shared, this.evaluate(shared, request), 'revalidated')
+      }
+      return this.revalidate(request, url, stored, ev)
+    }
+    let settle: (s: StoredResponse | undefined) => void = () => undefined
+    this.validating.set(key, new Promise((resolve) => (settle = resolve)))
+    let result: StoredResponse | undefined
+    try {
+      return await this.revalidate(request, url, stored, ev, (s) => {
+        result = s
+      })
+    } finally {
+      this.validating.delete(key)
+      settle(result)
+    }
   }
 
   private evaluate(stored: StoredResponse, request: Request): Evaluation {
@@ -195,6 +231,7 @@ export class ResponseCacheEngine {
     response: Response,
     requestTime: number,
     responseTime: number,
+    onStored?: (s: StoredResponse) => void,
   ): Promise<Response> {
     const length = Number(response.headers.get('content-length') ?? 0)
     // A followed redirect is not stored under the URL that redirected: the redirect has its own
@@ -209,6 +246,7 @@ export class ResponseCacheEngine {
     const stored = await toStored(response, url, request.headers, requestTime, responseTime)
     // Stored before it is served, so the next request finds it (deterministic for pages and tests).
     await writeVariant(this.cache, stored).catch(() => undefined)
+    onStored?.(stored)
     return toResponse(stored, [[STATUS_HEADER, 'miss']])
   }
 
@@ -222,6 +260,7 @@ export class ResponseCacheEngine {
     url: string,
     stored: StoredResponse,
     ev: Evaluation,
+    onStored?: (s: StoredResponse) => void,
   ): Promise<Response> {
     const conditional = conditionalHeaders(stored)
     const requestTime = this.clock.now()
@@ -242,10 +281,11 @@ export class ResponseCacheEngine {
         responseTime,
       }
       await writeVariant(this.cache, fresh).catch(() => undefined)
+      onStored?.(fresh)
       return serve(fresh, this.evaluate(fresh, request), 'revalidated')
     }
     if (response.status >= 500 && ev.staleIfError) return serve(stored, ev, 'stale-if-error')
-    return this.storeAndServe(request, url, response, requestTime, responseTime)
+    return this.storeAndServe(request, url, response, requestTime, responseTime, onStored)
   }
 
   /** `stale-while-revalidate`: refresh one entry in the background, once at a time per entry. */
