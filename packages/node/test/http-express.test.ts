@@ -273,3 +273,31 @@ describe('hit-path keys', () => {
     expect(varyHeaderList(new Response('', { headers: { vary: 'Cookie' } }))).toEqual(['HTTP_COOKIE'])
   })
 })
+
+describe('what a handler writes is captured faithfully', () => {
+  it('keeps writeHead raw headers, status message, chunked writes, callbacks and Set-Cookie lists', async () => {
+    let runs = 0
+    const callbacks: string[] = []
+    const base = await serve(
+      cacheMiddleware()((_req, res) => {
+        runs += 1
+        res.setHeader('set-cookie', ['a=1', 'b=2'])
+        res.writeHead(200, 'Fine', ['x-a', '1', 'x-b', '2'])
+        res.write('hello ', () => callbacks.push('write'))
+        res.write(Buffer.from('wor'))
+        res.end('ld', () => callbacks.push('end'))
+      }),
+    )
+    const url = base + uniquePath()
+    for (let i = 0; i < 2; i++) {
+      const r = await rawRequest(url)
+      expect(r.body).toBe('hello world')
+      expect(r.headers['x-a']).toBe('1')
+      expect(r.headers['x-b']).toBe('2')
+      expect(r.headers['set-cookie']).toEqual(['a=1', 'b=2'])
+      if (i === 1) expect(r.headers.age).toBeDefined()
+    }
+    expect(runs).toBe(1)
+    expect(callbacks).toEqual(['write', 'end'])
+  })
+})
