@@ -78,7 +78,14 @@ export async function loadConfig(file: string): Promise<CachesConfig> {
       throw new UsageError(`Config file '${file}' is not valid JSON: ${(e as Error).message}`)
     }
   } else {
-    const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>
+    let mod: Record<string, unknown>
+    try {
+      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>
+    } catch (e) {
+      throw new UsageError(
+        `Could not load config module '${file}': ${(e as Error).message}${extname(file) === '.ts' ? ' (a .ts config needs the CLI to run from source with tsx; use .mjs or .json)' : ''}`,
+      )
+    }
     raw = mod.default ?? mod.caches ?? mod.CACHES
   }
   return unwrap(raw, file)
