@@ -5,7 +5,7 @@
  * worker restarts and the devtools panel can list them through the message protocol below.
  */
 import { type Cache, type Clock, createCaches, resolveCache } from '@cachework/core'
-import '../indexeddb.ts'
+import { IndexedDBCache } from '../indexeddb.ts'
 import { ResponseCacheEngine, type RequestMatcher } from './engine.ts'
 import type { FreshnessOptions } from './freshness.ts'
 import {
@@ -80,7 +80,8 @@ interface WorkerScopeLike {
 function defaultCache(options: ResponseCacheOptions): Cache {
   const registry = createCaches({
     'cachework-sw': {
-      backend: 'indexeddb',
+      // The class, not its registered name: a bundler may drop a side-effect-only registration.
+      backend: IndexedDBCache,
       location: options.location ?? 'cachework-sw',
       timeout: null,
       options: { maxEntries: options.maxEntries ?? 1000 },
