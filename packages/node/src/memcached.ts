@@ -114,7 +114,9 @@ export class MemcachedCache extends BaseCache {
   /**
    * Django's memcached `get_backend_timeout` (django-cache.md §1.5): never → 0; a whole number
    * of seconds, truncated (so under a second is already expired, as in Django); over 30 days →
-   * an absolute unix time.
+   * an absolute unix time. One departure: memcached's clock ticks in whole seconds, so a relative
+   * exptime `n` lives between n-1 and n seconds (`timeout=1` can vanish at once under Django);
+   * cachework sends `n + 1`, so an entry lives at least its timeout and at most a second more.
    */
   private exptime(expiresAt: number | null): number {
     if (expiresAt === null) return 0
@@ -122,7 +124,7 @@ export class MemcachedCache extends BaseCache {
     // 50 ms of slack: BaseCache computed expiresAt from its own `now` a moment ago.
     const secs = Math.floor((expiresAt - now + 50) / 1000)
     if (secs <= 0) return EXPIRED
-    return secs > THIRTY_DAYS ? secs + Math.floor(now / 1000) : secs
+    return secs + 1 > THIRTY_DAYS ? secs + Math.floor(now / 1000) : secs + 1
   }
 
   private failure(f: Frame, what: string): CacheUnavailableError {
@@ -134,6 +136,8 @@ export class MemcachedCache extends BaseCache {
     const f = await this.connFor(rawKey).request(Op.GET, rawKey)
     if (f.status === Status.NOT_FOUND) return undefined
     if (f.status !== Status.OK) throw this.failure(f, 'get')
+    // A frame too short to hold flags is not memcached speaking: a miss, never an exception.
+    if (f.extras.length < 4) return undefined
     const value = decodeMemcachedValue(f.extras.readUInt32BE(0), f.value)
     return value === UNREADABLE ? undefined : { value, expiresAt: undefined }
   }
@@ -296,7 +300,7 @@ export class MemcachedCache extends BaseCache {
   protected override async _incr(rawKey: string, delta: number, callerKey: string): Promise<number> {
     const op = delta < 0 ? Op.DECR : Op.INCR
     const f = await this.connFor(rawKey).request(op, rawKey, incrExtras(Math.abs(delta)))
-    if (f.status === Status.OK) return Number(f.value.readBigUInt64BE(0))
+    if (f.status === Status.OK && f.value.length === 8) return Number(f.value.readBigUInt64BE(0))
     if (f.status === Status.NOT_FOUND) throw new KeyNotFoundError(rawKey)
     if (f.status === Status.NON_NUMERIC) {
       throw new TypeError(`Cannot incr/decr '${callerKey}': the stored value is not a non-negative integer`)
@@ -324,7 +328,15 @@ export class MemcachedCache extends BaseCache {
   protected async *_entries(): AsyncIterable<RawEntry> {
     const prefix = this.keyFunction === defaultKeyFunction ? `${this.keyPrefix}:` : ''
     for (let i = 0; i < this.servers.length; i++) {
-      const listed = await metadump(this.servers[i] as ServerAddress, this.timeoutMs)
+      let listed: Array<{ rawKey: string; expiresAt: number | null }>
+      try {
+        listed = await metadump(this.servers[i] as ServerAddress, this.timeoutMs)
+      } catch (e) {
+        if (!(e instanceof CacheUnavailableError)) throw e
+        // Like every read (rule 15): a dead server lists nothing and emits `error`.
+        this.noteError(e)
+        continue
+      }
       // Keys the ring maps elsewhere (left over from another server list) are unreachable.
       const mine = listed.filter((e) => e.rawKey.startsWith(prefix) && this.ring.serverFor(e.rawKey) === i)
       for (let j = 0; j < mine.length; j += 500) {

@@ -66,6 +66,11 @@ describe('location', () => {
       expect(() => new MemcachedCache({ location: bad }, 'pages')).toThrow(/CACHES\['pages'\]\.location/)
     }
   })
+  it('validates its own options', () => {
+    expect(
+      () => new MemcachedCache({ location: server.location, options: { retryMs: -1 } }, 'pages'),
+    ).toThrow(/CACHES\['pages'\]\.options: retryMs must be a number >= 0/)
+  })
   it('is registered as memcached and under Django dotted names', () => {
     const reg = createCaches({
       a: { backend: 'memcached', location: server.location },
