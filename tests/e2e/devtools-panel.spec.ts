@@ -3,10 +3,21 @@
  * entries from the Vite process, a separate Node server, the page (locmem + indexeddb) and the
  * service worker in one panel; delete and bump checked through the cache API of each store.
  */
-import { type Page, expect, test } from '@playwright/test'
+import { expect as baseExpect, type Page, test } from '@playwright/test'
 import { type DevtoolsFixture, startDevtoolsFixture } from '../fixtures/devtools/start.ts'
 
 let fx: DevtoolsFixture
+
+// Generous waits: the suite shares 2 cores with many other processes.
+const expect = baseExpect.configure({ timeout: 20_000 })
+const pageLog = new WeakMap<Page, string[]>()
+
+test.beforeEach(({ page }) => {
+  const log: string[] = []
+  pageLog.set(page, log)
+  page.on('console', (m) => log.push(`${m.type()}: ${m.text()}`))
+  page.on('pageerror', (e) => log.push(`pageerror: ${e.message}`))
+})
 
 // A cold Vite start (dependency optimisation, first transforms) is slow on a loaded 2-core machine.
 test.setTimeout(120_000)
@@ -27,7 +38,13 @@ function row(page: Page, source: string, key: string) {
 /** Open the fixture, wait for its caches and worker, open the panel with the shortcut. */
 async function openPanel(page: Page): Promise<void> {
   await page.goto(`${fx.url}/`)
-  await page.waitForFunction(() => window.cwFixture?.ready === true, undefined, { timeout: 90_000 })
+  try {
+    await page.waitForFunction(() => window.cwFixture?.ready === true, undefined, { timeout: 90_000 })
+  } catch (e) {
+    throw new Error(`the fixture page never got ready; its console:\n${pageLog.get(page)?.join('\n')}`, {
+      cause: e,
+    })
+  }
   await page.keyboard.press('Alt+Shift+C')
   await expect(page.locator(PANEL)).toBeVisible()
 }
@@ -46,7 +63,7 @@ test('lists the Vite process, the Node server, the page and the service worker i
   page,
 }, testInfo) => {
   await openPanel(page)
-  await expect(row(page, 'vite', 'vite-a')).toBeVisible({ timeout: 20_000 })
+  await expect(row(page, 'vite', 'vite-a')).toBeVisible({ timeout: 45_000 })
   await expect(row(page, 'server', 'server-a')).toBeVisible()
   await expect(row(page, 'page', 'page-a')).toBeVisible()
   await expect(row(page, 'page', 'idb-a')).toBeVisible()
@@ -104,7 +121,7 @@ test('deletes entries from each store, checked through the cache API', async ({ 
   // The service worker's response cache.
   await filter(page, '/api/data')
   const sw = page.locator('cachework-devtools .cw-row[data-source="sw"]').first()
-  await expect(sw).toBeVisible({ timeout: 20_000 })
+  await expect(sw).toBeVisible({ timeout: 45_000 })
   await sw.click()
   await page.locator('cachework-devtools [data-action="delete"]').click()
   await expect(page.locator('cachework-devtools .cw-row[data-source="sw"]')).toHaveCount(0)
@@ -125,10 +142,10 @@ test('bumping a version changes the version shown and moves the value', async ({
 
 test('live: a set in the Vite process appears, and the log records it', async ({ page }) => {
   await openPanel(page)
-  await expect(row(page, 'vite', 'vite-a')).toBeVisible({ timeout: 20_000 })
+  await expect(row(page, 'vite', 'vite-a')).toBeVisible({ timeout: 45_000 })
   await fx.viteCache.set('live-key', 'arrived', 60)
   await filter(page, 'live-key')
-  await expect(row(page, 'vite', 'live-key')).toBeVisible({ timeout: 20_000 })
+  await expect(row(page, 'vite', 'live-key')).toBeVisible({ timeout: 45_000 })
   await expect(page.locator('cachework-devtools .cw-log')).toContainText('set live-key')
   // Clear a whole cache from the stats table.
   await page.locator('cachework-devtools tr[data-source="server"] [data-action="clear"]').click()

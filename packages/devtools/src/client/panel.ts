@@ -5,21 +5,14 @@
  */
 import type { EventBatch, Snapshot, WireCache, WireEntry } from '../protocol.ts'
 import { formatExpiresIn, formatSize, matchesShortcut, parseShortcut } from './format.ts'
+import { entryId, fillRow, newRowEl, ROW_H, type Row, readStorage, showValue, writeStorage } from './rows.ts'
 import type { Source } from './sources.ts'
 import { PANEL_CSS } from './styles.ts'
 import { buildPanelDom, el, type PanelDom } from './view.ts'
 
-const ROW_H = 22
-const LOG_MAX = 200
-const PREVIEW_CHARS = 4000
+export type { Row } from './rows.ts'
 
-/** One listed entry with where it lives. */
-export interface Row {
-  source: Source
-  cache: WireCache | undefined
-  entry: WireEntry
-  hay: string
-}
+const LOG_MAX = 200
 
 interface SourceState {
   caches: Map<string, WireCache>
@@ -104,7 +97,7 @@ export class Panel {
     this.dom.toggle.hidden = true
     writeStorage(this.storageKey, '1')
     for (const s of this.sources) this.unsubs.push(s.subscribe((b) => this.onBatch(s, b)))
-    this.ticker = setInterval(() => this.renderRows(), 1000)
+    this.ticker = setInterval(() => this.tick(), 1000)
     return this.refresh()
   }
 
@@ -323,6 +316,19 @@ export class Panel {
     if (changed) this.scheduleRefresh(source.id)
   }
 
+  /** Once a second: advance the countdowns, and re-list sources whose entries just expired. */
+  private tick(): void {
+    const now = Date.now()
+    const expired = new Set<string>()
+    for (const r of this.rows) {
+      // The worker keeps stale responses for revalidation, so its entries outlive `expires`.
+      if (r.entry.expiresAt !== null && r.entry.expiresAt <= now && r.source.id !== 'sw')
+        expired.add(r.source.id)
+    }
+    for (const id of expired) this.scheduleRefresh(id)
+    this.renderRows()
+  }
+
   private scheduleRefresh(sourceId: string): void {
     if (this.refreshTimers.has(sourceId)) return
     this.refreshTimers.set(
@@ -401,83 +407,4 @@ export class Panel {
 
 function versioned<T extends object>(op: T, version: number | undefined): T & { version?: number } {
   return version === undefined ? op : { ...op, version }
-}
-
-function showValue(d: PanelDom, text: string): void {
-  d.detailValue.textContent = text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text
-  if (text.length > PREVIEW_CHARS) {
-    const more = el('button', { 'data-action': 'more' }, `show more (${text.length} chars)`)
-    more.addEventListener('click', () => {
-      d.detailValue.textContent = text
-      more.remove()
-    })
-    d.detailActions.append(more)
-  }
-}
-
-function entryId(e: WireEntry): string {
-  return e.key ?? e.rawKey
-}
-
-function newRowEl(): HTMLElement {
-  const row = el('div', { class: 'cw-row' })
-  for (let i = 0; i < 9; i++) row.append(document.createElement('span'))
-  return row
-}
-
-function fillRow(
-  rowEl: HTMLElement,
-  row: Row,
-  index: number,
-  now: number,
-  selected: { source: string; cache: string; id: string } | null,
-): void {
-  const { entry, cache, source } = row
-  rowEl.style.top = `${index * ROW_H}px`
-  rowEl.dataset.index = String(index)
-  rowEl.dataset.source = source.id
-  rowEl.dataset.alias = cache?.alias ?? ''
-  rowEl.dataset.key = entry.key ?? entry.rawKey
-  rowEl.dataset.version = entry.version === undefined ? '' : String(entry.version)
-  const isSel =
-    selected !== null &&
-    selected.source === source.id &&
-    selected.cache === entry.cache &&
-    selected.id === entryId(entry)
-  rowEl.classList.toggle('sel', isSel)
-  const texts = [
-    source.label,
-    cache?.alias ?? entry.cache,
-    cache?.backend ?? '',
-    entry.key ?? '',
-    entry.version === undefined ? '' : String(entry.version),
-    entry.rawKey,
-    formatSize(entry.size),
-    formatExpiresIn(entry.expiresAt, now),
-    entry.preview,
-  ]
-  const cells = rowEl.children
-  for (let i = 0; i < texts.length; i++) {
-    const cell = cells[i] as HTMLElement
-    const t = texts[i] as string
-    if (cell.textContent !== t) cell.textContent = t
-  }
-  ;(cells[0] as HTMLElement).className = 'cw-src'
-  ;(cells[7] as HTMLElement).dataset.col = 'expires'
-}
-
-function readStorage(key: string): string | null {
-  try {
-    return localStorage.getItem(key)
-  } catch {
-    return null
-  }
-}
-
-function writeStorage(key: string, value: string): void {
-  try {
-    localStorage.setItem(key, value)
-  } catch {
-    // Storage disabled: the panel just does not remember.
-  }
 }

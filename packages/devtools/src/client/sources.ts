@@ -188,7 +188,10 @@ export class ServiceWorkerSource implements Source {
     if (!worker) return { entries: [] }
     const ch = new MessageChannel()
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the service worker did not answer within 5 s')), 5_000)
+      const timer = setTimeout(
+        () => reject(new Error('the service worker did not answer within 15 s')),
+        15_000,
+      )
       ch.port1.onmessage = (e: MessageEvent) => {
         clearTimeout(timer)
         const data = (e.data ?? {}) as Record<string, unknown>
