@@ -4,7 +4,7 @@
  * §4.3, invalidation §4.4) and RFC 5861's stale windows. It knows nothing about worker events;
  * `index.ts` wires it to `fetch` and `message`.
  */
-import { type Cache, type Clock, systemClock } from '@cachework/core'
+import { type Cache, type Clock, hasVaryHeader, systemClock } from '@cachework/core'
 import {
   evaluate,
   type Evaluation,
@@ -14,7 +14,6 @@ import {
 } from './freshness.ts'
 import {
   deleteUrl,
-  parseVary,
   readVariant,
   type StoredResponse,
   toResponse,
@@ -314,8 +313,10 @@ export class ResponseCacheEngine {
  * are not stored. `Accept-Encoding` is invisible too, but harmless: the body arrives decoded.
  */
 function variesOnHiddenHeader(response: Response, request: Request): boolean {
-  const vary = parseVary(response.headers.get('vary'))
-  return vary.includes('cookie') || (vary.includes('authorization') && !request.headers.has('authorization'))
+  return (
+    hasVaryHeader(response, 'cookie') ||
+    (hasVaryHeader(response, 'authorization') && !request.headers.has('authorization'))
+  )
 }
 
 /** `If-None-Match` / `If-Modified-Since` from the stored validators (RFC 9111 §4.3.1). */
