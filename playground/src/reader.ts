@@ -4,12 +4,10 @@
  * minute, so the headline list shows without a request (and offline).
  */
 import '@cachework/browser'
-import { caches, configureCaches, LocMemCache } from '@cachework/core'
+import { caches, configureCaches } from '@cachework/core'
 
 configureCaches({
-  // The class rather than the name: core's package.json says `sideEffects: false`, so a
-  // production bundle may drop the import-time registration of 'locmem'.
-  default: { backend: LocMemCache },
+  default: { backend: 'locmem' },
   saved: { backend: 'indexeddb', location: 'courier-saved', timeout: null },
   api: { backend: 'indexeddb', location: 'courier-api', timeout: 60 },
 })
