@@ -49,13 +49,17 @@ function abortQuietly(t: IDBTransaction): void {
   }
 }
 
+const RELAXED: IDBTransactionOptions = { durability: 'relaxed' }
+
 const MISSING: unique symbol = Symbol('cachework.idb.missing')
 /**
- * How long last uses recorded by reads may wait before they are written (ms). They are also
- * written before any cull in this tab and on close: LRU order matters only when culling, and
- * writing a use rewrites the record, so reads stay read-only transactions.
+ * Last uses recorded by reads are written lazily: LRU order matters only when culling, and
+ * writing a use rewrites the record, so reads stay read-only transactions. All pending uses are
+ * written before a cull in this tab (exact LRU there) and on close; for other tabs, a use that
+ * moves an entry's stored last use by more than USE_PERSIST_MS is written within USE_FLUSH_MS.
  */
 const USE_FLUSH_MS = 3000
+const USE_PERSIST_MS = 10_000
 
 /**
  * The IndexedDB backend (`indexeddb`). `location` is the database name (default `'cachework'`).
@@ -68,8 +72,8 @@ export class IndexedDBCache extends BaseCache {
   readonly dbName: string
   private handle: IDBDatabase | undefined
   private opening: Promise<IDBDatabase> | undefined
-  /** Last uses seen by reads, written before a cull, on close, or after USE_FLUSH_MS. */
-  private readonly pendingUse = new Map<string, number>()
+  /** Last uses seen by reads (rawKey → [use, stored use]), written as USE_FLUSH_MS says. */
+  private readonly pendingUse = new Map<string, [number, number]>()
   private flushTimer: ReturnType<typeof setTimeout> | undefined
   private lastUse = 0
   private readonly flights = new Map<string, Promise<unknown>>()
@@ -116,7 +120,7 @@ export class IndexedDBCache extends BaseCache {
     const db = this.handle
     if (db !== undefined) {
       try {
-        return db.transaction(STORE, mode, { durability: 'relaxed' })
+        return db.transaction(STORE, mode, RELAXED)
       } catch {
         if (this.handle === db) this.handle = undefined
       }
@@ -128,7 +132,7 @@ export class IndexedDBCache extends BaseCache {
     for (let attempt = 0; ; attempt++) {
       const db = this.handle ?? (await this.open())
       try {
-        return db.transaction(STORE, mode, { durability: 'relaxed' })
+        return db.transaction(STORE, mode, RELAXED)
       } catch (e) {
         if (this.handle === db) this.handle = undefined
         if (attempt === 0 && e instanceof DOMException && e.name === 'InvalidStateError') continue
@@ -184,23 +188,31 @@ export class IndexedDBCache extends BaseCache {
     return this.lastUse
   }
 
-  /** A read used `rawKey`: record it, to be written with the next write (reads stay read-only). */
-  private noteUse(rawKey: string): void {
-    this.pendingUse.set(rawKey, this.nextUse())
-    if (this.flushTimer === undefined) {
+  /** A read used the entry `rec`: remember it (see USE_FLUSH_MS); reads stay read-only. */
+  private noteUse(rec: IdbRecord): void {
+    const u = this.nextUse()
+    this.pendingUse.set(rec.k, [u, rec.u])
+    if (u - rec.u > USE_PERSIST_MS && this.flushTimer === undefined) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined
-        if (this.pendingUse.size > 0)
-          this.run('readwrite', async (s) => this.flushUses(s)).catch(() => undefined)
+        this.run('readwrite', (s) => this.flushUses(s, true)).catch(() => undefined)
       }, USE_FLUSH_MS)
     }
   }
 
-  /** Write pending last uses inside a readwrite transaction; resolves once their puts are queued. */
-  private async flushUses(s: IDBObjectStore): Promise<void> {
+  /**
+   * Write pending last uses inside a readwrite transaction (all of them, or only those that move
+   * an entry by more than USE_PERSIST_MS); resolves once their puts are queued.
+   */
+  private async flushUses(s: IDBObjectStore, onlyStale = false): Promise<void> {
     if (this.pendingUse.size === 0) return
-    const pending = [...this.pendingUse]
-    this.pendingUse.clear()
+    const pending: Array<[string, number]> = []
+    for (const [k, [u, stored]] of this.pendingUse) {
+      if (onlyStale && u - stored <= USE_PERSIST_MS) continue
+      pending.push([k, u])
+      this.pendingUse.delete(k)
+    }
+    if (pending.length === 0) return
     const recs = await Promise.all(pending.map(([k]) => req(s.get(k) as IDBRequest<IdbRecord | undefined>)))
     recs.forEach((rec, i) => {
       const u = (pending[i] as [string, number])[1]
@@ -230,11 +242,12 @@ export class IndexedDBCache extends BaseCache {
   }
 
   /**
-   * Rule 11 over one transaction, for the insertion of `rec`, which is already written (its
-   * put was queued first to save a round trip): count the others, sweep the expiry index,
-   * walk the LRU index, each O(removed). `rec` itself is never culled.
+   * Rule 11 over one transaction, for the insertion of `recs`, which are already written (their
+   * puts were queued first to save a round trip): `others` entries besides them, sweep the
+   * expiry index, walk the LRU index, each O(removed). The new records are never culled.
    */
-  private cullable(s: IDBObjectStore, rec: IdbRecord, others: number): CullableStore {
+  private cullable(s: IDBObjectStore, recs: IdbRecord[], others: number): CullableStore {
+    const mine = new Set(recs.map((r) => r.k))
     const sweep = async (
       source: IDBIndex,
       range: IDBKeyRange | null,
@@ -246,7 +259,7 @@ export class IndexedDBCache extends BaseCache {
       let c = await req(r)
       while (c && n < max) {
         const k = c.primaryKey as string
-        if (k !== rec.k) {
+        if (!mine.has(k)) {
           s.delete(k)
           n++
           on?.(k)
@@ -266,25 +279,30 @@ export class IndexedDBCache extends BaseCache {
       },
       removeAll: async () => {
         s.clear()
-        s.put(rec)
+        for (const rec of recs) s.put(rec)
         return others
       },
     }
   }
 
   /**
-   * Write `rec`, then cull when its key was not live (rule 11). The read of the old entry and
-   * the put are queued together; culling after the put inside the same transaction is the same
-   * as culling before it, since `rec` is excluded and counted out.
+   * Write `recs`, then cull when one of their keys was not live (rule 11). The reads of the old
+   * entries and the puts are queued together; culling after the puts inside the same
+   * transaction is the same as culling before them, since the new records are excluded and
+   * counted out. A batch (setMany) is culled once, for all its new keys.
    */
-  private async insert(s: IDBObjectStore, rec: IdbRecord): Promise<void> {
-    const oldReq = s.get(rec.k) as IDBRequest<IdbRecord | undefined>
-    s.put(rec) // a DataCloneError is thrown here, synchronously: run() aborts the transaction
-    const old = await req(oldReq)
-    if (this.live(old)) return
+  private async insert(s: IDBObjectStore, ...recs: IdbRecord[]): Promise<void> {
+    const oldReqs = recs.map((rec) => {
+      const r = s.get(rec.k) as IDBRequest<IdbRecord | undefined>
+      s.put(rec) // a DataCloneError is thrown here, synchronously: run() aborts the transaction
+      return r
+    })
+    const olds = await Promise.all(oldReqs.map(req))
+    if (olds.every((old) => this.live(old))) return
     const total = await req(s.count())
-    // An expired entry of the same key stays among the others, as Django counts before deleting it.
-    await this.cullBeforeInsert(this.cullable(s, rec, old === undefined ? total - 1 : total))
+    // An expired entry of a new key stays among the others, as Django counts before deleting it.
+    const added = olds.filter((old) => old === undefined).length
+    await this.cullBeforeInsert(this.cullable(s, recs, total - added))
   }
 
   /** Remove entries a read found expired, re-checking inside a readwrite transaction. */
@@ -310,7 +328,7 @@ export class IndexedDBCache extends BaseCache {
       await this.dropExpired([rawKey])
       return undefined
     }
-    this.noteUse(rawKey)
+    this.noteUse(rec)
     return this.entry(rec)
   }
 
@@ -331,7 +349,7 @@ export class IndexedDBCache extends BaseCache {
       if (this.isExpired(rec.e)) expired.push(rec.k)
       else {
         out.set(rec.k, rec.v)
-        this.noteUse(rec.k)
+        this.noteUse(rec)
       }
     }
     if (expired.length > 0) await this.dropExpired(expired)
@@ -349,7 +367,7 @@ export class IndexedDBCache extends BaseCache {
   ): Promise<string[]> {
     // One transaction: all stored or none (a value that cannot be cloned aborts the lot).
     await this.run('readwrite', async (s) => {
-      for (const [k, v] of pairs) await this.insert(s, this.record(k, v, expiresAt))
+      await this.insert(s, ...pairs.map(([k, v]) => this.record(k, v, expiresAt)))
     })
     return []
   }

@@ -106,7 +106,8 @@ describe('indexeddb: values IndexedDB cannot clone', () => {
 
 describe('indexeddb: atomicity and single flight', () => {
   it('loses no increment among 200 concurrent incr', async () => {
-    const c = new IndexedDBCache({ location: uniqueKey('idb-incr') })
+    // 200 queued readwrite transactions can take seconds on a loaded machine: no rule 15 timeout here.
+    const c = new IndexedDBCache({ location: uniqueKey('idb-incr'), options: { timeoutMs: 30_000 } })
     await c.set('n', 0)
     await Promise.all(Array.from({ length: 200 }, () => c.incr('n')))
     expect(await c.get('n')).toBe(200)
@@ -114,8 +115,8 @@ describe('indexeddb: atomicity and single flight', () => {
 
   it('loses no increment between two caches on one database (two tabs in miniature)', async () => {
     const name = uniqueKey('idb-incr2')
-    const a = new IndexedDBCache({ location: name })
-    const b = new IndexedDBCache({ location: name })
+    const a = new IndexedDBCache({ location: name, options: { timeoutMs: 30_000 } })
+    const b = new IndexedDBCache({ location: name, options: { timeoutMs: 30_000 } })
     await a.set('n', 0)
     await Promise.all([
       ...Array.from({ length: 100 }, () => a.incr('n')),
@@ -172,8 +173,25 @@ describe('indexeddb: registry and inspection', () => {
     await reg.closeAll()
   })
 
+  it('culls a setMany batch once, keeping the whole batch', async () => {
+    const c = new IndexedDBCache({
+      location: uniqueKey('idb-batch'),
+      options: { maxEntries: 10, cullFrequency: 2 },
+    })
+    for (let i = 0; i < 10; i++) await c.set(`old${i}`, i)
+    expect(await c.setMany({ new0: 0, new1: 1, new2: 2 })).toEqual([])
+    const keys = Object.keys(
+      await c.getMany([...Array.from({ length: 10 }, (_, i) => `old${i}`), 'new0', 'new1', 'new2']),
+    )
+    expect(keys.filter((k) => k.startsWith('new')).sort()).toEqual(['new0', 'new1', 'new2'])
+    expect(keys.filter((k) => k.startsWith('old')).length).toBe(5)
+  })
+
   it('lists more entries than one page of entries() (500), each once', async () => {
-    const c = new IndexedDBCache({ location: uniqueKey('idb-many'), options: { maxEntries: 5000 } })
+    const c = new IndexedDBCache({
+      location: uniqueKey('idb-many'),
+      options: { maxEntries: 5000, timeoutMs: 30_000 },
+    })
     const all: Record<string, number> = {}
     for (let i = 0; i < 1234; i++) all[`e${i}`] = i
     expect(await c.setMany(all)).toEqual([])

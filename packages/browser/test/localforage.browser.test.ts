@@ -30,7 +30,10 @@ describe('localforage: atomic incr', () => {
     ['localStorage', localforage.LOCALSTORAGE],
   ] as const) {
     it(`loses no increment among 200 concurrent incr (${label} driver)`, async () => {
-      const c = new LocalForageCache({ location: uniqueKey('lf-incr'), options: driver ? { driver } : {} })
+      const c = new LocalForageCache({
+        location: uniqueKey('lf-incr'),
+        options: driver ? { driver, timeoutMs: 30_000 } : { timeoutMs: 30_000 },
+      })
       await c.set('n', 0)
       await Promise.all(Array.from({ length: 200 }, () => c.incr('n')))
       expect(await c.get('n')).toBe(200)
@@ -39,8 +42,8 @@ describe('localforage: atomic incr', () => {
 
   it('loses no increment between two caches on one store (the Web Lock spans instances)', async () => {
     const name = uniqueKey('lf-incr2')
-    const a = new LocalForageCache({ location: name })
-    const b = new LocalForageCache({ location: name })
+    const a = new LocalForageCache({ location: name, options: { timeoutMs: 30_000 } })
+    const b = new LocalForageCache({ location: name, options: { timeoutMs: 30_000 } })
     await a.set('n', 0)
     await Promise.all([
       ...Array.from({ length: 100 }, () => a.incr('n')),
