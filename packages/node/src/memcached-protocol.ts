@@ -112,7 +112,7 @@ interface Pending {
  * coalesced per microtask, a watchdog that fails everything when the oldest request is past its
  * deadline, and a short "down" period after a failure. Subclasses parse the responses.
  */
-abstract class Pipeline {
+export abstract class Pipeline {
   protected socket: Socket | undefined
   private queue: Pending[] = []
   private head = 0
@@ -343,119 +343,4 @@ export class Connection extends Pipeline {
     this.need = left >= 24 ? 24 + buf.readUInt32BE(off + 8) : 24
     return off
   }
-}
-
-/**
- * One `VALUE` of a text-protocol `get`: the key, its flags, and where its bytes are in `buf`
- * (offsets rather than a sub-buffer: decoding straight from them avoids an object per value).
- */
-export interface TextItem {
-  key: string
-  flags: number
-  buf: Buffer
-  start: number
-  end: number
-}
-
-const LF = 0x0a
-
-/** A decimal number from `buf[from, to)`. */
-function digits(buf: Buffer, from: number, to: number): number {
-  let n = 0
-  for (let i = from; i < to; i++) n = n * 10 + ((buf[i] as number) - 48)
-  return n
-}
-
-/**
- * One pipelined text-protocol connection, used for multi-key `get k1 k2 …`: one command per
- * server, which memcached answers far faster than the same keys as binary GETQ frames.
- */
-export class TextConnection extends Pipeline {
-  /** `get` many keys in one command; resolves with the found items, in request order. */
-  getMany(keys: readonly string[]): Promise<TextItem[]> {
-    const items: TextItem[] = []
-    return this.enqueue<void>(Buffer.from(`get ${keys.join(' ')}\r\n`, 'utf8'), 0, ((i: TextItem) =>
-      items.push(i)) as (f: never) => void).then(() => items)
-  }
-
-  protected parse(buf: Buffer, s: Socket): number {
-    let off = 0
-    for (;;) {
-      const eol = buf.indexOf(LF, off)
-      if (eol < 0) break
-      // "VALUE <key> <flags> <bytes>\r\n<data>\r\n" … "END\r\n"
-      if (buf[off] === 0x56 /* V */ && buf[off + 1] === 0x41) {
-        // Parse the two numbers from the bytes; only the key is turned into a string.
-        const sp2 = buf.lastIndexOf(0x20, eol)
-        const sp1 = buf.lastIndexOf(0x20, sp2 - 1)
-        const flags = digits(buf, sp1 + 1, sp2)
-        const size = digits(buf, sp2 + 1, eol - 1)
-        const start = eol + 1
-        if (buf.length < start + size + 2) {
-          this.need = start + size + 2 - off
-          return off
-        }
-        const p = this.current()
-        ;(p?.collect as ((i: TextItem) => void) | undefined)?.({
-          key: buf.toString('utf8', off + 6, sp1),
-          flags,
-          buf,
-          start,
-          end: start + size,
-        })
-        off = start + size + 2
-      } else if (
-        eol - off === 4 &&
-        buf[off] === 0x45 /* E */ &&
-        buf[off + 1] === 0x4e &&
-        buf[off + 2] === 0x44
-      ) {
-        off = eol + 1
-        if (this.current()) this.settle(undefined)
-        if (this.socket !== s) return buf.length
-      } else {
-        this.protocolError(
-          `unexpected reply ${JSON.stringify(buf.toString('latin1', off, Math.min(eol, off + 100)))}`,
-        )
-        return buf.length
-      }
-    }
-    this.need = buf.length - off + 1
-    return off
-  }
-}
-
-/**
- * Send one text-protocol command on a fresh socket and collect the reply until `done(reply)`
- * (used for `lru_crawler metadump` and meta commands, which the binary protocol lacks).
- */
-export function textRequest(
-  server: ServerAddress,
-  command: string,
-  done: (reply: Buffer) => boolean,
-  timeoutMs: number,
-): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    const { host, port, path } = server
-    const s = path ? connect({ path }) : connect({ host: host as string, port: port as number })
-    const chunks: Buffer[] = []
-    let finished = false
-    const finish = (err?: Error) => {
-      if (finished) return
-      finished = true
-      clearTimeout(timer)
-      s.destroy()
-      if (err) reject(new CacheUnavailableError(`memcached ${server.name}: ${err.message}`, { cause: err }))
-      else resolve(Buffer.concat(chunks))
-    }
-    const timer = setTimeout(() => finish(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)
-    s.on('data', (c: Buffer) => {
-      chunks.push(c)
-      if (chunks.length > 1) chunks.splice(0, chunks.length, Buffer.concat(chunks))
-      if (done(chunks[0] as Buffer)) finish()
-    })
-    s.on('error', (e) => finish(e))
-    s.on('close', () => finish(new Error('the server closed the connection')))
-    s.write(command)
-  })
 }

@@ -26,11 +26,16 @@ import {
   Op,
   Status,
   storeExtras,
+  touchExtras,
+} from './memcached-protocol.ts'
+import {
+  metadump,
+  metaGetDone,
+  parseMetaGet,
   TextConnection,
   type TextItem,
   textRequest,
-  touchExtras,
-} from './memcached-protocol.ts'
+} from './memcached-text.ts'
 import { decodeMemcachedValue, type Encoded, encodeMemcachedValue, UNREADABLE } from './memcached-values.ts'
 
 /** memcached's relative-expiry limit: larger values are absolute unix times (django-cache.md §1.5). */
@@ -357,73 +362,6 @@ export class MemcachedCache extends BaseCache {
     for (const c of this.conns) c.close()
     for (const c of this.textConns) c.close()
   }
-}
-
-function metaGetDone(reply: Buffer): boolean {
-  const eol = reply.indexOf('\r\n')
-  if (eol < 0) return false
-  if (!reply.subarray(0, 3).equals(Buffer.from('VA '))) return true
-  const size = Number(reply.toString('latin1', 3, eol).split(' ')[0])
-  return reply.length >= eol + 2 + size + 2
-}
-
-/** Parse `VA <size> t<ttl> f<flags>\r\n<data>\r\n`; undefined for a miss (`EN`). */
-function parseMetaGet(reply: Buffer): { ttl: number; flags: number; data: Buffer } | undefined {
-  const eol = reply.indexOf('\r\n')
-  const head = reply.toString('latin1', 0, eol).split(' ')
-  if (head[0] !== 'VA') {
-    if (head[0] === 'EN') return undefined
-    throw new CacheUnavailableError(`memcached answered mg with ${JSON.stringify(head.join(' '))}`)
-  }
-  const size = Number(head[1])
-  let ttl = -1
-  let flags = 0
-  for (const t of head.slice(2)) {
-    if (t.startsWith('t')) ttl = Number(t.slice(1))
-    else if (t.startsWith('f')) flags = Number(t.slice(1))
-  }
-  return { ttl, flags, data: Buffer.from(reply.subarray(eol + 2, eol + 2 + size)) }
-}
-
-const END = Buffer.from('END\r\n')
-
-/** List a server's keys with `lru_crawler metadump all` (memcached ≥ 1.4.31; toolchain.md). */
-async function metadump(
-  server: ServerAddress,
-  timeoutMs: number,
-): Promise<Array<{ rawKey: string; expiresAt: number | null }>> {
-  let text = ''
-  for (let attempt = 0; ; attempt++) {
-    const reply = await textRequest(
-      server,
-      'lru_crawler metadump all\r\n',
-      (r) =>
-        r.length >= 5 &&
-        (r.subarray(r.length - 5).equals(END) || r.indexOf('BUSY') === 0 || r.indexOf('ERROR') === 0),
-      Math.max(timeoutMs, 5000),
-    )
-    text = reply.toString('latin1')
-    // Another crawl is running (say, a concurrent `entries()`): wait and ask again.
-    if (!text.startsWith('BUSY') || attempt >= 20) break
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  if (!text.endsWith('END\r\n'))
-    throw new CacheUnavailableError(`memcached ${server.name} cannot list keys: ${text.slice(0, 200)}`)
-  const out: Array<{ rawKey: string; expiresAt: number | null }> = []
-  // metadump ends its lines with a bare \n (memcached 1.6), its END line with \r\n.
-  for (const line of text.split(/\r?\n/)) {
-    if (!line.startsWith('key=')) continue
-    const fields = new Map(line.split(' ').map((f) => f.split('=', 2) as [string, string]))
-    let rawKey: string
-    try {
-      rawKey = decodeURIComponent(fields.get('key') ?? '')
-    } catch {
-      continue
-    }
-    const exp = Number(fields.get('exp') ?? '-1')
-    out.push({ rawKey, expiresAt: exp < 0 ? null : exp * 1000 })
-  }
-  return out
 }
 
 registerBackend('memcached', MemcachedCache)
