@@ -194,6 +194,13 @@ export const suite: BenchSuite = {
               0.5,
               'vs raw prepared statements',
             ),
+            check(
+              { title: '', rows },
+              'cachework db',
+              'raw better-sqlite3 + expires index',
+              0.5,
+              'vs raw on the same table shape (with the expires index)',
+            ),
           ],
         }
         tables.push(t)

@@ -137,6 +137,11 @@ export class DatabaseCache extends BaseCache {
   }
 
   private conn(kind: 'read' | 'write'): Connection {
+    // Without a router every call goes to 'default': skip the routing (the hot path).
+    if (this.options.router === undefined) {
+      const d = this.conns.get('default')
+      if (d) return d
+    }
     const alias = this.dbAlias(kind)
     const open = this.conns.get(alias)
     if (open) return open
@@ -144,6 +149,14 @@ export class DatabaseCache extends BaseCache {
     const c = openConnection(this.files.get(alias) as string, this.table, this.allowMigrate(alias))
     this.conns.set(alias, c)
     return c
+  }
+
+  /**
+   * better-sqlite3 is synchronous: a call returns before any timer could fire, so rule 15's
+   * timer would only cost time. The busy timeout (5 s) bounds a wait for another process's lock.
+   */
+  protected override withTimeout<T>(op: Promise<T>): Promise<T> {
+    return op
   }
 
   /** Run synchronous SQLite work, turning storage failures into `CacheUnavailableError`. */
