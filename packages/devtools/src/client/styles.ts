@@ -20,13 +20,13 @@ th, td { text-align: left; padding: 1px 6px; white-space: nowrap; }
 th { background: #f6f8fa; position: sticky; top: 0; }
 .cw-main { flex: 1; display: flex; min-height: 0; }
 .cw-list { flex: 1; display: flex; flex-direction: column; min-width: 0; }
-.cw-head, .cw-row { display: grid; grid-template-columns: 96px 90px 90px minmax(120px,2fr) 36px minmax(120px,2fr) 64px 72px minmax(120px,3fr);
+.cw-head, .cw-row { display: grid; grid-template-columns: 110px 90px 90px minmax(120px,2fr) 36px minmax(120px,2fr) 64px 72px minmax(120px,3fr);
   gap: 6px; padding: 0 6px; align-items: center; }
 .cw-head span { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .cw-head { background: #f6f8fa; font-weight: bold; border-bottom: 1px solid #d0d7de; height: 22px; }
-.cw-viewport { flex: 1; overflow-y: auto; position: relative; }
+.cw-viewport { flex: 1; overflow-y: auto; position: relative; contain: strict; }
 .cw-spacer { position: relative; }
-.cw-row { position: absolute; left: 0; right: 0; height: 22px; cursor: pointer; border-bottom: 1px solid #f0f0f0; }
+.cw-row { position: absolute; left: 0; right: 0; height: 22px; contain: strict; cursor: pointer; border-bottom: 1px solid #f0f0f0; }
 .cw-row:hover { background: #f3f8ff; }
 .cw-row.sel { background: #ddf4ff; }
 .cw-row span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
