@@ -1,0 +1,82 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { expect, test } from '@playwright/test'
+
+// The runnable examples the README and docs point at (playground/examples) still run and say
+// what the docs say they do.
+
+const root = join(import.meta.dirname, '..', '..')
+const node = ['--conditions=@cachework/source', '--import', 'tsx']
+
+function run(example: string): string {
+  const r = spawnSync(process.execPath, [...node, join('playground', 'examples', example)], {
+    cwd: root,
+    // Plain text: Playwright's environment asks for colours, which console.log would add.
+    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+  expect(r.status, `${example} failed:\n${r.stdout}\n${r.stderr}`).toBe(0)
+  return r.stdout
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      const port = typeof addr === 'object' && addr ? addr.port : 0
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+test('core-basics.ts: values, incr, versions, single-flight getOrSet, events', () => {
+  const out = run('core-basics.ts')
+  expect(out).toContain('add over a live key: false')
+  expect(out).toContain('incr: 11 decr by 5: 6')
+  expect(out).toContain("ERR_CACHE_KEY_NOT_FOUND Key 'missing' not found")
+  expect(out).toContain('version 1: undefined | version 2: v1 data')
+  expect(out).toContain('computed 1 time(s)')
+  expect(out).toContain('made key: site1:1:s1')
+})
+
+test('core-http.ts: cachePage hit with Age, invalidation by getCacheKey, Django 6.1 fragment key', () => {
+  const out = run('core-http.ts')
+  expect(out).toContain('renders: 1')
+  expect(out).toMatch(/second Cache-Control: public, max-age=900 \| Age: \d+/)
+  expect(out).toContain('deleted: true')
+  expect(out).toContain('renders after invalidation: 2')
+  expect(out).toContain('fragment key: template.cache.sidebar.6496a001d04a089af74acbb2476031e4')
+})
+
+test('express-site.ts: cachePage, cacheMiddleware, neverCache and the Nunjucks tag in Express', async () => {
+  const port = await freePort()
+  let child: ChildProcess | undefined
+  try {
+    child = spawn(process.execPath, [...node, join('playground', 'examples', 'express-site.ts')], {
+      cwd: root,
+      env: { ...process.env, PORT: String(port) },
+      stdio: 'ignore',
+    })
+    const base = `http://127.0.0.1:${port}`
+    await expect
+      .poll(async () => (await fetch(`${base}/me`).catch(() => undefined))?.status, { timeout: 60_000 })
+      .toBe(200)
+    const first = await fetch(`${base}/articles/1`)
+    expect(first.headers.get('cache-control')).toBe('max-age=900')
+    const body = await first.text()
+    const second = await fetch(`${base}/articles/1`)
+    expect(second.headers.get('age')).toMatch(/^\d+$/)
+    expect(await second.text()).toBe(body)
+    expect((await fetch(`${base}/me`)).headers.get('cache-control')).toContain('no-store')
+    expect((await fetch(`${base}/api/time`)).headers.get('cache-control')).toBe('max-age=60')
+    const sidebar = await (await fetch(`${base}/?user=bob`)).text()
+    expect(await (await fetch(`${base}/?user=bob`)).text()).toBe(sidebar)
+    expect(sidebar).toContain('<aside>bob at')
+  } finally {
+    child?.kill('SIGTERM')
+  }
+})
