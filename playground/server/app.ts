@@ -26,6 +26,16 @@ export interface ClientAssets {
 /** The dev server's URLs: Vite serves the sources. */
 export const DEV_ASSETS: ClientAssets = { script: '/src/main.ts', serviceWorker: '/src/sw.ts' }
 
+/** What the About page lists: how each part of the site is cached. */
+const PARTS = [
+  'Articles: <code>cachePage(900, { cache: "pages" })</code> — an 800 ms render on a miss, instant hits with <code>Age</code>.',
+  '<code>/api/*</code> and this page: per-site <code>cacheMiddleware({ alias: "pages" })</code>, 60 s and 10 min.',
+  'Front-page sidebar: <code>{% cache 300 sidebar user %}</code>, one fragment per reader in the <code>template_fragments</code> alias.',
+  'Trending: <code>cache.getOrSet("trending", compute, 30)</code> around a 1 s computation.',
+  "Publishing: deletes the article's page keys (<code>getCacheKey</code> + <code>delete</code>); the service worker drops its copy.",
+  'In your browser: <code>indexeddb</code> caches for saved articles and headlines, and a service-worker response cache.',
+]
+
 /** Options of `createApp`. */
 export interface AppOptions {
   /** The cache registry for the low-level calls; default the process-wide `caches` (which the
@@ -149,7 +159,7 @@ export function createApp(opts: AppOptions = {}): Express {
     const caches =
       opts.described ??
       registry.aliases().map((alias) => ({ alias, backend: registry.get(alias).backendName, location: '' }))
-    res.type('html').send(await page(req, 'about.njk', { parts: [], caches }))
+    res.type('html').send(await page(req, 'about.njk', { parts: PARTS, caches }))
   })
 
   app.get('/saved', async (req: Request, res: Response) => {
