@@ -64,5 +64,6 @@ export const WS_EVENTS = {
   request: 'cachework:request',
   response: 'cachework:response',
   subscribe: 'cachework:subscribe',
+  unsubscribe: 'cachework:unsubscribe',
   events: 'cachework:events',
 } as const

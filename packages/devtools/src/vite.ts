@@ -43,8 +43,7 @@ function clientEntry(): string {
 
 /** The Vite plugin: in `vite dev`, adds the cachework inspector panel to every served page. */
 export default function cachework(options: CacheworkDevtoolsOptions = {}): Plugin {
-  // A fresh token per dev-server start; only pages served by this server learn it.
-  const token = randomToken()
+  let token = ''
   let active = false
   return {
     name: 'cachework-devtools',
@@ -55,6 +54,8 @@ export default function cachework(options: CacheworkDevtoolsOptions = {}): Plugi
         return
       }
       active = true
+      // A fresh token per dev-server start; only pages served by this server learn it.
+      token = randomToken()
       const inspector = new CacheInspector(() => {
         const extra = options.caches?.() ?? []
         return [...new Set([...inspectedCaches(), ...extra])]

@@ -6,7 +6,7 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { build, defaultClientConditions } from 'vite'
+import { build, createServer, defaultClientConditions } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   type DevtoolsFixture,
@@ -61,6 +61,29 @@ describe('cachework() in vite dev', () => {
     expect(ok.status).toBe(200)
     const body = (await ok.json()) as { entries: Array<{ key: string }> }
     expect(body.entries.map((e) => e.key)).toContain('server-a')
+  })
+
+  it('stays off when NODE_ENV=production, even in a dev server', async () => {
+    const old = process.env.NODE_ENV
+    process.env.NODE_ENV = 'production'
+    const server = await createServer({
+      configFile: false,
+      root: FIXTURE_ROOT,
+      logLevel: 'silent',
+      server: { host: '127.0.0.1', port: 0, watch: null },
+      optimizeDeps: { noDiscovery: true, include: [] },
+      plugins: [cachework()],
+    })
+    try {
+      await server.listen()
+      const { port } = server.httpServer?.address() as { port: number }
+      const html = await (await fetch(`http://127.0.0.1:${port}/`)).text()
+      expect(html).toContain('fixture app')
+      expect(html).not.toContain('cachework-devtools')
+    } finally {
+      process.env.NODE_ENV = old
+      await server.close()
+    }
   })
 
   it('applies to serve only: not to build, SSR build or preview', () => {

@@ -69,7 +69,10 @@ export class ViteSource implements Source {
     const cb = (data: unknown): void => onBatch(data as EventBatch)
     this.hot.on(WS_EVENTS.events, cb)
     this.hot.send(WS_EVENTS.subscribe, { token: this.token })
-    return () => this.hot.off?.(WS_EVENTS.events, cb)
+    return () => {
+      this.hot.off?.(WS_EVENTS.events, cb)
+      this.hot.send(WS_EVENTS.unsubscribe, { token: this.token })
+    }
   }
 }
 

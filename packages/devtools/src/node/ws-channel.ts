@@ -61,4 +61,12 @@ export function attachWsChannel(server: ViteDevServer, inspector: CacheInspector
       inspector.subscribe((batch) => client.send(WS_EVENTS.events, batch)),
     )
   })
+
+  // The panel closed: stop watching for this socket (its listeners cost the caches a little).
+  ws.on(WS_EVENTS.unsubscribe, (data, client) => {
+    const msg = (data ?? {}) as { token?: unknown }
+    if (!allowed(client, msg.token)) return
+    subs.get(client.socket)?.()
+    subs.delete(client.socket)
+  })
 }
