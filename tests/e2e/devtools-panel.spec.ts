@@ -198,3 +198,18 @@ test('the server side refuses a wrong token, on the proxy and on the WebSocket',
   })
   expect(answer).toEqual({ id: 7, error: expect.stringMatching(/forbidden/) })
 })
+
+test('10,000 entries: the list is virtualised and the filter narrows it', async ({ page }) => {
+  await page.goto(`${fx.url}/bench.html?seed=10000`)
+  await page.waitForFunction(() => window.cwBenchReady === true, undefined, { timeout: 90_000 })
+  await page.keyboard.press('Alt+Shift+C')
+  const count = page.locator('cachework-devtools .cw-count')
+  await expect(count).toHaveText(/^(\d+) \/ \1 entries$/, { timeout: 60_000 })
+  const total = Number((await count.textContent())?.split(' ')[0])
+  expect(total).toBeGreaterThanOrEqual(10_000)
+  // Only the rows in view (plus a small overscan) exist in the DOM.
+  expect(await page.locator('cachework-devtools .cw-row').count()).toBeLessThan(100)
+  await filter(page, 'number 42')
+  await expect(count).toHaveText(`111 / ${total} entries`)
+  await expect(row(page, 'page', 'bench-42')).toBeAttached()
+})
