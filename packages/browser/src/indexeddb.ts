@@ -12,7 +12,6 @@ import {
   CacheError,
   CacheUnavailableError,
   type CacheInit,
-  type CullableStore,
   KeyNotFoundError,
   type RawEntry,
   type StoredEntry,
@@ -22,45 +21,11 @@ import {
   encodeValue,
   registerBackend,
 } from '@cachework/core'
-import { BY_EXPIRY, BY_USE, type IdbRecord, STORE, openCacheDb } from './idb-schema.ts'
+import { type IdbRecord, STORE, openCacheDb } from './idb-schema.ts'
+import { LastUses, RELAXED, abortQuietly, committed, cullStore, req } from './idb-store.ts'
 import { crossTabGetOrSet } from './web-locks.ts'
 
-/** Settle an IDB request as a promise (resolves in a microtask, so the transaction stays active). */
-function req<T>(r: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result)
-    r.onerror = () => reject(r.error)
-  })
-}
-
-/** Resolve when the transaction commits; reject with its error when it aborts. */
-function committed(t: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    t.oncomplete = () => resolve()
-    t.onabort = () => reject(t.error ?? new DOMException('The transaction was aborted', 'AbortError'))
-  })
-}
-
-function abortQuietly(t: IDBTransaction): void {
-  try {
-    t.abort()
-  } catch {
-    // Already committed or aborted: nothing to undo.
-  }
-}
-
-const RELAXED: IDBTransactionOptions = { durability: 'relaxed' }
-
 const MISSING: unique symbol = Symbol('cachework.idb.missing')
-/**
- * Last uses recorded by reads are written lazily: LRU order matters only when culling, and
- * writing a use rewrites the record, so reads stay read-only transactions. All pending uses are
- * written before a cull in this tab (exact LRU there) and on close; for other tabs, a use that
- * moves an entry's stored last use by more than USE_PERSIST_MS is written within USE_FLUSH_MS.
- */
-const USE_FLUSH_MS = 3000
-const USE_PERSIST_MS = 10_000
-
 /**
  * The IndexedDB backend (`indexeddb`). `location` is the database name (default `'cachework'`).
  * Options: `maxEntries` (300), `cullFrequency` (3), `timeoutMs` (1000), `ignoreErrors` (false).
@@ -72,10 +37,10 @@ export class IndexedDBCache extends BaseCache {
   readonly dbName: string
   private handle: IDBDatabase | undefined
   private opening: Promise<IDBDatabase> | undefined
-  /** Last uses seen by reads (rawKey → [use, stored use]), written as USE_FLUSH_MS says. */
-  private readonly pendingUse = new Map<string, [number, number]>()
-  private flushTimer: ReturnType<typeof setTimeout> | undefined
-  private lastUse = 0
+  /** Last uses: ticks for writes, and the ones reads saw, written lazily (see `LastUses`). */
+  private readonly uses = new LastUses(() => {
+    this.run('readwrite', (s) => this.uses.flush(s, true)).catch(() => undefined)
+  })
   private readonly flights = new Map<string, Promise<unknown>>()
 
   constructor(init: CacheInit = {}, alias = 'default') {
@@ -179,57 +144,13 @@ export class IndexedDBCache extends BaseCache {
     }
   }
 
-  // ---- last use (rule 11: get, set and incr count as use) ----
-
-  private nextUse(): number {
-    const t = Date.now()
-    // Several uses within one millisecond still get increasing ticks.
-    this.lastUse = t > this.lastUse ? t : this.lastUse + 1 / 1024
-    return this.lastUse
-  }
-
-  /** A read used the entry `rec`: remember it (see USE_FLUSH_MS); reads stay read-only. */
-  private noteUse(rec: IdbRecord): void {
-    const u = this.nextUse()
-    this.pendingUse.set(rec.k, [u, rec.u])
-    if (u - rec.u > USE_PERSIST_MS && this.flushTimer === undefined) {
-      this.flushTimer = setTimeout(() => {
-        this.flushTimer = undefined
-        this.run('readwrite', (s) => this.flushUses(s, true)).catch(() => undefined)
-      }, USE_FLUSH_MS)
-    }
-  }
-
-  /**
-   * Write pending last uses inside a readwrite transaction (all of them, or only those that move
-   * an entry by more than USE_PERSIST_MS); resolves once their puts are queued.
-   */
-  private async flushUses(s: IDBObjectStore, onlyStale = false): Promise<void> {
-    if (this.pendingUse.size === 0) return
-    const pending: Array<[string, number]> = []
-    for (const [k, [u, stored]] of this.pendingUse) {
-      if (onlyStale && u - stored <= USE_PERSIST_MS) continue
-      pending.push([k, u])
-      this.pendingUse.delete(k)
-    }
-    if (pending.length === 0) return
-    const recs = await Promise.all(pending.map(([k]) => req(s.get(k) as IDBRequest<IdbRecord | undefined>)))
-    recs.forEach((rec, i) => {
-      const u = (pending[i] as [string, number])[1]
-      if (rec && rec.u < u) {
-        rec.u = u
-        s.put(rec)
-      }
-    })
-  }
-
   // ---- helpers ----
 
   private live(rec: IdbRecord | undefined): rec is IdbRecord {
     return rec !== undefined && !this.isExpired(rec.e)
   }
 
-  private record(k: string, v: unknown, expiresAt: number | null, u = this.nextUse()): IdbRecord {
+  private record(k: string, v: unknown, expiresAt: number | null, u = this.uses.next()): IdbRecord {
     // A never-expiring entry has no `e`, so the expiry index skips it: one index write less.
     return expiresAt === null ? { k, v, u } : { k, v, e: expiresAt, u }
   }
@@ -238,50 +159,6 @@ export class IndexedDBCache extends BaseCache {
     return {
       value: rec.v,
       expiresAt: rec.e === undefined || rec.e === Number.POSITIVE_INFINITY ? null : rec.e,
-    }
-  }
-
-  /**
-   * Rule 11 over one transaction, for the insertion of `recs`, which are already written (their
-   * puts were queued first to save a round trip): `others` entries besides them, sweep the
-   * expiry index, walk the LRU index, each O(removed). The new records are never culled.
-   */
-  private cullable(s: IDBObjectStore, recs: IdbRecord[], others: number): CullableStore {
-    const mine = new Set(recs.map((r) => r.k))
-    const sweep = async (
-      source: IDBIndex,
-      range: IDBKeyRange | null,
-      max: number,
-      on?: (k: string) => void,
-    ): Promise<number> => {
-      let n = 0
-      const r = source.openKeyCursor(range)
-      let c = await req(r)
-      while (c && n < max) {
-        const k = c.primaryKey as string
-        if (!mine.has(k)) {
-          s.delete(k)
-          n++
-          on?.(k)
-        }
-        c.continue()
-        c = await req(r)
-      }
-      return n
-    }
-    return {
-      size: () => others,
-      removeExpired: (now, on) => sweep(s.index(BY_EXPIRY), IDBKeyRange.upperBound(now), Infinity, on),
-      removeSome: async (n, on) => {
-        // LRU order needs this tab's recent reads: write them first (requests run in order).
-        await this.flushUses(s)
-        return sweep(s.index(BY_USE), null, n, on)
-      },
-      removeAll: async () => {
-        s.clear()
-        for (const rec of recs) s.put(rec)
-        return others
-      },
     }
   }
 
@@ -302,7 +179,7 @@ export class IndexedDBCache extends BaseCache {
     const total = await req(s.count())
     // An expired entry of a new key stays among the others, as Django counts before deleting it.
     const added = olds.filter((old) => old === undefined).length
-    await this.cullBeforeInsert(this.cullable(s, recs, total - added))
+    await this.cullBeforeInsert(cullStore(s, recs, total - added, () => this.uses.flush(s)))
   }
 
   /** Remove entries a read found expired, re-checking inside a readwrite transaction. */
@@ -328,7 +205,7 @@ export class IndexedDBCache extends BaseCache {
       await this.dropExpired([rawKey])
       return undefined
     }
-    this.noteUse(rec)
+    this.uses.note(rec)
     return this.entry(rec)
   }
 
@@ -349,7 +226,7 @@ export class IndexedDBCache extends BaseCache {
       if (this.isExpired(rec.e)) expired.push(rec.k)
       else {
         out.set(rec.k, rec.v)
-        this.noteUse(rec)
+        this.uses.note(rec)
       }
     }
     if (expired.length > 0) await this.dropExpired(expired)
@@ -415,7 +292,7 @@ export class IndexedDBCache extends BaseCache {
       if (!this.live(old)) return MISSING
       const next = addDelta(old.v, delta, callerKey)
       old.v = next
-      old.u = this.nextUse()
+      old.u = this.uses.next()
       await req(s.put(old))
       return next
     })
@@ -435,7 +312,7 @@ export class IndexedDBCache extends BaseCache {
   }
 
   protected async _clear(): Promise<void> {
-    this.pendingUse.clear()
+    this.uses.forget()
     await this.run('readwrite', async (s) => {
       s.clear()
     })
@@ -462,10 +339,9 @@ export class IndexedDBCache extends BaseCache {
   }
 
   protected override async _close(): Promise<void> {
-    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer)
-    this.flushTimer = undefined
-    if (this.pendingUse.size > 0 && this.handle) {
-      await this.run('readwrite', async (s) => this.flushUses(s)).catch(() => undefined)
+    this.uses.stopTimer()
+    if (this.uses.pending > 0 && this.handle) {
+      await this.run('readwrite', (s) => this.uses.flush(s)).catch(() => undefined)
     }
     const db = this.handle ?? (await this.opening?.catch(() => undefined))
     this.handle = undefined
