@@ -4,6 +4,8 @@
  * devtools code at all.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build, createServer, defaultClientConditions } from 'vite'
@@ -76,7 +78,7 @@ describe('cachework() in vite dev', () => {
     })
     try {
       await server.listen()
-      const { port } = server.httpServer?.address() as { port: number }
+      const { port } = (server.httpServer as Server).address() as AddressInfo
       const html = await (await fetch(`http://127.0.0.1:${port}/`)).text()
       expect(html).toContain('fixture app')
       expect(html).not.toContain('cachework-devtools')

@@ -159,7 +159,12 @@ describe('devtoolsEndpoint operations', () => {
     await cache.set('c', [1, 2, 3])
     const list = await call(target, '/__cachework/list', { token: TOKEN })
     const caches = list.body.caches as Array<{ id: string; alias: string; backend: string }>
-    const entries = list.body.entries as Array<{ key: string; version: number; preview: string; expiresAt: number | null }>
+    const entries = list.body.entries as Array<{
+      key: string
+      version: number
+      preview: string
+      expiresAt: number | null
+    }>
     expect(caches).toHaveLength(1)
     expect(caches[0]?.backend).toBe('locmem')
     const id = caches[0]?.id as string
@@ -172,11 +177,17 @@ describe('devtoolsEndpoint operations', () => {
     })
     expect(value.body.text).toBe('[\n  1,\n  2,\n  3\n]')
 
-    const del = await call(target, '/__cachework/delete', { token: TOKEN, body: { cache: id, key: 'a', version: 1 } })
+    const del = await call(target, '/__cachework/delete', {
+      token: TOKEN,
+      body: { cache: id, key: 'a', version: 1 },
+    })
     expect(del.body.deleted).toBe(true)
     expect(await cache.has('a')).toBe(false)
 
-    const bump = await call(target, '/__cachework/bump', { token: TOKEN, body: { cache: id, key: 'b', version: 1 } })
+    const bump = await call(target, '/__cachework/bump', {
+      token: TOKEN,
+      body: { cache: id, key: 'b', version: 1 },
+    })
     expect(bump.body.version).toBe(2)
     expect(await cache.get('b', undefined, { version: 2 })).toBe('two')
     expect(await cache.has('b')).toBe(false)
@@ -218,7 +229,10 @@ describe('devtoolsEndpoint operations', () => {
     await cache.set('x', 1)
     const app = express()
     app.use(devtoolsEndpoint({ token: TOKEN, caches: () => [cache] }))
-    app.use('/mounted/__cachework', devtoolsEndpoint({ token: TOKEN, caches: () => [cache], path: '/mounted/__cachework' }))
+    app.use(
+      '/mounted/__cachework',
+      devtoolsEndpoint({ token: TOKEN, caches: () => [cache], path: '/mounted/__cachework' }),
+    )
     app.get('/other', (_req, res) => {
       res.json({ app: true })
     })
