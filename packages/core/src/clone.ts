@@ -24,6 +24,23 @@ function rejectType(what: string): never {
 }
 
 /**
+ * A plain `Uint8Array` over a whole, ordinary buffer (a cached page's body, say): copying it with
+ * the copy constructor is exactly what structuredClone would give, and much cheaper. Buffers,
+ * other typed arrays, partial views and shared or resizable buffers keep structuredClone.
+ */
+function isWholeUint8Array(v: object): boolean {
+  if (Object.getPrototypeOf(v) !== Uint8Array.prototype) return false
+  const u = v as Uint8Array
+  const buf = u.buffer as ArrayBuffer & { resizable?: boolean }
+  return (
+    u.byteOffset === 0 &&
+    u.byteLength === buf.byteLength &&
+    buf.resizable !== true &&
+    (typeof SharedArrayBuffer === 'undefined' || !(buf instanceof SharedArrayBuffer))
+  )
+}
+
+/**
  * Walk a value once: throw `TypeError` for a function or symbol anywhere in it, and say whether
  * it is a plain tree (no shared or cyclic references, only plain objects, dense arrays and
  * primitives) that `fastClone` can copy.
@@ -58,9 +75,8 @@ function inspect(v: unknown, seen: Set<object>): boolean {
     for (const x of o) inspect(x, seen)
     return false
   }
-  if (ArrayBuffer.isView(o) || o instanceof ArrayBuffer || o instanceof Date || o instanceof RegExp) {
-    return false
-  }
+  if (ArrayBuffer.isView(o)) return isWholeUint8Array(o)
+  if (o instanceof ArrayBuffer || o instanceof Date || o instanceof RegExp) return false
   if (Object.getOwnPropertySymbols(o).length > 0) rejectType('symbol-keyed property')
   let simple = isPlainObject(o)
   for (const k in o) {
@@ -72,6 +88,7 @@ function inspect(v: unknown, seen: Set<object>): boolean {
 /** Copy a plain tree (see `inspect`). Own `__proto__` keys stay data, never a prototype. */
 export function fastClone(v: unknown): unknown {
   if (typeof v !== 'object' || v === null) return v
+  if (Object.getPrototypeOf(v) === Uint8Array.prototype) return new Uint8Array(v as Uint8Array)
   if (Array.isArray(v)) {
     const n = v.length
     const out = new Array(n)
