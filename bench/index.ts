@@ -21,8 +21,8 @@ tests and never gate CI: absolute numbers move with the machine, ratios much les
 
 function sections(text: string): Map<string, string> {
   const out = new Map<string, string>()
-  const re = /<!-- bench:(\S+) -->\n([\s\S]*?)<!-- \/bench:\1 -->/g
-  for (const m of text.matchAll(re)) out.set(m[1] as string, m[2] as string)
+  const re = /<!-- bench:(\S+) -->\n?([\s\S]*?)<!-- \/bench:\1 -->/g
+  for (const m of text.matchAll(re)) out.set(m[1] as string, `\n${(m[2] as string).trim()}\n\n`)
   return out
 }
 
