@@ -219,6 +219,7 @@ export const suite: BenchSuite = {
           .join(
             ' / ',
           )} (1/5/15 min) on ${cpus().length} cores: other work on the machine moves these numbers.`,
+        'The gap to bare raw on set is mostly the expires index (one more B-tree per write), which culling soonest-to-expire first (rule 11) needs; WITHOUT ROWID was tried and rejected: 5–10× slower gets for 10 KB values.',
         'cachework set with maxEntries 1,000,000: no culls in the loop (a cull is one DELETE through the expires index).',
       )
       await c.close()
