@@ -14,9 +14,20 @@ export function keyUri(url: string): string {
   return url.endsWith('?') ? url.slice(0, -1) : url
 }
 
-/** The md5 of an absolute URL as it goes into both keys (computed once per lookup). */
+// Hot pages are asked for again and again: remember the last URLs' digests (bounded; a plain
+// function of the URL, so there is nothing to invalidate).
+const digests = new Map<string, string>()
+const MAX_DIGESTS = 1024
+
+/** The md5 of an absolute URL as it goes into both keys (memoized for recent URLs). */
 export function urlDigest(url: string): string {
-  return md5(keyUri(url))
+  let d = digests.get(url)
+  if (d === undefined) {
+    d = md5(keyUri(url))
+    if (digests.size >= MAX_DIGESTS) digests.clear()
+    digests.set(url, d)
+  }
+  return d
 }
 
 /** `views.decorators.cache.cache_header.<prefix>.<md5 of URL>`, from `urlDigest(url)`. */
