@@ -46,6 +46,8 @@ interface DirState {
   count: number
   countedAt: number
   made: boolean
+  /** The cull in progress, if any. */
+  culling?: Promise<void> | undefined
   /** Locked operations per file, chained so this process queues instead of polling the lock. */
   queues: Map<string, Promise<unknown>>
 }
@@ -284,6 +286,15 @@ export class FileBasedCache extends BaseCache {
     return s.count >= 0 && s.count < this.maxEntries && Date.now() - s.countedAt < COUNT_TTL_MS
   }
 
+  /** One cull at a time per directory in this process: concurrent sets wait for it, not cull again. */
+  private cullOnce(): Promise<void> {
+    const s = this.state
+    s.culling ??= this.cullBeforeInsert(this.cullable).finally(() => {
+      s.culling = undefined
+    })
+    return s.culling
+  }
+
   /** Store, culling first when the key is new and the count says full; `add` stores only if not live. */
   private async store(
     rawKey: string,
@@ -296,7 +307,7 @@ export class FileBasedCache extends BaseCache {
     if (!this.hasRoom()) {
       const live = this.sync(() => this.liveHeader(path, rawKey)) !== undefined
       if (live && add) return false
-      if (!live) await this.cullBeforeInsert(this.cullable)
+      if (!live) await this.cullOnce()
     }
     return this.sync(() => {
       if (!add) {

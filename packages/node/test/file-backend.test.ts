@@ -81,6 +81,15 @@ describe('file backend specifics', () => {
     expect(await c.get('k119')).toBe(119)
   })
 
+  it('concurrent sets of new keys into a full store cull once, not once each', async () => {
+    const dir = freshDir()
+    const c = new FileBasedCache({ location: dir, options: { maxEntries: 30, cullFrequency: 3 } })
+    for (let i = 0; i < 30; i++) await c.set(`k${i}`, i)
+    await Promise.all(Array.from({ length: 5 }, (_, i) => c.set(`new${i}`, i)))
+    expect(readdirSync(dir).filter((n) => n.endsWith('.djcache')).length).toBe(25)
+    expect(c.stats().evictions).toBe(10)
+  })
+
   it('breaks a lock left by a dead process, and gives up on a live one with CacheUnavailableError', async () => {
     const dir = freshDir()
     const c = new FileBasedCache({ location: dir, options: { timeoutMs: 300 } })
