@@ -53,6 +53,9 @@ export interface CullableStore {
   removeAll(): number | Promise<number>
 }
 
+/** How many made keys `rawKey` remembers before starting over. */
+const KEY_MEMO_SIZE = 4096
+
 const MISSING: unique symbol = Symbol('cachework.missing')
 
 function isIntegerValue(v: unknown): v is number | bigint {
@@ -358,13 +361,34 @@ export abstract class BaseCache implements Cache {
 
   /** `makeKey` then `validateKey` (Django's `make_and_validate_key`). */
   protected rawKey(key: string, version?: number): string {
+    if (version === undefined || version === this.version) {
+      // Memo of made keys for the default version: a repeated key skips building a new string,
+      // and the memoised one keeps its hash, so the store's Map lookup is cheaper too. Only
+      // keys that passed the base validation silently are kept, so a bad key still warns on
+      // every use (Django warns per call) and an overridden validateKey still runs every time.
+      const hit = this.keyMemo?.get(key)
+      if (hit !== undefined) return hit
+    }
     if (typeof key !== 'string') {
       throw new InvalidCacheKey(`Cache keys must be strings, got ${typeof key}`)
     }
     const raw = this.makeKey(key, version)
     this.validateKey(raw)
+    if (
+      (version === undefined || version === this.version) &&
+      this.keyMemo !== undefined &&
+      raw.length <= MEMCACHE_MAX_KEY_LENGTH &&
+      !hasBadKeyChar(raw)
+    ) {
+      if (this.keyMemo.size >= KEY_MEMO_SIZE) this.keyMemo.clear()
+      this.keyMemo.set(key, raw)
+    }
     return raw
   }
+
+  /** Made keys of the default version (see `rawKey`); off when `validateKey` is overridden. */
+  private readonly keyMemo: Map<string, string> | undefined =
+    this.validateKey === BaseCache.prototype.validateKey ? new Map() : undefined
 
   // ---- events ----
 
