@@ -23,7 +23,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}"; } >/tmp/cachework-apt.log 2>&1; then
+if ! { apt-get update -qq && apt-get install -y -qq "${need[@]}"; } >/tmp/cachework-apt.log 2>&1; then
   tail -20 /tmp/cachework-apt.log >&2
   echo "error: apt-get could not install ${need[*]} (log: /tmp/cachework-apt.log)" >&2
   exit 1
