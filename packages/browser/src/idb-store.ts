@@ -95,16 +95,16 @@ export class LastUses {
    */
   async flush(s: IDBObjectStore, onlyStale = false): Promise<void> {
     if (this.pendingUses.size === 0) return
-    const todo: Array<[string, number]> = []
+    const pending: Array<[string, number]> = []
     for (const [k, [u, stored]] of this.pendingUses) {
       if (onlyStale && u - stored <= USE_PERSIST_MS) continue
-      todo.push([k, u])
+      pending.push([k, u])
       this.pendingUses.delete(k)
     }
-    if (todo.length === 0) return
-    const recs = await Promise.all(todo.map(([k]) => req(s.get(k) as IDBRequest<IdbRecord | undefined>)))
+    if (pending.length === 0) return
+    const recs = await Promise.all(pending.map(([k]) => req(s.get(k) as IDBRequest<IdbRecord | undefined>)))
     recs.forEach((rec, i) => {
-      const u = (todo[i] as [string, number])[1]
+      const u = (pending[i] as [string, number])[1]
       if (rec && rec.u < u) {
         rec.u = u
         s.put(rec)
