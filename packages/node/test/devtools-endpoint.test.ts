@@ -1,12 +1,13 @@
 /**
  * devtoolsEndpoint(): the three gates (development, loopback, token) and the operations,
- * against real caches over real sockets. The non-loopback case is real too: a server bound on
- * this machine's non-loopback interface address sees that address as the peer of a local
- * client, and a Unix-socket server sees no IP address at all.
+ * against real caches over real sockets. The non-loopback case is real too: a client in a
+ * network namespace the test makes (a test host of our own, joined by a veth pair) calls a
+ * server on the host side, and a Unix-socket server sees no IP address at all.
  */
 import { request as httpRequest, type IncomingMessage, type Server, createServer } from 'node:http'
 import { type AddressInfo, createServer as createNetServer, connect } from 'node:net'
-import { networkInterfaces, tmpdir } from 'node:os'
+import { execFile, execFileSync } from 'node:child_process'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createCaches } from '@cachework/core'
 import { uniqueKey } from '@cachework/core/testing'
@@ -15,6 +16,49 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { DevtoolsInProductionError, devtoolsEndpoint, isLoopbackAddress } from '../src/devtools-endpoint.ts'
 
 const TOKEN = 'test-token-0123456789'
+
+/**
+ * Make a network namespace with a veth pair on a random 10.231.x.0/30 (needs root and iproute2,
+ * which `npm test` runs with here); returns both ends' addresses and a cleanup.
+ */
+function makeTestHostNamespace(): { name: string; hostAddress: string; peerAddress: string; remove(): void } {
+  const id = `${process.pid % 10000}${Math.floor(Math.random() * 90 + 10)}`
+  const name = `cwdt${id}`
+  const octet = Math.floor(Math.random() * 250) + 1
+  const hostAddress = `10.231.${octet}.1`
+  const peerAddress = `10.231.${octet}.2`
+  const hostIf = `cwh${id}`
+  const peerIf = `cwp${id}`
+  const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' })
+  const remove = () => {
+    for (const args of [
+      ['link', 'del', hostIf],
+      ['netns', 'del', name],
+    ]) {
+      try {
+        ip(...args)
+      } catch {
+        // already gone
+      }
+    }
+  }
+  try {
+    ip('netns', 'add', name)
+    ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', peerIf)
+    ip('link', 'set', peerIf, 'netns', name)
+    ip('addr', 'add', `${hostAddress}/30`, 'dev', hostIf)
+    ip('link', 'set', hostIf, 'up')
+    ip('netns', 'exec', name, 'ip', 'addr', 'add', `${peerAddress}/30`, 'dev', peerIf)
+    ip('netns', 'exec', name, 'ip', 'link', 'set', peerIf, 'up')
+    ip('netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up')
+  } catch (e) {
+    remove()
+    throw new Error(
+      `this test makes a network namespace as its non-loopback test host and needs root and iproute2 (apt-get install -y iproute2): ${(e as Error).message}`,
+    )
+  }
+  return { name, hostAddress, peerAddress, remove }
+}
 const servers: Server[] = []
 
 afterEach(async () => {
@@ -89,26 +133,34 @@ describe('devtoolsEndpoint gates', () => {
   })
 
   it('refuses a peer on a non-loopback address, even with the right token', async () => {
-    const external = Object.values(networkInterfaces())
-      .flat()
-      .find((a) => a && !a.internal && a.family === 'IPv4')
-    expect(
-      external,
-      'this test needs a non-loopback IPv4 interface address (any local one; no traffic leaves the machine)',
-    ).toBeDefined()
-    const addr = external?.address as string
-    const mw = devtoolsEndpoint({ token: TOKEN, caches: () => [makeCache()] })
-    let seenPeer: string | undefined
-    const server = createServer((req, res) => {
-      seenPeer = req.socket.remoteAddress
-      mw(req, res)
-    })
-    await listen(server, { host: addr })
-    const { port } = server.address() as AddressInfo
-    const r = await call({ host: addr, port }, '/__cachework/list', { token: TOKEN, localAddress: addr })
-    expect(seenPeer).toBe(addr)
-    expect(r.status).toBe(403)
-    expect(String(r.body.error)).toMatch(/loopback/)
+    // A test host of our own: a network namespace joined to this one by a veth pair, so the
+    // request really comes from a non-loopback address and never leaves the machine.
+    const net = makeTestHostNamespace()
+    try {
+      const mw = devtoolsEndpoint({ token: TOKEN, caches: () => [makeCache()] })
+      let seenPeer: string | undefined
+      const server = createServer((req, res) => {
+        seenPeer = req.socket.remoteAddress
+        mw(req, res)
+      })
+      await listen(server, { host: net.hostAddress })
+      const { port } = server.address() as AddressInfo
+      const script = `fetch('http://${net.hostAddress}:${port}/__cachework/list', { headers: { 'x-cachework-token': '${TOKEN}' } }).then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.json() })))`
+      const out = await new Promise<string>((resolve, reject) => {
+        execFile(
+          'ip',
+          ['netns', 'exec', net.name, process.execPath, '-e', script],
+          { timeout: 20_000 },
+          (e, stdout) => (e ? reject(e) : resolve(stdout)),
+        )
+      })
+      const r = JSON.parse(out) as Reply
+      expect(seenPeer).toBe(net.peerAddress)
+      expect(r.status).toBe(403)
+      expect(String(r.body.error)).toMatch(/loopback/)
+    } finally {
+      net.remove()
+    }
   })
 
   it('refuses a Unix-socket peer (no IP address at all)', async () => {
