@@ -4,11 +4,11 @@
  * endpoints `list`, `stats`, `value`, `delete`, `clear`, `bump` and live updates over SSE
  * (`events`). It answers only in development, only loopback peers, only with the shared token.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { dirname, join } from 'node:path'
 import { type Cache, CacheError, type CacheStats, formatValue, inspectedCaches } from '@cachework/core'
+import { isLoopbackAddress, isProduction, sharedToken, tokensEqual } from './devtools-security.ts'
+
+export { isLoopbackAddress } from './devtools-security.ts'
 
 /** Options of `devtoolsEndpoint`. */
 export interface DevtoolsEndpointOptions {
@@ -41,52 +41,10 @@ export type DevtoolsMiddleware = (
 ) => void
 
 /**
- * Whether `address` (a socket's `remoteAddress`) is loopback: 127.0.0.0/8, `::1`, or an
- * IPv4-mapped loopback (`::ffff:127.x.y.z`). No address (a Unix socket) is not.
- */
-export function isLoopbackAddress(address: string | undefined | null): boolean {
-  if (!address) return false
-  let a = address.toLowerCase()
-  if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1)
-  if (a === '::1' || a === '0:0:0:0:0:0:0:1') return true
-  if (a.startsWith('::ffff:')) a = a.slice(7)
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(a)
-  if (!m) return false
-  return m.slice(1).every((p) => Number(p) <= 255) && m[1] === '127'
-}
-
-function tokensEqual(given: unknown, expected: string): boolean {
-  if (typeof given !== 'string' || given === '' || expected === '') return false
-  // Hashing first gives equal lengths, so the comparison time never depends on the token.
-  const a = createHash('sha256').update(given).digest()
-  const b = createHash('sha256').update(expected).digest()
-  return timingSafeEqual(a, b)
-}
-
-/**
  * The devtools token shared with the Vite plugin: `explicit`, else `CACHEWORK_DEVTOOLS_TOKEN`,
  * else `node_modules/.cache/cachework/devtools-token` under `cwd` (created when missing).
  */
-export function devtoolsToken(explicit?: string, cwd: string = process.cwd()): string {
-  if (explicit) return explicit
-  const env = process.env.CACHEWORK_DEVTOOLS_TOKEN
-  if (env) return env
-  const file = join(cwd, 'node_modules', '.cache', 'cachework', 'devtools-token')
-  try {
-    const t = readFileSync(file, 'utf8').trim()
-    if (t) return t
-  } catch {
-    // Missing: create it.
-  }
-  mkdirSync(dirname(file), { recursive: true })
-  const t = randomBytes(32).toString('base64url')
-  try {
-    writeFileSync(file, t, { flag: 'wx', mode: 0o600 })
-    return t
-  } catch {
-    return readFileSync(file, 'utf8').trim()
-  }
-}
+export const devtoolsToken: (explicit?: string, cwd?: string) => string = sharedToken
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
@@ -110,7 +68,7 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
  * Throws `DevtoolsInProductionError` when `NODE_ENV=production`: devtools never run there.
  */
 export function devtoolsEndpoint(options: DevtoolsEndpointOptions = {}): DevtoolsMiddleware {
-  if (process.env.NODE_ENV === 'production') {
+  if (isProduction()) {
     throw new DevtoolsInProductionError(
       'devtoolsEndpoint() refuses to mount with NODE_ENV=production: mount it only in development',
     )
