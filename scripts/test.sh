@@ -9,7 +9,10 @@ echo "== lint (biome)"
 npx biome check .
 echo "== typecheck (tsc -b)"
 npx tsc -b
+summary=.cache/test-summary
+rm -rf "$summary" && mkdir -p "$summary"
 echo "== vitest (node + chromium)"
-npx vitest run
+npx vitest run --reporter=default --reporter=json --outputFile.json="$summary/vitest.json"
 echo "== playwright (chromium)"
-npx playwright test --pass-with-no-tests
+PLAYWRIGHT_JSON_OUTPUT_NAME="$summary/playwright.json" npx playwright test --reporter=list,json
+node scripts/test-summary.mjs "$summary"
