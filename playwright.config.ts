@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defineConfig } from '@playwright/test'
-import { chromiumPath } from './scripts/chromium-path.ts'
+import { chromiumLaunchOptions } from './scripts/chromium-path.ts'
 
 // The playground as `npm start` runs it, on its own port with a fresh data directory per run.
 // Workers re-read this file; they inherit the directory through the environment.
@@ -20,20 +20,11 @@ export default defineConfig({
   outputDir: 'test-results',
   timeout: 60_000,
   workers: 1,
-  reporter: process.env.CI ? 'list' : 'list',
+  reporter: 'list',
   use: {
     browserName: 'chromium',
     baseURL: 'http://127.0.0.1:5173',
-    launchOptions: {
-      executablePath: chromiumPath(),
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    },
+    launchOptions: chromiumLaunchOptions(),
   },
   projects: [
     {

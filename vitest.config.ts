@@ -1,6 +1,6 @@
 import { playwright } from '@vitest/browser-playwright'
 import { defineConfig } from 'vitest/config'
-import { chromiumPath } from './scripts/chromium-path.ts'
+import { chromiumLaunchOptions } from './scripts/chromium-path.ts'
 
 // Read each package's TypeScript source through the custom export condition (toolchain.md).
 const resolve = { conditions: ['@cachework/source', 'module', 'browser', 'development|production'] }
@@ -33,16 +33,7 @@ export default defineConfig({
             screenshotFailures: false,
             instances: [{ browser: 'chromium' }],
             provider: playwright({
-              launchOptions: {
-                executablePath: chromiumPath(),
-                args: [
-                  '--no-sandbox',
-                  '--disable-background-networking',
-                  '--disable-component-update',
-                  '--disable-sync',
-                  '--no-first-run',
-                ],
-              },
+              launchOptions: chromiumLaunchOptions(),
             }),
           },
         },

@@ -16,3 +16,20 @@ export function chromiumPath(): string {
   }
   return found
 }
+
+/**
+ * Flags for headless Chromium on these machines: no sandbox (root), and none of the background
+ * connections that a machine without internet refuses (env notes on Chromium).
+ */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
+
+/** Launch options for Debian's Chromium: `{ executablePath, args }` for Playwright. */
+export function chromiumLaunchOptions(): { executablePath: string; args: string[] } {
+  return { executablePath: chromiumPath(), args: [...CHROMIUM_ARGS] }
+}

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright'
 import { type ViteDevServer, createServer, defaultClientConditions } from 'vite'
-import { chromiumPath } from '../../scripts/chromium-path.ts'
+import { chromiumLaunchOptions } from '../../scripts/chromium-path.ts'
 import { type BenchSuite, type Table, ratio } from '../harness.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -179,15 +179,7 @@ export const suite: BenchSuite = {
   command: 'npm run bench -- browser-idb',
   async run() {
     const { server, base } = await startServer()
-    const browser = await chromium.launch({
-      executablePath: chromiumPath(),
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    })
+    const browser = await chromium.launch(chromiumLaunchOptions())
     try {
       const page = await browser.newPage()
       // tsx (esbuild keepNames) wraps named functions in `__name(...)`; the page has no such helper.

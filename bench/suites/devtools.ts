@@ -7,7 +7,7 @@
  */
 import { cpus, loadavg } from 'node:os'
 import { chromium, type Browser, type Page } from 'playwright'
-import { chromiumPath } from '../../scripts/chromium-path.ts'
+import { chromiumLaunchOptions } from '../../scripts/chromium-path.ts'
 import { startDevtoolsFixture } from '../../tests/fixtures/devtools/start.ts'
 import { type BenchSuite, fmt, type Row, type Table } from '../harness.ts'
 
@@ -83,15 +83,7 @@ export const suite: BenchSuite = {
   title: 'Devtools panel with 10,000 entries (Chromium)',
   async run(): Promise<Table[]> {
     const fx = await startDevtoolsFixture()
-    const browser = await chromium.launch({
-      executablePath: chromiumPath(),
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    })
+    const browser = await chromium.launch(chromiumLaunchOptions())
     try {
       const pageRuns: Timings[] = []
       for (let i = 0; i < ROUNDS; i++) pageRuns.push(await round(browser, `${fx.url}/bench.html?seed=${N}`))

@@ -7,7 +7,7 @@
  * to the origin, for contrast). Each page lives in its own browser context, so each has one worker.
  */
 import { type BrowserContext, chromium, type Page } from 'playwright'
-import { chromiumPath } from '../../scripts/chromium-path.ts'
+import { chromiumLaunchOptions } from '../../scripts/chromium-path.ts'
 import { startSwFixture } from '../../tests/fixtures/sw/fixture.ts'
 import { type BenchSuite, fmt, ratio, type Row, type Table } from '../harness.ts'
 
@@ -53,15 +53,7 @@ export const suite: BenchSuite = {
   command: 'npm run bench -- sw',
   async run(): Promise<Table[]> {
     const origin = await startSwFixture()
-    const browser = await chromium.launch({
-      executablePath: chromiumPath(),
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    })
+    const browser = await chromium.launch(chromiumLaunchOptions())
     try {
       origin.routes.set('/api/bench', { headers: { 'cache-control': 'max-age=3600' }, body: BODY })
       origin.routes.set('/api/net', { headers: { 'cache-control': 'no-store' }, body: BODY })
