@@ -2,7 +2,8 @@
 # Install the Debian packages the tests (or the bench) need, when missing. Runs as root here;
 # anywhere else it says what to install and fails.
 #   scripts/ensure-system.sh            # memcached, chromium, python3-django, python3-pymemcache
-#   scripts/ensure-system.sh bench      # the same, plus gunicorn and pylibmc for the Django comparisons
+#   scripts/ensure-system.sh bench      # the same, plus gunicorn and pylibmc for the Django comparisons,
+#                                       # and valgrind (instruction counts in the http suite)
 set -euo pipefail
 
 need=()
@@ -14,6 +15,7 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 if [ "${1:-}" = bench ]; then
   /usr/bin/python3 -c 'import gunicorn' >/dev/null 2>&1 || need+=(python3-gunicorn)
   /usr/bin/python3 -c 'import pylibmc' >/dev/null 2>&1 || need+=(python3-pylibmc)
+  command -v callgrind_control >/dev/null 2>&1 || need+=(valgrind)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -4,14 +4,15 @@
  * drives it from this one with 64 connections, so the load generator never shares the server's
  * event loop. Every server answers the same ~1 KiB page.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { type BenchSuite, ratio, type Row, type Table } from '../harness.ts'
+import { hasCallgrind, instructionsPerRequest } from '../support/callgrind.ts'
 import { djangoApp } from '../support/http-django.ts'
 
 const CONNECTIONS = 64
@@ -20,10 +21,27 @@ const SECONDS = Number(process.env.HTTP_BENCH_SECONDS ?? 8)
 const ROUNDS = 4
 const serverScript = fileURLToPath(new URL('../support/http-server.ts', import.meta.url))
 
+/**
+ * On a machine with two or more cores, while a Node server is measured the load generator (this
+ * process) runs on core 0 and the server on core 1, so the two never fight over one core and the
+ * scheduler never moves them (on a 2-core machine that was the largest source of run-to-run
+ * noise). gunicorn's two workers and the load generator are left unpinned, as before, so
+ * Django's row is not understated.
+ */
+const PIN = availableParallelism() >= 2 && existsSync('/usr/bin/taskset')
+const ALL_CORES = `0-${availableParallelism() - 1}`
+
+/** Pin every thread of this process to `cpus` (a taskset list, e.g. `0` or `0-1`). */
+function pinSelf(cpus: string): void {
+  if (PIN) execFileSync('taskset', ['-a', '-c', '-p', cpus, String(process.pid)], { stdio: 'ignore' })
+}
+
 interface Running {
   url: string
   /** The server's root process (its workers are its children). */
   pid: number
+  /** Pinned to core 1 (`PIN`): the load then runs from core 0. */
+  pinned: boolean
   stop(): Promise<void>
 }
 
@@ -56,14 +74,16 @@ function stopChild(child: ChildProcess): Promise<void> {
   })
 }
 
+/** The command line of one Node bench server (bench/support/http-server.ts). */
+function nodeServerArgv(kind: string): string[] {
+  return [process.execPath, '--conditions=@cachework/source', '--import', 'tsx', serverScript, kind]
+}
+
 async function startNode(kind: string): Promise<Running> {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@cachework/source', '--import', 'tsx', serverScript, kind],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  )
+  const argv = nodeServerArgv(kind)
+  const child = PIN
+    ? spawn('taskset', ['-c', '1', ...argv], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] })
   const port = await new Promise<number>((resolve, reject) => {
     let buf = ''
     child.stdout?.on('data', (d: Buffer) => {
@@ -73,7 +93,12 @@ async function startNode(kind: string): Promise<Running> {
     })
     child.once('exit', (code) => reject(new Error(`bench server ${kind} exited with ${code}`)))
   })
-  return { url: `http://127.0.0.1:${port}/page`, pid: child.pid as number, stop: () => stopChild(child) }
+  return {
+    url: `http://127.0.0.1:${port}/page`,
+    pid: child.pid as number,
+    pinned: PIN,
+    stop: () => stopChild(child),
+  }
 }
 
 function freePort(): Promise<number> {
@@ -89,23 +114,12 @@ async function startDjango(): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'cachework-django-'))
   writeFileSync(join(dir, 'benchapp.py'), djangoApp())
   const port = await freePort()
-  const child = spawn(
+  const gunicorn = [
     '/usr/bin/python3',
-    [
-      '-m',
-      'gunicorn',
-      '-w',
-      '2',
-      '-b',
-      `127.0.0.1:${port}`,
-      '--chdir',
-      dir,
-      '--log-level',
-      'warning',
-      'benchapp:application',
-    ],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  )
+    ...['-m', 'gunicorn', '-w', '2', '-b', `127.0.0.1:${port}`, '--chdir', dir],
+    ...['--log-level', 'warning', 'benchapp:application'],
+  ]
+  const child = spawn(gunicorn[0] as string, gunicorn.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] })
   const url = `http://127.0.0.1:${port}/page`
   const failed = new Promise<never>((_, reject) =>
     child.once('exit', (code) =>
@@ -127,6 +141,7 @@ async function startDjango(): Promise<Running> {
   return {
     url,
     pid: child.pid as number,
+    pinned: false,
     stop: async () => {
       await stopChild(child)
       rmSync(dir, { recursive: true, force: true })
@@ -157,10 +172,14 @@ interface Contender {
 async function measureAll(contenders: Contender[]): Promise<{ rps: Row[]; cpu: Row[] }> {
   try {
     for (const c of contenders) c.server = await c.start()
-    for (const c of contenders) await load((c.server as Running).url, 1) // JIT, sockets, first miss
+    for (const c of contenders) {
+      pinSelf((c.server as Running).pinned ? '0' : ALL_CORES)
+      await load((c.server as Running).url, 1) // JIT, sockets, first miss
+    }
     for (let round = 0; round < ROUNDS; round++) {
       for (const c of contenders) {
         const server = c.server as Running
+        pinSelf(server.pinned ? '0' : ALL_CORES)
         const cpu0 = treeCpuUs(server.pid)
         const r = await load(server.url, SECONDS / ROUNDS)
         c.cpuUs += treeCpuUs(server.pid) - cpu0
@@ -171,6 +190,7 @@ async function measureAll(contenders: Contender[]): Promise<{ rps: Row[]; cpu: R
     }
   } finally {
     await Promise.all(contenders.map((c) => c.server?.stop()))
+    pinSelf(ALL_CORES)
   }
   return {
     rps: contenders.map((c) => ({
@@ -235,7 +255,7 @@ export const suite: BenchSuite = {
       `Express + cachework ≥ 0.9× bare Express: ${met(expressVsBare, 0.9)} (${expressVsBare.toFixed(2)}×)`,
       `Express + cachework ≥ Express + apicache: ${met(expressVsApicache, 1)} (${expressVsApicache.toFixed(2)}×)`,
       `node:http cached page ≥ 4× Django CacheMiddleware: ${met(nodeVsDjango, 4)} (${nodeVsDjango.toFixed(2)}×)`,
-      `Load: autocannon (${CONNECTIONS} connections, keep-alive) in the bench process; each server in its own process (gunicorn: 2 sync workers); all share the machine's ${availableParallelism()} cores. 1-min load average ${loadBefore.toFixed(1)} before the run, ${(loadavg()[0] ?? 0).toFixed(1)} after (other work on the machine makes req/s noisy).`,
+      `Load: autocannon (${CONNECTIONS} connections, keep-alive) in the bench process; each server in its own process (gunicorn: 2 sync workers); ${PIN ? 'for Node rows autocannon runs on core 0 and the server on core 1; for Django both are unpinned' : 'all share the machine'} (${availableParallelism()} cores). 1-min load average ${loadBefore.toFixed(1)} before the run, ${(loadavg()[0] ?? 0).toFixed(1)} after (other work on the machine makes req/s noisy).`,
     ]
     const c: Table = {
       title: 'Requests per CPU-second of the server process(es), same runs',
@@ -246,6 +266,37 @@ export const suite: BenchSuite = {
         'CPU from /proc (utime + stime of the server and its workers): on a shared, busy machine this is the steadier measure of what each stack costs per request.',
       ],
     }
-    return [t, c]
+    return hasCallgrind() ? [t, c, await instructionTable()] : [t, c]
   },
+}
+
+/** The same stacks' instructions per request under callgrind (deterministic, unlike req/s). */
+async function instructionTable(): Promise<Table> {
+  const kinds: Array<[string, string]> = [
+    ['Express 5 + apicache', 'express-apicache'],
+    ['Express 5 + cachework cacheMiddleware', 'express-cached'],
+    ['Express 5, fixed body, no cache', 'express'],
+    ['node:http, fixed bytes', 'bare'],
+    ['node:http + cachework (cached page)', 'node-cached'],
+  ]
+  const rows: Row[] = []
+  for (const [name, kind] of kinds) {
+    const perRequest = await instructionsPerRequest(nodeServerArgv(kind))
+    rows.push({
+      name,
+      opsPerSec: 1e9 / perRequest,
+      note: `${Math.round(perRequest).toLocaleString('en-US')} instructions per request`,
+    })
+  }
+  const t: Table = {
+    title: 'Requests per 10⁹ machine instructions (valgrind callgrind)',
+    unit: 'req/Ginstr',
+    rows,
+  }
+  const vsApicache = ratio(t, 'Express 5 + cachework cacheMiddleware', 'Express 5 + apicache')
+  t.notes = [
+    `Express + cachework vs Express + apicache: ${vsApicache.toFixed(2)}× (fewer instructions per cache hit is better: ${met(vsApicache, 1)}).`,
+    'Each server runs under `valgrind --tool=callgrind` with counting off through 3,000 warm-up requests (JIT), then on for 2,000 requests from autocannon (8 connections); every thread of the server is counted (GC and compiler threads included). The count does not depend on what else the machine is doing.',
+  ]
+  return t
 }

@@ -19,6 +19,7 @@ export { type Clock, systemClock } from './clock.ts'
 export { decodeValue, decodeValueBytes, encodeValue, encodeValueBytes } from './codec.ts'
 export { configWarning, normalizeConfig } from './config.ts'
 export { inspectCache, inspectedCaches, inspectSource } from './inspect.ts'
+export { NO_PEEK, PEEK, peekShared } from './peek.ts'
 export { type FormatOptions, formatValue } from './preview.ts'
 export {
   CACHE_KEY_WARNING,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { LocMemCache, createCaches } from '../src/index.ts'
+import { DummyCache, LocMemCache, NO_PEEK, createCaches, peekShared } from '../src/index.ts'
 import { cacheConformanceSuite, uniqueKey } from '../src/testing/index.ts'
 
 cacheConformanceSuite('locmem', {
@@ -55,5 +55,29 @@ describe('locmem specifics', () => {
     const c = r.get('default')
     expect(c).toBeInstanceOf(LocMemCache)
     expect(r.get('default')).toBe(c)
+  })
+
+  it('peekShared reads without a copy, counts like get, and defers to get while events flow', async () => {
+    let now = 1_000_000
+    const c = new LocMemCache({ location: uniqueKey(), options: { clock: { now: () => now } } })
+    const page = { status: 200, body: new Uint8Array([1, 2, 3]) }
+    await c.set('page', page, 10)
+    const a = peekShared(c, 'page')
+    expect(a).toEqual(page)
+    expect(a).not.toBe(page) // the cache's own copy, never the caller's object
+    expect(peekShared(c, 'page')).toBe(a) // the same object on every peek: nothing copied
+    expect(await c.get('page')).not.toBe(a) // get still hands out isolated copies (rule 12)
+    expect(peekShared(c, 'absent')).toBeUndefined()
+    now += 10_000
+    expect(peekShared(c, 'page')).toBeUndefined() // expired
+    expect(c.stats()).toMatchObject({ hits: 3, misses: 2, expirations: 1 })
+
+    await c.set('page', page)
+    const events: string[] = []
+    const off = c.on('*', (e) => events.push(e.type))
+    expect(peekShared(c, 'page')).toBe(NO_PEEK) // listeners must see a hit event: use get
+    off()
+    expect(events).toEqual([])
+    expect(peekShared(new DummyCache(), 'page')).toBe(NO_PEEK)
   })
 })

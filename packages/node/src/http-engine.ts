@@ -8,6 +8,8 @@ import { type IncomingMessage, ServerResponse } from 'node:http'
 import {
   DEFAULT_MAX_BODY_BYTES,
   isStoredResponse,
+  NO_PEEK,
+  peekShared,
   ResponseCache,
   type ResponseCacheOptions,
   type StoredResponse,
@@ -55,49 +57,76 @@ function ageOf(stored: StoredResponse, upstream: number, now: number): string {
   return String(upstream + Math.max(0, Math.floor((now - stored.storedAt) / 1000)))
 }
 
-/** Write a stored page to `res` with `Age`, as core's `fetchFromCache` does. */
-function writeStored(res: ServerResponse, stored: StoredResponse, now: number): void {
-  const headers = stored.headers
-  // Fast path: nothing set on `res` yet, no hook waiting and nobody wrapping writeHead, so the
-  // stored headers go out as one raw list (Node then skips its per-header bookkeeping).
-  if (res.writeHead === plainWriteHead && !hasHeaderHooks(res) && res.getHeaderNames().length === 0) {
-    const raw: string[] = []
-    let upstream = 0
-    let length = false
-    for (let i = 0; i < headers.length; i++) {
-      const [name, value] = headers[i] as [string, string]
-      if (name === 'age') upstream = Number.parseInt(value, 10) || 0
-      else {
-        if (name === 'content-length') length = true
-        raw.push(name, value)
-      }
-    }
-    if (!length) raw.push('content-length', String(stored.body.byteLength))
-    raw.push('age', ageOf(stored, upstream, now))
-    if (stored.statusText) res.writeHead(stored.status, stored.statusText, raw)
-    else res.writeHead(stored.status, raw)
-    if (stored.body.byteLength === 0) res.end()
-    else res.end(stored.body)
-    return
-  }
-  res.statusCode = stored.status
-  if (stored.statusText) res.statusMessage = stored.statusText
+/** A stored page made ready to write: its headers as one raw list, `Age` left out. */
+interface Prepared {
+  /** name, value, name, value… with `Content-Length` added when the page had none. */
+  raw: string[]
+  /** The `Age` the origin sent (RFC 9111 §4.2.3), 0 when none. */
+  upstream: number
+  /** Whether `raw` holds `Set-Cookie` (setHeader would keep only the last one). */
+  cookies: boolean
+}
+
+function prepare(stored: StoredResponse): Prepared {
+  const raw: string[] = []
   let upstream = 0
   let length = false
-  let cookies: string[] | undefined
-  for (let i = 0; i < headers.length; i++) {
-    const [name, value] = headers[i] as [string, string]
+  let cookies = false
+  for (const [name, value] of stored.headers) {
     if (name === 'age') upstream = Number.parseInt(value, 10) || 0
-    else if (name === 'set-cookie') (cookies ??= []).push(value)
     else {
       if (name === 'content-length') length = true
-      res.setHeader(name, value)
+      else if (name === 'set-cookie') cookies = true
+      raw.push(name, value)
     }
   }
   // A HEAD answered from a cached GET announces the GET's length (RFC 9110 §9.3.2).
-  if (!length) res.setHeader('content-length', stored.body.byteLength)
-  if (cookies) res.setHeader('set-cookie', cookies)
-  res.setHeader('age', ageOf(stored, upstream, now))
+  if (!length) raw.push('content-length', String(stored.body.byteLength))
+  return { raw, upstream, cookies }
+}
+
+// Pages read with `peekShared` are the cache's own objects and keep their identity from hit to
+// hit, so their raw header list is worked out once. (A page read with `get` is a fresh copy.)
+const preparedPages = new WeakMap<StoredResponse, Prepared>()
+
+function preparedShared(stored: StoredResponse): Prepared {
+  let p = preparedPages.get(stored)
+  if (p === undefined) {
+    p = prepare(stored)
+    preparedPages.set(stored, p)
+  }
+  return p
+}
+
+/**
+ * Write a stored page to `res` with `Age`, as core's `fetchFromCache` does. `shared`: the page
+ * is the cache's own object (never changed here), so its prepared headers can be reused.
+ */
+function writeStored(res: ServerResponse, stored: StoredResponse, now: number, shared: boolean): void {
+  const p = shared ? preparedShared(stored) : prepare(stored)
+  const age = ageOf(stored, p.upstream, now)
+  // Fast path: nothing set on `res` yet, no hook waiting and nobody wrapping writeHead, so the
+  // stored headers go out as one raw list (Node then skips its per-header bookkeeping).
+  if (res.writeHead === plainWriteHead && !hasHeaderHooks(res) && res.getHeaderNames().length === 0) {
+    const raw = p.raw.slice()
+    raw.push('age', age)
+    if (stored.statusText) res.writeHead(stored.status, stored.statusText, raw)
+    else res.writeHead(stored.status, raw)
+  } else {
+    // Headers already on `res` (Express's X-Powered-By, a hook's patch): the stored ones
+    // replace same-named ones, as setHeader does; Set-Cookie values are kept together.
+    res.statusCode = stored.status
+    if (stored.statusText) res.statusMessage = stored.statusText
+    const raw = p.raw
+    let cookies: string[] | undefined
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] as string
+      if (p.cookies && name === 'set-cookie') (cookies ??= []).push(raw[i + 1] as string)
+      else res.setHeader(name, raw[i + 1] as string)
+    }
+    if (cookies) res.setHeader('set-cookie', cookies)
+    res.setHeader('age', age)
+  }
   if (stored.body.byteLength === 0) res.end()
   else res.end(stored.body)
 }
@@ -145,6 +174,45 @@ export class NodePageCache {
   }
 
   /**
+   * `lookup` without a promise or a copy, for a backend that can peek (locmem with nobody
+   * listening): the cache's own stored page (never changed here), `undefined` on a miss, or
+   * `NO_PEEK` (then use `lookup`).
+   */
+  private peekLookup(req: IncomingMessage, url: string): StoredResponse | undefined | typeof NO_PEEK {
+    const cache = this.engine.cache()
+    const urlHash = urlDigest(url)
+    const headerList = peekShared(cache, nodeHeaderKey(urlHash, this.keyPrefix))
+    // Whether a backend can peek does not change between two synchronous calls.
+    if (headerList === NO_PEEK) return NO_PEEK
+    if (!isHeaderList(headerList)) return undefined
+    const got = peekShared(cache, nodePageKey(req, urlHash, 'GET', headerList, this.keyPrefix))
+    if (isStoredResponse(got)) return got
+    if (req.method !== 'HEAD') return undefined
+    const head = peekShared(cache, nodePageKey(req, urlHash, 'HEAD', headerList, this.keyPrefix))
+    return isStoredResponse(head) ? head : undefined
+  }
+
+  /**
+   * Answer a GET/HEAD from the cache synchronously when the backend can peek: true when served,
+   * false on a miss, `undefined` when only the async path can tell (another backend, a
+   * conditional request, i18n/time-zone keys). A failing lookup is a miss, as in `lookup`.
+   */
+  private serveSync(req: IncomingMessage, res: ServerResponse): boolean | undefined {
+    if (!this.fast || isConditional(req)) return undefined
+    let stored: StoredResponse | undefined | typeof NO_PEEK
+    try {
+      stored = this.peekLookup(req, absoluteUrl(req))
+    } catch (error) {
+      this.engine.options.onError?.(error)
+      return false
+    }
+    if (stored === NO_PEEK) return undefined
+    if (stored === undefined) return false
+    writeStored(res, stored, this.now(), true)
+    return true
+  }
+
+  /**
    * The fetch half: answer `req` from the cache and return true, or return false on a miss
    * (then `updateFlag` says whether the update half may store). A failing cache is a miss.
    */
@@ -153,6 +221,11 @@ export class NodePageCache {
     if (method !== 'GET' && method !== 'HEAD') {
       updateFlag.set(req, false)
       return false
+    }
+    const served = this.serveSync(req, res)
+    if (served !== undefined) {
+      updateFlag.set(req, !served)
+      return served
     }
     if (!this.fast || isConditional(req)) {
       const hit = await this.engine.fetchFromCache(toFetchRequest(req))
@@ -168,7 +241,7 @@ export class NodePageCache {
     }
     updateFlag.set(req, stored === undefined)
     if (stored === undefined) return false
-    writeStored(res, stored, this.now())
+    writeStored(res, stored, this.now(), false)
     return true
   }
 
@@ -202,14 +275,26 @@ export class NodePageCache {
 
   /**
    * Both halves in one (Django's `CacheMiddleware`): serve a hit, or run `view` (which writes
-   * to `res`) through core's engine, with single-flight, and write what core returns.
+   * to `res`) through core's engine, with single-flight, and write what core returns. A hit from
+   * a backend that can peek is written synchronously and returns `undefined` (no promise).
    */
-  async handle(req: IncomingMessage, res: ServerResponse, view: () => void): Promise<void> {
+  handle(req: IncomingMessage, res: ServerResponse, view: () => void): Promise<void> | undefined {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       view()
-      return
+      return undefined
     }
-    if (this.fast && !isConditional(req) && (await this.serveFromCache(req, res))) return
+    const served = this.serveSync(req, res)
+    if (served === true) return undefined
+    return this.handleAsync(req, res, view, served === false)
+  }
+
+  private async handleAsync(
+    req: IncomingMessage,
+    res: ServerResponse,
+    view: () => void,
+    knownMiss: boolean,
+  ): Promise<void> {
+    if (!knownMiss && this.fast && !isConditional(req) && (await this.serveFromCache(req, res))) return
     const request = toFetchRequest(req)
     const response = await this.engine.handle(request, () => this.runCaptured(res, view))
     await writeResponse(res, response)

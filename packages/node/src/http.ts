@@ -103,9 +103,17 @@ function machineryFailed(err: unknown, res: ServerResponse, next: NextFunction |
 }
 
 function cachingDecorator(page: NodePageCache): NodeDecorator {
-  return decorator((req, res, run, next) =>
-    page.handle(req, res, () => runView(run, res, next)).catch((err) => machineryFailed(err, res, next)),
-  )
+  return decorator((req, res, run, next) => {
+    try {
+      // A hit from a backend that can peek is answered synchronously (no promise to wait on).
+      return page
+        .handle(req, res, () => runView(run, res, next))
+        ?.catch((err) => machineryFailed(err, res, next))
+    } catch (err) {
+      machineryFailed(err, res, next)
+      return undefined
+    }
+  })
 }
 
 function middlewareOptions(options: CacheMiddlewareOptions) {

@@ -301,3 +301,30 @@ describe('what a handler writes is captured faithfully', () => {
     expect(callbacks).toEqual(['write', 'end'])
   })
 })
+
+describe('the Express hit path', () => {
+  it('keeps X-Powered-By and every Set-Cookie, and serves a replaced page, not the old one', async () => {
+    let runs = 0
+    const app = express()
+    app.use(cacheMiddleware())
+    app.get('/cookies', (_req, res) => {
+      runs += 1
+      res.setHeader('set-cookie', ['a=1', 'b=2'])
+      res.setHeader('x-run', String(runs))
+      res.send(`run ${runs}`)
+    })
+    const base = await serve(app)
+    for (let round = 1; round <= 2; round++) {
+      for (let i = 0; i < 3; i++) {
+        const r = await rawRequest(`${base}/cookies`)
+        expect(r.body).toBe(`run ${round}`)
+        expect(r.headers['x-run']).toBe(String(round))
+        expect(r.headers['x-powered-by']).toBe('Express')
+        expect(r.headers['set-cookie']).toEqual(['a=1', 'b=2'])
+        expect(r.headers.age === undefined).toBe(i === 0)
+      }
+      expect(runs).toBe(round)
+      await caches.get('default').clear()
+    }
+  })
+})

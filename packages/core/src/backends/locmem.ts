@@ -11,6 +11,7 @@ import { BaseCache, addDelta, type CullableStore, type RawEntry, type StoredEntr
 import { type Snapshot, restore, snapshot } from '../clone.ts'
 import { encodeValue } from '../codec.ts'
 import { KeyNotFoundError } from '../errors.ts'
+import { NO_PEEK, PEEK } from '../peek.ts'
 import type { CacheInit, Timeout, VersionOpts } from '../types.ts'
 
 interface Item extends Snapshot {
@@ -230,6 +231,18 @@ export class LocMemCache extends BaseCache {
     } catch (e) {
       return Promise.reject(e)
     }
+  }
+
+  /** The stored value itself, for read-only callers (peek.ts); `NO_PEEK` while events flow. */
+  [PEEK](key: string): unknown {
+    if (this.events.active) return NO_PEEK
+    const it = this.live(this.rawKey(key), true)
+    if (it === undefined) {
+      this.counters.misses++
+      return undefined
+    }
+    this.counters.hits++
+    return it.v
   }
 
   protected async _get(rawKey: string): Promise<StoredEntry | undefined> {

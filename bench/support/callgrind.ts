@@ -1,0 +1,72 @@
+/**
+ * Instructions per request of one bench server, counted by valgrind's callgrind: unlike
+ * requests per second, the count is the same whatever else the machine is doing, so it shows
+ * what each stack costs even on a busy, shared machine. The server runs under callgrind with
+ * counting off, is warmed up (JIT), then counting is switched on for `requests` requests only.
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+
+const WARMUP_REQUESTS = 3000
+
+/** Whether valgrind (with callgrind_control) is installed. */
+export function hasCallgrind(): boolean {
+  try {
+    execFileSync('callgrind_control', ['--version'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Machine instructions the server executes per request (all its threads), over `requests` requests. */
+export async function instructionsPerRequest(serverArgv: string[], requests = 2000): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'cachework-callgrind-'))
+  const child = spawn(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      '--instr-atstart=no',
+      // V8 writes and rewrites machine code at run time.
+      '--smc-check=all-non-file',
+      `--callgrind-out-file=${join(dir, 'cg.%p')}`,
+      ...serverArgv,
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  )
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let buf = ''
+      child.stdout?.on('data', (d: Buffer) => {
+        buf += d.toString()
+        const nl = buf.indexOf('\n')
+        if (nl >= 0) resolve((JSON.parse(buf.slice(0, nl)) as { port: number }).port)
+      })
+      child.once('exit', (code) => reject(new Error(`server under valgrind exited with ${code}`)))
+    })
+    const url = `http://127.0.0.1:${port}/page`
+    const pid = String(child.pid)
+    await autocannon({ url, connections: 8, amount: WARMUP_REQUESTS })
+    execFileSync('callgrind_control', ['-i', 'on', pid], { stdio: 'ignore' })
+    const r = await autocannon({ url, connections: 8, amount: requests })
+    execFileSync('callgrind_control', ['-i', 'off', pid], { stdio: 'ignore' })
+    execFileSync('callgrind_control', ['-d', pid], { stdio: 'ignore' })
+    if (r.non2xx + r.errors > 0) throw new Error(`${r.non2xx + r.errors} requests failed under valgrind`)
+    let total = 0
+    for (const f of readdirSync(dir)) {
+      const m = /^totals:\s+(\d+)/m.exec(readFileSync(join(dir, f), 'utf8'))
+      if (m) total += Number(m[1])
+    }
+    return total / r.requests.total
+  } finally {
+    await new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve()
+      child.once('exit', () => resolve())
+      child.kill('SIGTERM')
+    })
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
