@@ -2,12 +2,15 @@
  * The IndexedDB layout of the `indexeddb` backend and how a database is opened. One object
  * store (`entries`, keyPath `k`) holds `{ k, v, e, u }` records with an index on the expiry `e`
  * (a range sweeps the expired ones; never-expiring entries have no `e`, so the index skips them)
- * and one on the last use `u` (LRU culling walks it from the oldest).
+ * and one on the last use `u` (LRU culling walks it from the oldest). A second store, `leases`
+ * (keyPath `tab`), holds the insert leases of idb-lease.ts.
  */
 import { openDB, unwrap } from 'idb'
 
 /** The object store holding the entries. */
 export const STORE = 'entries'
+/** The object store holding one insert lease per cache instance (keyPath `tab`, idb-lease.ts). */
+export const LEASES = 'leases'
 /** Index on the expiry time (epoch ms; absent for never). */
 export const BY_EXPIRY = 'e'
 /** Index on the last use (epoch ms with sub-millisecond ticks; higher is more recent). */
@@ -34,7 +37,7 @@ export interface ConnectionEvents {
 }
 
 function hasSchema(db: IDBDatabase): boolean {
-  if (!db.objectStoreNames.contains(STORE)) return false
+  if (!db.objectStoreNames.contains(STORE) || !db.objectStoreNames.contains(LEASES)) return false
   const idx = db.transaction(STORE, 'readonly').objectStore(STORE).indexNames
   return idx.contains(BY_EXPIRY) && idx.contains(BY_USE)
 }
@@ -45,6 +48,7 @@ function ensureSchema(db: IDBDatabase, tx: IDBTransaction): void {
     : db.createObjectStore(STORE, { keyPath: 'k' })
   if (!store.indexNames.contains(BY_EXPIRY)) store.createIndex(BY_EXPIRY, 'e')
   if (!store.indexNames.contains(BY_USE)) store.createIndex(BY_USE, 'u')
+  if (!db.objectStoreNames.contains(LEASES)) db.createObjectStore(LEASES, { keyPath: 'tab' })
 }
 
 async function openAt(name: string, version: number | undefined, ev: ConnectionEvents): Promise<IDBDatabase> {

@@ -115,14 +115,16 @@ export class LastUses {
 
 /**
  * Rule 11 over one transaction, for the insertion of `recs`, which are already written (their
- * puts were queued first to save a round trip): `others` entries besides them; expired ones go
- * through the expiry index, then the least recently used through the last-use index, each
- * O(removed). The new records are never culled. `beforeLru` writes pending read-side uses.
+ * puts were queued first to save a round trip): `others` entries besides them, plus `held` room
+ * that other tabs' insert leases hold (idb-lease.ts); expired ones go through the expiry index,
+ * then the least recently used through the last-use index, each O(removed). The new records are
+ * never culled. `beforeLru` writes pending read-side uses.
  */
 export function cullStore(
   s: IDBObjectStore,
   recs: IdbRecord[],
   others: number,
+  held: number,
   beforeLru: () => Promise<void>,
 ): CullableStore {
   const mine = new Set(recs.map((r) => r.k))
@@ -148,7 +150,7 @@ export function cullStore(
     return n
   }
   return {
-    size: () => others,
+    size: () => others + held,
     removeExpired: (now, on) => sweep(s.index(BY_EXPIRY), IDBKeyRange.upperBound(now), Infinity, on),
     removeSome: async (n, on) => {
       // Requests run in order: the cursor opened after the flush sees the written uses.

@@ -4,13 +4,12 @@
  * backends do the same, django-cache.md §2.2-2.3) and culling follows rule 11 with locmem's
  * LRU order, walking the `u` index. Every read-modify-write (`add`, `incr`, `touch`, version
  * moves, culling) runs in ONE readwrite transaction, which IndexedDB serialises across tabs, so
- * two tabs incrementing one key lose nothing. Hot paths use raw IDB requests, as idb-keyval
- * does, to avoid a proxy per call.
+ * two tabs incrementing one key lose nothing. A `set` reads the old entry (is it live? rule 11)
+ * only when a cull may be due: under an insert lease (idb-lease.ts) it is one put, as in
+ * idb-keyval. Hot paths use raw IDB requests, as idb-keyval does, to avoid a proxy per call.
  */
 import {
   BaseCache,
-  CacheError,
-  CacheUnavailableError,
   type CacheInit,
   KeyNotFoundError,
   type RawEntry,
@@ -21,11 +20,16 @@ import {
   encodeValue,
   registerBackend,
 } from '@cachework/core'
-import { type IdbRecord, STORE, openCacheDb } from './idb-schema.ts'
-import { LastUses, RELAXED, abortQuietly, committed, cullStore, req } from './idb-store.ts'
+import { InsertLease } from './idb-lease.ts'
+import { IdbConnection } from './idb-connection.ts'
+import { type IdbRecord, LEASES, STORE } from './idb-schema.ts'
+import { LastUses, cullStore, req } from './idb-store.ts'
 import { crossTabGetOrSet } from './web-locks.ts'
 
 const MISSING: unique symbol = Symbol('cachework.idb.missing')
+/** The scope of every transaction that may insert a key on the checked path (`insert`). */
+const WITH_LEASES = [STORE, LEASES]
+
 /**
  * The IndexedDB backend (`indexeddb`). `location` is the database name (default `'cachework'`).
  * Options: `maxEntries` (300), `cullFrequency` (3), `timeoutMs` (1000), `ignoreErrors` (false).
@@ -35,113 +39,28 @@ export class IndexedDBCache extends BaseCache {
   protected override readonly usesIO: boolean = true
   /** The IndexedDB database name. */
   readonly dbName: string
-  private handle: IDBDatabase | undefined
-  private opening: Promise<IDBDatabase> | undefined
+  private readonly db: IdbConnection
   /** Last uses: ticks for writes, and the ones reads saw, written lazily (see `LastUses`). */
   private readonly uses = new LastUses(() => {
     this.run('readwrite', (s) => this.uses.flush(s, true)).catch(() => undefined)
   })
   private readonly flights = new Map<string, Promise<unknown>>()
+  /** Lets `set` skip reading the old entry while no cull can be due (idb-lease.ts). */
+  private readonly lease = new InsertLease()
 
   constructor(init: CacheInit = {}, alias = 'default') {
     super(init, alias)
     const loc = Array.isArray(this.location) ? this.location.join(',') : this.location
     this.dbName = loc === '' ? 'cachework' : loc
+    this.db = new IdbConnection(this.dbName, (e) => this.noteError(e))
   }
 
-  // ---- connection ----
-
-  private open(): Promise<IDBDatabase> {
-    this.opening ??= openCacheDb(this.dbName, {
-      onLost: (db) => {
-        if (this.handle === db) this.handle = undefined
-      },
-      onBlocked: () =>
-        this.noteError(
-          new CacheUnavailableError(
-            `IndexedDB database '${this.dbName}' is held open by another tab at an older version: close that tab or reload it`,
-          ),
-        ),
-    }).then(
-      (db) => {
-        this.handle = db
-        this.opening = undefined
-        return db
-      },
-      (e) => {
-        this.opening = undefined
-        throw e
-      },
-    )
-    return this.opening
-  }
-
-  /**
-   * A transaction on the entries store (synchronously when the connection is open); reopens
-   * once when the connection was closed under us. A cache can lose its last writes on a power
-   * cut, so relaxed durability skips the disk flush.
-   */
-  private txn(mode: IDBTransactionMode): IDBTransaction | Promise<IDBTransaction> {
-    const db = this.handle
-    if (db !== undefined) {
-      try {
-        return db.transaction(STORE, mode, RELAXED)
-      } catch {
-        if (this.handle === db) this.handle = undefined
-      }
-    }
-    return this.txnSlow(mode)
-  }
-
-  private async txnSlow(mode: IDBTransactionMode): Promise<IDBTransaction> {
-    for (let attempt = 0; ; attempt++) {
-      const db = this.handle ?? (await this.open())
-      try {
-        return db.transaction(STORE, mode, RELAXED)
-      } catch (e) {
-        if (this.handle === db) this.handle = undefined
-        if (attempt === 0 && e instanceof DOMException && e.name === 'InvalidStateError') continue
-        throw e
-      }
-    }
-  }
-
-  /** Translate a storage failure for BaseCache (rule 15); programming errors pass through. */
-  private fail(e: unknown): Error {
-    if (e instanceof CacheError || e instanceof TypeError) return e
-    if (e instanceof DOMException && e.name === 'DataCloneError') {
-      return new TypeError(`cachework cannot store this value: ${e.message}`)
-    }
-    const name = e instanceof DOMException ? e.name : 'Error'
-    if (name === 'InvalidStateError' || name === 'UnknownError') this.handle = undefined
-    const hint =
-      name === 'QuotaExceededError'
-        ? "the origin's storage quota is full: clear some storage or lower maxEntries"
-        : 'the database could not be used; it is reopened on the next operation'
-    return new CacheUnavailableError(
-      `IndexedDB database '${this.dbName}' failed (${name}: ${(e as Error)?.message ?? String(e)}): ${hint}`,
-      { cause: e },
-    )
-  }
-
-  /** Run `body` in one transaction and wait for the commit; abort on any error. */
-  private async run<T>(mode: IDBTransactionMode, body: (s: IDBObjectStore) => Promise<T>): Promise<T> {
-    let t: IDBTransaction | undefined
-    try {
-      const got = this.txn(mode)
-      t = got instanceof IDBTransaction ? got : await got
-      // A read has its answer already; only writes wait for the commit (as idb-keyval does).
-      if (mode === 'readonly') return await body(t.objectStore(STORE))
-      const done = committed(t)
-      // Never an unhandled rejection: the commit is awaited below, or the body failed first.
-      done.catch(() => undefined)
-      const out = await body(t.objectStore(STORE))
-      await done
-      return out
-    } catch (e) {
-      if (t) abortQuietly(t)
-      throw this.fail(e)
-    }
+  private run<T>(
+    mode: IDBTransactionMode,
+    body: (s: IDBObjectStore) => Promise<T>,
+    scope: string | string[] = STORE,
+  ): Promise<T> {
+    return this.db.run(mode, body, scope)
   }
 
   // ---- helpers ----
@@ -176,10 +95,10 @@ export class IndexedDBCache extends BaseCache {
     })
     const olds = await Promise.all(oldReqs.map(req))
     if (olds.every((old) => this.live(old))) return
-    const total = await req(s.count())
+    const [total, held] = await Promise.all([req(s.count()), this.lease.othersHeld(s)])
     // An expired entry of a new key stays among the others, as Django counts before deleting it.
     const added = olds.filter((old) => old === undefined).length
-    await this.cullBeforeInsert(cullStore(s, recs, total - added, () => this.uses.flush(s)))
+    await this.cullBeforeInsert(cullStore(s, recs, total - added, held, () => this.uses.flush(s)))
   }
 
   /** Remove entries a read found expired, re-checking inside a readwrite transaction. */
@@ -234,7 +153,7 @@ export class IndexedDBCache extends BaseCache {
   }
 
   protected async _set(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
-    await this.run('readwrite', (s) => this.insert(s, this.record(rawKey, value, expiresAt)))
+    await this.store([this.record(rawKey, value, expiresAt)])
     return true
   }
 
@@ -243,19 +162,50 @@ export class IndexedDBCache extends BaseCache {
     expiresAt: number | null,
   ): Promise<string[]> {
     // One transaction: all stored or none (a value that cannot be cloned aborts the lot).
-    await this.run('readwrite', async (s) => {
-      await this.insert(s, ...pairs.map(([k, v]) => this.record(k, v, expiresAt)))
-    })
+    await this.store(pairs.map(([k, v]) => this.record(k, v, expiresAt)))
     return []
   }
 
+  /**
+   * Store `recs` in one transaction. Under an insert lease no cull can be due (idb-lease.ts), so
+   * the records are just put, as idb-keyval does; otherwise `insert` reads the old entries and
+   * culls by rule 11, and the lease is renewed in the same transaction.
+   */
+  private async store(recs: IdbRecord[]): Promise<void> {
+    const n = recs.length
+    if (this.lease.take(n)) {
+      try {
+        await this.run('readwrite', async (s) => {
+          for (const rec of recs) s.put(rec) // a DataCloneError throws here: run() aborts
+        })
+      } finally {
+        this.lease.settle(n)
+      }
+      return
+    }
+    await this.run(
+      'readwrite',
+      async (s) => {
+        const before = this.counters.evictions + this.counters.expirations
+        await this.insert(s, ...recs)
+        const culled = this.counters.evictions + this.counters.expirations > before
+        if (this.lease.wants(n, culled)) await this.lease.renew(s, this.maxEntries)
+      },
+      WITH_LEASES,
+    )
+  }
+
   protected async _add(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
-    return this.run('readwrite', async (s) => {
-      const old = await req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>)
-      if (this.live(old)) return false
-      await this.insert(s, this.record(rawKey, value, expiresAt))
-      return true
-    })
+    return this.run(
+      'readwrite',
+      async (s) => {
+        const old = await req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>)
+        if (this.live(old)) return false
+        await this.insert(s, this.record(rawKey, value, expiresAt))
+        return true
+      },
+      WITH_LEASES,
+    )
   }
 
   protected async _touch(rawKey: string, expiresAt: number | null): Promise<boolean> {
@@ -301,14 +251,18 @@ export class IndexedDBCache extends BaseCache {
   }
 
   protected override async _moveVersion(fromRaw: string, toRaw: string): Promise<boolean> {
-    return this.run('readwrite', async (s) => {
-      const from = await req(s.get(fromRaw) as IDBRequest<IdbRecord | undefined>)
-      if (!this.live(from)) return false
-      if (fromRaw === toRaw) return true
-      s.delete(fromRaw)
-      await this.insert(s, { ...from, k: toRaw })
-      return true
-    })
+    return this.run(
+      'readwrite',
+      async (s) => {
+        const from = await req(s.get(fromRaw) as IDBRequest<IdbRecord | undefined>)
+        if (!this.live(from)) return false
+        if (fromRaw === toRaw) return true
+        s.delete(fromRaw)
+        await this.insert(s, { ...from, k: toRaw })
+        return true
+      },
+      WITH_LEASES,
+    )
   }
 
   protected async _clear(): Promise<void> {
@@ -340,12 +294,10 @@ export class IndexedDBCache extends BaseCache {
 
   protected override async _close(): Promise<void> {
     this.uses.stopTimer()
-    if (this.uses.pending > 0 && this.handle) {
+    if (this.uses.pending > 0 && this.db.isOpen) {
       await this.run('readwrite', (s) => this.uses.flush(s)).catch(() => undefined)
     }
-    const db = this.handle ?? (await this.opening?.catch(() => undefined))
-    this.handle = undefined
-    db?.close()
+    await this.db.close()
   }
 
   /**

@@ -203,3 +203,57 @@ describe('indexeddb: registry and inspection', () => {
     expect(n).toBe(5)
   })
 })
+
+describe('indexeddb: insert leases (set without reading the old entry, rule 11 kept)', () => {
+  async function rawCount(name: string): Promise<number> {
+    const db = await openDB(name)
+    try {
+      return await db.count('entries')
+    } finally {
+      db.close()
+    }
+  }
+
+  it('never grows past maxEntries when another cache on the database holds an unused lease', async () => {
+    const name = uniqueKey('idb-lease')
+    const init = { location: name, timeout: null, options: { maxEntries: 40 } }
+    const a = new IndexedDBCache(init)
+    const b = new IndexedDBCache(init)
+    await a.set('a0', 0) // the checked path: `a` now holds a lease on most of the room
+    for (let i = 0; i < 60; i++) await b.set(`b${i}`, i) // `b` fills the store, culling as it goes
+    let peak = 0
+    for (let i = 1; i < 20; i++) {
+      await a.set(`a${i}`, i) // under its lease `a` stores without looking
+      peak = Math.max(peak, await rawCount(name))
+    }
+    expect(peak).toBeLessThanOrEqual(40)
+    expect(await a.get('a19')).toBe(19)
+    expect(await b.get('b59')).toBe(59)
+    await Promise.all([a.close(), b.close()])
+  })
+
+  it('counts another holder’s unexpired lease as occupied, and drops an expired one', async () => {
+    const name = uniqueKey('idb-ghost')
+    const c = new IndexedDBCache({ location: name, timeout: null, options: { maxEntries: 20 } })
+    await c.set('first', 0)
+    const db = await openDB(name)
+    await db.put('leases', { tab: 'ghost', n: 10, until: Date.now() + 60_000 })
+    let peak = 0
+    for (let i = 0; i < 30; i++) {
+      await c.set(`k${i}`, i)
+      peak = Math.max(peak, await db.count('entries'))
+    }
+    expect(peak).toBeLessThanOrEqual(10) // the ghost may still store 10 without looking
+    expect(await c.get('k29')).toBe(29)
+    await db.put('leases', { tab: 'ghost', n: 10, until: Date.now() - 60_000 })
+    for (let i = 30; i < 60; i++) {
+      await c.set(`k${i}`, i)
+      peak = Math.max(peak, await db.count('entries'))
+    }
+    expect(peak).toBeGreaterThan(10)
+    expect(peak).toBeLessThanOrEqual(20)
+    expect(await db.get('leases', 'ghost')).toBeUndefined()
+    db.close()
+    await c.close()
+  })
+})
