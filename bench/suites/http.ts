@@ -4,7 +4,7 @@
  * drives it from this one with 64 connections, so the load generator never shares the server's
  * event loop. Every server answers the same ~1 KiB page.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { type BenchSuite, ratio, type Row, type Table } from '../harness.ts'
 import { hasCallgrind, instructionsPerRequest } from '../support/callgrind.ts'
+import { announcedPort, stopChild } from '../support/child.ts'
 import { djangoApp } from '../support/http-django.ts'
 
 const CONNECTIONS = 64
@@ -66,14 +67,6 @@ function treeCpuUs(pid: number): number {
   }
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve())
-    child.kill('SIGTERM')
-  })
-}
-
 /** The command line of one Node bench server (bench/support/http-server.ts). */
 function nodeServerArgv(kind: string): string[] {
   return [process.execPath, '--conditions=@cachework/source', '--import', 'tsx', serverScript, kind]
@@ -84,15 +77,7 @@ async function startNode(kind: string): Promise<Running> {
   const child = PIN
     ? spawn('taskset', ['-c', '1', ...argv], { stdio: ['ignore', 'pipe', 'inherit'] })
     : spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] })
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = ''
-    child.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString()
-      const nl = buf.indexOf('\n')
-      if (nl >= 0) resolve((JSON.parse(buf.slice(0, nl)) as { port: number }).port)
-    })
-    child.once('exit', (code) => reject(new Error(`bench server ${kind} exited with ${code}`)))
-  })
+  const port = await announcedPort(child, `bench server ${kind}`)
   return {
     url: `http://127.0.0.1:${port}/page`,
     pid: child.pid as number,
@@ -229,7 +214,7 @@ export const suite: BenchSuite = {
       contender(
         'node:http + cachework, locmem isolate: false',
         () => startNode('node-cached-shared'),
-        'cache hit, no copy on read',
+        'cache hit; the hit path never copies a locmem page, so this matches the row above',
       ),
       contender('Express 5, fixed body, no cache', () => startNode('express')),
       contender('Express 5 + cachework cacheMiddleware', () => startNode('express-cached'), 'cache hit'),

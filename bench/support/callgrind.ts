@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
+import { announcedPort, stopChild } from './child.ts'
 
 const WARMUP_REQUESTS = 3000
 
@@ -38,15 +39,7 @@ export async function instructionsPerRequest(serverArgv: string[], requests = 20
     { stdio: ['ignore', 'pipe', 'ignore'] },
   )
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      let buf = ''
-      child.stdout?.on('data', (d: Buffer) => {
-        buf += d.toString()
-        const nl = buf.indexOf('\n')
-        if (nl >= 0) resolve((JSON.parse(buf.slice(0, nl)) as { port: number }).port)
-      })
-      child.once('exit', (code) => reject(new Error(`server under valgrind exited with ${code}`)))
-    })
+    const port = await announcedPort(child, 'server under valgrind')
     const url = `http://127.0.0.1:${port}/page`
     const pid = String(child.pid)
     await autocannon({ url, connections: 8, amount: WARMUP_REQUESTS })
@@ -62,11 +55,7 @@ export async function instructionsPerRequest(serverArgv: string[], requests = 20
     }
     return total / r.requests.total
   } finally {
-    await new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve()
-      child.once('exit', () => resolve())
-      child.kill('SIGTERM')
-    })
+    await stopChild(child)
     rmSync(dir, { recursive: true, force: true })
   }
 }

@@ -25,7 +25,7 @@ function build(kind: string): RequestListener {
     case 'node-cached':
       return cacheMiddleware({ seconds: 600 })(fixed) as RequestListener
     case 'node-cached-shared':
-      // locmem without value isolation: hits skip the structuredClone of the stored page.
+      // locmem without value isolation (hits read the page without copying either way).
       configureCaches({ default: { backend: 'locmem', options: { isolate: false } } })
       return cacheMiddleware({ seconds: 600 })(fixed) as RequestListener
     case 'slow-view':
