@@ -4,75 +4,15 @@
  * DatabaseCache (Debian python3-django via /usr/bin/python3, timing its own loop on its own
  * SQLite file and printing ops/s as JSON).
  */
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { cpus, loadavg, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import Database from 'better-sqlite3'
 import { DatabaseCache } from '../../packages/node/src/db.ts'
-import { type BenchSuite, measure, type Row, ratio, type Table } from '../harness.ts'
-
-const run = promisify(execFile)
-const N = 1000
-const keys = Array.from({ length: N }, (_, i) => `key:${i}`)
-const value = (i: number) => ({
-  id: i,
-  title: `Article ${i}`,
-  tags: ['news', 'tech'],
-  score: 4.5,
-  draft: false,
-})
-
-const PY = `
-import json, os, sys, time
-import django
-from django.conf import settings
-path = sys.argv[1]
-settings.configure(
-    DATABASES={'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': path}},
-    CACHES={'default': {'BACKEND': 'django.core.cache.backends.db.DatabaseCache', 'LOCATION': 'bench_cache',
-                        'TIMEOUT': None, 'OPTIONS': {'MAX_ENTRIES': 1000000}}},
-)
-django.setup()
-from django.core.management import call_command
-from django.db import connection
-from django.core.cache import cache
-call_command('createcachetable', verbosity=0)
-with connection.cursor() as c:
-    # The same file settings as the Node rows (Django 3.2 has no init_command for SQLite).
-    c.execute('PRAGMA journal_mode=WAL')
-    c.execute('PRAGMA synchronous=NORMAL')
-keys = ['key:%d' % i for i in range(${N})]
-val = lambda i: {'id': i, 'title': 'Article %d' % i, 'tags': ['news', 'tech'], 'score': 4.5, 'draft': False}
-for i, k in enumerate(keys):
-    cache.set(k, val(i))
-def loop(fn, seconds):
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        for i in range(100):
-            fn(n + i)
-        n += 100
-    return n / (time.perf_counter() - t0)
-get = lambda i: cache.get(keys[i % ${N}])
-put = lambda i: cache.set(keys[i % ${N}], val(i))
-out = {}
-for name, fn in (('get', get), ('set', put)):
-    loop(fn, 0.2)
-    out[name] = max(loop(fn, 0.4) for _ in range(3))
-print(json.dumps(out))
-`
-
-async function django(dir: string): Promise<{ get: number; set: number } | undefined> {
-  try {
-    const { stdout } = await run('/usr/bin/python3', ['-c', PY, join(dir, 'django.sqlite3')], {
-      timeout: 120_000,
-    })
-    return JSON.parse(stdout) as { get: number; set: number }
-  } catch {
-    return undefined
-  }
-}
+import { type BenchSuite, measure, type Row, type Table } from '../harness.ts'
+import { djangoDatabaseCache } from '../support/django-loop.ts'
+import { keys, N, value } from '../support/fixtures.ts'
+import { loadNote, targetNote } from '../support/notes.ts'
 
 interface KeyvLike {
   get(k: string): Promise<unknown>
@@ -120,11 +60,6 @@ function rawSqlite(file: string, expiresIndex: boolean) {
   }
 }
 
-function check(t: Table, a: string, b: string, min: number, label: string): string {
-  const r = ratio(t, a, b)
-  return `${label}: ${r.toFixed(2)}× (target ≥ ${min}×) — ${r >= min ? 'met' : 'MISSED'}`
-}
-
 export const suite: BenchSuite = {
   name: 'db',
   title: 'db backend: SQLite via better-sqlite3 (issue 3)',
@@ -147,7 +82,7 @@ export const suite: BenchSuite = {
         rawIdx.set(k, value(i))
         await kv?.set(k, value(i))
       }
-      const py = await django(dir)
+      const py = await djangoDatabaseCache(join(dir, 'django.sqlite3'))
       const tables: Table[] = []
       for (const op of ['get', 'set'] as const) {
         const rows: Row[] = [
@@ -187,15 +122,9 @@ export const suite: BenchSuite = {
           title: `${op === 'get' ? 'get (hit)' : 'set (overwrite)'}, 1,000 keys, small object values`,
           rows,
           notes: [
-            check(
-              { title: '', rows },
-              'cachework db',
-              'raw better-sqlite3',
-              0.5,
-              'vs raw prepared statements',
-            ),
-            check(
-              { title: '', rows },
+            targetNote(rows, 'cachework db', 'raw better-sqlite3', 0.5, 'vs raw prepared statements'),
+            targetNote(
+              rows,
               'cachework db',
               'raw better-sqlite3 + expires index',
               0.5,
@@ -214,11 +143,7 @@ export const suite: BenchSuite = {
         py
           ? 'Django rows: one Python process timing its own loop.'
           : 'Django row skipped: /usr/bin/python3 with Django not found.',
-        `Load average during the run: ${loadavg()
-          .map((l) => l.toFixed(1))
-          .join(
-            ' / ',
-          )} (1/5/15 min) on ${cpus().length} cores: other work on the machine moves these numbers.`,
+        loadNote(),
         'The gap to bare raw on set is mostly the expires index (one more B-tree per write), which culling soonest-to-expire first (rule 11) needs; WITHOUT ROWID was tried and rejected: 5–10× slower gets for 10 KB values.',
         'cachework set with maxEntries 1,000,000: no culls in the loop (a cull is one DELETE through the expires index).',
       )

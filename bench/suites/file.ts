@@ -4,64 +4,14 @@
  * FileBasedCache (Debian python3-django via /usr/bin/python3, timing its own loop in its own
  * directory and printing ops/s as JSON).
  */
-import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, loadavg, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { FileBasedCache } from '../../packages/node/src/file.ts'
-import { type BenchSuite, measure, type Row, ratio, type Table } from '../harness.ts'
-
-const run = promisify(execFile)
-const N = 1000
-const keys = Array.from({ length: N }, (_, i) => `key:${i}`)
-const value = (i: number) => ({
-  id: i,
-  title: `Article ${i}`,
-  tags: ['news', 'tech'],
-  score: 4.5,
-  draft: false,
-})
-
-const PY = `
-import json, sys, time
-import django
-from django.conf import settings
-settings.configure(CACHES={'default': {'BACKEND': 'django.core.cache.backends.filebased.FileBasedCache',
-                                       'LOCATION': sys.argv[1], 'TIMEOUT': None,
-                                       'OPTIONS': {'MAX_ENTRIES': int(sys.argv[2])}}})
-django.setup()
-from django.core.cache import cache
-keys = ['key:%d' % i for i in range(${N})]
-val = lambda i: {'id': i, 'title': 'Article %d' % i, 'tags': ['news', 'tech'], 'score': 4.5, 'draft': False}
-for i, k in enumerate(keys):
-    cache.set(k, val(i))
-def loop(fn, seconds):
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        for i in range(50):
-            fn(n + i)
-        n += 50
-    return n / (time.perf_counter() - t0)
-get = lambda i: cache.get(keys[i % ${N}])
-put = lambda i: cache.set(keys[i % ${N}], val(i))
-out = {}
-for name, fn in (('get', get), ('set', put)):
-    loop(fn, 0.2)
-    out[name] = max(loop(fn, 0.4) for _ in range(3))
-print(json.dumps(out))
-`
-
-async function django(dir: string, maxEntries: number): Promise<{ get: number; set: number } | undefined> {
-  try {
-    const { stdout } = await run('/usr/bin/python3', ['-c', PY, dir, String(maxEntries)], {
-      timeout: 120_000,
-    })
-    return JSON.parse(stdout) as { get: number; set: number }
-  } catch {
-    return undefined
-  }
-}
+import { type BenchSuite, measure, type Row, type Table } from '../harness.ts'
+import { djangoFileBasedCache } from '../support/django-loop.ts'
+import { keys, N, value } from '../support/fixtures.ts'
+import { loadNote, targetNote } from '../support/notes.ts'
 
 // The least a safe file cache does: JSON, one file per key, atomic temp-and-rename writes.
 function rawFiles(dir: string) {
@@ -75,11 +25,6 @@ function rawFiles(dir: string) {
       renameSync(tmp, join(dir, `${k}.json`))
     },
   }
-}
-
-function check(rows: Row[], a: string, b: string, min: number, label: string): string {
-  const r = ratio({ title: '', rows }, a, b)
-  return `${label}: ${r.toFixed(2)}× (target ≥ ${min}×) — ${r >= min ? 'met' : 'MISSED'}`
 }
 
 export const suite: BenchSuite = {
@@ -103,8 +48,8 @@ export const suite: BenchSuite = {
         await culling.set(k, value(i))
         raw.set(k.replace(':', '_'), value(i))
       }
-      const py = await django(join(root, 'django'), big)
-      const pyCull = await django(join(root, 'django-cull'), 300)
+      const py = await djangoFileBasedCache(join(root, 'django'), big)
+      const pyCull = await djangoFileBasedCache(join(root, 'django-cull'), 300)
       const tables: Table[] = []
       for (const op of ['get', 'set'] as const) {
         const rows: Row[] = [
@@ -145,9 +90,25 @@ export const suite: BenchSuite = {
         }
         const notes =
           op === 'set'
-            ? [check(rows, 'cachework file', 'raw readFile / write+rename', 0.5, 'set vs raw write+rename')]
+            ? [
+                targetNote(
+                  rows,
+                  'cachework file',
+                  'raw readFile / write+rename',
+                  0.5,
+                  'set vs raw write+rename',
+                ),
+              ]
             : py
-              ? [check(rows, 'cachework file', 'Django FileBasedCache', 1, 'get vs Django FileBasedCache')]
+              ? [
+                  targetNote(
+                    rows,
+                    'cachework file',
+                    'Django FileBasedCache',
+                    1,
+                    'get vs Django FileBasedCache',
+                  ),
+                ]
               : []
         tables.push({
           title: `${op === 'get' ? 'get (hit)' : 'set (overwrite)'}, 1,000 keys, small object values`,
@@ -159,11 +120,7 @@ export const suite: BenchSuite = {
         py
           ? 'Django rows: one Python process timing its own loop.'
           : 'Django rows skipped: /usr/bin/python3 with Django not found.',
-        `Load average during the run: ${loadavg()
-          .map((l) => l.toFixed(1))
-          .join(
-            ' / ',
-          )} (1/5/15 min) on ${cpus().length} cores: other work on the machine moves these numbers.`,
+        loadNote(),
         'All under the OS temp directory (ext4 here); files stay in the page cache, so these measure syscalls and codecs, not the disk.',
         'The maxEntries-300 row is likely faster because after each cull most sets create a file instead of renaming over an existing one.',
       )

@@ -6,12 +6,12 @@
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { type BenchSuite, ratio, type Row, type Table } from '../harness.ts'
+import { freePort } from '../../packages/node/test/support/free-port.ts'
 import { hasCallgrind, instructionsPerRequest } from '../support/callgrind.ts'
 import { announcedPort, stopChild } from '../support/child.ts'
 import { djangoApp } from '../support/http-django.ts'
@@ -84,15 +84,6 @@ async function startNode(kind: string): Promise<Running> {
     pinned: PIN,
     stop: () => stopChild(child),
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
 }
 
 async function startDjango(): Promise<Running> {

@@ -8,19 +8,11 @@ import { createCache } from 'cache-manager'
 import { Keyv } from 'keyv'
 import { LRUCache } from 'lru-cache'
 import NodeCache from 'node-cache'
-import { type BenchSuite, measure, ratio, type Row, type Table } from '../harness.ts'
+import { type BenchSuite, measure, type Row, type Table } from '../harness.ts'
+import { keys, N, value } from '../support/fixtures.ts'
+import { targetNote } from '../support/notes.ts'
 
-const N = 1000
-const keys = Array.from({ length: N }, (_, i) => `key:${i}`)
 const missKeys = Array.from({ length: N }, (_, i) => `missing:${i}`)
-// A small, typical cached object: copying caches pay for its structure.
-const value = (i: number) => ({
-  id: i,
-  title: `Article ${i}`,
-  tags: ['news', 'tech'],
-  score: 4.5,
-  draft: false,
-})
 
 let uniq = 0
 const locmem = (options: Record<string, unknown> = {}) =>
@@ -29,11 +21,6 @@ const locmem = (options: Record<string, unknown> = {}) =>
     timeout: null,
     options: { maxEntries: 1_000_000, ...options },
   })
-
-function check(t: Table, a: string, b: string, min: number, label: string): string {
-  const r = ratio(t, a, b)
-  return `${label}: ${r.toFixed(2)}× (target ≥ ${min}×) — ${r >= min ? 'met' : 'MISSED'}`
-}
 
 async function getHit(): Promise<Table> {
   const c = locmem()
@@ -86,15 +73,15 @@ async function getHit(): Promise<Table> {
     ],
   }
   t.notes = [
-    check(
-      t,
+    targetNote(
+      t.rows,
       'cachework locmem',
       'node-cache',
       2,
       'locmem (isolated) vs node-cache, the fastest copying peer',
     ),
-    check(
-      t,
+    targetNote(
+      t.rows,
       'cachework locmem isolate:false',
       'cache-manager',
       2,

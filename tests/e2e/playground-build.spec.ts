@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, test } from '@playwright/test'
+import { freePort } from '../../packages/node/test/support/free-port.ts'
 
 // The playground built for production (`npm run build -w @cachework/playground`) carries no
 // devtools code, and the production server (`npm run serve -w @cachework/playground`) works
@@ -11,18 +11,6 @@ import { expect, test } from '@playwright/test'
 
 const playground = join(import.meta.dirname, '..', '..', 'playground')
 const node = ['--conditions=@cachework/source', '--import', 'tsx']
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      const port = typeof addr === 'object' && addr ? addr.port : 0
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 let outDir = ''
 let server: ChildProcess | undefined

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { expect, test } from '@playwright/test'
+import { freePort } from '../../packages/node/test/support/free-port.ts'
 
 // The runnable examples the README and docs point at (playground/examples) still run and say
 // what the docs say they do.
@@ -19,18 +19,6 @@ function run(example: string): string {
   })
   expect(r.status, `${example} failed:\n${r.stdout}\n${r.stderr}`).toBe(0)
   return r.stdout
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      const port = typeof addr === 'object' && addr ? addr.port : 0
-      srv.close(() => resolve(port))
-    })
-  })
 }
 
 test('core-basics.ts: values, incr, versions, single-flight getOrSet, events', () => {

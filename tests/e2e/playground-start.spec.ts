@@ -1,24 +1,13 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, test } from '@playwright/test'
+import { freePort } from '../../packages/node/test/support/free-port.ts'
 
 // The README's demo command: `npm start` runs `bash scripts/start.sh`, which must serve the site
 // on 127.0.0.1 and print its URL. Run from this checkout (node_modules present).
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      const port = typeof addr === 'object' && addr ? addr.port : 0
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 /** Run `bash scripts/start.sh` (detached: its own process group) and wait for it to print its URL. */
 async function startScript(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {

@@ -12,27 +12,8 @@ import {
   createCaches,
   getCacheKey,
   isStoredResponse,
-  LocMemCache,
 } from '../src/index.ts'
-
-const freshCache = () => new LocMemCache({ location: uniqueKey('http-engine') })
-
-/** A handler that counts its runs and answers `body #n` with the given headers. */
-function counting(
-  init: ResponseInit | ((req: Request) => ResponseInit) = {},
-  body?: (req: Request) => string,
-) {
-  const state = { runs: 0 }
-  const handler = async (req: Request) => {
-    state.runs++
-    const i = typeof init === 'function' ? init(req) : init
-    return new Response(body ? body(req) : `body #${state.runs}`, i)
-  }
-  return { state, handler }
-}
-
-const get = (url: string, headers: Record<string, string> = {}, method = 'GET') =>
-  new Request(url, { method, headers })
+import { counting, freshCache, get } from './support/http-setup.ts'
 
 describe('cachePage: store and serve', () => {
   it('a miss runs the handler and stores; a hit serves the stored page with Age', async () => {

@@ -2,7 +2,6 @@
  * The response-cache engine under concurrency and with awkward bodies and storage: single-flight,
  * size limits, slow and endless streams, an unreachable cache (API.md §3).
  */
-import { uniqueKey } from '@cachework/core/testing'
 import { describe, expect, it } from 'vitest'
 import {
   BaseCache,
@@ -11,29 +10,10 @@ import {
   cachePage,
   getCacheKey,
   isStoredResponse,
-  LocMemCache,
   type RawEntry,
   type StoredEntry,
 } from '../src/index.ts'
-
-const freshCache = () => new LocMemCache({ location: uniqueKey('http-flow') })
-
-/** A handler that counts its runs and answers `body #n` with the given headers. */
-function counting(
-  init: ResponseInit | ((req: Request) => ResponseInit) = {},
-  body?: (req: Request) => string,
-) {
-  const state = { runs: 0 }
-  const handler = async (req: Request) => {
-    state.runs++
-    const i = typeof init === 'function' ? init(req) : init
-    return new Response(body ? body(req) : `body #${state.runs}`, i)
-  }
-  return { state, handler }
-}
-
-const get = (url: string, headers: Record<string, string> = {}, method = 'GET') =>
-  new Request(url, { method, headers })
+import { counting, freshCache, get } from './support/http-setup.ts'
 
 describe('single-flight', () => {
   it('200 concurrent misses for one page run the handler once; each gets its own body', async () => {
