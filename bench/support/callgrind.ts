@@ -3,6 +3,8 @@
  * requests per second, the count is the same whatever else the machine is doing, so it shows
  * what each stack costs even on a busy, shared machine. The server runs under callgrind with
  * counting off, is warmed up (JIT), then counting is switched on for `requests` requests only.
+ * V8 runs with `--predictable` (no concurrent compiler or GC threads, whose timing otherwise
+ * moves the count by ±7 % from run to run); with it, repeated runs agree to within 0.1 %.
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -11,7 +13,7 @@ import { join } from 'node:path'
 import autocannon from 'autocannon'
 import { announcedPort, stopChild } from './child.ts'
 
-const WARMUP_REQUESTS = 3000
+const WARMUP_REQUESTS = 4000
 
 /** Whether valgrind (with callgrind_control) is installed. */
 export function hasCallgrind(): boolean {
@@ -23,8 +25,11 @@ export function hasCallgrind(): boolean {
   }
 }
 
-/** Machine instructions the server executes per request (all its threads), over `requests` requests. */
-export async function instructionsPerRequest(serverArgv: string[], requests = 2000): Promise<number> {
+/**
+ * Machine instructions the Node server `node [nodeArgs…]` executes per request (all its
+ * threads), over `requests` requests.
+ */
+export async function instructionsPerRequest(nodeArgs: string[], requests = 2000): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'cachework-callgrind-'))
   const child = spawn(
     'valgrind',
@@ -34,7 +39,9 @@ export async function instructionsPerRequest(serverArgv: string[], requests = 20
       // V8 writes and rewrites machine code at run time.
       '--smc-check=all-non-file',
       `--callgrind-out-file=${join(dir, 'cg.%p')}`,
-      ...serverArgv,
+      process.execPath,
+      '--predictable',
+      ...nodeArgs,
     ],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   )

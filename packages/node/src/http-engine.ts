@@ -65,7 +65,17 @@ interface Prepared {
   upstream: number
   /** Whether `raw` holds `Set-Cookie` (setHeader would keep only the last one). */
   cookies: boolean
+  /** A small body as a latin1 string (byte for byte), made on the first shared hit. */
+  text?: string
 }
+
+/**
+ * Bodies up to this size go out as a latin1 string: Node then sends the header block and the
+ * body as one string in one write instead of a two-buffer writev, which costs ~3.5 % fewer
+ * instructions per Express hit (callgrind, bench/support/callgrind.ts). Bigger bodies stay
+ * buffers, so they are never copied into a string.
+ */
+const TEXT_BODY_MAX = 16 * 1024
 
 function prepare(stored: StoredResponse): Prepared {
   const raw: string[] = []
@@ -127,8 +137,13 @@ function writeStored(res: ServerResponse, stored: StoredResponse, now: number, s
     if (cookies) res.setHeader('set-cookie', cookies)
     res.setHeader('age', age)
   }
-  if (stored.body.byteLength === 0) res.end()
-  else res.end(stored.body)
+  const body = stored.body
+  if (body.byteLength === 0) res.end()
+  else if (shared && body.byteLength <= TEXT_BODY_MAX) {
+    // latin1 maps each byte to one char and back, so the bytes sent are exactly the stored ones.
+    p.text ??= Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1')
+    res.end(p.text, 'latin1')
+  } else res.end(body)
 }
 
 /** Write a Fetch `Response` core returned (a 304, a hit for a conditional request, a fresh page). */

@@ -327,4 +327,28 @@ describe('the Express hit path', () => {
       await caches.get('default').clear()
     }
   })
+
+  it('sends a cached body byte for byte, small (one string write) and large (a buffer)', async () => {
+    const small = Buffer.from(Array.from({ length: 256 }, (_, i) => i)) // every byte value
+    const large = Buffer.alloc(40_000, small) // past the one-string size
+    const app = express()
+    app.use(cacheMiddleware())
+    app.get('/small', (_req, res) => void res.type('application/octet-stream').send(small))
+    app.get('/large', (_req, res) => void res.type('application/octet-stream').send(large))
+    const base = await serve(app)
+    for (const [path, bytes] of [
+      ['/small', small],
+      ['/large', large],
+    ] as const) {
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${base}${path}`)
+        expect(Buffer.from(await res.arrayBuffer()).equals(bytes), `${path} #${i}`).toBe(true)
+        expect(res.headers.get('content-length')).toBe(String(bytes.length))
+        expect(res.headers.get('age') === null).toBe(i === 0)
+      }
+      const head = await fetch(`${base}${path}`, { method: 'HEAD' })
+      expect(head.headers.get('content-length')).toBe(String(bytes.length))
+      expect((await head.arrayBuffer()).byteLength).toBe(0)
+    }
+  })
 })
