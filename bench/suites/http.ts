@@ -18,8 +18,8 @@ import { djangoApp } from '../support/http-django.ts'
 
 const CONNECTIONS = 64
 /** Seconds measured per row, split over `ROUNDS` interleaved rounds (best round kept). */
-const SECONDS = Number(process.env.HTTP_BENCH_SECONDS ?? 8)
-const ROUNDS = 4
+const SECONDS = Number(process.env.HTTP_BENCH_SECONDS ?? 12)
+const ROUNDS = 6
 const serverScript = fileURLToPath(new URL('../support/http-server.ts', import.meta.url))
 
 /**
