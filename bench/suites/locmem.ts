@@ -22,14 +22,21 @@ const locmem = (options: Record<string, unknown> = {}) =>
     options: { maxEntries: 1_000_000, ...options },
   })
 
+/** One fresh instance of every contender of the get/set tables (the same settings in each). */
+function contenders() {
+  return {
+    c: locmem(),
+    shared: locmem({ isolate: false }),
+    lru: new LRUCache<string, object>({ max: 10_000 }),
+    kv: new Keyv(),
+    cm: createCache(),
+    nc: new NodeCache({ stdTTL: 0, checkperiod: 0 }),
+    map: new Map<string, object>(),
+  }
+}
+
 async function getHit(): Promise<Table> {
-  const c = locmem()
-  const shared = locmem({ isolate: false })
-  const lru = new LRUCache<string, object>({ max: 10_000 })
-  const kv = new Keyv()
-  const cm = createCache()
-  const nc = new NodeCache({ stdTTL: 0, checkperiod: 0 })
-  const map = new Map<string, object>()
+  const { c, shared, lru, kv, cm, nc, map } = contenders()
   for (let i = 0; i < N; i++) {
     const k = keys[i] as string
     await c.set(k, value(i))
@@ -92,12 +99,7 @@ async function getHit(): Promise<Table> {
 }
 
 async function getMiss(): Promise<Table> {
-  const c = locmem()
-  const lru = new LRUCache<string, object>({ max: 10_000 })
-  const kv = new Keyv()
-  const cm = createCache()
-  const nc = new NodeCache({ stdTTL: 0, checkperiod: 0 })
-  const map = new Map<string, object>()
+  const { c, lru, kv, cm, nc, map } = contenders()
   return {
     title: 'get (miss)',
     rows: [
@@ -112,13 +114,7 @@ async function getMiss(): Promise<Table> {
 }
 
 async function set(): Promise<Table> {
-  const c = locmem()
-  const shared = locmem({ isolate: false })
-  const lru = new LRUCache<string, object>({ max: 10_000 })
-  const kv = new Keyv()
-  const cm = createCache()
-  const nc = new NodeCache({ stdTTL: 0, checkperiod: 0 })
-  const map = new Map<string, object>()
+  const { c, shared, lru, kv, cm, nc, map } = contenders()
   const v = value(1)
   return {
     title: 'set (1,000 keys, overwriting)',
@@ -169,11 +165,7 @@ async function setCulling(max: number, distinct: number, ms = 1500): Promise<Row
 }
 
 async function getMany(): Promise<Table> {
-  const c = locmem()
-  const lru = new LRUCache<string, object>({ max: 10_000 })
-  const kv = new Keyv()
-  const cm = createCache()
-  const nc = new NodeCache({ stdTTL: 0, checkperiod: 0 })
+  const { c, lru, kv, cm, nc } = contenders()
   for (let i = 0; i < N; i++) {
     const k = keys[i] as string
     await c.set(k, value(i))

@@ -42,7 +42,7 @@ export class IndexedDBCache extends BaseCache {
   private readonly db: IdbConnection
   /** Last uses: ticks for writes, and the ones reads saw, written lazily (see `LastUses`). */
   private readonly uses = new LastUses(() => {
-    this.run('readwrite', (s) => this.uses.flush(s, true)).catch(() => undefined)
+    this.db.run('readwrite', (s) => this.uses.flush(s, true)).catch(() => undefined)
   })
   private readonly flights = new Map<string, Promise<unknown>>()
   /** Lets `set` skip reading the old entry while no cull can be due (idb-lease.ts). */
@@ -53,14 +53,6 @@ export class IndexedDBCache extends BaseCache {
     const loc = Array.isArray(this.location) ? this.location.join(',') : this.location
     this.dbName = loc === '' ? 'cachework' : loc
     this.db = new IdbConnection(this.dbName, (e) => this.noteError(e))
-  }
-
-  private run<T>(
-    mode: IDBTransactionMode,
-    body: (s: IDBObjectStore) => Promise<T>,
-    scope: string | string[] = STORE,
-  ): Promise<T> {
-    return this.db.run(mode, body, scope)
   }
 
   // ---- helpers ----
@@ -104,7 +96,7 @@ export class IndexedDBCache extends BaseCache {
   /** Remove entries a read found expired, re-checking inside a readwrite transaction. */
   private async dropExpired(rawKeys: string[]): Promise<void> {
     for (const k of rawKeys) this.noteExpired(k)
-    await this.run('readwrite', async (s) => {
+    await this.db.run('readwrite', async (s) => {
       for (const k of rawKeys) {
         const r = s.get(k)
         r.onsuccess = () => {
@@ -118,7 +110,7 @@ export class IndexedDBCache extends BaseCache {
   // ---- storage primitives ----
 
   protected async _get(rawKey: string): Promise<StoredEntry | undefined> {
-    const rec = await this.run('readonly', (s) => req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>))
+    const rec = await this.db.run('readonly', (s) => req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>))
     if (rec === undefined) return undefined
     if (this.isExpired(rec.e)) {
       await this.dropExpired([rawKey])
@@ -130,12 +122,12 @@ export class IndexedDBCache extends BaseCache {
 
   protected override async _has(rawKey: string): Promise<boolean> {
     // has_key does not count as use (django-cache.md §2.1), so nothing is written.
-    const rec = await this.run('readonly', (s) => req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>))
+    const rec = await this.db.run('readonly', (s) => req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>))
     return this.live(rec)
   }
 
   protected override async _getMany(rawKeys: string[]): Promise<Map<string, unknown>> {
-    const recs = await this.run('readonly', (s) =>
+    const recs = await this.db.run('readonly', (s) =>
       Promise.all(rawKeys.map((k) => req(s.get(k) as IDBRequest<IdbRecord | undefined>))),
     )
     const out = new Map<string, unknown>()
@@ -175,7 +167,7 @@ export class IndexedDBCache extends BaseCache {
     const n = recs.length
     if (this.lease.take(n)) {
       try {
-        await this.run('readwrite', async (s) => {
+        await this.db.run('readwrite', async (s) => {
           for (const rec of recs) s.put(rec) // a DataCloneError throws here: run() aborts
         })
       } finally {
@@ -183,7 +175,7 @@ export class IndexedDBCache extends BaseCache {
       }
       return
     }
-    await this.run(
+    await this.db.run(
       'readwrite',
       async (s) => {
         const before = this.counters.evictions + this.counters.expirations
@@ -196,7 +188,7 @@ export class IndexedDBCache extends BaseCache {
   }
 
   protected async _add(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
-    return this.run(
+    return this.db.run(
       'readwrite',
       async (s) => {
         const old = await req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>)
@@ -209,7 +201,7 @@ export class IndexedDBCache extends BaseCache {
   }
 
   protected async _touch(rawKey: string, expiresAt: number | null): Promise<boolean> {
-    return this.run('readwrite', async (s) => {
+    return this.db.run('readwrite', async (s) => {
       const old = await req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>)
       if (!this.live(old)) return false
       if (expiresAt === null) delete old.e
@@ -220,7 +212,7 @@ export class IndexedDBCache extends BaseCache {
   }
 
   protected async _delete(rawKey: string): Promise<boolean> {
-    return this.run('readwrite', async (s) => {
+    return this.db.run('readwrite', async (s) => {
       const old = await req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>)
       if (old === undefined) return false
       s.delete(rawKey)
@@ -229,7 +221,7 @@ export class IndexedDBCache extends BaseCache {
   }
 
   protected override async _deleteMany(rawKeys: string[]): Promise<void> {
-    await this.run('readwrite', async (s) => {
+    await this.db.run('readwrite', async (s) => {
       for (const k of rawKeys) s.delete(k)
     })
   }
@@ -237,7 +229,7 @@ export class IndexedDBCache extends BaseCache {
   protected override async _incr(rawKey: string, delta: number, callerKey: string): Promise<number> {
     // Read, add and write in one readwrite transaction: IndexedDB runs overlapping readwrite
     // transactions one after another, in this tab and every other (rule 7).
-    const n = await this.run('readwrite', async (s) => {
+    const n = await this.db.run('readwrite', async (s) => {
       const old = await req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>)
       if (!this.live(old)) return MISSING
       const next = addDelta(old.v, delta, callerKey)
@@ -251,7 +243,7 @@ export class IndexedDBCache extends BaseCache {
   }
 
   protected override async _moveVersion(fromRaw: string, toRaw: string): Promise<boolean> {
-    return this.run(
+    return this.db.run(
       'readwrite',
       async (s) => {
         const from = await req(s.get(fromRaw) as IDBRequest<IdbRecord | undefined>)
@@ -267,7 +259,7 @@ export class IndexedDBCache extends BaseCache {
 
   protected async _clear(): Promise<void> {
     this.uses.forget()
-    await this.run('readwrite', async (s) => {
+    await this.db.run('readwrite', async (s) => {
       s.clear()
     })
   }
@@ -277,7 +269,7 @@ export class IndexedDBCache extends BaseCache {
     let after: string | undefined
     for (;;) {
       const range = after === undefined ? null : IDBKeyRange.lowerBound(after, true)
-      const page = await this.run('readonly', (s) => req(s.getAll(range, 500) as IDBRequest<IdbRecord[]>))
+      const page = await this.db.run('readonly', (s) => req(s.getAll(range, 500) as IDBRequest<IdbRecord[]>))
       for (const rec of page) {
         let size: number | undefined
         try {
@@ -295,7 +287,7 @@ export class IndexedDBCache extends BaseCache {
   protected override async _close(): Promise<void> {
     this.uses.stopTimer()
     if (this.uses.pending > 0 && this.db.isOpen) {
-      await this.run('readwrite', (s) => this.uses.flush(s)).catch(() => undefined)
+      await this.db.run('readwrite', (s) => this.uses.flush(s)).catch(() => undefined)
     }
     await this.db.close()
   }

@@ -242,6 +242,11 @@ export class NodePageCache {
       updateFlag.set(req, !served)
       return served
     }
+    return this.serveAsync(req, res)
+  }
+
+  /** `serveFromCache` for a GET/HEAD the synchronous path could not answer. */
+  private async serveAsync(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     if (!this.fast || isConditional(req)) {
       const hit = await this.engine.fetchFromCache(toFetchRequest(req))
       updateFlag.set(req, hit === undefined)
@@ -309,7 +314,7 @@ export class NodePageCache {
     view: () => void,
     knownMiss: boolean,
   ): Promise<void> {
-    if (!knownMiss && this.fast && !isConditional(req) && (await this.serveFromCache(req, res))) return
+    if (!knownMiss && this.fast && !isConditional(req) && (await this.serveAsync(req, res))) return
     const request = toFetchRequest(req)
     const response = await this.engine.handle(request, () => this.runCaptured(res, view))
     await writeResponse(res, response)
