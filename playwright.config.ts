@@ -6,7 +6,8 @@ import { chromiumLaunchOptions } from './scripts/chromium-path.ts'
 
 // The playground as `npm start` runs it, on its own port with a fresh data directory per run.
 // Workers re-read this file; they inherit the directory through the environment.
-const PLAYGROUND_PORT = 5174
+// CACHEWORK_E2E_PORT lets two checkouts run their end-to-end tests at once without colliding.
+const PLAYGROUND_PORT = Number(process.env.CACHEWORK_E2E_PORT || 5174)
 process.env.CACHEWORK_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'cachework-playground-'))
 // Start the playground only when the run may include its specs: `npx playwright test
 // tests/e2e/sw-cache.spec.ts` (specs that start their own servers) then neither waits for it nor
