@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests (or the bench) need, when missing. Runs as root here;
 # anywhere else it says what to install and fails.
-#   scripts/ensure-system.sh            # memcached, chromium, python3-django, python3-pymemcache
+#   scripts/ensure-system.sh            # memcached, redis-server, chromium, python3-django, python3-pymemcache
 #   scripts/ensure-system.sh bench      # the same, plus gunicorn and pylibmc for the Django comparisons,
 #                                       # and valgrind (instruction counts in the http suite)
 set -euo pipefail
 
 need=()
 command -v memcached >/dev/null 2>&1 || need+=(memcached)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 [ -x /usr/bin/chromium ] || [ -n "${CHROMIUM_PATH:-}" ] || need+=(chromium)
 /usr/bin/python3 -c 'import django' >/dev/null 2>&1 || need+=(python3-django)
