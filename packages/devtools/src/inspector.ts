@@ -1,7 +1,7 @@
 /**
  * The inspector behind every channel that can reach `Cache` objects directly (the Vite
  * process, the page). Built only on `entries()`, `stats()`, `on('*')` and the public cache
- * methods (API.md rules 13–14), so it works for every backend.
+ * methods (docs/contract.md rules 13–14), so it works for every backend.
  */
 import { type Cache, type CacheEvent, formatValue } from '@cachework/core'
 import type { EventBatch, Op, Snapshot, WireCache, WireEntry, WireEvent } from './protocol.ts'

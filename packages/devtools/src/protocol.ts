@@ -32,7 +32,7 @@ export interface Snapshot {
   truncated?: boolean
 }
 
-/** One cache event as it crosses the wire (API.md rule 13's `CacheEvent` minus `error`). */
+/** One cache event as it crosses the wire (docs/contract.md rule 13's `CacheEvent` minus `error`). */
 export interface WireEvent {
   cache: string
   type: string
