@@ -1,5 +1,5 @@
 /**
- * The registry: backend names, and the `caches` handler (django-cache.md §1.3). One instance
+ * The registry: backend names, and the `caches` handler (django/core/cache/__init__.py). One instance
  * per alias per registry (Django keeps one per thread; JavaScript has one thread per realm).
  */
 import { markValidated, normalizeConfig, resolveInit } from './config.ts'
@@ -9,7 +9,7 @@ import type { BackendClass, Cache, CacheConfig, CachesConfig } from './types.ts'
 
 const backends = new Map<string, BackendClass>()
 
-// Django's dotted paths (django-cache.md §1.3) → our names. Redis is not a cachework backend.
+// Django's dotted paths (django/core/cache/__init__.py) → our names. Redis is not a cachework backend.
 const DJANGO_NAMES: Record<string, string> = {
   'django.core.cache.backends.locmem.LocMemCache': 'locmem',
   'django.core.cache.backends.dummy.DummyCache': 'dummy',

@@ -54,7 +54,7 @@ describe('describeValue', () => {
 
   it('never calls getters, toString, toJSON or overridden Map methods', () => {
     let called = 0
-    class Sneaky extends Map {
+    class Sneaky extends Map<unknown, unknown> {
       override entries(): MapIterator<[unknown, unknown]> {
         called++
         return super.entries()

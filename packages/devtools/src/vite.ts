@@ -1,7 +1,7 @@
 /**
  * `@cachework/devtools/vite`: the Vite plugin (`plugins: [cachework()]`). It applies only to
  * `vite dev` (`apply: 'serve'`), so nothing of devtools reaches a `vite build` output
- * (CONVENTIONS "Devtools never leak into production").
+ * (docs/contract.md §6).
  */
 import { fileURLToPath } from 'node:url'
 import { type Cache, inspectedCaches } from '@cachework/core'

@@ -20,7 +20,7 @@ import { absoluteUrl, captureResponse, toFetchRequest, writeNodeResponse } from 
 import { hasHeaderHooks } from './http-hooks.ts'
 import { nodeHeaderKey, nodePageKey, urlDigest } from './http-keys.ts'
 
-/** Django's `request._cache_update_cache`, shared by both halves (django-cache.md §4.1, §4.2). */
+/** Django's `request._cache_update_cache`, shared by both halves (django/middleware/cache.py). */
 const updateFlag = new WeakMap<IncomingMessage, boolean>()
 
 /** Mark whether the update half may store this request's response. */

@@ -1,6 +1,6 @@
 /**
  * The response-cache engine: Django 6.1's `FetchFromCacheMiddleware` and
- * `UpdateCacheMiddleware` (django-cache.md §4.1, §4.2) on Fetch API objects, with the 2026
+ * `UpdateCacheMiddleware` (django/middleware/cache.py) on Fetch API objects, with the 2026
  * security rules, plus conditional GET, `Age` on hits, single-flight misses, a body size limit
  * and "an unavailable cache is a miss".
  */
