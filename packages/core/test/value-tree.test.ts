@@ -98,6 +98,8 @@ describe('describeValue', () => {
 
   it('isJsonValue accepts only what JSON round-trips', () => {
     expect(isJsonValue({ a: [1, 'x', null, true, { b: 2 }] })).toBe(true)
+    const holey: unknown[] = []
+    holey[1] = 1
     for (const v of [
       new Map(),
       new Date(),
@@ -105,7 +107,7 @@ describe('describeValue', () => {
       undefined,
       Number.NaN,
       -0,
-      [, 1],
+      holey,
       { f() {} },
       new (class X {})(),
     ])
