@@ -9,21 +9,23 @@
  * and workers of the origin (an in-page mutex where Web Locks are missing).
  */
 import {
-  BaseCache,
   CacheError,
   CacheUnavailableError,
   type CacheInit,
-  type CullableStore,
   KeyNotFoundError,
-  type RawEntry,
-  type StoredEntry,
   type Timeout,
   type VersionOpts,
+  registerBackend,
+} from '@cachework/core'
+import {
+  BaseCache,
+  type CullableStore,
+  type RawEntry,
+  type StoredEntry,
   addDelta,
   decodeValue,
   encodeValue,
-  registerBackend,
-} from '@cachework/core'
+} from '@cachework/core/backend'
 import localforage from 'localforage'
 import { crossTabGetOrSet, withLock } from './web-locks.ts'
 

@@ -1,6 +1,16 @@
 /**
- * `@cachework/core`: Django's cache framework for TypeScript, anywhere JavaScript runs.
- * Importing this entry registers the `locmem` and `dummy` backends.
+ * `@cachework/core`: Django's cache framework for TypeScript, anywhere JavaScript runs. This entry
+ * is what an application uses: the registry and `cache`, the `Cache` type, config types, errors,
+ * events, and the `locmem` and `dummy` backends (importing it registers both). The other
+ * concerns have entries of their own:
+ *
+ * - `@cachework/core/http`: HTTP helpers, wrappers, the response-cache engine, fragment keys;
+ * - `@cachework/core/backend`: what a backend author needs (`BaseCache`, codec, clone, …);
+ * - `@cachework/core/inspect`: what devtools reads;
+ * - `@cachework/core/testing`: the conformance suite.
+ *
+ * The names below "Deprecated" still work from this entry for the 0.2 releases and move to
+ * those entries (CHANGELOG.md lists each move).
  */
 import { DummyCache } from './backends/dummy.ts'
 import { LocMemCache } from './backends/locmem.ts'
@@ -9,33 +19,9 @@ import { registerBackend } from './registry.ts'
 registerBackend('locmem', LocMemCache)
 registerBackend('dummy', DummyCache)
 
-export { BaseCache, addDelta } from './base-cache.ts'
-export type { CullableStore, RawEntry, StoredEntry } from './base-cache.ts'
 export { DummyCache } from './backends/dummy.ts'
 export { LocMemCache } from './backends/locmem.ts'
-export { fastClone, isolatedCopy, restore, snapshot } from './clone.ts'
-export type { Snapshot } from './clone.ts'
-export { type Clock, systemClock } from './clock.ts'
-export { decodeValue, decodeValueBytes, encodeValue, encodeValueBytes } from './codec.ts'
-export { configWarning, normalizeConfig } from './config.ts'
-export { inspectCache, inspectedCaches, inspectSource } from './inspect.ts'
-export { CacheInspector, httpSummary, httpView, InspectorError, type InspectorOptions } from './inspector.ts'
-export {
-  type EventBatch,
-  type Op as InspectorOp,
-  type Snapshot as InspectorSnapshot,
-  TOKEN_HEADER,
-  type WireCache,
-  type WireEntry,
-  type WireEvent,
-  type WireHttp,
-  type WireHttpSummary,
-  type WireValue,
-  WS_EVENTS,
-} from './inspector-protocol.ts'
-export { type DescribeOptions, describeValue, isJsonValue, type ValueNode } from './value-tree.ts'
-export { NO_PEEK, PEEK, peekShared } from './peek.ts'
-export { type FormatOptions, formatValue } from './preview.ts'
+export type { Clock } from './clock.ts'
 export {
   CACHE_KEY_WARNING,
   CacheError,
@@ -46,13 +32,7 @@ export {
   KeyNotFoundError,
 } from './errors.ts'
 export type { CacheEvent, CacheEventListener, CacheEventType, CacheStats } from './events.ts'
-export {
-  defaultKeyFunction,
-  type KeyFunction,
-  MEMCACHE_MAX_KEY_LENGTH,
-  memcacheKeyWarnings,
-  parseDefaultKey,
-} from './keys.ts'
+export { defaultKeyFunction, type KeyFunction } from './keys.ts'
 export {
   type CacheRegistry,
   cache,
@@ -74,4 +54,123 @@ export type {
   Timeout,
   VersionOpts,
 } from './types.ts'
-export * from './http/index.ts'
+
+// ---- Deprecated here (0.2): import these from '@cachework/core/backend' ----
+export {
+  addDelta,
+  BaseCache,
+  type CullableStore,
+  configWarning,
+  decodeValue,
+  decodeValueBytes,
+  encodeValue,
+  encodeValueBytes,
+  fastClone,
+  isolatedCopy,
+  MEMCACHE_MAX_KEY_LENGTH,
+  memcacheKeyWarnings,
+  NO_PEEK,
+  normalizeConfig,
+  PEEK,
+  parseDefaultKey,
+  peekShared,
+  type RawEntry,
+  restore,
+  type Snapshot,
+  type StoredEntry,
+  snapshot,
+  systemClock,
+} from './backend.ts'
+// ---- Deprecated here (0.2): import these from '@cachework/core/inspect' ----
+export {
+  CacheInspector,
+  type DescribeOptions,
+  describeValue,
+  type EventBatch,
+  type FormatOptions,
+  formatValue,
+  httpSummary,
+  httpView,
+  InspectorError,
+  type InspectorOp,
+  type InspectorOptions,
+  type InspectorSnapshot,
+  inspectCache,
+  inspectedCaches,
+  inspectSource,
+  isJsonValue,
+  TOKEN_HEADER,
+  type ValueNode,
+  type WireCache,
+  type WireEntry,
+  type WireEvent,
+  type WireHttp,
+  type WireHttpSummary,
+  type WireValue,
+  WS_EVENTS,
+} from './inspection.ts'
+// ---- Deprecated here (0.2): import these from '@cachework/core/http' ----
+export {
+  DEFAULT_STREAM_AFTER_MS,
+  type StoredResponse,
+  isStoredResponse,
+  mutableResponse,
+  type ReadBody,
+  readBody,
+  responseFrom,
+  storeResponse,
+  type CacheControlDirectives,
+  cacheControlNames,
+  getMaxAge,
+  type HeadersTarget,
+  headersOf,
+  parseCacheControl,
+  patchCacheControl,
+  splitHeaderValue,
+  conditionalResponse,
+  notModified,
+  parseEtags,
+  DEFAULT_MAX_BODY_BYTES,
+  type NextHandler,
+  ResponseCache,
+  type ResponseCacheOptions,
+  type CacheFragmentOptions,
+  cacheFragment,
+  type FragmentKeyOptions,
+  makeTemplateFragmentKey,
+  addNeverCacheHeaders,
+  DEFAULT_CACHE_SECONDS,
+  hasVaryHeader,
+  httpDate,
+  parseHttpDate,
+  patchResponseHeaders,
+  patchVaryHeaders,
+  absoluteUri,
+  cacheHeaderKey,
+  getCacheKey,
+  isHeaderList,
+  type KeyOptions,
+  learnCacheKey,
+  md5Hex,
+  pageCacheKey,
+  varyDigest,
+  varyHeaderList,
+  type CacheMiddlewareOptions,
+  type CachePageOptions,
+  cacheControl,
+  cacheMiddleware,
+  cachePage,
+  type FetchHandler,
+  type FetchMiddleware,
+  fetchFromCacheMiddleware,
+  neverCache,
+  updateCacheMiddleware,
+  varyOnCookie,
+  varyOnHeaders,
+  type NotStoredReason,
+  onPageCacheReport,
+  type PageCacheListener,
+  type PageCacheReport,
+  pageCacheReporting,
+  reportPageCache,
+} from './http/index.ts'

@@ -5,14 +5,8 @@
  * (`events`). It answers only in development, only loopback peers, only with the shared token.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import {
-  type Cache,
-  CacheError,
-  CacheInspector,
-  type CacheStats,
-  type InspectorOp,
-  inspectedCaches,
-} from '@cachework/core'
+import { type Cache, CacheError, type CacheStats } from '@cachework/core'
+import { CacheInspector, type InspectorOp, inspectedCaches } from '@cachework/core/inspect'
 import {
   isLoopbackAddress,
   isProduction,

@@ -5,17 +5,16 @@
  * (http-keys.ts) that equal core's, so the hot path builds no Fetch objects.
  */
 import { type IncomingMessage, ServerResponse } from 'node:http'
+import { NO_PEEK, peekShared } from '@cachework/core/backend'
 import {
   DEFAULT_MAX_BODY_BYTES,
   isStoredResponse,
-  NO_PEEK,
   pageCacheReporting,
-  peekShared,
   ResponseCache,
   reportPageCache,
   type ResponseCacheOptions,
   type StoredResponse,
-} from '@cachework/core'
+} from '@cachework/core/http'
 import { absoluteUrl, captureResponse, toFetchRequest, writeNodeResponse } from './http-bridge.ts'
 import { hasHeaderHooks } from './http-hooks.ts'
 import { nodeHeaderKey, nodePageKey, urlDigest } from './http-keys.ts'

@@ -1,11 +1,42 @@
 /**
- * `@cachework/node`: memcached, SQLite and file backends, node:http/Express/Connect middleware,
- * the Nunjucks `{% cache %}` tag and the devtools endpoint. Importing this entry registers the
- * `memcached`, `db` and `file` backends.
+ * `@cachework/node`: a convenience entry that registers the `memcached`, `db` and `file`
+ * backends and re-exports every Node entry. Each concern has an entry of its own, which loads
+ * only what it needs (no native module unless it is the `db` backend's, and only on first use):
+ * `@cachework/node/memcached`, `/db`, `/file`, `/http` (node:http, Connect, Express), `/nunjucks`,
+ * `/devtools`. better-sqlite3 (db) and nunjucks (the template tag) are optional peer
+ * dependencies, loaded on first use.
  */
-export * from './db.ts'
-export * from './devtools-endpoint.ts'
-export * from './file.ts'
-export * from './http.ts'
-export * from './memcached.ts'
-export * from './nunjucks.ts'
+export { type CacheModel, type CacheRouter, DatabaseCache, type TableReport } from './db.ts'
+export {
+  devtoolsEndpoint,
+  type DevtoolsEndpointOptions,
+  DevtoolsInProductionError,
+  type DevtoolsMiddleware,
+  devtoolsToken,
+  isLoopbackAddress,
+} from './devtools-endpoint.ts'
+export { FileBasedCache } from './file.ts'
+export {
+  absoluteUrl,
+  cacheControl,
+  cacheMiddleware,
+  cachePage,
+  captureResponse,
+  fetchFromCacheMiddleware,
+  neverCache,
+  type NextFunction,
+  type NodeDecorator,
+  type NodeHandler,
+  NodePageCache,
+  toFetchRequest,
+  updateCacheMiddleware,
+  varyOnCookie,
+  varyOnHeaders,
+} from './http.ts'
+export { MemcachedCache } from './memcached.ts'
+export {
+  type CacheTagOptions,
+  installCacheTag,
+  type NunjucksEnvironment,
+  TemplateSyntaxError,
+} from './nunjucks.ts'

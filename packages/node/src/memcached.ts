@@ -6,16 +6,14 @@
  * moved to other servers, as in Django/pymemcache) and the server is used again once it is back.
  */
 import {
-  BaseCache,
   type CacheInit,
   CacheUnavailableError,
   defaultKeyFunction,
   InvalidCacheKey,
   KeyNotFoundError,
-  type RawEntry,
   registerBackend,
-  type StoredEntry,
 } from '@cachework/core'
+import { BaseCache, type RawEntry, type StoredEntry } from '@cachework/core/backend'
 import { KetamaRing } from './ketama.ts'
 import { parseLocation, type ServerAddress } from './memcached-location.ts'
 import {

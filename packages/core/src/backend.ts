@@ -1,0 +1,22 @@
+/**
+ * `@cachework/core/backend`: what a backend author needs (docs/contract.md §2): `BaseCache` and
+ * the storage shapes it works on, culling's store interface (rule 11), the value codec and copies
+ * (rule 12), the clock, key helpers (rules 1, 2), config normalisation, and the registry call that
+ * gives a backend its name. An application imports from `@cachework/core` instead.
+ */
+export { addDelta, BaseCache, type RawEntry, type StoredEntry } from './base-cache.ts'
+export { type Clock, systemClock } from './clock.ts'
+export { fastClone, isolatedCopy, restore, type Snapshot, snapshot } from './clone.ts'
+export { decodeValue, decodeValueBytes, encodeValue, encodeValueBytes } from './codec.ts'
+export { configWarning, normalizeConfig } from './config.ts'
+export type { CullableStore, CullPolicy } from './cull.ts'
+export {
+  defaultKeyFunction,
+  type KeyFunction,
+  MEMCACHE_MAX_KEY_LENGTH,
+  memcacheKeyWarnings,
+  parseDefaultKey,
+} from './keys.ts'
+export { NO_PEEK, PEEK, peekShared } from './peek.ts'
+export { registerBackend, registeredBackends } from './registry.ts'
+export type { BackendClass } from './types.ts'
