@@ -269,7 +269,7 @@ async function computeAndStore<T>(c: Call<T>, stale: Envelope | undefined): Prom
     await h.storeEnvelope(key, raw, env, physical, mode, opts)
     if (mode === 'set') return value
   }
-  // Django re-reads after add, so a concurrent writer's value wins (django-cache.md §1.6).
+  // Django re-reads after add, so a concurrent writer's value wins (django/core/cache/backends/base.py `get_or_set`).
   const now = freshValue(await h.readStored(raw), h.now())
   return (now === undefined ? value : now.value) as T
 }
