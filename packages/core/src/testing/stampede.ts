@@ -1,16 +1,15 @@
 /**
- * Conformance group for docs/contract.md rule 16 (stampede protection, soft expiry, leases),
- * run by every backend through `cacheConformanceSuite`. Real time only where a backend's own
- * clock is involved: a fresh lifetime of 0.3 s is soft (kept in the envelope, ms precision), so
- * one short wait makes an entry stale on every backend, memcached's whole seconds included.
- * Outcomes are counted (factory runs, events), never timed.
+ * Rule 16 (stampede protection, soft expiry, leases). A group of `cacheConformanceSuite`
+ * (docs/contract.md rule 16), run by every storing backend. A fresh lifetime of 0.3 s is soft
+ * (kept in the envelope, ms precision), so one short wait makes an entry stale on every backend,
+ * memcached's whole seconds included; on a fake clock the wait is a clock move. Outcomes are
+ * counted (factory runs, events), never timed.
  */
 import { describe, expect, it } from 'vitest'
 import { ENVELOPE_MARK } from '../envelope.ts'
 import type { CacheEvent } from '../events.ts'
-import type { Cache, CacheInit } from '../types.ts'
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+import type { Cache } from '../types.ts'
+import { type SuiteContext, sleep } from './context.ts'
 
 let n = 0
 const key = (label: string) => `${label}-${Date.now().toString(36)}-${++n}`
@@ -44,15 +43,22 @@ interface Leasing extends Cache {
 const FRESH = 0.3
 const STALE_WAIT = 400
 
-/** Register rule 16's tests for one backend; `make` gives a cache on a fresh location. */
-export function stampedeRules(make: (o?: CacheInit) => Promise<Cache>): void {
+/** Register this group's tests for the caches `ctx` makes. */
+export function stampedeRules(ctx: SuiteContext): void {
+  const { make } = ctx
+  // Let the 0.3 s fresh lifetime pass: move the fake clock, or sleep.
+  const staleWait = async () => {
+    if (ctx.clock === undefined) return sleep(STALE_WAIT)
+    ctx.clock.advance(STALE_WAIT)
+    await sleep(0)
+  }
   describe('rule 16: stampede protection and soft expiry', () => {
     it('staleWhileRevalidate: every caller gets the stale value while one refresh runs', async () => {
       const c = await make()
       const k = key('swr')
       const opts = { staleWhileRevalidate: 30 }
       expect(await c.getOrSet(k, 'v1', FRESH, opts)).toBe('v1')
-      await sleep(STALE_WAIT)
+      await staleWait()
       expect(await c.get(k)).toBeUndefined()
       const gate = deferred<string>()
       let runs = 0
@@ -77,7 +83,7 @@ export function stampedeRules(make: (o?: CacheInit) => Promise<Cache>): void {
       const c = await make()
       const k = key('sie')
       await c.getOrSet(k, { good: true }, FRESH, { staleIfError: 30 })
-      await sleep(STALE_WAIT)
+      await staleWait()
       const errors: CacheEvent[] = []
       const off = c.on('error', (e) => errors.push(e))
       const got = await c.getOrSet(k, () => Promise.reject(new Error('factory failed')), 60, {
