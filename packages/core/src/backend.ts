@@ -11,6 +11,27 @@ export { decodeValue, decodeValueBytes, encodeValue, encodeValueBytes } from './
 export { configWarning, normalizeConfig } from './config.ts'
 export type { CullableStore, CullPolicy } from './cull.ts'
 export {
+  ENVELOPE_MARK,
+  type Envelope,
+  type EnvelopeMeta,
+  entryState,
+  escapeEnvelope,
+  isEnvelope,
+  makeEnvelope,
+  openEnvelope,
+  STALE,
+} from './envelope.ts'
+export { type GetOrSetHost, getOrSetWith } from './get-or-set.ts'
+export {
+  backoffMs,
+  isLeaseKey,
+  isLeaseRecord,
+  LEASE_SUFFIX,
+  type LeaseRecord,
+  leaseKeyFor,
+  leaseToken,
+} from './lease.ts'
+export {
   defaultKeyFunction,
   type KeyFunction,
   MEMCACHE_MAX_KEY_LENGTH,

@@ -21,8 +21,11 @@ import {
   EventHub,
 } from './events.ts'
 import { readOrMiss, withTimeout, writeOrRefuse, writeOrThrow } from './failure-policy.ts'
-import { makeAndValidateKey, warnOnBadKey } from './key-maker.ts'
+import { KeyMemo, makeAndValidateKey, warnOnBadKey } from './key-maker.ts'
 import { defaultKeyFunction, type KeyFunction, parseDefaultKey } from './keys.ts'
+import { type Envelope, escapeEnvelope, isEnvelope, makeEnvelope, openEnvelope, STALE } from './envelope.ts'
+import { type GetOrSetHost, type GetOrSetOptions, getOrSetWith } from './get-or-set.ts'
+import { isLeaseKey, isLeaseRecord, LEASE_SUFFIX, leaseKeyFor, leaseToken } from './lease.ts'
 import type { Cache, CacheInit, EntryInfo, Timeout, VersionOpts } from './types.ts'
 
 /** What a backend's `_get` returns for a live entry; `expiresAt` undefined means unknown. */
@@ -41,8 +44,6 @@ export interface RawEntry {
 }
 
 export type { CullableStore } from './cull.ts'
-
-const MISSING: unique symbol = Symbol('cachework.missing')
 
 function isIntegerValue(v: unknown): v is number | bigint {
   return (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint'
@@ -107,6 +108,7 @@ export abstract class BaseCache implements Cache {
     this.keyFunction = r.keyFunction
     this.options = r.options
     this.maxEntries = r.maxEntries
+    this.keyMemo?.sizeFor(this.maxEntries)
     this.cullFrequency = r.cullFrequency
     this.timeoutMs = r.timeoutMs
     this.ignoreErrors = r.ignoreErrors
@@ -281,8 +283,8 @@ export abstract class BaseCache implements Cache {
   }
 
   /** Made keys of the default version (see `rawKey`); off when `validateKey` is overridden. */
-  private readonly keyMemo: Map<string, string> | undefined =
-    this.validateKey === BaseCache.prototype.validateKey ? new Map() : undefined
+  private readonly keyMemo: KeyMemo | undefined =
+    this.validateKey === BaseCache.prototype.validateKey ? new KeyMemo() : undefined
 
   // ---- events ----
 
@@ -306,14 +308,16 @@ export abstract class BaseCache implements Cache {
     const raw = this.rawKey(key, opts?.version)
     const t0 = this.events.active ? this.clock.now() : undefined
     const e = await this.read('get', () => this._get(raw), undefined, raw)
-    if (e === undefined) {
+    // A stale envelope (rule 16) is a miss for `get`; a fresh one gives its value.
+    const v = e === undefined ? STALE : openEnvelope(e.value, this.clock.now())
+    if (v === STALE) {
       this.counters.misses++
       if (t0 !== undefined) this.report.key('miss', key, raw, opts?.version, t0)
       return defaultValue
     }
     this.counters.hits++
     if (t0 !== undefined) this.report.key('hit', key, raw, opts?.version, t0)
-    return e.value as T
+    return v as T
   }
 
   async set(key: string, value: unknown, timeout?: Timeout, opts?: VersionOpts): Promise<boolean> {
@@ -324,7 +328,9 @@ export abstract class BaseCache implements Cache {
     const ok = await this.write(
       'set',
       () =>
-        exp !== null && exp <= this.clock.now() ? this.expireNow(raw, value) : this._set(raw, value, exp),
+        exp !== null && exp <= this.clock.now()
+          ? this.expireNow(raw, value)
+          : this._set(raw, escapeEnvelope(value), exp),
       raw,
     )
     if (ok) {
@@ -350,7 +356,7 @@ export abstract class BaseCache implements Cache {
           if (await this._has(raw)) return false
           return this.expireNow(raw, value)
         }
-        return this._add(raw, value, exp)
+        return this._add(raw, escapeEnvelope(value), exp)
       },
       raw,
     )
@@ -386,7 +392,7 @@ export abstract class BaseCache implements Cache {
 
   async has(key: string, opts?: VersionOpts): Promise<boolean> {
     const raw = this.rawKey(key, opts?.version)
-    return this.read('has', () => this._has(raw), false, raw)
+    return this.read('has', () => this._hasFresh(raw), false, raw)
   }
 
   async getMany<T = unknown>(keys: Iterable<string>, opts?: VersionOpts): Promise<Record<string, T>> {
@@ -399,10 +405,12 @@ export abstract class BaseCache implements Cache {
       () => this._getMany([...byRaw.keys()]),
       new Map<string, unknown>(),
     )
+    const now = this.clock.now()
     for (const [raw, key] of byRaw) {
-      if (found.has(raw)) {
+      const v = found.has(raw) ? openEnvelope(found.get(raw), now) : STALE
+      if (v !== STALE) {
         this.counters.hits++
-        out[key] = found.get(raw) as T
+        out[key] = v as T
         if (this.events.active) this.report.key('hit', key, raw, opts?.version)
       } else {
         this.counters.misses++
@@ -426,7 +434,7 @@ export abstract class BaseCache implements Cache {
     for (const [k, v] of iter) {
       const raw = this.rawKey(k, opts?.version)
       byRaw.set(raw, k)
-      pairs.push([raw, v])
+      pairs.push([raw, escapeEnvelope(v)])
     }
     if (pairs.length === 0) return []
     const exp = this.expiryFor(timeout)
@@ -503,32 +511,112 @@ export abstract class BaseCache implements Cache {
   /**
    * The live value, or `defaultValue` (called if it is a function) stored with `add` (rule 9).
    * Concurrent calls for one key share one computation; every caller gets its own copy.
+   * `opts` adds `lock`, `lockTimeoutMs`, `staleWhileRevalidate`, `staleIfError` and `beta`
+   * (docs/contract.md rule 16; get-or-set.ts).
    */
-  async getOrSet<T>(
+  getOrSet<T>(
     key: string,
     defaultValue: T | (() => T | Promise<T>),
     timeout?: Timeout,
-    opts?: VersionOpts,
+    opts?: GetOrSetOptions,
   ): Promise<T> {
-    const hit = await this.get<T | typeof MISSING>(key, MISSING, opts)
-    if (hit !== MISSING) return hit as T
+    return getOrSetWith(this.getOrSetHost(), key, defaultValue, timeout, opts)
+  }
+
+  /**
+   * Soft invalidation (rule 16): mark a live entry stale, keeping it stored until its own expiry,
+   * so `getOrSet(…, { staleWhileRevalidate })` serves it while one caller refreshes it; `get`
+   * and `has` miss it at once. Says whether there was an entry.
+   */
+  async expire(key: string, opts?: VersionOpts): Promise<boolean> {
     const raw = this.rawKey(key, opts?.version)
-    const existing = this.inflight.get(raw) as Promise<T> | undefined
-    if (existing !== undefined) return isolatedCopy(await existing) as T
-    const p = (async (): Promise<T> => {
-      const value =
-        typeof defaultValue === 'function' ? await (defaultValue as () => T | Promise<T>)() : defaultValue
-      await this.add(key, value, timeout, opts)
-      // Django re-reads after add, so a concurrent writer's value wins (django/core/cache/backends/base.py).
-      const now = await this.get<T | typeof MISSING>(key, MISSING, opts)
-      return (now === MISSING ? value : now) as T
-    })()
-    this.inflight.set(raw, p)
-    const done = () => {
-      if (this.inflight.get(raw) === p) this.inflight.delete(raw)
+    const ok = await this.write('expire', () => this._expire(raw), raw)
+    if (ok && this.events.active) this.report.key('expire', key, raw, opts?.version)
+    return ok
+  }
+
+  /** Rewrite the entry as a stale envelope with the same physical expiry. Override when `_get` cannot tell it. */
+  protected async _expire(rawKey: string): Promise<boolean> {
+    const e = await this._get(rawKey)
+    if (e === undefined) return false
+    return this._set(rawKey, this.staleEnvelope(e.value), e.expiresAt ?? this.expiryFor(undefined))
+  }
+
+  /** The envelope `expire` stores for a stored value: soft-expired now. */
+  protected staleEnvelope(stored: unknown): Envelope {
+    const now = this.clock.now()
+    return isEnvelope(stored)
+      ? { ...stored, softExpiresAt: Math.min(now, stored.softExpiresAt ?? now) }
+      : makeEnvelope(stored, { softExpiresAt: now })
+  }
+
+  /** Whether a live, fresh entry exists (`has`); stale envelopes do not count (rule 16). */
+  protected async _hasFresh(rawKey: string): Promise<boolean> {
+    const e = await this._get(rawKey)
+    return e !== undefined && openEnvelope(e.value, this.clock.now()) !== STALE
+  }
+
+  /**
+   * Try to take the lease on `rawKey` for `ttlMs` (rule 16): a token when this caller won it,
+   * `undefined` when someone else holds it. This default `add`s a lease item beside the entry,
+   * atomic wherever the backend's `add` is; backends override it with a native primitive.
+   */
+  async acquireLease(rawKey: string, ttlMs: number): Promise<string | undefined> {
+    const token = leaseToken()
+    const until = this.clock.now() + ttlMs
+    const won = await this.mustWrite('acquireLease', () =>
+      this._add(leaseKeyFor(rawKey), { token, until }, until),
+    )
+    return won ? token : undefined
+  }
+
+  /** Give back a lease taken with `acquireLease`; a lease that ran out and was retaken is left alone. */
+  async releaseLease(rawKey: string, token: string): Promise<void> {
+    const lk = leaseKeyFor(rawKey)
+    await this.mustWrite('releaseLease', async () => {
+      const e = await this._get(lk)
+      if (e !== undefined && isLeaseRecord(e.value) && e.value.token === token) await this._delete(lk)
+    })
+  }
+
+  /** Raw keys this process is refreshing in the background (devtools; rule 16). */
+  protected readonly refreshing = new Set<string>()
+
+  private host: GetOrSetHost | undefined
+
+  private getOrSetHost(): GetOrSetHost {
+    if (this.host) return this.host
+    this.host = {
+      now: () => this.clock.now(),
+      rawKey: (k, v) => this.rawKey(k, v),
+      expiryFor: (t) => this.expiryFor(t),
+      readStored: (raw) => this.read('get', () => this._get(raw), undefined, raw),
+      add: (k, v, t, o) => this.add(k, v, t, o),
+      set: (k, v, t, o) => this.set(k, v, t, o),
+      storeEnvelope: async (key, raw, env, exp, mode, opts) => {
+        const op = () => (mode === 'add' ? this._add(raw, env, exp) : this._set(raw, env, exp))
+        const ok = await this.write('set', op, raw)
+        if (ok) {
+          this.counters.sets++
+          if (this.events.active) this.report.key('set', key, raw, opts?.version)
+        }
+        return ok
+      },
+      acquireLease: (raw, ms) => this.acquireLease(raw, ms),
+      releaseLease: (raw, token) => this.releaseLease(raw, token),
+      note: (type, key, raw, opts) => {
+        if (type === 'hit') this.counters.hits++
+        else this.counters.misses++
+        if (this.events.active) this.report.key(type, key, raw, opts?.version)
+      },
+      signal: (type, key, raw, opts) => {
+        if (this.events.active) this.report.key(type, key, raw, opts?.version)
+      },
+      fail: (e, raw) => this.noteError(e, raw),
+      inflight: this.inflight,
+      refreshing: this.refreshing,
     }
-    p.then(done, done)
-    return p
+    return this.host
   }
 
   async clear(): Promise<void> {
@@ -549,18 +637,33 @@ export abstract class BaseCache implements Cache {
     if (limit <= 0) return
     const parse = this.keyFunction === defaultKeyFunction
     let n = 0
+    const now = this.clock.now()
     for await (const e of this._entries()) {
       if (this.isExpired(e.expiresAt)) continue
       const info: EntryInfo = { rawKey: e.rawKey, expiresAt: e.expiresAt }
+      const lease = isLeaseKey(e.rawKey)
       if (parse) {
-        const p = parseDefaultKey(e.rawKey, this.keyPrefix)
+        const p = parseDefaultKey(lease ? e.rawKey.slice(0, -LEASE_SUFFIX.length) : e.rawKey, this.keyPrefix)
         if (!p) continue
         info.key = p.key
         info.version = p.version
       }
       if (opts.prefix !== undefined && !(info.key ?? info.rawKey).startsWith(opts.prefix)) continue
       if (e.size !== undefined) info.size = e.size
-      if ('value' in e) info.value = e.value
+      if (lease) {
+        // A lease item (rule 16): who is computing this key, not a value.
+        info.state = 'leased'
+        if (isLeaseRecord(e.value)) info.leaseHolder = e.value.token
+      } else if ('value' in e) {
+        const env = isEnvelope(e.value) ? e.value : undefined
+        info.value = env ? env.value : e.value
+        info.state = this.refreshing.has(e.rawKey)
+          ? 'refreshing'
+          : env && env.softExpiresAt != null && env.softExpiresAt <= now
+            ? 'stale'
+            : 'fresh'
+        if (env?.softExpiresAt != null) info.softExpiresAt = env.softExpiresAt
+      }
       yield info
       if (++n >= limit) return
     }

@@ -20,6 +20,7 @@ registerBackend('locmem', LocMemCache)
 registerBackend('dummy', DummyCache)
 
 export { DummyCache } from './backends/dummy.ts'
+export type { GetOrSetOptions } from './get-or-set.ts'
 export { LocMemCache } from './backends/locmem.ts'
 export type { Clock } from './clock.ts'
 export {
@@ -57,6 +58,24 @@ export type {
 
 // ---- Deprecated here (0.2): import these from '@cachework/core/backend' ----
 export {
+  backoffMs,
+  ENVELOPE_MARK,
+  type Envelope,
+  type EnvelopeMeta,
+  entryState,
+  escapeEnvelope,
+  type GetOrSetHost,
+  getOrSetWith,
+  isEnvelope,
+  isLeaseKey,
+  isLeaseRecord,
+  LEASE_SUFFIX,
+  type LeaseRecord,
+  leaseKeyFor,
+  leaseToken,
+  makeEnvelope,
+  openEnvelope,
+  STALE,
   addDelta,
   BaseCache,
   type CullableStore,

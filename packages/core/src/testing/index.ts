@@ -24,6 +24,7 @@ import { getOrSetRules } from './get-or-set.ts'
 import { keyRules } from './keys.ts'
 import { lifecycleRules } from './lifecycle.ts'
 import { manyRules } from './many.ts'
+import { stampedeRules } from './stampede.ts'
 import { timeoutRules } from './timeouts.ts'
 import { valueRules } from './values.ts'
 
@@ -46,6 +47,7 @@ export const conformanceGroups: ReadonlyArray<(ctx: SuiteContext) => void> = [
   eventRules, // rule 13
   entryRules, // rule 14
   failureRules, // rule 15 (options.unreachable)
+  stampedeRules, // rule 16
 ]
 
 /** Register the conformance suite for one backend. */
