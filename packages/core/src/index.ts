@@ -1,7 +1,7 @@
 /**
  * `@cachework/core`: Django's cache framework for TypeScript, anywhere JavaScript runs. This entry
  * is what an application uses: the registry and `cache`, the `Cache` type, config types, errors,
- * events, and the `locmem` and `dummy` backends (importing it registers both). The other
+ * events, and the `locmem` and `dummy` backends (known to the registry from any entry). The other
  * concerns have entries of their own:
  *
  * - `@cachework/core/http`: HTTP helpers, wrappers, the response-cache engine, fragment keys;
@@ -12,13 +12,6 @@
  * The names below "Deprecated" still work from this entry for the 0.2 releases and move to
  * those entries (CHANGELOG.md lists each move).
  */
-import { DummyCache } from './backends/dummy.ts'
-import { LocMemCache } from './backends/locmem.ts'
-import { registerBackend } from './registry.ts'
-
-registerBackend('locmem', LocMemCache)
-registerBackend('dummy', DummyCache)
-
 export { DummyCache } from './backends/dummy.ts'
 export type { GetOrSetOptions } from './get-or-set.ts'
 export { LocMemCache } from './backends/locmem.ts'

@@ -82,7 +82,7 @@ describe('the registry (docs/contract.md §1)', () => {
   it.each([
     [{ default: {} }, /CACHES\['default'\]\.backend is missing/],
     [{ default: { backend: 'nosuch' } }, /'nosuch' is not a known backend/],
-    [{ default: { backend: 'memcached' } }, /import '@cachework\/node'/],
+    [{ default: { backend: 'memcached' } }, /import '@cachework\/node\/memcached'/],
     [
       { default: { backend: 'django.core.cache.backends.redis.RedisCache' } },
       /RedisCache has no cachework equivalent/,
