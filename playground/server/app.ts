@@ -5,7 +5,7 @@
  */
 import { type CacheRegistry, caches as defaultCaches } from '@cachework/core'
 import { getCacheKey } from '@cachework/core/http'
-import { cacheMiddleware, cachePage } from '@cachework/node'
+import { cacheMiddleware, cachePage } from '@cachework/node/http'
 import express, { type Express, type Request, type Response } from 'express'
 import type nunjucks from 'nunjucks'
 import { findArticle, listArticles, publishArticle, slow, USERS, userFromCookie } from './data.ts'

@@ -13,12 +13,12 @@ import {
   sharedToken,
   sharedTokenSource,
   tokensEqual,
-} from './devtools-security.ts'
+} from '@cachework/devtools/security'
 
 /** The operations that change caches, each a POST route (`/delete`, `/touch`, …). */
 const WRITE_OPS = new Set(['delete', 'clear', 'bump', 'touch', 'edit', 'invalidateTags'])
 
-export { isLoopbackAddress } from './devtools-security.ts'
+export { isLoopbackAddress } from '@cachework/devtools/security'
 
 /** Options of `devtoolsEndpoint`. */
 export interface DevtoolsEndpointOptions {

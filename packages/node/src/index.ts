@@ -3,18 +3,10 @@
  * backends and re-exports every Node entry. Each concern has an entry of its own, which loads
  * only what it needs (no native module unless it is the `db` backend's, and only on first use):
  * `@cachework/node/memcached`, `/db`, `/file`, `/http` (node:http, Connect, Express), `/nunjucks`,
- * `/devtools`. better-sqlite3 (db) and nunjucks (the template tag) are optional peer
- * dependencies, loaded on first use.
+ * `/devtools` (not re-exported here: it needs `@cachework/devtools`). better-sqlite3 (db) and
+ * nunjucks (the template tag) are optional peer dependencies, loaded on first use.
  */
 export { type CacheModel, type CacheRouter, DatabaseCache, type TableReport } from './db.ts'
-export {
-  devtoolsEndpoint,
-  type DevtoolsEndpointOptions,
-  DevtoolsInProductionError,
-  type DevtoolsMiddleware,
-  devtoolsToken,
-  isLoopbackAddress,
-} from './devtools-endpoint.ts'
 export { FileBasedCache } from './file.ts'
 export {
   absoluteUrl,
