@@ -70,3 +70,11 @@ export {
   varyOnCookie,
   varyOnHeaders,
 } from './wrappers.ts'
+export {
+  type NotStoredReason,
+  onPageCacheReport,
+  type PageCacheListener,
+  type PageCacheReport,
+  pageCacheReporting,
+  reportPageCache,
+} from './report.ts'
