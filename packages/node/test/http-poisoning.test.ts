@@ -69,7 +69,8 @@ function nodeRouter(routes: PoisonRoute[], trustProxy: boolean) {
         protocol,
         query,
       }
-      return write(res, route.view(view))
+      write(res, route.view(view))
+      return
     }
     res.statusCode = 404
     res.end()
