@@ -1,7 +1,7 @@
 /**
  * `indexeddb`: a cache in the page's (or worker's) IndexedDB, opened with idb. IndexedDB has no
  * expiry and no bound, so both live here: expiry is checked on read (Django's file and db
- * backends do the same, django-cache.md §2.2-2.3) and culling follows rule 11 with locmem's
+ * backends do the same, django/core/cache/backends/filebased.py, django/core/cache/backends/db.py) and culling follows rule 11 with locmem's
  * LRU order, walking the `u` index. Every read-modify-write (`add`, `incr`, `touch`, version
  * moves, culling) runs in ONE readwrite transaction, which IndexedDB serialises across tabs, so
  * two tabs incrementing one key lose nothing. A `set` reads the old entry (is it live? rule 11)
@@ -121,7 +121,7 @@ export class IndexedDBCache extends BaseCache {
   }
 
   protected override async _has(rawKey: string): Promise<boolean> {
-    // has_key does not count as use (django-cache.md §2.1), so nothing is written.
+    // has_key does not count as use (django/core/cache/backends/locmem.py), so nothing is written.
     const rec = await this.db.run('readonly', (s) => req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>))
     return this.live(rec)
   }

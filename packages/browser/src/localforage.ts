@@ -4,7 +4,7 @@
  * bound (localForage#774, #1105), so both live here: each item is `{ v, e }`, the value as
  * cachework's codec text (the localStorage driver cannot structured-clone) and its expiry,
  * checked on read; culling removes the soonest to expire first (rule 11, like Django's db
- * backend, django-cache.md §2.3). localForage has no transactions, so every write to a key runs
+ * backend, django/core/cache/backends/db.py). localForage has no transactions, so every write to a key runs
  * under a per-key Web Lock: `incr` and the other read-modify-writes are atomic across the tabs
  * and workers of the origin (an in-page mutex where Web Locks are missing).
  */

@@ -1,9 +1,9 @@
 /**
- * `BaseCache`: everything a backend shares (API.md §2). A backend implements a handful of
+ * `BaseCache`: everything a backend shares (docs/contract.md §2). A backend implements a handful of
  * storage primitives on made ("raw") keys and absolute expiry times; this class does keying,
  * validation, timeouts, versions, single-flight `getOrSet`, events, stats, failure handling
  * (rule 15) and the culling policy (rule 11), following Django's `BaseCache`
- * (django-cache.md §1) except where the contract says otherwise.
+ * (django/core/cache/backends/base.py) except where the contract says otherwise.
  */
 import { type Clock, systemClock } from './clock.ts'
 import { resolveInit } from './config.ts'
@@ -41,7 +41,7 @@ export interface RawEntry {
   value?: unknown
 }
 
-/** The storage a backend hands to `BaseCache.cullBeforeInsert` (API.md rule 11). */
+/** The storage a backend hands to `BaseCache.cullBeforeInsert` (docs/contract.md rule 11). */
 export interface CullableStore {
   /** How many entries are stored, expired ones included. */
   size(): number | Promise<number>
@@ -226,7 +226,7 @@ export abstract class BaseCache implements Cache {
   }
 
   /**
-   * Turn a timeout in seconds into an absolute expiry in epoch ms (django-cache.md §1.5
+   * Turn a timeout in seconds into an absolute expiry in epoch ms (django/core/cache/backends/base.py
    * `get_backend_timeout`): `undefined` → default, `null` → never, `0` → already expired.
    */
   expiryFor(timeout: Timeout): number | null {
@@ -666,7 +666,7 @@ export abstract class BaseCache implements Cache {
       const value =
         typeof defaultValue === 'function' ? await (defaultValue as () => T | Promise<T>)() : defaultValue
       await this.add(key, value, timeout, opts)
-      // Django re-reads after add, so a concurrent writer's value wins (django-cache.md §1.6).
+      // Django re-reads after add, so a concurrent writer's value wins (django/core/cache/backends/base.py).
       const now = await this.get<T | typeof MISSING>(key, MISSING, opts)
       return (now === MISSING ? value : now) as T
     })()

@@ -1,4 +1,4 @@
-/** One typed event stream per cache (API.md rule 13; CONVENTIONS "Observability"). */
+/** One typed event stream per cache (docs/contract.md rule 13). */
 
 /** The event types a cache emits. */
 export type CacheEventType =
@@ -28,7 +28,7 @@ export interface CacheEvent {
   message?: string
 }
 
-/** Counters since creation (API.md rule 13). */
+/** Counters since creation (docs/contract.md rule 13). */
 export interface CacheStats {
   hits: number
   misses: number

@@ -19,6 +19,21 @@ export { type Clock, systemClock } from './clock.ts'
 export { decodeValue, decodeValueBytes, encodeValue, encodeValueBytes } from './codec.ts'
 export { configWarning, normalizeConfig } from './config.ts'
 export { inspectCache, inspectedCaches, inspectSource } from './inspect.ts'
+export { CacheInspector, httpSummary, httpView, InspectorError, type InspectorOptions } from './inspector.ts'
+export {
+  type EventBatch,
+  type Op as InspectorOp,
+  type Snapshot as InspectorSnapshot,
+  TOKEN_HEADER,
+  type WireCache,
+  type WireEntry,
+  type WireEvent,
+  type WireHttp,
+  type WireHttpSummary,
+  type WireValue,
+  WS_EVENTS,
+} from './inspector-protocol.ts'
+export { type DescribeOptions, describeValue, isJsonValue, type ValueNode } from './value-tree.ts'
 export { NO_PEEK, PEEK, peekShared } from './peek.ts'
 export { type FormatOptions, formatValue } from './preview.ts'
 export {

@@ -1,4 +1,4 @@
-/** The public `Cache` contract (API.md §2) and the configuration types (API.md §1). */
+/** The public `Cache` contract (docs/contract.md §2) and the configuration types (docs/contract.md §1). */
 import type { Clock } from './clock.ts'
 import type { CacheEvent, CacheEventType, CacheStats } from './events.ts'
 import type { KeyFunction } from './keys.ts'
@@ -11,7 +11,7 @@ export interface VersionOpts {
   version?: number
 }
 
-/** One live entry as `entries()` yields it (API.md rule 14). */
+/** One live entry as `entries()` yields it (docs/contract.md rule 14). */
 export interface EntryInfo {
   rawKey: string
   key?: string
@@ -59,7 +59,7 @@ export interface Cache {
   entries(opts?: { prefix?: string; limit?: number }): AsyncIterable<EntryInfo>
 }
 
-/** Options every backend understands (API.md §1); backends add their own beside these. */
+/** Options every backend understands (docs/contract.md §1); backends add their own beside these. */
 export interface CacheOptions {
   /** Entries before culling, for backends that cull. Default 300. */
   maxEntries?: number

@@ -13,9 +13,11 @@ import {
   isServablePage,
   NO_PEEK,
   pageCacheKey,
+  pageCacheReporting,
   peekShared,
   type RequestView,
   ResponseCache,
+  reportPageCache,
   type ResponseCacheOptions,
   type StoredResponse,
 } from '@cachework/core'
@@ -23,7 +25,7 @@ import { captureResponse, toFetchRequest, writeNodeResponse } from './http-bridg
 import { hasHeaderHooks } from './http-hooks.ts'
 import { nodeRequestView, type RequestTrustOptions, withView } from './http-request.ts'
 
-/** Django's `request._cache_update_cache`, shared by both halves (django-cache.md §4.1, §4.2). */
+/** Django's `request._cache_update_cache`, shared by both halves (django/middleware/cache.py). */
 const updateFlag = new WeakMap<IncomingMessage, boolean>()
 
 /** Mark whether the update half may store this request's response. */
@@ -257,6 +259,20 @@ export class NodePageCache {
     return isServablePage(head) ? head : undefined
   }
 
+  /** A hit answered here (not by core's engine), told to inspection tools as core does. */
+  private reportHit(req: IncomingMessage, stored: StoredResponse): void {
+    if (!pageCacheReporting()) return
+    const alias = this.engine.cache().alias
+    reportPageCache({
+      type: 'hit',
+      alias,
+      method: req.method ?? 'GET',
+      url: this.view(req)?.url ?? req.url ?? '/',
+      status: stored.status,
+      at: this.now(),
+    })
+  }
+
   /**
    * Answer a GET/HEAD from the cache synchronously when the backend can peek: true when served,
    * false on a miss, `undefined` when only the async path can tell (another backend, a
@@ -274,6 +290,7 @@ export class NodePageCache {
     if (stored === NO_PEEK) return undefined
     if (stored === undefined) return false
     writeStored(res, stored, this.now(), true)
+    this.reportHit(req, stored)
     return true
   }
 
@@ -319,6 +336,7 @@ export class NodePageCache {
     updateFlag.set(req, stored === undefined)
     if (stored === undefined) return false
     writeStored(res, stored, this.now(), false)
+    this.reportHit(req, stored)
     return true
   }
 

@@ -1,5 +1,5 @@
 /**
- * `locmem`: Django's LocMemCache (django-cache.md §2.1). Stores with the same `location` share
+ * `locmem`: Django's LocMemCache (django/core/cache/backends/locmem.py). Stores with the same `location` share
  * one store per realm (process, page or worker). Values are isolated copies (rule 12).
  *
  * LRU order is an intrusive doubly linked list through the items (most recent at `head`), so a
@@ -260,7 +260,7 @@ export class LocMemCache extends BaseCache {
   }
 
   protected override async _has(rawKey: string): Promise<boolean> {
-    // has_key does not count as use (django-cache.md §2.1).
+    // has_key does not count as use (django/core/cache/backends/locmem.py).
     return this.live(rawKey, false) !== undefined
   }
 

@@ -1,6 +1,6 @@
 /**
- * `@cachework/core/testing`: the shared conformance suite (CONVENTIONS "Tests"). It encodes
- * API.md §2 rule by rule with concrete values, many taken from Django's own cache tests, and
+ * `@cachework/core/testing`: the shared conformance suite. It encodes
+ * docs/contract.md §2 rule by rule with concrete values, many taken from Django's own cache tests, and
  * every backend runs it unchanged:
  *
  * ```ts
@@ -113,7 +113,7 @@ export function cacheConformanceSuite(name: string, options: ConformanceOptions)
   const culls = (options.culls ?? true) && stores
   const make = async (o?: CacheInit): Promise<Cache> => options.create(o)
 
-  describe(`${name}: cache conformance (API.md §2)`, () => {
+  describe(`${name}: cache conformance (docs/contract.md §2)`, () => {
     if (!stores) {
       dummySuite(make)
       return

@@ -1,5 +1,5 @@
 /**
- * The shared conformance suite (API.md §2) against memcached processes of the test file's own,
+ * The shared conformance suite (docs/contract.md §2) against memcached processes of the test file's own,
  * so the suite's `clear()` (flush_all) cannot wipe other test files' keys.
  */
 import type { Cache, CacheInit } from '@cachework/core'
