@@ -222,6 +222,9 @@ export class ResponseCache {
     const upstream = Number.parseInt(response.headers.get('age') ?? '0', 10) || 0
     const resident = Math.max(0, Math.floor((this.now() - stored.storedAt) / 1000))
     response.headers.set('age', String(upstream + resident))
+    // A HEAD answered from a stored GET announces the GET's length (RFC 9110 §9.3.2).
+    if (request.method === 'HEAD' && stored.body.byteLength > 0 && !response.headers.has('content-length'))
+      response.headers.set('content-length', String(stored.body.byteLength))
     const out = this.finish(request, response)
     fromCache.add(out)
     return out
