@@ -174,8 +174,20 @@ export function createCaches(config: CachesConfig): CacheRegistry {
 
 /** The process-wide registry; with no configuration, `default` is `{ backend: 'locmem' }`. */
 export const caches: CacheRegistry = new Registry(DEFAULT_CONFIG)
-// Devtools lists the caches this registry created (inspect.ts); one Set.add at import.
-inspectSource(() => caches.initialized())
+// Devtools lists every configured cache (inspect.ts), from the start: a tool looking creates a
+// cache not used yet, as Django's `caches[alias]` does on first access. One Set.add at import.
+inspectSource(() => {
+  const out = caches.initialized()
+  for (const alias of caches.aliases()) {
+    try {
+      const c = caches.get(alias)
+      if (!out.includes(c)) out.push(c)
+    } catch {
+      // A backend that cannot be built here (a missing optional peer) stays out of the list.
+    }
+  }
+  return out
+})
 
 /** Configure the process-wide `caches` (validates the whole config at once). */
 export function configureCaches(config: CachesConfig): void {

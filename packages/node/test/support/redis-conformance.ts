@@ -6,6 +6,7 @@ import type { Cache, CacheInit } from '@cachework/core'
 import { cacheConformanceSuite, uniqueKey } from '@cachework/core/testing'
 import { afterAll, beforeAll } from 'vitest'
 import { RedisCache } from '../../src/redis.ts'
+import { freePort } from './free-port.ts'
 import { RedisCluster, RedisProcess, type Replicated, startReplicated, waitFor } from './redis-server.ts'
 
 /** Which Redis setup the suite runs on. */
@@ -67,6 +68,16 @@ export function redisConformanceSuite(
         // Generous: the machine running the tests may be loaded; rule 15 has its own tests.
         options: { timeoutMs: 5000, ...t.options, ...overrides.options },
         location: t.location,
+      })
+      made.push(c)
+      return c
+    },
+    async unreachable(overrides: CacheInit = {}) {
+      // A port nobody listens on: every call must miss or reject within timeoutMs (rule 15).
+      const c = new RedisCache({
+        ...overrides,
+        options: { timeoutMs: 500, ...(target as RedisTarget).options, ...overrides.options },
+        location: `redis://127.0.0.1:${await freePort()}`,
       })
       made.push(c)
       return c
