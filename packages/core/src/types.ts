@@ -1,6 +1,7 @@
 /** The public `Cache` contract (docs/contract.md §2) and the configuration types (docs/contract.md §1). */
 import type { Clock } from './clock.ts'
 import type { CacheEvent, CacheEventType, CacheStats } from './events.ts'
+import type { GetOrSetOptions } from './get-or-set.ts'
 import type { KeyFunction } from './keys.ts'
 
 /** Seconds; `undefined` uses the alias's default, `null` never expires, `<= 0` expires at once. */
@@ -21,6 +22,16 @@ export interface EntryInfo {
   /** Bytes, where the backend knows. */
   size?: number
   value?: unknown
+  /**
+   * Rule 16: `fresh`, `stale` (soft-expired, kept for staleWhileRevalidate/staleIfError),
+   * `refreshing` (this process is recomputing it), or `leased` (a lease item: someone computes
+   * `key`; `leaseHolder` says who). Absent where the backend lists no values.
+   */
+  state?: 'fresh' | 'stale' | 'refreshing' | 'leased'
+  /** For `leased`: the holder's token (`pid<pid>-…` in Node, `page-…` in a browser). */
+  leaseHolder?: string
+  /** End of the fresh lifetime (epoch ms) of an entry stored with metadata (rule 16). */
+  softExpiresAt?: number
 }
 
 /** The contract every backend implements; all methods are async except the key helpers. */
@@ -48,8 +59,10 @@ export interface Cache {
     key: string,
     defaultValue: T | (() => T | Promise<T>),
     timeout?: Timeout,
-    opts?: VersionOpts,
+    opts?: GetOrSetOptions,
   ): Promise<T>
+  /** Mark an entry stale without removing it (rule 16); says whether there was one. */
+  expire(key: string, opts?: VersionOpts): Promise<boolean>
   clear(): Promise<void>
   close(): Promise<void>
   makeKey(key: string, version?: number): string
