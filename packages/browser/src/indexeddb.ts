@@ -19,6 +19,7 @@ import {
   addDelta,
   encodeValue,
   registerBackend,
+  type TagOpts,
 } from '@cachework/core'
 import { InsertLease } from './idb-lease.ts'
 import { IdbConnection } from './idb-connection.ts'
@@ -301,7 +302,7 @@ export class IndexedDBCache extends BaseCache {
     key: string,
     defaultValue: T | (() => T | Promise<T>),
     timeout?: Timeout,
-    opts?: VersionOpts,
+    opts?: VersionOpts & TagOpts,
   ): Promise<T> {
     const raw = this.rawKey(key, opts?.version)
     return crossTabGetOrSet(
@@ -310,8 +311,7 @@ export class IndexedDBCache extends BaseCache {
       `cachework:indexeddb:${this.dbName}:${raw}`,
       raw,
       key,
-      defaultValue,
-      timeout,
+      () => this.computeAndAdd(key, defaultValue, timeout, opts),
       opts,
     )
   }

@@ -23,6 +23,7 @@ import {
   decodeValue,
   encodeValue,
   registerBackend,
+  type TagOpts,
 } from '@cachework/core'
 import localforage from 'localforage'
 import { crossTabGetOrSet, withLock } from './web-locks.ts'
@@ -317,11 +318,12 @@ export class LocalForageCache extends BaseCache {
     key: string,
     defaultValue: T | (() => T | Promise<T>),
     timeout?: Timeout,
-    opts?: VersionOpts,
+    opts?: VersionOpts & TagOpts,
   ): Promise<T> {
     const raw = this.rawKey(key, opts?.version)
     const lock = `cachework:localforage-flight:${this.dbName}/${this.storeName}:${raw}`
-    return crossTabGetOrSet(this, this.flights, lock, raw, key, defaultValue, timeout, opts)
+    const compute = () => this.computeAndAdd(key, defaultValue, timeout, opts)
+    return crossTabGetOrSet(this, this.flights, lock, raw, key, compute, opts)
   }
 }
 

@@ -1,4 +1,4 @@
-import { type Cache, type Timeout, type VersionOpts, isolatedCopy } from '@cachework/core'
+import { type Cache, type VersionOpts, isolatedCopy } from '@cachework/core'
 
 /**
  * Exclusive named locks for read-modify-write sequences. In a page or worker with the Web Locks
@@ -47,7 +47,8 @@ const MISSING: unique symbol = Symbol('cachework.getOrSet.missing')
 /**
  * `getOrSet` (rule 9) single-flighted within the page (`flights`, keyed by raw key) and across
  * tabs: compute-and-`add` runs under the Web Lock `lockName`, re-reading the cache once the lock
- * is held, so tabs of one origin racing on a miss run the factory once in total.
+ * is held, so tabs of one origin racing on a miss run the factory once in total. `compute` is
+ * the backend's own compute-and-add (`BaseCache.computeAndAdd`).
  */
 export async function crossTabGetOrSet<T>(
   cache: Cache,
@@ -55,8 +56,7 @@ export async function crossTabGetOrSet<T>(
   lockName: string,
   rawKey: string,
   key: string,
-  defaultValue: T | (() => T | Promise<T>),
-  timeout?: Timeout,
+  compute: () => Promise<T>,
   opts?: VersionOpts,
 ): Promise<T> {
   const hit = await cache.get<T | typeof MISSING>(key, MISSING, opts)
@@ -66,12 +66,8 @@ export async function crossTabGetOrSet<T>(
   const p = withLock(lockName, async (): Promise<T> => {
     const again = await cache.get<T | typeof MISSING>(key, MISSING, opts)
     if (again !== MISSING) return again as T
-    const value =
-      typeof defaultValue === 'function' ? await (defaultValue as () => T | Promise<T>)() : defaultValue
-    await cache.add(key, value, timeout, opts)
-    // Django re-reads after add, so a concurrent writer's value wins (django-cache.md §1.6).
-    const now = await cache.get<T | typeof MISSING>(key, MISSING, opts)
-    return (now === MISSING ? value : now) as T
+    // The backend's compute-and-add: it snapshots tag counters before the factory runs.
+    return compute()
   })
   flights.set(rawKey, p)
   const done = () => {

@@ -24,6 +24,15 @@ import {
   parseDefaultKey,
 } from './keys.ts'
 import { isolatedCopy } from './clone.ts'
+import {
+  isTagCounterKey,
+  isTagged,
+  normalizeTags,
+  type TagOpts,
+  TagIndex,
+  type TagSnapshot,
+  wrapTagged,
+} from './tags.ts'
 import type { Cache, CacheInit, EntryInfo, Timeout, VersionOpts } from './types.ts'
 
 /** What a backend's `_get` returns for a live entry; `expiresAt` undefined means unknown. */
@@ -57,6 +66,10 @@ export interface CullableStore {
 const KEY_MEMO_SIZE = 4096
 
 const MISSING: unique symbol = Symbol('cachework.missing')
+const NO_TAGS: readonly string[] = []
+
+/** Per-call options of reads and writes: a version, and tags (rule 17). */
+type Opts = VersionOpts & TagOpts
 
 function isIntegerValue(v: unknown): v is number | bigint {
   return (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint'
@@ -121,6 +134,13 @@ export abstract class BaseCache implements Cache {
     errors: 0,
   }
   private readonly inflight = new Map<string, Promise<unknown>>()
+  /** Tag counters in this cache's own store (docs/contract.md rule 17). */
+  protected readonly tagIndex: TagIndex = new TagIndex({
+    rawKeyOf: (k) => this.rawKey(k),
+    getMany: (raws) => this._getMany(raws),
+    add: (raw, v) => this._add(raw, v, null),
+    incr: (raw, d) => this._incr(raw, d, raw),
+  })
 
   /** Build from an alias's settings (validated; a bad value throws `ImproperlyConfigured`). */
   constructor(init: CacheInit = {}, alias = 'default') {
@@ -161,6 +181,24 @@ export abstract class BaseCache implements Cache {
   /** Whether a live entry exists. */
   protected async _has(rawKey: string): Promise<boolean> {
     return (await this._get(rawKey)) !== undefined
+  }
+
+  /** The live entry at `rawKey` without counting as use (for `has`); default `_get`. */
+  protected async _peek(rawKey: string): Promise<StoredEntry | undefined> {
+    return this._get(rawKey)
+  }
+
+  /**
+   * The entry at `rawKey` and the tag counters `counterKeys`, in one round trip where the
+   * backend allows (rule 17); the default is one `_getMany`, which is one multi-get on
+   * memcached and one query on db.
+   */
+  protected async _getWithCounters(
+    rawKey: string,
+    counterKeys: string[],
+  ): Promise<{ value: unknown; found: boolean; counters: Map<string, unknown> }> {
+    const got = await this._getMany([rawKey, ...counterKeys])
+    return { value: got.get(rawKey), found: got.has(rawKey), counters: got }
   }
 
   /** Values of the live keys among `rawKeys`. Override for one round trip. */
@@ -449,10 +487,23 @@ export abstract class BaseCache implements Cache {
 
   // ---- the Cache interface ----
 
-  async get<T = unknown>(key: string, defaultValue?: T, opts?: VersionOpts): Promise<T | undefined> {
+  /**
+   * The live value, or `defaultValue`. `opts.tags`, when given, are the tags the caller expects
+   * the entry to carry: their counters are fetched with the entry in one round trip (rule 17).
+   */
+  get<T = unknown>(key: string, defaultValue?: T, opts?: Opts): Promise<T | undefined> {
+    return this.getCounted(key, defaultValue, opts)
+  }
+
+  private async getCounted<T>(
+    key: string,
+    defaultValue: T | undefined,
+    opts: Opts | undefined,
+    counters?: Map<string, unknown>,
+  ): Promise<T | undefined> {
     const raw = this.rawKey(key, opts?.version)
     const t0 = this.events.active ? this.clock.now() : undefined
-    const e = await this.read('get', () => this._get(raw), undefined, raw)
+    const e = await this.read('get', () => this.readLive(raw, opts?.tags, false, counters), undefined, raw)
     if (e === undefined) {
       this.counters.misses++
       if (t0 !== undefined) this.emitKey('miss', key, raw, opts, t0)
@@ -463,15 +514,50 @@ export abstract class BaseCache implements Cache {
     return e.value as T
   }
 
-  async set(key: string, value: unknown, timeout?: Timeout, opts?: VersionOpts): Promise<boolean> {
+  /**
+   * The live entry at `rawKey`, a tagged envelope opened: one whose tags were invalidated is a
+   * miss (rule 17). `hint` tags are fetched with the entry in one round trip (their counter
+   * values are copied into `counters` when given); `quiet` reads without counting as use.
+   */
+  protected async readLive(
+    rawKey: string,
+    hint?: Iterable<string>,
+    quiet = false,
+    counters?: Map<string, unknown>,
+  ): Promise<StoredEntry | undefined> {
+    const tags = hint === undefined ? NO_TAGS : normalizeTags(hint)
+    if (tags.length > 0) {
+      const r = await this._getWithCounters(rawKey, this.tagIndex.counterKeys(tags))
+      if (counters) for (const [k, v] of r.counters) if (k !== rawKey) counters.set(k, v)
+      if (!r.found) return undefined
+      if (!isTagged(r.value)) return { value: r.value, expiresAt: undefined }
+      const live = await this.tagIndex.isCurrent(r.value.tags, r.counters)
+      return live ? { value: r.value.value, expiresAt: undefined } : undefined
+    }
+    const e = quiet ? await this._peek(rawKey) : await this._get(rawKey)
+    if (e === undefined || !isTagged(e.value)) return e
+    return (await this.tagIndex.isCurrent(e.value.tags))
+      ? { value: e.value.value, expiresAt: e.expiresAt }
+      : undefined
+  }
+
+  /** Wrap `value` with the current versions of `tags` (creating missing counters). */
+  private async tagged(value: unknown, tags: readonly string[]): Promise<unknown> {
+    return tags.length === 0 ? value : wrapTagged(value, await this.tagIndex.snapshot(tags))
+  }
+
+  async set(key: string, value: unknown, timeout?: Timeout, opts?: Opts): Promise<boolean> {
+    const tags = opts?.tags === undefined ? NO_TAGS : normalizeTags(opts.tags)
     const raw = this.rawKey(key, opts?.version)
     const exp = this.expiryFor(timeout)
     const t0 = this.events.active ? this.clock.now() : undefined
     // Rule 3: a timeout of 0 or less leaves nothing readable and removes an older value.
     const ok = await this.write(
       'set',
-      () =>
-        exp !== null && exp <= this.clock.now() ? this.expireNow(raw, value) : this._set(raw, value, exp),
+      async () =>
+        exp !== null && exp <= this.clock.now()
+          ? this.expireNow(raw, value)
+          : this._set(raw, await this.tagged(value, tags), exp),
       raw,
     )
     if (ok) {
@@ -487,17 +573,43 @@ export abstract class BaseCache implements Cache {
     return true
   }
 
-  async add(key: string, value: unknown, timeout?: Timeout, opts?: VersionOpts): Promise<boolean> {
+  async add(key: string, value: unknown, timeout?: Timeout, opts?: Opts): Promise<boolean> {
+    const tags = opts?.tags === undefined ? NO_TAGS : normalizeTags(opts.tags)
+    return this.addStored(key, value, timeout, opts, tags.length === 0 ? undefined : tags)
+  }
+
+  /** `add`, with `tags` either to snapshot now or already snapshotted (by `getOrSet`). */
+  private async addStored(
+    key: string,
+    value: unknown,
+    timeout: Timeout,
+    opts: VersionOpts | undefined,
+    tags: readonly string[] | TagSnapshot | undefined,
+  ): Promise<boolean> {
     const raw = this.rawKey(key, opts?.version)
     const exp = this.expiryFor(timeout)
     const ok = await this.write(
       'add',
       async () => {
         if (exp !== null && exp <= this.clock.now()) {
-          if (await this._has(raw)) return false
+          if ((await this.readLive(raw, undefined, true)) !== undefined) return false
           return this.expireNow(raw, value)
         }
-        return this._add(raw, value, exp)
+        const stored =
+          tags === undefined
+            ? value
+            : Array.isArray(tags)
+              ? await this.tagged(value, tags)
+              : wrapTagged(value, tags as TagSnapshot)
+        if (await this._add(raw, stored, exp)) return true
+        // Rule 17: an entry whose tags were invalidated is missing, so add replaces it (else a
+        // getOrSet would recompute on every call until the dead entry's own expiry).
+        const cur = await this._peek(raw)
+        if (cur === undefined || !isTagged(cur.value) || (await this.tagIndex.isCurrent(cur.value.tags))) {
+          return false
+        }
+        await this._delete(raw)
+        return this._add(raw, stored, exp)
       },
       raw,
     )
@@ -531,9 +643,25 @@ export abstract class BaseCache implements Cache {
     return ok
   }
 
+  /** Whether a live entry exists; agrees with `get` after a tag invalidation (rule 17). */
   async has(key: string, opts?: VersionOpts): Promise<boolean> {
     const raw = this.rawKey(key, opts?.version)
-    return this.read('has', () => this._has(raw), false, raw)
+    return this.read('has', async () => (await this.readLive(raw, undefined, true)) !== undefined, false, raw)
+  }
+
+  /** `_getMany` with tagged envelopes opened: invalidated ones dropped, one more round trip at most. */
+  private async openMany(found: Map<string, unknown>): Promise<Map<string, unknown>> {
+    let taggedKeys: string[] | undefined
+    for (const [k, v] of found) if (isTagged(v)) (taggedKeys ??= []).push(k)
+    if (taggedKeys === undefined) return found
+    const verdicts = await this.tagIndex.currentMany(
+      taggedKeys.map((k) => (found.get(k) as { tags: TagSnapshot }).tags),
+    )
+    taggedKeys.forEach((k, i) => {
+      if (verdicts[i]) found.set(k, (found.get(k) as { value: unknown }).value)
+      else found.delete(k)
+    })
+    return found
   }
 
   async getMany<T = unknown>(keys: Iterable<string>, opts?: VersionOpts): Promise<Record<string, T>> {
@@ -543,7 +671,7 @@ export abstract class BaseCache implements Cache {
     if (byRaw.size === 0) return out
     const found = await this.read(
       'getMany',
-      () => this._getMany([...byRaw.keys()]),
+      async () => this.openMany(await this._getMany([...byRaw.keys()])),
       new Map<string, unknown>(),
     )
     for (const [raw, key] of byRaw) {
@@ -562,8 +690,9 @@ export abstract class BaseCache implements Cache {
   async setMany(
     entries: Record<string, unknown> | Iterable<[string, unknown]>,
     timeout?: Timeout,
-    opts?: VersionOpts,
+    opts?: Opts,
   ): Promise<string[]> {
+    const tags = opts?.tags === undefined ? NO_TAGS : normalizeTags(opts.tags)
     const iter: Iterable<[string, unknown]> =
       Symbol.iterator in Object(entries) && !isPlainRecord(entries)
         ? (entries as Iterable<[string, unknown]>)
@@ -584,6 +713,13 @@ export abstract class BaseCache implements Cache {
           for (const [, v] of pairs) isolatedCopy(v)
           await this._deleteMany(pairs.map((p) => p[0]))
           return []
+        }
+        if (tags.length > 0) {
+          const snap = await this.tagIndex.snapshot(tags)
+          return this._setMany(
+            pairs.map(([k, v]) => [k, wrapTagged(v, snap)]),
+            exp,
+          )
         }
         return this._setMany(pairs, exp)
       })
@@ -655,27 +791,59 @@ export abstract class BaseCache implements Cache {
     key: string,
     defaultValue: T | (() => T | Promise<T>),
     timeout?: Timeout,
-    opts?: VersionOpts,
+    opts?: Opts,
   ): Promise<T> {
-    const hit = await this.get<T | typeof MISSING>(key, MISSING, opts)
+    const tags = opts?.tags === undefined ? NO_TAGS : normalizeTags(opts.tags)
+    // With tags, the entry and its counters come in one round trip, and the counters are kept:
+    // they are the snapshot taken BEFORE the factory runs, so an invalidation during it wins.
+    const known = tags.length === 0 ? undefined : new Map<string, unknown>()
+    const hit = await this.getCounted<T | typeof MISSING>(key, MISSING, opts, known)
     if (hit !== MISSING) return hit as T
     const raw = this.rawKey(key, opts?.version)
     const existing = this.inflight.get(raw) as Promise<T> | undefined
     if (existing !== undefined) return isolatedCopy(await existing) as T
-    const p = (async (): Promise<T> => {
-      const value =
-        typeof defaultValue === 'function' ? await (defaultValue as () => T | Promise<T>)() : defaultValue
-      await this.add(key, value, timeout, opts)
-      // Django re-reads after add, so a concurrent writer's value wins (django-cache.md §1.6).
-      const now = await this.get<T | typeof MISSING>(key, MISSING, opts)
-      return (now === MISSING ? value : now) as T
-    })()
+    const p = this.computeAndAdd(key, defaultValue, timeout, opts, known)
     this.inflight.set(raw, p)
     const done = () => {
       if (this.inflight.get(raw) === p) this.inflight.delete(raw)
     }
     p.then(done, done)
     return p
+  }
+
+  /**
+   * The miss path of `getOrSet`: snapshot the tags' counters (reusing `known`, fetched with the
+   * entry) BEFORE the factory runs, so an invalidation during it wins (rule 17); compute; `add`;
+   * re-read. Backends that wrap `getOrSet` in a lock of their own call this inside it.
+   */
+  protected async computeAndAdd<T>(
+    key: string,
+    defaultValue: T | (() => T | Promise<T>),
+    timeout: Timeout,
+    opts: Opts | undefined,
+    known?: Map<string, unknown>,
+  ): Promise<T> {
+    const tags = opts?.tags === undefined ? NO_TAGS : normalizeTags(opts.tags)
+    const snap =
+      tags.length === 0
+        ? undefined
+        : await this.mustWrite('getOrSet', () => this.tagIndex.snapshot(tags, known))
+    const value =
+      typeof defaultValue === 'function' ? await (defaultValue as () => T | Promise<T>)() : defaultValue
+    await this.addStored(key, value, timeout, opts, snap)
+    // Django re-reads after add, so a concurrent writer's value wins (django-cache.md §1.6).
+    const now = await this.get<T | typeof MISSING>(key, MISSING, opts)
+    return (now === MISSING ? value : now) as T
+  }
+
+  /**
+   * Make every entry tagged with any of `tags` miss, in every process sharing this store
+   * (rule 17): one atomic `incr` per tag, all sent at once; no key is scanned.
+   */
+  async invalidateTags(tags: Iterable<string>): Promise<void> {
+    const list = normalizeTags(tags)
+    if (list.length === 0) return
+    await this.mustWrite('invalidateTags', () => this.tagIndex.invalidate(list))
   }
 
   async clear(): Promise<void> {
@@ -697,9 +865,26 @@ export abstract class BaseCache implements Cache {
     if (limit <= 0) return
     const parse = this.keyFunction === defaultKeyFunction
     let n = 0
+    // Tag counters seen during this listing (raw key → value), so each is read once.
+    const counters = new Map<string, unknown>()
     for await (const e of this._entries()) {
       if (this.isExpired(e.expiresAt)) continue
+      // Tag counters are bookkeeping, not entries; invalidated entries are not live (rule 17).
+      if (isTagCounterKey(e.rawKey)) continue
+      let tags: string[] | undefined
+      if (isTagged(e.value)) {
+        const snap = e.value.tags
+        tags = Object.keys(snap)
+        const need = this.tagIndex.counterKeys(tags).filter((r) => !counters.has(r))
+        if (need.length > 0) {
+          const got = await this._getMany(need)
+          for (const r of need) counters.set(r, got.get(r))
+        }
+        if (!(await this.tagIndex.isCurrent(snap, counters))) continue
+        e.value = e.value.value
+      }
       const info: EntryInfo = { rawKey: e.rawKey, expiresAt: e.expiresAt }
+      if (tags !== undefined) info.tags = tags
       if (parse) {
         const p = parseDefaultKey(e.rawKey, this.keyPrefix)
         if (!p) continue

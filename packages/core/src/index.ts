@@ -20,6 +20,19 @@ export { decodeValue, decodeValueBytes, encodeValue, encodeValueBytes } from './
 export { configWarning, normalizeConfig } from './config.ts'
 export { inspectCache, inspectedCaches, inspectSource } from './inspect.ts'
 export { NO_PEEK, PEEK, peekShared } from './peek.ts'
+export {
+  freshTagVersion,
+  isTagged,
+  MAX_TAG_LENGTH,
+  normalizeTags,
+  TAG_KEY_PREFIX,
+  TagIndex,
+  type TagOpts,
+  type TagSnapshot,
+  type TagStore,
+  type TaggedEnvelope,
+  wrapTagged,
+} from './tags.ts'
 export { type FormatOptions, formatValue } from './preview.ts'
 export {
   CACHE_KEY_WARNING,

@@ -12,6 +12,7 @@ import { type Snapshot, restore, snapshot } from '../clone.ts'
 import { encodeValue } from '../codec.ts'
 import { KeyNotFoundError } from '../errors.ts'
 import { NO_PEEK, PEEK } from '../peek.ts'
+import { isTagged, type TagOpts } from '../tags.ts'
 import type { CacheInit, Timeout, VersionOpts } from '../types.ts'
 
 interface Item extends Snapshot {
@@ -199,14 +200,20 @@ export class LocMemCache extends BaseCache {
 
   // Fast paths: with nobody listening, `get` and `set` skip the generic machinery (and its
   // promise chain); with listeners, the base class does the same work and emits events.
-  override get<T = unknown>(key: string, defaultValue?: T, opts?: VersionOpts): Promise<T | undefined> {
-    if (this.events.active) return super.get(key, defaultValue, opts)
+  override get<T = unknown>(
+    key: string,
+    defaultValue?: T,
+    opts?: VersionOpts & TagOpts,
+  ): Promise<T | undefined> {
+    if (this.events.active || opts?.tags !== undefined) return super.get(key, defaultValue, opts)
     try {
       const it = this.live(this.rawKey(key, opts?.version), true)
       if (it === undefined) {
         this.counters.misses++
         return Promise.resolve(defaultValue)
       }
+      // A tagged entry needs its tags checked (docs/contract.md rule 17): the generic path.
+      if (isTagged(it.v)) return super.get(key, defaultValue, opts)
       this.counters.hits++
       return Promise.resolve((it.kind === 0 ? it.v : restore(it)) as T)
     } catch (e) {
@@ -214,8 +221,13 @@ export class LocMemCache extends BaseCache {
     }
   }
 
-  override set(key: string, value: unknown, timeout?: Timeout, opts?: VersionOpts): Promise<boolean> {
-    if (this.events.active) return super.set(key, value, timeout, opts)
+  override set(
+    key: string,
+    value: unknown,
+    timeout?: Timeout,
+    opts?: VersionOpts & TagOpts,
+  ): Promise<boolean> {
+    if (this.events.active || opts?.tags !== undefined) return super.set(key, value, timeout, opts)
     try {
       const raw = this.rawKey(key, opts?.version)
       const exp = this.expiryFor(timeout)
@@ -241,6 +253,7 @@ export class LocMemCache extends BaseCache {
       this.counters.misses++
       return undefined
     }
+    if (isTagged(it.v)) return NO_PEEK
     this.counters.hits++
     return it.v
   }
@@ -257,6 +270,12 @@ export class LocMemCache extends BaseCache {
       if (it !== undefined) out.set(k, it.kind === 0 ? it.v : restore(it))
     }
     return out
+  }
+
+  protected override async _peek(rawKey: string): Promise<StoredEntry | undefined> {
+    // Django's LocMemCache.has_key does not move the key in its LRU order.
+    const it = this.live(rawKey, false)
+    return it === undefined ? undefined : { value: it.kind === 0 ? it.v : restore(it), expiresAt: it.e }
   }
 
   protected override async _has(rawKey: string): Promise<boolean> {

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest'
 import { CacheUnavailableError, InvalidCacheKey, KeyNotFoundError } from '../errors.ts'
 import type { CacheEvent } from '../events.ts'
 import type { Cache, CacheInit, EntryInfo } from '../types.ts'
+import { tagConformanceGroup } from './tags.ts'
 
 /** How a backend plugs into the suite. */
 export interface ConformanceOptions {
@@ -853,6 +854,8 @@ export function cacheConformanceSuite(name: string, options: ConformanceOptions)
         expect((await collect(c)).map((e) => e.key)).not.toContain(k)
       })
     })
+
+    tagConformanceGroup(make)
   })
 }
 
