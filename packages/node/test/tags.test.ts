@@ -35,11 +35,13 @@ describe('tags across processes (memcached)', () => {
     await c.set(b, 'b', undefined, { tags: [t, u] })
     await c.set(d, 'd', undefined, { tags: [u] })
     // The other process sees a, invalidates t, and writes e under u.
-    expect(await child(cfg, [['get', a], ['invalidate', [t]], ['set', e, { x: 1 }, [u]]])).toEqual([
-      { value: 'a', has: true },
-      true,
-      true,
-    ])
+    expect(
+      await child(cfg, [
+        ['get', a],
+        ['invalidate', [t]],
+        ['set', e, { x: 1 }, [u]],
+      ]),
+    ).toEqual([{ value: 'a', has: true }, true, true])
     expect(await c.get(a)).toBeUndefined()
     expect(await c.get(b)).toBeUndefined()
     expect(await c.has(b)).toBe(false)
@@ -47,7 +49,12 @@ describe('tags across processes (memcached)', () => {
     expect(await c.get(e)).toEqual({ x: 1 })
     // Invalidated here, missed there.
     await c.invalidateTags([u])
-    expect(await child(cfg, [['get', e], ['get', d]])).toEqual([
+    expect(
+      await child(cfg, [
+        ['get', e],
+        ['get', d],
+      ]),
+    ).toEqual([
       { value: '<miss>', has: false },
       { value: '<miss>', has: false },
     ])
