@@ -15,7 +15,7 @@ process.env.CACHEWORK_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'cachework-pla
 const named = process.argv.slice(2).filter((a) => /\.spec\.ts$|^tests\/e2e\//.test(a))
 const needsPlayground = named.length === 0 || named.some((a) => a.includes('playground'))
 
-// End-to-end tests in Debian's Chromium (never a downloaded browser; toolchain.md).
+// End-to-end tests in Debian's Chromium (never a downloaded browser: /usr/bin/chromium from apt).
 export default defineConfig({
   testDir: 'tests/e2e',
   outputDir: 'test-results',

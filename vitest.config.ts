@@ -2,7 +2,7 @@ import { playwright } from '@vitest/browser-playwright'
 import { defineConfig } from 'vitest/config'
 import { chromiumLaunchOptions } from './scripts/chromium-path.ts'
 
-// Read each package's TypeScript source through the custom export condition (toolchain.md).
+// Read each package's TypeScript source through the custom export condition (`@cachework/source`).
 const resolve = { conditions: ['@cachework/source', 'module', 'browser', 'development|production'] }
 const ssrResolve = { conditions: ['@cachework/source', 'module', 'node', 'development|production'] }
 

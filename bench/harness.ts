@@ -7,7 +7,11 @@
 /** One measured row. `opsPerSec` is what the table shows; `unit` overrides the label. */
 export interface Row {
   name: string
+  /** The figure the table shows (the median of the rounds, where there are rounds). */
   opsPerSec: number
+  /** The lowest and highest round, when the row was measured in rounds (support/rounds.ts). */
+  min?: number
+  max?: number
   note?: string
 }
 
@@ -77,10 +81,23 @@ export function fmt(n: number): string {
 export function renderTable(t: Table): string {
   const base = t.rows.find((r) => r.name === t.baseline) ?? t.rows[0]
   const unit = t.unit ?? 'ops/s'
-  const lines = [`#### ${t.title}`, '', `| | ${unit} | × ${base?.name ?? ''} | note |`, '|---|---:|---:|---|']
+  const ranged = t.rows.some((r) => r.min !== undefined)
+  const lines = ranged
+    ? [
+        `#### ${t.title}`,
+        '',
+        `| | ${unit} (median) | min–max | × ${base?.name ?? ''} | note |`,
+        '|---|---:|---:|---:|---|',
+      ]
+    : [`#### ${t.title}`, '', `| | ${unit} | × ${base?.name ?? ''} | note |`, '|---|---:|---:|---|']
   for (const r of t.rows) {
     const ratio = base && base.opsPerSec > 0 ? (r.opsPerSec / base.opsPerSec).toFixed(2) : '–'
-    lines.push(`| ${r.name} | ${fmt(r.opsPerSec)} | ${ratio} | ${r.note ?? ''} |`)
+    const range = r.min !== undefined && r.max !== undefined ? `${fmt(r.min)}–${fmt(r.max)}` : ''
+    lines.push(
+      ranged
+        ? `| ${r.name} | ${fmt(r.opsPerSec)} | ${range} | ${ratio} | ${r.note ?? ''} |`
+        : `| ${r.name} | ${fmt(r.opsPerSec)} | ${ratio} | ${r.note ?? ''} |`,
+    )
   }
   if (t.notes?.length) lines.push('', ...t.notes.map((n) => `- ${n}`))
   return lines.join('\n')

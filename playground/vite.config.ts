@@ -1,7 +1,7 @@
 import cachework from '@cachework/devtools/vite'
 import { defaultClientConditions, defaultServerConditions, defineConfig } from 'vite'
 
-// Read the workspace packages' TypeScript sources without a build (toolchain.md).
+// Read the workspace packages' TypeScript sources without a build (the `@cachework/source` export condition).
 export default defineConfig({
   root: import.meta.dirname,
   resolve: { conditions: ['@cachework/source', ...defaultClientConditions] },

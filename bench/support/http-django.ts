@@ -1,6 +1,6 @@
 /**
  * The Django side of the `http` bench: a one-file WSGI app with Django's `CacheMiddleware`
- * (both halves in one, django-cache.md §4.3) on locmem, answering the same page as the Node
+ * (both halves in one, django/views/decorators/cache.py) on locmem, answering the same page as the Node
  * servers. Written to a temp dir and run by gunicorn.
  */
 import { PAGE } from './http-page.ts'

@@ -1,5 +1,5 @@
 /**
- * Two tabs of one origin sharing the browser backends (API.md §5, rules 7, 9 and 15): `incr`
+ * Two tabs of one origin sharing the browser backends (docs/contract.md §5, rules 7, 9 and 15): `incr`
  * from both loses nothing, `getOrSet` runs its factory once across tabs (Web Locks), and a real
  * `QuotaExceededError` becomes a refused write. A Vite dev server started here serves the
  * package source (the `@cachework/source` condition, as in the root vitest config).

@@ -1,7 +1,7 @@
 /**
  * The response-cache worker as `vite dev` serves it: a module service worker registered straight
  * from its TypeScript source (`/worker.ts`), its imports resolved by Vite through the
- * `@cachework/source` condition, with `Service-Worker-Allowed: /` (toolchain.md). The counting
+ * `@cachework/source` condition, with `Service-Worker-Allowed: /`. The counting
  * origin is mounted as dev-server middleware, so page, worker and API share one origin.
  */
 import { fileURLToPath } from 'node:url'

@@ -1,7 +1,7 @@
 /**
  * `indexeddb`: a cache in the page's (or worker's) IndexedDB, opened with idb. IndexedDB has no
  * expiry and no bound, so both live here: expiry is checked on read (Django's file and db
- * backends do the same, django-cache.md §2.2-2.3) and culling follows rule 11 with locmem's
+ * backends do the same, django/core/cache/backends/filebased.py, django/core/cache/backends/db.py) and culling follows rule 11 with locmem's
  * LRU order, walking the `u` index. Every read-modify-write (`add`, `incr`, `touch`, version
  * moves, culling) runs in ONE readwrite transaction, which IndexedDB serialises across tabs, so
  * two tabs incrementing one key lose nothing. A `set` reads the old entry (is it live? rule 11)
@@ -15,17 +15,17 @@ import {
   type RawEntry,
   type StoredEntry,
   type Timeout,
-  type VersionOpts,
   addDelta,
   encodeValue,
   registerBackend,
-  type TagOpts,
+  type GetOrSetOptions,
+  leaseToken,
 } from '@cachework/core'
 import { InsertLease } from './idb-lease.ts'
 import { IdbConnection } from './idb-connection.ts'
 import { type IdbRecord, LEASES, STORE } from './idb-schema.ts'
 import { LastUses, cullStore, req } from './idb-store.ts'
-import { crossTabGetOrSet } from './web-locks.ts'
+import { crossTabGetOrSet, NO_WEB_LOCKS, usesStampedeOptions, WebLockLeases } from './web-locks.ts'
 
 const MISSING: unique symbol = Symbol('cachework.idb.missing')
 /** The scope of every transaction that may insert a key on the checked path (`insert`). */
@@ -122,7 +122,7 @@ export class IndexedDBCache extends BaseCache {
   }
 
   protected override async _has(rawKey: string): Promise<boolean> {
-    // has_key does not count as use (django-cache.md §2.1), so nothing is written.
+    // has_key does not count as use (django/core/cache/backends/locmem.py), so nothing is written.
     const rec = await this.db.run('readonly', (s) => req(s.get(rawKey) as IDBRequest<IdbRecord | undefined>))
     return this.live(rec)
   }
@@ -293,6 +293,23 @@ export class IndexedDBCache extends BaseCache {
     await this.db.close()
   }
 
+  private webLeases?: WebLockLeases
+
+  /**
+   * Leases on Web Locks (rule 16): exclusive across the origin's tabs and workers, and freed by
+   * the browser when the holding tab dies; where Web Locks are missing, the default `add` lease.
+   */
+  override async acquireLease(rawKey: string, ttlMs: number): Promise<string | undefined> {
+    this.webLeases ??= new WebLockLeases(`cachework:indexeddb-lease:${this.dbName}:`)
+    const got = await this.webLeases.acquire(rawKey, ttlMs, leaseToken())
+    return got === NO_WEB_LOCKS ? super.acquireLease(rawKey, ttlMs) : got
+  }
+
+  /** Release a Web Lock lease (or the default one). */
+  override async releaseLease(rawKey: string, token: string): Promise<void> {
+    if (!this.webLeases?.release(token)) await super.releaseLease(rawKey, token)
+  }
+
   /**
    * Rule 9 across tabs: besides the in-page single flight, the computation runs under a Web Lock
    * named after the database and key, and the cache is read again once the lock is held, so
@@ -302,8 +319,10 @@ export class IndexedDBCache extends BaseCache {
     key: string,
     defaultValue: T | (() => T | Promise<T>),
     timeout?: Timeout,
-    opts?: VersionOpts & TagOpts,
+    opts?: GetOrSetOptions,
   ): Promise<T> {
+    // The stampede options (docs/contract.md rule 16) take core's path, on this backend's leases.
+    if (usesStampedeOptions(opts)) return super.getOrSet(key, defaultValue, timeout, opts)
     const raw = this.rawKey(key, opts?.version)
     return crossTabGetOrSet(
       this,
@@ -311,7 +330,8 @@ export class IndexedDBCache extends BaseCache {
       `cachework:indexeddb:${this.dbName}:${raw}`,
       raw,
       key,
-      () => this.computeAndAdd(key, defaultValue, timeout, opts),
+      defaultValue,
+      timeout,
       opts,
     )
   }

@@ -5,7 +5,7 @@ import { openDB } from 'idb'
 import { describe, expect, it } from 'vitest'
 import { IndexedDBCache } from '../src/indexeddb.ts'
 
-// API.md §2 over a real IndexedDB in headless Chromium, a fresh database per cache. The first
+// docs/contract.md §2 over a real IndexedDB in headless Chromium, a fresh database per cache. The first
 // operation creates the database, which can take a few hundred ms on a loaded machine, hence a
 // short timeout longer than the default 0.2 s. The quota test is in tests/e2e/browser-tabs.spec.ts:
 // it needs a browser context whose quota is lowered before IndexedDB is first used.
@@ -14,6 +14,7 @@ cacheConformanceSuite('indexeddb', {
   cullOrder: 'lru',
   shortTimeout: 0.5,
   expiryWaitMs: 1000,
+  clock: 'fake',
 })
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

@@ -4,13 +4,14 @@ import localforage from 'localforage'
 import { describe, expect, it } from 'vitest'
 import { LocalForageCache } from '../src/localforage.ts'
 
-// API.md §2 over localForage in headless Chromium: its default driver (IndexedDB) and the
+// docs/contract.md §2 over localForage in headless Chromium: its default driver (IndexedDB) and the
 // localStorage driver, which cannot structured-clone; a fresh localForage name per cache.
 // As for indexeddb, a short timeout above the default 0.2 s: the first operation creates the database.
 cacheConformanceSuite('localforage', {
   create: (o) => new LocalForageCache({ location: uniqueKey('lf'), ...o }),
   shortTimeout: 0.5,
   expiryWaitMs: 1000,
+  clock: 'fake',
 })
 
 cacheConformanceSuite('localforage (localStorage driver)', {
@@ -22,6 +23,7 @@ cacheConformanceSuite('localforage (localStorage driver)', {
     }),
   shortTimeout: 0.5,
   expiryWaitMs: 1000,
+  clock: 'fake',
 })
 
 describe('localforage: atomic incr', () => {

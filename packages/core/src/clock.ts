@@ -1,4 +1,4 @@
-/** An injectable source of time (CONVENTIONS: "Time is injectable"). */
+/** An injectable source of time (expiry is tested on injected time). */
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number

@@ -1,6 +1,6 @@
 /**
- * Value isolation for in-memory backends (API.md rule 12). Django's LocMemCache pickles every
- * value (django-cache.md §2.1); we copy instead, with a fast path for trees of plain objects,
+ * Value isolation for in-memory backends (docs/contract.md rule 12). Django's LocMemCache pickles every
+ * value (django/core/cache/backends/locmem.py); we copy instead, with a fast path for trees of plain objects,
  * arrays and primitives, and `structuredClone` for everything else (Date, Map, cycles, …).
  */
 

@@ -3,7 +3,7 @@
  * devalue (Svelte's serializer): structured-clone fidelity (undefined, NaN, -0, ±Infinity,
  * bigint, Date, RegExp, Map, Set, typed arrays, ArrayBuffer, cycles and shared references) as
  * JSON text, and loading is `JSON.parse` plus a fixed set of constructors, so stored bytes can
- * never run code (unlike Django's pickle, django-cache.md §2.2).
+ * never run code (unlike Django's pickle, django/core/cache/backends/filebased.py).
  */
 import { parse, stringify } from 'devalue'
 
@@ -35,12 +35,12 @@ const reducers = {
   b: (v: unknown) =>
     v instanceof Uint8Array && v.constructor !== Uint8Array ? new Uint8Array(v) : undefined,
   // devalue refuses an own `__proto__` key (JSON.parse makes them): store the entries, and
-  // revive them as own data properties, never as a prototype (API.md rule 12).
+  // revive them as own data properties, never as a prototype (docs/contract.md rule 12).
   p: (v: unknown) =>
     typeof v === 'object' && v !== null && !Array.isArray(v) && Object.hasOwn(v, '__proto__')
       ? Object.entries(v)
       : undefined,
-  // Class instances come back as plain objects, as structuredClone does (API.md rule 12).
+  // Class instances come back as plain objects, as structuredClone does (docs/contract.md rule 12).
   o: (v: unknown) => {
     if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return undefined
     const p = Object.getPrototypeOf(v)

@@ -1,7 +1,7 @@
 /**
  * Configuration: normalising Django's upper-case fields to ours and validating everything at
- * once (API.md §1). Unlike Django, which silently ignores bad values and falls back to 300
- * (django-cache.md §1.2), a bad value throws `ImproperlyConfigured` naming the alias and field.
+ * once (docs/contract.md §1). Unlike Django, which silently ignores bad values and falls back to 300
+ * (django/core/cache/backends/base.py), a bad value throws `ImproperlyConfigured` naming the alias and field.
  */
 import type { Clock } from './clock.ts'
 import { ImproperlyConfigured } from './errors.ts'

@@ -1,5 +1,5 @@
 /**
- * Error classes with stable `code`s (API.md §2, "Errors"). Django's hierarchy is kept where it
+ * Error classes with stable `code`s (docs/contract.md §2, "Errors"). Django's hierarchy is kept where it
  * means something: `InvalidCacheBackendError` is an `ImproperlyConfigured`.
  */
 
@@ -52,5 +52,5 @@ export class CacheUnavailableError extends CacheError {
   }
 }
 
-/** The `name` of the warning emitted for keys memcached could not take (API.md rule 2). */
+/** The `name` of the warning emitted for keys memcached could not take (docs/contract.md rule 2). */
 export const CACHE_KEY_WARNING = 'CacheKeyWarning'

@@ -1,4 +1,4 @@
-/** One typed event stream per cache (API.md rule 13; CONVENTIONS "Observability"). */
+/** One typed event stream per cache (docs/contract.md rule 13). */
 
 /** The event types a cache emits. */
 export type CacheEventType =
@@ -11,6 +11,10 @@ export type CacheEventType =
   | 'clear'
   | 'error'
   | 'warning'
+  /** Rule 16: `getOrSet` served a stale value (staleWhileRevalidate). */
+  | 'stale'
+  /** Rule 16: a background refresh (stale or XFetch early) started. */
+  | 'refresh'
 
 /** What a listener receives. `at` is epoch milliseconds. */
 export interface CacheEvent {
@@ -28,7 +32,7 @@ export interface CacheEvent {
   message?: string
 }
 
-/** Counters since creation (API.md rule 13). */
+/** Counters since creation (docs/contract.md rule 13). */
 export interface CacheStats {
   hits: number
   misses: number

@@ -12,6 +12,27 @@ registerBackend('dummy', DummyCache)
 export { BaseCache, addDelta } from './base-cache.ts'
 export type { CullableStore, RawEntry, StoredEntry } from './base-cache.ts'
 export { DummyCache } from './backends/dummy.ts'
+export {
+  ENVELOPE_MARK,
+  type Envelope,
+  type EnvelopeMeta,
+  entryState,
+  escapeEnvelope,
+  isEnvelope,
+  makeEnvelope,
+  openEnvelope,
+  STALE,
+} from './envelope.ts'
+export { type GetOrSetHost, type GetOrSetOptions, getOrSetWith } from './get-or-set.ts'
+export {
+  backoffMs,
+  isLeaseKey,
+  isLeaseRecord,
+  LEASE_SUFFIX,
+  type LeaseRecord,
+  leaseKeyFor,
+  leaseToken,
+} from './lease.ts'
 export { LocMemCache } from './backends/locmem.ts'
 export { fastClone, isolatedCopy, restore, snapshot } from './clone.ts'
 export type { Snapshot } from './clone.ts'
@@ -19,10 +40,24 @@ export { type Clock, systemClock } from './clock.ts'
 export { decodeValue, decodeValueBytes, encodeValue, encodeValueBytes } from './codec.ts'
 export { configWarning, normalizeConfig } from './config.ts'
 export { inspectCache, inspectedCaches, inspectSource } from './inspect.ts'
+export { CacheInspector, httpSummary, httpView, InspectorError, type InspectorOptions } from './inspector.ts'
+export {
+  type EventBatch,
+  type Op as InspectorOp,
+  type Snapshot as InspectorSnapshot,
+  TOKEN_HEADER,
+  type WireCache,
+  type WireEntry,
+  type WireEvent,
+  type WireHttp,
+  type WireHttpSummary,
+  type WireValue,
+  WS_EVENTS,
+} from './inspector-protocol.ts'
+export { type DescribeOptions, describeValue, isJsonValue, type ValueNode } from './value-tree.ts'
 export { NO_PEEK, PEEK, peekShared } from './peek.ts'
 export {
   freshTagVersion,
-  isTagged,
   MAX_TAG_LENGTH,
   normalizeTags,
   TAG_KEY_PREFIX,
@@ -30,8 +65,6 @@ export {
   type TagOpts,
   type TagSnapshot,
   type TagStore,
-  type TaggedEnvelope,
-  wrapTagged,
 } from './tags.ts'
 export { type FormatOptions, formatValue } from './preview.ts'
 export {

@@ -1,4 +1,4 @@
-/** Keying (API.md rule 1; django-cache.md §1.4). */
+/** Keying (docs/contract.md rule 1; django/core/cache/backends/base.py). */
 
 /** A key function: `(key, keyPrefix, version) => rawKey`. */
 export type KeyFunction = (key: string, keyPrefix: string, version: number) => string
@@ -6,7 +6,7 @@ export type KeyFunction = (key: string, keyPrefix: string, version: number) => s
 /** Django's `default_key_func`: `` `${prefix}:${version}:${key}` ``. */
 export const defaultKeyFunction: KeyFunction = (key, keyPrefix, version) => `${keyPrefix}:${version}:${key}`
 
-/** Memcached's key length limit (django-cache.md §1.1 `MEMCACHE_MAX_KEY_LENGTH`). */
+/** Memcached's key length limit (django/core/cache/backends/base.py `MEMCACHE_MAX_KEY_LENGTH`). */
 export const MEMCACHE_MAX_KEY_LENGTH = 250
 
 // C0 controls, space and DEL, as Django's `memcache_key_warnings` (§1.4). Non-ASCII is fine.

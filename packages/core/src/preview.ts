@@ -1,6 +1,6 @@
 /**
- * Inspection previews (API.md rule 14; used by devtools on both sides of the wire).
- * A safe text rendering of any value a cache may hold (API.md rule 12: primitives, `bigint`,
+ * Inspection previews (docs/contract.md rule 14; used by devtools on both sides of the wire).
+ * A safe text rendering of any value a cache may hold (docs/contract.md rule 12: primitives, `bigint`,
  * `Date`, `RegExp`, `Map`, `Set`, buffers, typed arrays, nested and cyclic objects). It only
  * reads data; it never calls user code (no `toString`/`toJSON` of class instances, no `eval`).
  */

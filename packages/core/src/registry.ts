@@ -1,5 +1,5 @@
 /**
- * The registry: backend names, and the `caches` handler (django-cache.md §1.3). One instance
+ * The registry: backend names, and the `caches` handler (django/core/cache/__init__.py). One instance
  * per alias per registry (Django keeps one per thread; JavaScript has one thread per realm).
  */
 import { markValidated, normalizeConfig, resolveInit } from './config.ts'
@@ -9,7 +9,7 @@ import type { BackendClass, Cache, CacheConfig, CachesConfig } from './types.ts'
 
 const backends = new Map<string, BackendClass>()
 
-// Django's dotted paths (django-cache.md §1.3) → our names. Redis is not a cachework backend.
+// Django's dotted paths (django/core/cache/__init__.py) → our names. Redis is not a cachework backend.
 const DJANGO_NAMES: Record<string, string> = {
   'django.core.cache.backends.locmem.LocMemCache': 'locmem',
   'django.core.cache.backends.dummy.DummyCache': 'dummy',
@@ -177,8 +177,20 @@ export function createCaches(config: CachesConfig): CacheRegistry {
 
 /** The process-wide registry; with no configuration, `default` is `{ backend: 'locmem' }`. */
 export const caches: CacheRegistry = new Registry(DEFAULT_CONFIG)
-// Devtools lists the caches this registry created (inspect.ts); one Set.add at import.
-inspectSource(() => caches.initialized())
+// Devtools lists every configured cache (inspect.ts), from the start: a tool looking creates a
+// cache not used yet, as Django's `caches[alias]` does on first access. One Set.add at import.
+inspectSource(() => {
+  const out = caches.initialized()
+  for (const alias of caches.aliases()) {
+    try {
+      const c = caches.get(alias)
+      if (!out.includes(c)) out.push(c)
+    } catch {
+      // A backend that cannot be built here (a missing optional peer) stays out of the list.
+    }
+  }
+  return out
+})
 
 /** Configure the process-wide `caches` (validates the whole config at once). */
 export function configureCaches(config: CachesConfig): void {

@@ -24,8 +24,14 @@ export interface TagOpts {
   tags?: Iterable<string>
 }
 
-/** The tag versions an entry was written under: tag → counter value. */
+/**
+ * The tag versions an entry was written under: tag → counter value. It travels in the entry
+ * envelope's `tags` field (envelope.ts), which also accepts strings (another writer's format).
+ */
 export type TagSnapshot = Record<string, number>
+
+/** A snapshot as read back from an envelope. */
+type StoredSnapshot = Record<string, number | string>
 
 /**
  * Check and normalise a tag list: strings of 1 to `MAX_TAG_LENGTH` characters with no
@@ -55,25 +61,6 @@ export function freshTagVersion(): number {
   const words = new Uint32Array(2)
   globalThis.crypto.getRandomValues(words)
   return ((words[0] as number) & 0xfffff) * 2 ** 32 + (words[1] as number) + 1
-}
-
-const ENVELOPE_MARK = '\u0000cachework.tagged'
-
-/** A tagged entry as stored: the value and its tags' versions. Untagged entries stay plain. */
-export interface TaggedEnvelope {
-  [ENVELOPE_MARK]: 1
-  value: unknown
-  tags: TagSnapshot
-}
-
-/** Wrap a value with the versions of its tags. */
-export function wrapTagged(value: unknown, tags: TagSnapshot): TaggedEnvelope {
-  return { [ENVELOPE_MARK]: 1, value, tags }
-}
-
-/** Whether a stored value is a tagged envelope (cheap: one typeof and one own-key test). */
-export function isTagged(v: unknown): v is TaggedEnvelope {
-  return typeof v === 'object' && v !== null && (v as Record<string, unknown>)[ENVELOPE_MARK] === 1
 }
 
 /** The storage a `TagIndex` works on: the backend's primitives on raw keys. */
@@ -150,7 +137,7 @@ export class TagIndex {
    * Whether a snapshot still matches the counters. `known` holds counters fetched in the same
    * round trip as the entry; the others are fetched here in one `getMany`.
    */
-  async isCurrent(snap: TagSnapshot, known?: Map<string, unknown>): Promise<boolean> {
+  async isCurrent(snap: StoredSnapshot, known?: Map<string, unknown>): Promise<boolean> {
     const tags = Object.keys(snap)
     if (tags.length === 0) return true
     const verdicts = await this.currentMany([snap], known)
@@ -158,7 +145,7 @@ export class TagIndex {
   }
 
   /** `isCurrent` for many snapshots at once: one `getMany` for every counter they name. */
-  async currentMany(snaps: readonly TagSnapshot[], known?: Map<string, unknown>): Promise<boolean[]> {
+  async currentMany(snaps: readonly StoredSnapshot[], known?: Map<string, unknown>): Promise<boolean[]> {
     const need = new Set<string>()
     for (const s of snaps) {
       for (const t of Object.keys(s)) {
@@ -172,7 +159,7 @@ export class TagIndex {
         const raw = this.counterKey(t)
         const cur = asVersion(known?.has(raw) ? known.get(raw) : got.get(raw))
         // A missing counter (evicted, cleared) never matches: fail safe.
-        if (cur === undefined || cur !== v) return false
+        if (cur === undefined || cur !== asVersion(v)) return false
       }
       return true
     })

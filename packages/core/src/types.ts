@@ -1,6 +1,7 @@
-/** The public `Cache` contract (API.md §2) and the configuration types (API.md §1). */
+/** The public `Cache` contract (docs/contract.md §2) and the configuration types (docs/contract.md §1). */
 import type { Clock } from './clock.ts'
 import type { CacheEvent, CacheEventType, CacheStats } from './events.ts'
+import type { GetOrSetOptions } from './get-or-set.ts'
 import type { KeyFunction } from './keys.ts'
 import type { TagOpts } from './tags.ts'
 
@@ -12,7 +13,7 @@ export interface VersionOpts {
   version?: number
 }
 
-/** One live entry as `entries()` yields it (API.md rule 14). */
+/** One live entry as `entries()` yields it (docs/contract.md rule 14). */
 export interface EntryInfo {
   rawKey: string
   key?: string
@@ -22,6 +23,16 @@ export interface EntryInfo {
   /** Bytes, where the backend knows. */
   size?: number
   value?: unknown
+  /**
+   * Rule 16: `fresh`, `stale` (soft-expired, kept for staleWhileRevalidate/staleIfError),
+   * `refreshing` (this process is recomputing it), or `leased` (a lease item: someone computes
+   * `key`; `leaseHolder` says who). Absent where the backend lists no values.
+   */
+  state?: 'fresh' | 'stale' | 'refreshing' | 'leased'
+  /** For `leased`: the holder's token (`pid<pid>-…` in Node, `page-…` in a browser). */
+  leaseHolder?: string
+  /** End of the fresh lifetime (epoch ms) of an entry stored with metadata (rule 16). */
+  softExpiresAt?: number
   /** The entry's tags, when it was stored with some (docs/contract.md rule 17). */
   tags?: string[]
 }
@@ -30,7 +41,6 @@ export interface EntryInfo {
 export interface Cache {
   readonly alias: string
   readonly backendName: string
-  /** `opts.tags`: tags the entry is expected to carry, read with it in one round trip. */
   get<T = unknown>(key: string, defaultValue?: T, opts?: VersionOpts & TagOpts): Promise<T | undefined>
   set(key: string, value: unknown, timeout?: Timeout, opts?: VersionOpts & TagOpts): Promise<boolean>
   add(key: string, value: unknown, timeout?: Timeout, opts?: VersionOpts & TagOpts): Promise<boolean>
@@ -52,9 +62,11 @@ export interface Cache {
     key: string,
     defaultValue: T | (() => T | Promise<T>),
     timeout?: Timeout,
-    opts?: VersionOpts & TagOpts,
+    opts?: GetOrSetOptions,
   ): Promise<T>
-  /** Make every entry tagged with any of `tags` miss, in every process sharing the store. */
+  /** Mark an entry stale without removing it (rule 16); says whether there was one. */
+  expire(key: string, opts?: VersionOpts): Promise<boolean>
+  /** Make every entry tagged with any of `tags` miss, in every process sharing the store (rule 17). */
   invalidateTags(tags: Iterable<string>): Promise<void>
   clear(): Promise<void>
   close(): Promise<void>
@@ -65,7 +77,7 @@ export interface Cache {
   entries(opts?: { prefix?: string; limit?: number }): AsyncIterable<EntryInfo>
 }
 
-/** Options every backend understands (API.md §1); backends add their own beside these. */
+/** Options every backend understands (docs/contract.md §1); backends add their own beside these. */
 export interface CacheOptions {
   /** Entries before culling, for backends that cull. Default 300. */
   maxEntries?: number

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { decodeValue, decodeValueBytes, encodeValue, encodeValueBytes } from '../src/index.ts'
 import { roundTripValues } from '../src/testing/index.ts'
 
-describe('the value codec (API.md rule 12)', () => {
+describe('the value codec (docs/contract.md rule 12)', () => {
   for (const [label, v] of roundTripValues()) {
     it(`round-trips ${label} through text and bytes`, () => {
       const back = decodeValue(encodeValue(v))

@@ -1,10 +1,11 @@
 /**
  * Cross-check against Django itself: Debian 12's python3-django 3.2 (with Debian's security
- * backports, django-cache.md "Sources"). Every case here gives the same output in Django 3.2 and
- * 6.1 (django-cache.md §3), so 3.2's output is 6.1's. What only 6.1 (and later) does, the
+ * backports). Every case here gives the same output in Django 3.2 and
+ * 6.1 (django/utils/cache.py), so 3.2's output is 6.1's. What only 6.1 (and later) does, the
  * netstring hashing of present Vary values and of template-fragment `vary_on`, cannot be run
- * here: those expected values are computed by Python's hashlib from the algorithm (§3.7, §5),
- * independently of our code, or taken from the reference's Django 6.1.1 table.
+ * here: those expected values are computed by Python's hashlib from the algorithm (django/utils/cache.py `_generate_cache_key`,
+ * django/core/cache/utils.py `make_template_fragment_key`),
+ * independently of our code, or taken from a table verified on Django 6.1.1.
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -80,7 +81,7 @@ for c in cases['learn']:
     r = req(c['url'], c['headers'])
     key = dc.learn_cache_key(r, resp({'Vary': c['vary']}), 60, 'lp', caches['default'])
     hl = caches['default'].get(dc._generate_cache_header_key('lp', r))
-    # 6.1 netstring (present) / '-,' (absent), computed here from the algorithm (django-cache.md §3.7).
+    # 6.1 netstring (present) / '-,' (absent), computed here from the algorithm (django/utils/cache.py).
     ctx = hashlib.md5()
     for h in hl:
         val = r.META.get(h)
@@ -308,7 +309,7 @@ describe('page cache keys match Django', () => {
       expect(cacheHeaderKey(req, opts), c.url).toBe(django.uri[i]?.header)
       expect(pageCacheKey(req, 'GET', [], opts), c.url).toBe(django.uri[i]?.page)
     })
-    // The reference's fixtures (django-cache.md §3.7).
+    // Known keys (django/utils/cache.py `_generate_cache_key`).
     expect(django.uri[0]?.page).toBe(
       'views.decorators.cache.cache_page.settingsprefix.GET.18a03f9c9649f7d684af5db3524f5c99.d41d8cd98f00b204e9800998ecf8427e',
     )
@@ -347,7 +348,7 @@ describe('template fragment keys', () => {
     })
   })
 
-  it('6.1 equals the reference table (verified on Django 6.1.1, django-cache.md §5)', () => {
+  it('6.1 equals the table verified on Django 6.1.1 (django/core/cache/utils.py)', () => {
     const table: [string, unknown[] | null, string][] = [
       ['sidebar', ['alice'], '6496a001d04a089af74acbb2476031e4'],
       ['a.fragment', null, 'd41d8cd98f00b204e9800998ecf8427e'],

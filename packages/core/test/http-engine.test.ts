@@ -1,6 +1,6 @@
 /**
  * The response-cache engine through the core wrappers, with real `Request`/`Response` objects
- * and a fresh locmem store per test (django-cache.md §4, API.md §3): storing and serving,
+ * and a fresh locmem store per test (django/middleware/cache.py, docs/contract.md §3): storing and serving,
  * Django 6.1's rules, conditional GET. Concurrency, bodies and failures: http-flow.test.ts.
  */
 import { uniqueKey } from '@cachework/core/testing'

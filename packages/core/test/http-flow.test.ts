@@ -1,6 +1,6 @@
 /**
  * The response-cache engine under concurrency and with awkward bodies and storage: single-flight,
- * size limits, slow and endless streams, an unreachable cache (API.md §3).
+ * size limits, slow and endless streams, an unreachable cache (docs/contract.md §3).
  */
 import { describe, expect, it } from 'vitest'
 import {

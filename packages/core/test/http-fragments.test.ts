@@ -1,5 +1,5 @@
 /**
- * `cacheFragment`: the `{% cache %}` tag's render step (django-cache.md §5). Fragment keys are
+ * `cacheFragment`: the `{% cache %}` tag's render step (django/templatetags/cache.py). Fragment keys are
  * checked against Django in http-django.test.ts.
  */
 import { uniqueKey } from '@cachework/core/testing'

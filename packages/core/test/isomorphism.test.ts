@@ -3,7 +3,7 @@ import vm from 'node:vm'
 import { build, type Rolldown } from 'vite'
 import { describe, expect, it } from 'vitest'
 
-// CONVENTIONS "The isomorphic boundary is enforced by the build": bundle core for the browser
+// The isomorphic boundary is enforced by the build: bundle core for the browser
 // and fail if it imports a Node built-in or needs a Node global to load and run.
 const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url))
 

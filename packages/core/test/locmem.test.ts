@@ -5,6 +5,7 @@ import { cacheConformanceSuite, uniqueKey } from '../src/testing/index.ts'
 cacheConformanceSuite('locmem', {
   create: (o) => new LocMemCache({ location: uniqueKey('store'), ...o }),
   cullOrder: 'lru',
+  clock: 'fake',
 })
 
 describe('locmem specifics', () => {

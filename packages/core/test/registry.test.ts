@@ -16,7 +16,7 @@ afterEach(() => {
   configureCaches({ default: { backend: 'locmem' } })
 })
 
-describe('the registry (API.md §1)', () => {
+describe('the registry (docs/contract.md §1)', () => {
   it('defaults to one locmem alias', () => {
     expect(caches.aliases()).toEqual(['default'])
     expect(caches.get('default')).toBeInstanceOf(LocMemCache)

@@ -1,14 +1,14 @@
 /**
  * `@cachework/devtools/vite`: the Vite plugin (`plugins: [cachework()]`). It applies only to
  * `vite dev` (`apply: 'serve'`), so nothing of devtools reaches a `vite build` output
- * (CONVENTIONS "Devtools never leak into production").
+ * (docs/contract.md §6).
  */
 import { fileURLToPath } from 'node:url'
 import { type Cache, inspectedCaches } from '@cachework/core'
 import type { Plugin } from 'vite'
 import { CacheInspector, type InspectorOptions } from './inspector.ts'
 import { PROXY_PATH, serverProxy } from './node/proxy.ts'
-import { isProduction, randomToken, sharedToken } from './node/security.ts'
+import { isProduction, randomToken, sharedToken, sharedTokenSource } from './node/security.ts'
 import { attachWsChannel } from './node/ws-channel.ts'
 
 /** Options of the `cachework()` Vite plugin. */
@@ -66,10 +66,15 @@ export default function cachework(options: CacheworkDevtoolsOptions = {}): Plugi
         let secret: string | undefined
         server.middlewares.use(
           PROXY_PATH,
-          serverProxy(target, token, () => {
-            secret ??= sharedToken(options.serverToken)
-            return secret
-          }),
+          serverProxy(
+            target,
+            token,
+            () => {
+              secret ??= sharedToken(options.serverToken)
+              return secret
+            },
+            () => sharedTokenSource(options.serverToken),
+          ),
         )
       }
     },

@@ -63,7 +63,11 @@ describe('CacheInspector', () => {
       ['a', 1, '{ x: 1 }'],
       ['b', 1, '"bee"'],
     ])
-    expect(await inspector.run({ op: 'value', cache: id, rawKey: ':1:a' })).toEqual({ text: '{\n  x: 1\n}' })
+    expect(await inspector.run({ op: 'value', cache: id, rawKey: ':1:a' })).toMatchObject({
+      text: '{\n  x: 1\n}',
+      json: '{\n  "x": 1\n}',
+      tree: { t: 'object', entries: [['x', { t: 'num', v: '1' }]] },
+    })
     // Inspection reads through entries(): the hit/miss counters do not move.
     expect(cache.stats()).toEqual(before)
     expect(await inspector.run({ op: 'bump', cache: id, key: 'a' })).toEqual({ version: 2 })
@@ -73,6 +77,31 @@ describe('CacheInspector', () => {
     await inspector.run({ op: 'clear', cache: id })
     expect((await inspector.snapshot()).entries).toEqual([])
     await expect(inspector.run({ op: 'clear', cache: 'nope' })).rejects.toThrow(/No cache/)
+  })
+
+  it('touches and edits through the cache API, keeping the expiry; refuses values JSON would change', async () => {
+    const cache = makeCache()
+    const inspector = new CacheInspector(() => [cache])
+    await cache.set('j', { n: 1 }, 5)
+    await cache.set('m', new Map([['k', 1]]), 5)
+    const id = inspector.caches()[0]?.id as string
+    expect(await inspector.run({ op: 'touch', cache: id, key: 'j', timeout: 3600 })).toEqual({
+      touched: true,
+    })
+    const exp = (await inspector.snapshot()).entries.find((e) => e.key === 'j')?.expiresAt as number
+    expect(exp - Date.now()).toBeGreaterThan(3500_000)
+    expect(await inspector.run({ op: 'edit', cache: id, key: 'j', json: '{"n":2,"s":"two"}' })).toEqual({
+      set: true,
+    })
+    expect(await cache.get('j')).toEqual({ n: 2, s: 'two' })
+    const after = (await inspector.snapshot()).entries.find((e) => e.key === 'j')?.expiresAt as number
+    expect(Math.abs(after - exp)).toBeLessThan(2000)
+    await expect(inspector.run({ op: 'edit', cache: id, key: 'm', json: '{}' })).rejects.toThrow(/JSON/)
+    await expect(inspector.run({ op: 'edit', cache: id, key: 'j', json: 'not json' })).rejects.toThrow(
+      /not JSON/,
+    )
+    await expect(inspector.run({ op: 'touch', cache: id, key: 'j', timeout: -1 })).rejects.toThrow(/positive/)
+    expect(await cache.get('m')).toEqual(new Map([['k', 1]]))
   })
 
   it('caps the list and says so', async () => {

@@ -1,6 +1,6 @@
 /**
  * The `cachework` command line (`npx cachework …`). Today one command, Django's
- * `createcachetable` (django-cache.md §2.3): create the SQLite table of every `db` cache in a
+ * `createcachetable` (django/core/cache/backends/db.py): create the SQLite table of every `db` cache in a
  * configuration, leaving existing tables alone, or print the SQL with `--dry-run`.
  */
 import { existsSync, readFileSync } from 'node:fs'

@@ -1,6 +1,6 @@
 /**
  * SQL, connections and routing for the `db` backend (`db.ts`). The table has the shape of
- * Django's `createcachetable` (django-cache.md §2.3) except that `expires` holds epoch
+ * Django's `createcachetable` (django/core/cache/backends/db.py) except that `expires` holds epoch
  * milliseconds as an INTEGER instead of a datetime: comparisons are integer compares on the
  * index, and our clock is already in milliseconds.
  */
@@ -17,7 +17,7 @@ export const DEFAULT_DATABASE = 'cachework-cache.sqlite3'
 /** How long (ms) a connection waits for another process's write lock before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000
 
-/** The model Django's routers are asked about (django-cache.md §2.3 `cache_model_class`). */
+/** The model Django's routers are asked about (django/core/cache/backends/db.py `cache_model_class`). */
 export interface CacheModel {
   appLabel: 'django_cache'
   modelName: 'CacheEntry'
@@ -141,7 +141,7 @@ export class Statements {
     this.count = db.prepare(`SELECT COUNT(*) AS n FROM ${t}`)
     this.removeExpired = db.prepare(`DELETE FROM ${t} WHERE expires <= ? RETURNING cache_key`)
     // Rule 11: soonest to expire first, through the `expires` index (never-expiring rows hold
-    // NEVER, so they sort last). Django culls the smallest keys instead (django-cache.md §2.3).
+    // NEVER, so they sort last). Django culls the smallest keys instead (django/core/cache/backends/db.py).
     this.removeSome = db.prepare(
       `DELETE FROM ${t} WHERE cache_key IN (SELECT cache_key FROM ${t} ORDER BY expires LIMIT ?) RETURNING cache_key`,
     )

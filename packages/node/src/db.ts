@@ -1,5 +1,5 @@
 /**
- * `db`: Django's DatabaseCache (django-cache.md §2.3) on SQLite through better-sqlite3. The
+ * `db`: Django's DatabaseCache (django/core/cache/backends/db.py) on SQLite through better-sqlite3. The
  * table has Django's shape (`cache_key`, `value`, `expires`; see `db-sql.ts` for the one
  * difference), values are core's text codec (never pickle), and several processes may share
  * one file (WAL, busy timeout). Unlike Django: `incr`, `incrVersion` and `add` are atomic, the
@@ -145,7 +145,7 @@ export class DatabaseCache extends BaseCache {
     const alias = this.dbAlias(kind)
     const open = this.conns.get(alias)
     if (open) return open
-    // A db cache creates its own table on first use (API.md §4), where migrations may go.
+    // A db cache creates its own table on first use (docs/contract.md §4), where migrations may go.
     const c = openConnection(this.files.get(alias) as string, this.table, this.allowMigrate(alias))
     this.conns.set(alias, c)
     return c

@@ -5,8 +5,24 @@
  * (`events`). It answers only in development, only loopback peers, only with the shared token.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { type Cache, CacheError, type CacheStats, formatValue, inspectedCaches } from '@cachework/core'
-import { isLoopbackAddress, isProduction, sharedToken, tokensEqual } from './devtools-security.ts'
+import {
+  type Cache,
+  CacheError,
+  CacheInspector,
+  type CacheStats,
+  type InspectorOp,
+  inspectedCaches,
+} from '@cachework/core'
+import {
+  isLoopbackAddress,
+  isProduction,
+  sharedToken,
+  sharedTokenSource,
+  tokensEqual,
+} from './devtools-security.ts'
+
+/** The operations that change caches, each a POST route (`/delete`, `/touch`, …). */
+const WRITE_OPS = new Set(['delete', 'clear', 'bump', 'touch', 'edit', 'invalidateTags'])
 
 export { isLoopbackAddress } from './devtools-security.ts'
 
@@ -74,55 +90,12 @@ export function devtoolsEndpoint(options: DevtoolsEndpointOptions = {}): Devtool
     )
   }
   const base = (options.path ?? '/__cachework').replace(/\/$/, '')
-  const maxEntries = options.maxEntries ?? 20_000
-  const list = options.caches ?? inspectedCaches
+  const inspector = new CacheInspector(options.caches ?? inspectedCaches, {
+    maxEntries: options.maxEntries ?? 20_000,
+  })
   let token: string | undefined
-  const ids = new WeakMap<Cache, string>()
-  let nextId = 1
-  const idOf = (c: Cache): string => {
-    let id = ids.get(c)
-    if (!id) ids.set(c, (id = `c${nextId++}`))
-    return id
-  }
-  const all = (): Array<{ id: string; cache: Cache }> =>
-    [...new Set(list())].map((cache) => ({ id: idOf(cache), cache }))
-  const find = (id: unknown): Cache => {
-    const hit = all().find((c) => c.id === id)
-    if (!hit) throw new Error(`No cache with id '${String(id)}': refresh the devtools list`)
-    return hit.cache
-  }
   const stats = (): Record<string, CacheStats> =>
-    Object.fromEntries(all().map(({ id, cache }) => [id, cache.stats()]))
-
-  const snapshot = async (): Promise<unknown> => {
-    const caches = []
-    const entries = []
-    let truncated = false
-    for (const { id, cache } of all()) {
-      caches.push({ id, alias: cache.alias, backend: cache.backendName, stats: cache.stats() })
-      let n = 0
-      try {
-        for await (const e of cache.entries({ limit: maxEntries + 1 })) {
-          if (++n > maxEntries) {
-            truncated = true
-            break
-          }
-          entries.push({
-            cache: id,
-            rawKey: e.rawKey,
-            key: e.key,
-            version: e.version,
-            expiresAt: e.expiresAt,
-            size: e.size,
-            preview: 'value' in e ? formatValue(e.value, { max: 120 }) : '',
-          })
-        }
-      } catch {
-        // An unreachable backend (rule 15) lists what it could.
-      }
-    }
-    return { caches, entries, truncated }
-  }
+    Object.fromEntries(inspector.caches().map(({ id, cache }) => [id, cache.stats()]))
 
   const events = (req: IncomingMessage, res: ServerResponse): void => {
     res.writeHead(200, {
@@ -131,42 +104,8 @@ export function devtoolsEndpoint(options: DevtoolsEndpointOptions = {}): Devtool
       connection: 'keep-alive',
     })
     res.write(': cachework devtools\n\n')
-    const offs = new Map<Cache, () => void>()
-    let batch: unknown[] = []
-    const attach = (): void => {
-      for (const { id, cache } of all()) {
-        if (offs.has(cache)) continue
-        offs.set(
-          cache,
-          cache.on('*', (e) => {
-            if (batch.length < 500)
-              batch.push({
-                cache: id,
-                type: e.type,
-                key: e.key,
-                rawKey: e.rawKey,
-                version: e.version,
-                at: e.at,
-              })
-          }),
-        )
-      }
-    }
-    attach()
-    let last = ''
-    const timer = setInterval(() => {
-      attach()
-      const s = stats()
-      const text = JSON.stringify(s)
-      if (batch.length === 0 && text === last) return
-      last = text
-      res.write(`data: ${JSON.stringify({ events: batch, stats: s })}\n\n`)
-      batch = []
-    }, 150)
-    req.on('close', () => {
-      clearInterval(timer)
-      for (const off of offs.values()) off()
-    })
+    const off = inspector.subscribe((batch) => res.write(`data: ${JSON.stringify(batch)}\n\n`))
+    req.on('close', off)
   }
 
   const handle = async (
@@ -176,33 +115,19 @@ export function devtoolsEndpoint(options: DevtoolsEndpointOptions = {}): Devtool
     url: URL,
   ): Promise<void> => {
     const get = req.method === 'GET' || req.method === 'HEAD'
-    if (get && route === '/list') return send(res, 200, await snapshot())
+    if (get && route === '/list') return send(res, 200, await inspector.run({ op: 'list' }))
     if (get && route === '/stats') return send(res, 200, { stats: stats() })
     if (get && route === '/events') return events(req, res)
     if (get && route === '/value') {
-      const cache = find(url.searchParams.get('cache'))
-      const rawKey = url.searchParams.get('rawKey')
-      for await (const e of cache.entries()) {
-        if (e.rawKey === rawKey) {
-          return send(res, 200, {
-            text: 'value' in e ? formatValue(e.value, { pretty: true, max: 200_000 }) : null,
-          })
-        }
-      }
-      return send(res, 200, { text: null })
+      const cache = String(url.searchParams.get('cache'))
+      const rawKey = String(url.searchParams.get('rawKey'))
+      return send(res, 200, await inspector.run({ op: 'value', cache, rawKey }))
     }
-    if (req.method !== 'POST') return send(res, 404, { error: `no devtools route ${req.method} ${route}` })
+    const op = route.slice(1)
+    if (req.method !== 'POST' || !WRITE_OPS.has(op))
+      return send(res, 404, { error: `no devtools route ${req.method} ${route}` })
     const body = await readJson(req)
-    const opts = typeof body.version === 'number' ? { version: body.version } : {}
-    if (route === '/delete')
-      return send(res, 200, { deleted: await find(body.cache).delete(String(body.key), opts) })
-    if (route === '/clear') {
-      await find(body.cache).clear()
-      return send(res, 200, { cleared: true })
-    }
-    if (route === '/bump')
-      return send(res, 200, { version: await find(body.cache).incrVersion(String(body.key), 1, opts) })
-    return send(res, 404, { error: `no devtools route ${req.method} ${route}` })
+    return send(res, 200, await inspector.run({ ...body, op } as InspectorOp))
   }
 
   return (req, res, next) => {
@@ -225,7 +150,12 @@ export function devtoolsEndpoint(options: DevtoolsEndpointOptions = {}): Devtool
     }
     token ??= devtoolsToken(options.token)
     if (!tokensEqual(req.headers['x-cachework-token'], token)) {
-      return send(res, 403, { error: 'forbidden: missing or wrong x-cachework-token' })
+      // Say where this side looked (never the token), so a mismatch can be fixed.
+      return send(res, 403, {
+        error: 'forbidden: missing or wrong x-cachework-token',
+        tokenFrom: sharedTokenSource(options.token),
+        cwd: process.cwd(),
+      })
     }
     handle(req, res, route, url).catch((e: unknown) => {
       if (!res.headersSent) send(res, 400, { error: e instanceof Error ? e.message : String(e) })

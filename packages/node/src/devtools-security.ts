@@ -70,6 +70,16 @@ export function sharedToken(explicit?: string, cwd?: string): string {
   }
 }
 
+/**
+ * Where `sharedToken(explicit, cwd)` takes its token from, in words, for the hint shown when
+ * the Vite process and a server disagree (never the token itself).
+ */
+export function sharedTokenSource(explicit?: string, cwd?: string): string {
+  if (explicit) return 'an explicit option (serverToken / token)'
+  if (process.env[SHARED_TOKEN_ENV]) return `the ${SHARED_TOKEN_ENV} environment variable`
+  return `the file ${sharedTokenPath(cwd)}`
+}
+
 /** Whether the process runs in production (`NODE_ENV=production`), where devtools refuse. */
 export function isProduction(): boolean {
   return process.env.NODE_ENV === 'production'

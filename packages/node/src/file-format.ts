@@ -1,6 +1,6 @@
 /**
  * The on-disk format of the `file` backend. Django writes `pickle(expiry)` then
- * `zlib(pickle(value))` (django-cache.md §2.2), which runs code when loaded; ours is a fixed
+ * `zlib(pickle(value))` (django/core/cache/backends/filebased.py), which runs code when loaded; ours is a fixed
  * binary header, the made key (so `entries()` can list keys: file names are md5 digests), and
  * core's text codec as UTF-8. A CRC-32 over everything after it means a torn or tampered file
  * reads as a miss, never as wrong data.
@@ -39,7 +39,7 @@ const enc = new TextEncoder()
 const dec = new TextDecoder('utf-8', { fatal: true })
 
 /**
- * Django's file name: md5 of the made key, hex, plus `.djcache` (django-cache.md §2.2). md5 from
+ * Django's file name: md5 of the made key, hex, plus `.djcache` (django/core/cache/backends/filebased.py). md5 from
  * `node:crypto` (OpenSSL, native) rather than `@noble/hashes`: it is several times faster for
  * short keys, and this file only runs in Node anyway.
  */

@@ -1,7 +1,7 @@
 /**
  * A cross-process lock for the `file` backend's read-modify-write operations (`incr`, `touch`,
  * `incrVersion`). Django takes `fcntl.flock` in `touch` only and leaves `incr` racy
- * (django-cache.md §2.2); Node has no flock, so this is a lock file created with `O_EXCL`
+ * (django/core/cache/backends/filebased.py); Node has no flock, so this is a lock file created with `O_EXCL`
  * (`wx`), which is atomic on local filesystems. A lock left by a dead process is broken.
  */
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs'

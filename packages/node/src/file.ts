@@ -1,5 +1,5 @@
 /**
- * `file`: Django's FileBasedCache (django-cache.md §2.2). One file per key, named by the md5 of
+ * `file`: Django's FileBasedCache (django/core/cache/backends/filebased.py). One file per key, named by the md5 of
  * the made key plus `.djcache` in a flat directory, written to a temp file and renamed into
  * place, so readers see the old or the new file, never a torn one. Values use core's codec,
  * never pickle (`file-format.ts`). Unlike Django: `incr`/`touch`/`incrVersion` are atomic
@@ -362,7 +362,7 @@ export class FileBasedCache extends BaseCache {
   }
 
   protected async _touch(rawKey: string, expiresAt: number | null): Promise<boolean> {
-    // Django raises here for an expired file (django-cache.md §2.2 bug); we answer false.
+    // Django raises here for an expired file (django/core/cache/backends/filebased.py bug); we answer false.
     return this.locked(rawKey, (path) => {
       const e = this.live(rawKey)
       if (e === undefined) return false

@@ -1,8 +1,8 @@
 /**
  * The Node ⇄ Fetch bridge: reads an `IncomingMessage` as core's Fetch `Request`, captures what a
  * node:http / Connect / Express handler writes to its `ServerResponse` as a Fetch `Response`,
- * and writes a response back. Core knows HTTP semantics; this file only translates (CONVENTIONS:
- * one idea per layer).
+ * and writes a response back. Core knows HTTP semantics; this file only translates (one idea per
+ * layer).
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'

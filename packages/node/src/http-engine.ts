@@ -9,8 +9,10 @@ import {
   DEFAULT_MAX_BODY_BYTES,
   isStoredResponse,
   NO_PEEK,
+  pageCacheReporting,
   peekShared,
   ResponseCache,
+  reportPageCache,
   type ResponseCacheOptions,
   type StoredResponse,
 } from '@cachework/core'
@@ -18,7 +20,7 @@ import { absoluteUrl, captureResponse, toFetchRequest, writeNodeResponse } from 
 import { hasHeaderHooks } from './http-hooks.ts'
 import { nodeHeaderKey, nodePageKey, urlDigest } from './http-keys.ts'
 
-/** Django's `request._cache_update_cache`, shared by both halves (django-cache.md §4.1, §4.2). */
+/** Django's `request._cache_update_cache`, shared by both halves (django/middleware/cache.py). */
 const updateFlag = new WeakMap<IncomingMessage, boolean>()
 
 /** Mark whether the update half may store this request's response. */
@@ -207,6 +209,20 @@ export class NodePageCache {
     return isStoredResponse(head) ? head : undefined
   }
 
+  /** A hit answered here (not by core's engine), told to inspection tools as core does. */
+  private reportHit(req: IncomingMessage, stored: StoredResponse): void {
+    if (!pageCacheReporting()) return
+    const alias = this.engine.cache().alias
+    reportPageCache({
+      type: 'hit',
+      alias,
+      method: req.method ?? 'GET',
+      url: absoluteUrl(req),
+      status: stored.status,
+      at: this.now(),
+    })
+  }
+
   /**
    * Answer a GET/HEAD from the cache synchronously when the backend can peek: true when served,
    * false on a miss, `undefined` when only the async path can tell (another backend, a
@@ -224,6 +240,7 @@ export class NodePageCache {
     if (stored === NO_PEEK) return undefined
     if (stored === undefined) return false
     writeStored(res, stored, this.now(), true)
+    this.reportHit(req, stored)
     return true
   }
 
@@ -262,6 +279,7 @@ export class NodePageCache {
     updateFlag.set(req, stored === undefined)
     if (stored === undefined) return false
     writeStored(res, stored, this.now(), false)
+    this.reportHit(req, stored)
     return true
   }
 

@@ -1,7 +1,7 @@
 /**
  * Page-cache keys computed straight from an `IncomingMessage`, for the hit path: the same
  * strings core's `cacheHeaderKey`/`pageCacheKey` build from a Fetch `Request` (Django 6.1's
- * `_generate_cache_header_key`/`_generate_cache_key`, django-cache.md §3.7), without building one.
+ * `_generate_cache_header_key`/`_generate_cache_key`, django/utils/cache.py), without building one.
  * node:crypto's md5 gives the same digest as core's portable md5, faster.
  */
 import { createHash } from 'node:crypto'

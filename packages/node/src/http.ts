@@ -1,6 +1,6 @@
 /**
- * Django's per-site and per-view caching for node:http, Connect and Express (django-cache.md
- * §4): `cacheMiddleware`, `cachePage`, `cacheControl`, `neverCache`, `varyOnHeaders`,
+ * Django's per-site and per-view caching for node:http, Connect and Express (django/middleware/cache.py,
+ * django/views/decorators/cache.py): `cacheMiddleware`, `cachePage`, `cacheControl`, `neverCache`, `varyOnHeaders`,
  * `varyOnCookie`, and the two halves `updateCacheMiddleware`/`fetchFromCacheMiddleware`. Same
  * names as core's Fetch-style wrappers; these take `(req, res, next)` handlers. Each works as a
  * decorator (`cachePage(900)(view)`) and as middleware placed before the view
@@ -125,7 +125,7 @@ function middlewareOptions(options: CacheMiddlewareOptions) {
  * Cache the whole site (Django's `CacheMiddleware`): `app.use(cacheMiddleware({ seconds: 600 }))`,
  * or `http.createServer(cacheMiddleware()(handler))`. GET/HEAD 200 responses are stored for their
  * `max-age`, else `seconds` (600), in `alias` (`'default'`) under `keyPrefix` (`''`), by core's
- * rules (API.md §3); a hit is written straight to the socket with `Age`.
+ * rules (docs/contract.md §3); a hit is written straight to the socket with `Age`.
  */
 export function cacheMiddleware(options: CacheMiddlewareOptions = {}): NodeDecorator {
   return cachingDecorator(new NodePageCache(middlewareOptions(options)))
@@ -151,7 +151,7 @@ export function cachePage(timeout: number | null, options: CachePageOptions = {}
  * The update half of Django's two-ended per-site cache (`UpdateCacheMiddleware`): place it
  * FIRST, so it sees the response last, after every middleware that adds to `Vary` (sessions →
  * Cookie, compression → Accept-Encoding, locale → Accept-Language) and the learned header list
- * is complete (django-cache.md §4.4). It stores only what `fetchFromCacheMiddleware` marked.
+ * is complete (django/middleware/cache.py). It stores only what `fetchFromCacheMiddleware` marked.
  */
 export function updateCacheMiddleware(
   options: CacheMiddlewareOptions = {},
@@ -166,7 +166,7 @@ export function updateCacheMiddleware(
 /**
  * The fetch half (`FetchFromCacheMiddleware`): place it LAST, just before the views, after the
  * middleware that affects the key (e.g. a locale middleware), so the lookup sees the request as
- * the views will (django-cache.md §4.4). A hit is answered here; a miss goes on to the view.
+ * the views will (django/middleware/cache.py). A hit is answered here; a miss goes on to the view.
  */
 export function fetchFromCacheMiddleware(
   options: CacheMiddlewareOptions = {},

@@ -3,7 +3,7 @@
  * last.fm's original: 160 points per server, four 32-bit points per MD5 digest of
  * `"<server>-<i>"`, and a key goes to the first point at or after the first four bytes of its
  * MD5 (little-endian). Adding a server to n moves about 1/(n+1) of the keys, where memjs's
- * modulo hashing moves most of them (toolchain.md).
+ * modulo hashing moves most of them.
  */
 import { createHash } from 'node:crypto'
 

@@ -1,7 +1,7 @@
 /**
- * Parsing of a memcached `location` (API.md §1): `host:port`, `host`, `unix:/path`, `/path`,
+ * Parsing of a memcached `location` (docs/contract.md §1): `host:port`, `host`, `unix:/path`, `/path`,
  * `[::1]:11211`, a list of those, or one string split on `;` or `,` as Django does
- * (django-cache.md §2.4 `_servers`, pymemcache's server-string rules).
+ * (django/core/cache/backends/memcached.py `_servers`, pymemcache's server-string rules).
  */
 import { ImproperlyConfigured } from '@cachework/core'
 

@@ -3,7 +3,7 @@
  * matched in order (and by opaque), quiet commands (`GETQ`, `SETQ`, `DELETEQ`) closed by a
  * `NOOP` so a whole batch is one round trip. Every request has a deadline: a server that never
  * answers, closes mid-request or is refused fails the pending requests with
- * `CacheUnavailableError` instead of hanging (memjs can hang forever; toolchain.md).
+ * `CacheUnavailableError` instead of hanging (memjs can hang forever when a server closes the connection mid-request).
  * Frame layout: https://github.com/memcached/memcached/wiki/BinaryProtocolRevamped
  */
 import { connect, type Socket } from 'node:net'

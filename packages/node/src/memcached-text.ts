@@ -2,7 +2,7 @@
  * The text-protocol side of the memcached backend: multi-key `get k1 k2 …` on a pipelined
  * socket (one command per server, which memcached answers several times faster than the same
  * keys as binary `GETQ` frames), and one-shot commands the binary protocol lacks: the meta get
- * `mg <key> t f v` (remaining TTL) and `lru_crawler metadump all` (listing keys; toolchain.md).
+ * `mg <key> t f v` (remaining TTL) and `lru_crawler metadump all` (listing keys; memcached's doc/protocol.txt).
  * https://github.com/memcached/memcached/blob/master/doc/protocol.txt
  */
 import { connect, type Socket } from 'node:net'
@@ -154,7 +154,7 @@ export function parseMetaGet(reply: Buffer): { ttl: number; flags: number; data:
 
 const END = Buffer.from('END\r\n')
 
-/** List a server's keys with `lru_crawler metadump all` (memcached ≥ 1.4.31; toolchain.md). */
+/** List a server's keys with `lru_crawler metadump all` (memcached ≥ 1.4.31; doc/protocol.txt). */
 export async function metadump(
   server: ServerAddress,
   timeoutMs: number,

@@ -1,5 +1,5 @@
 /**
- * How values are stored in memcached (API.md rule 12), following pymemcache 3.5's `serde.py`
+ * How values are stored in memcached (docs/contract.md rule 12), following pymemcache 3.5's `serde.py`
  * flags so Django's `PyMemcacheCache` and cachework read each other's strings and integers:
  * `FLAG_BYTES = 0`, `FLAG_PICKLE = 1`, `FLAG_INTEGER = 2`, `FLAG_LONG = 4`, `FLAG_TEXT = 16`.
  * Everything else uses cachework's codec under `FLAG_CACHEWORK`. Pickle is never loaded.

@@ -1,5 +1,5 @@
 /**
- * `memcached`: Django's `PyMemcacheCache` for Node (django-cache.md §2.4), on memcached's binary
+ * `memcached`: Django's `PyMemcacheCache` for Node (django/core/cache/backends/memcached.py), on memcached's binary
  * protocol with pipelined sockets (memcached-protocol.ts). Several servers form one cache by
  * ketama consistent hashing; `getMany`/`setMany`/`deleteMany` are one round trip per server;
  * `incr`/`decr` are memcached's own atomic commands. A dead server's keys miss (they are not
@@ -38,7 +38,8 @@ import {
 } from './memcached-text.ts'
 import { decodeMemcachedValue, type Encoded, encodeMemcachedValue, UNREADABLE } from './memcached-values.ts'
 
-/** memcached's relative-expiry limit: larger values are absolute unix times (django-cache.md §1.5). */
+/** memcached's relative-expiry limit: larger values are absolute unix times
+ * (memcached's doc/protocol.txt; Django's django/core/cache/backends/memcached.py). */
 const THIRTY_DAYS = 2592000
 /** What `exptime` says when the entry must not be stored at all (Django maps 0 → -1). */
 const EXPIRED = -1
@@ -127,7 +128,8 @@ export class MemcachedCache extends BaseCache {
   }
 
   /**
-   * Django's memcached `get_backend_timeout` (django-cache.md §1.5): never → 0; a whole number
+   * Django's `BaseMemcachedCache.get_backend_timeout`
+   * (django/core/cache/backends/memcached.py): never → 0; a whole number
    * of seconds, truncated (so under a second is already expired, as in Django); over 30 days →
    * an absolute unix time. One departure: memcached's clock ticks in whole seconds, so a relative
    * exptime `n` lives between n-1 and n seconds (`timeout=1` can vanish at once under Django);

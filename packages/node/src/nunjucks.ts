@@ -1,12 +1,12 @@
 /**
- * Django's `{% cache %}` template tag for Nunjucks (django-cache.md §5):
+ * Django's `{% cache %}` template tag for Nunjucks (django/templatetags/cache.py):
  * `{% cache 500 sidebar request.user.username using="localcache" %}…{% endcache %}`.
  * Parsing follows Django's token rules; rendering goes through core's `cacheFragment`.
  */
 import { CacheError, cacheFragment, caches } from '@cachework/core'
 import nunjucks from 'nunjucks'
 
-/** A `{% cache %}` tag used or resolved wrongly; the message is Django's (django-cache.md §5). */
+/** A `{% cache %}` tag used or resolved wrongly; the message is Django's (django/templatetags/cache.py). */
 export class TemplateSyntaxError extends CacheError {
   constructor(message: string) {
     super('ERR_CACHE_TEMPLATE_SYNTAX', message)

@@ -1,5 +1,5 @@
 /**
- * The response-cache rules (API.md §3, django-cache.md §4) through real sockets, for a plain
+ * The response-cache rules (docs/contract.md §3, django/middleware/cache.py) through real sockets, for a plain
  * node:http server, an Express 5 app and a Connect app, each with the per-site `cacheMiddleware`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'

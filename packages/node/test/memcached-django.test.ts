@@ -1,5 +1,5 @@
 /**
- * Interop with Django itself (API.md rule 12): Debian's Django 3.2 with `PyMemcacheCache` and
+ * Interop with Django itself (docs/contract.md rule 12): Debian's Django 3.2 with `PyMemcacheCache` and
  * cachework share one memcached with the same key prefix and version, and read each other's
  * strings and integers; cachework's `delete`/`incr` change what Django sees. Django's pickled
  * objects are never loaded by cachework: they read as misses.

@@ -1,5 +1,5 @@
 /**
- * Failures (API.md rule 15) with real processes: a server killed by pid and restarted under
+ * Failures (docs/contract.md rule 15) with real processes: a server killed by pid and restarted under
  * load, and fake servers that never answer, close mid-request or speak garbage. No call may
  * hang or throw from a read; writes reject `CacheUnavailableError` (or resolve false).
  */

@@ -1,5 +1,5 @@
 /**
- * The shared conformance suite (API.md §2) against a 3-server ring (ketama) of its own, so
+ * The shared conformance suite (docs/contract.md §2) against a 3-server ring (ketama) of its own, so
  * the suite's `clear()` (flush_all) cannot wipe other test files' keys.
  */
 import { memcachedConformanceSuite } from './support/memcached-conformance.ts'

@@ -1,5 +1,5 @@
 /**
- * memcached-specific behaviour (API.md §2 rules 2, 3, 5, 6, 7, 12, 14; django-cache.md §1.5,
+ * memcached-specific behaviour (docs/contract.md rules 2, 3, 5, 6, 7, 12, 14; django/core/cache/backends/base.py,
  * §2.4) against real memcached processes started here.
  */
 import { CacheUnavailableError, createCaches, ImproperlyConfigured, InvalidCacheKey } from '@cachework/core'
@@ -167,7 +167,7 @@ describe('one round trip per server', () => {
   })
 })
 
-describe('timeouts (django-cache.md §1.5)', () => {
+describe('timeouts (django/core/cache/backends/base.py)', () => {
   it('over 30 days becomes an absolute unix time, so the entry lives', async () => {
     const c = cacheOn(server.location)
     await c.set('month', 'm', 2592001)

@@ -1,7 +1,7 @@
 /**
  * RFC 9111 freshness for a **private** cache, as pure functions over header lists and times
  * (epoch ms), so they run in a service worker and in unit tests with a fake clock alike.
- * This is not Django's middleware policy (django-cache.md §4 refuses `private` and `no-cache`);
+ * This is not Django's middleware policy (django/middleware/cache.py refuses `private` and `no-cache`);
  * a browser-side cache is exactly the private cache the RFC describes.
  */
 

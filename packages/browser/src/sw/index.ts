@@ -44,7 +44,7 @@ export interface ResponseCacheOptions extends FreshnessOptions {
   cache?: Cache | string
   /** IndexedDB database of the default cache. Default `'cachework-sw'`. */
   location?: string
-  /** Entries the default cache keeps before culling (API.md rule 11). Default 1000. */
+  /** Entries the default cache keeps before culling (docs/contract.md rule 11). Default 1000. */
   maxEntries?: number
   /** Responses whose `Content-Length` exceeds this many bytes pass through unstored (bodies are buffered to be stored). Default 10 MiB. */
   maxEntryBytes?: number

@@ -1,6 +1,6 @@
 /**
  * How the service-worker cache lays its state out in a cachework `Cache`: per URL one entry
- * holding the learned `Vary` header names (Django's `learn_cache_key` idea, django-cache.md §4),
+ * holding the learned `Vary` header names (Django's `learn_cache_key` idea, django/middleware/cache.py),
  * and per variant one entry holding the response as a plain object. Everything lives in the
  * backend (IndexedDB by default), so a restarted worker finds it again.
  */
@@ -10,7 +10,7 @@ import type { HeaderList } from './freshness.ts'
 /** Prefix of every key this cache writes. */
 export const KEY_PREFIX = 'sw:'
 
-/** A stored response: plain data that every backend round-trips (API.md rule 12). */
+/** A stored response: plain data that every backend round-trips (docs/contract.md rule 12). */
 export interface StoredResponse {
   url: string
   status: number

@@ -1,5 +1,5 @@
 /**
- * `dummy`: Django's DummyCache (django-cache.md §2.5), which stores nothing: every read misses,
+ * `dummy`: Django's DummyCache (django/core/cache/backends/dummy.py), which stores nothing: every read misses,
  * `set`/`add` report success, `touch`/`delete` report false, `incr` finds no key. Keys and
  * values are still validated, so code developed against it does not break on a real backend.
  */

@@ -1,5 +1,5 @@
 /**
- * `locmem`: Django's LocMemCache (django-cache.md §2.1). Stores with the same `location` share
+ * `locmem`: Django's LocMemCache (django/core/cache/backends/locmem.py). Stores with the same `location` share
  * one store per realm (process, page or worker). Values are isolated copies (rule 12).
  *
  * LRU order is an intrusive doubly linked list through the items (most recent at `head`), so a
@@ -10,9 +10,10 @@
 import { BaseCache, addDelta, type CullableStore, type RawEntry, type StoredEntry } from '../base-cache.ts'
 import { type Snapshot, restore, snapshot } from '../clone.ts'
 import { encodeValue } from '../codec.ts'
+import { escapeEnvelope, isEnvelope, openEnvelope, STALE } from '../envelope.ts'
 import { KeyNotFoundError } from '../errors.ts'
 import { NO_PEEK, PEEK } from '../peek.ts'
-import { isTagged, type TagOpts } from '../tags.ts'
+import type { TagOpts } from '../tags.ts'
 import type { CacheInit, Timeout, VersionOpts } from '../types.ts'
 
 interface Item extends Snapshot {
@@ -200,20 +201,15 @@ export class LocMemCache extends BaseCache {
 
   // Fast paths: with nobody listening, `get` and `set` skip the generic machinery (and its
   // promise chain); with listeners, the base class does the same work and emits events.
-  override get<T = unknown>(
-    key: string,
-    defaultValue?: T,
-    opts?: VersionOpts & TagOpts,
-  ): Promise<T | undefined> {
-    if (this.events.active || opts?.tags !== undefined) return super.get(key, defaultValue, opts)
+  override get<T = unknown>(key: string, defaultValue?: T, opts?: VersionOpts): Promise<T | undefined> {
+    if (this.events.active) return super.get(key, defaultValue, opts)
     try {
       const it = this.live(this.rawKey(key, opts?.version), true)
       if (it === undefined) {
         this.counters.misses++
         return Promise.resolve(defaultValue)
       }
-      // A tagged entry needs its tags checked (docs/contract.md rule 17): the generic path.
-      if (isTagged(it.v)) return super.get(key, defaultValue, opts)
+      if (isEnvelope(it.v)) return super.get(key, defaultValue, opts) // rule 16 metadata
       this.counters.hits++
       return Promise.resolve((it.kind === 0 ? it.v : restore(it)) as T)
     } catch (e) {
@@ -227,12 +223,13 @@ export class LocMemCache extends BaseCache {
     timeout?: Timeout,
     opts?: VersionOpts & TagOpts,
   ): Promise<boolean> {
+    // Tagged writes (docs/contract.md rule 17) take the generic path.
     if (this.events.active || opts?.tags !== undefined) return super.set(key, value, timeout, opts)
     try {
       const raw = this.rawKey(key, opts?.version)
       const exp = this.expiryFor(timeout)
       if (exp !== null && exp <= this.clock.now()) return super.set(key, value, timeout, opts)
-      const s = this.copy(value)
+      const s = this.copy(escapeEnvelope(value))
       const existing = this.live(raw, false)
       if (existing === undefined && this.store.map.size >= this.maxEntries) {
         return super.set(key, value, timeout, opts)
@@ -253,9 +250,15 @@ export class LocMemCache extends BaseCache {
       this.counters.misses++
       return undefined
     }
-    if (isTagged(it.v)) return NO_PEEK
+    // Tagged entries need their counters checked (rule 17): the caller uses `get`.
+    if (isEnvelope(it.v) && it.v.tags !== undefined) return NO_PEEK
+    const v = openEnvelope(it.v, this.clock.now())
+    if (v === STALE) {
+      this.counters.misses++
+      return undefined
+    }
     this.counters.hits++
-    return it.v
+    return v
   }
 
   protected async _get(rawKey: string): Promise<StoredEntry | undefined> {
@@ -272,15 +275,15 @@ export class LocMemCache extends BaseCache {
     return out
   }
 
-  protected override async _peek(rawKey: string): Promise<StoredEntry | undefined> {
-    // Django's LocMemCache.has_key does not move the key in its LRU order.
-    const it = this.live(rawKey, false)
-    return it === undefined ? undefined : { value: it.kind === 0 ? it.v : restore(it), expiresAt: it.e }
+  protected override async _has(rawKey: string): Promise<boolean> {
+    // has_key does not count as use (django/core/cache/backends/locmem.py).
+    return this.live(rawKey, false) !== undefined
   }
 
-  protected override async _has(rawKey: string): Promise<boolean> {
-    // has_key does not count as use (django-cache.md §2.1).
-    return this.live(rawKey, false) !== undefined
+  protected override async _hasFresh(rawKey: string): Promise<boolean> {
+    const it = this.live(rawKey, false)
+    if (it === undefined || openEnvelope(it.v, this.clock.now()) === STALE) return false
+    return this.tagsCurrent(it.v) // rule 17: has() agrees with get()
   }
 
   protected async _set(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {

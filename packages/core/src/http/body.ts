@@ -13,6 +13,10 @@ export interface StoredResponse {
   body: Uint8Array
   /** Epoch ms when stored (gives the `Age` header on hits). */
   storedAt: number
+  /** The request's absolute URL, when the engine stored it (inspectors show it for the hashed key). */
+  url?: string
+  /** The request's method, with `url`. */
+  method?: string
 }
 
 /** Whether a value read back from a cache is a `StoredResponse`. */

@@ -1,6 +1,6 @@
 /**
  * `Cache-Control` helpers: Django 6.1's `patch_cache_control` and `get_max_age`
- * (django-cache.md §3.1, §3.2) on Fetch API `Headers`.
+ * (django/utils/cache.py) on Fetch API `Headers`.
  */
 
 /** A `Headers`, or anything carrying one (a `Response` or `Request`). */

@@ -1,5 +1,5 @@
 /**
- * Conditional requests: Django's `get_conditional_response` (django-cache.md §3.6), whose order
+ * Conditional requests: Django's `get_conditional_response` (django/utils/cache.py), whose order
  * of evaluation is RFC 9110 §13.2.2's: If-Match, If-Unmodified-Since, If-None-Match,
  * If-Modified-Since.
  */

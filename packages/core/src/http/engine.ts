@@ -1,6 +1,6 @@
 /**
  * The response-cache engine: Django 6.1's `FetchFromCacheMiddleware` and
- * `UpdateCacheMiddleware` (django-cache.md §4.1, §4.2) on Fetch API objects, with the 2026
+ * `UpdateCacheMiddleware` (django/middleware/cache.py) on Fetch API objects, with the 2026
  * security rules, plus conditional GET, `Age` on hits, single-flight misses, a body size limit
  * and "an unavailable cache is a miss".
  */
@@ -18,6 +18,7 @@ import { cacheControlNames, getMaxAge } from './cache-control.ts'
 import { conditionalResponse } from './conditional.ts'
 import { DEFAULT_CACHE_SECONDS, hasVaryHeader, patchResponseHeaders, patchVaryHeaders } from './headers.ts'
 import {
+  absoluteUri,
   cacheHeaderKey,
   isHeaderList,
   type KeyOptions,
@@ -25,6 +26,7 @@ import {
   pageCacheKey,
   varyHeaderList,
 } from './keys.ts'
+import { type NotStoredReason, type PageCacheReport, pageCacheReporting, reportPageCache } from './report.ts'
 
 /** Options of the response cache (Django's `CACHE_MIDDLEWARE_*` settings and ours). */
 export interface ResponseCacheOptions extends KeyOptions {
@@ -114,6 +116,40 @@ export class ResponseCache {
     this.options.onError?.(error)
   }
 
+  /** Tell inspection tools what happened (report.ts); free when nobody listens. */
+  private report(
+    request: Request,
+    type: PageCacheReport['type'],
+    status?: number,
+    reason?: NotStoredReason,
+  ): void {
+    if (!pageCacheReporting()) return
+    let alias = ''
+    try {
+      alias = this.cache().alias
+    } catch {}
+    const r: PageCacheReport = {
+      type,
+      alias,
+      method: request.method,
+      url: absoluteUri(request),
+      at: this.now(),
+    }
+    if (status !== undefined) r.status = status
+    if (reason !== undefined) r.reason = reason
+    reportPageCache(r)
+  }
+
+  /** A response the rules keep out of the cache: reported with its reason, then finished. */
+  private skip(
+    request: Request,
+    response: Response,
+    reason: NotStoredReason,
+  ): { response: Response; outcome: Outcome } {
+    this.report(request, 'not-stored', response.status, reason)
+    return { response: this.finish(request, response), outcome: {} }
+  }
+
   /** The stored page for a GET/HEAD request; a HEAD is served from a cached GET first, as in Django. */
   private async lookup(request: Request): Promise<StoredResponse | undefined> {
     const cache = this.cache()
@@ -149,9 +185,11 @@ export class ResponseCache {
     }
     if (!stored) {
       updateFlag.set(request, true)
+      this.report(request, 'miss')
       return undefined
     }
     updateFlag.set(request, false)
+    this.report(request, 'hit', stored.status)
     const response = responseFrom(stored, request.method !== 'HEAD')
     // RFC 9111 §4.2.3: the age the origin gave plus the time spent in this cache.
     const upstream = Number.parseInt(response.headers.get('age') ?? '0', 10) || 0
@@ -179,24 +217,21 @@ export class ResponseCache {
     // Step 1: a hit, or a request the first half said not to store.
     if (fromCache.has(response) || !(updateFlag.get(request) ?? safe)) return none
     // Step 2: only 200 and 304 get headers; only 200 is stored.
-    if (response.status !== 200 && response.status !== 304)
-      return { response: this.finish(request, response), outcome: {} }
+    if (response.status !== 200 && response.status !== 304) return this.skip(request, response, 'status')
     const names = cacheControlNames(response)
-    if (
-      // Step 3: a cookie set while varying on Cookie, whatever cookies the request carried.
-      (response.headers.has('set-cookie') && hasVaryHeader(response, 'Cookie')) ||
-      // Step 4: private, no-cache or no-store in any case, qualified forms included.
-      PRIVATE.some((d) => names.has(d)) ||
-      // Step 5: Vary: * can never be matched.
-      hasVaryHeader(response, '*')
-    ) {
-      return { response: this.finish(request, response), outcome: {} }
-    }
+    // Step 3: a cookie set while varying on Cookie, whatever cookies the request carried.
+    if (response.headers.has('set-cookie') && hasVaryHeader(response, 'Cookie'))
+      return this.skip(request, response, 'set-cookie')
+    // Step 4: private, no-cache or no-store in any case, qualified forms included.
+    const privacy = PRIVATE.find((d) => names.has(d))
+    if (privacy) return this.skip(request, response, privacy as NotStoredReason)
+    // Step 5: Vary: * can never be matched.
+    if (hasVaryHeader(response, '*')) return this.skip(request, response, 'vary-star')
     // Step 6: the page timeout beats max-age; max-age=0 means "don't cache".
     let timeout = this.options.pageTimeout ?? undefined
     if (timeout === undefined) {
       const maxAge = getMaxAge(response)
-      if (maxAge === 0) return { response: this.finish(request, response), outcome: {} }
+      if (maxAge === 0) return this.skip(request, response, 'max-age-0')
       timeout = maxAge ?? this.options.cacheTimeout ?? DEFAULT_CACHE_SECONDS
     }
     let res = mutableResponse(response)
@@ -215,6 +250,7 @@ export class ResponseCache {
       )
       if (body.kind === 'passthrough') {
         res = body.response
+        this.report(request, 'not-stored', res.status, 'size')
       } else if (body.kind === 'streaming') {
         // Still arriving: the client gets it as it comes; it is stored if it ends within the
         // limit. Waiters run their own handler rather than wait on a stream of unknown length.
@@ -237,6 +273,8 @@ export class ResponseCache {
         await this.store(request, stored, timeout)
       }
     }
+    if (timeout === 0 || res.status !== 200)
+      this.report(request, 'not-stored', res.status, res.status === 200 ? 'timeout-0' : 'status')
     return { response: this.finish(request, res), outcome }
   }
 
@@ -246,9 +284,12 @@ export class ResponseCache {
       const headers = new Headers()
       for (const [name, value] of stored.headers) headers.append(name, value)
       const key = await learnCacheKey(request, { headers }, { ...this.options, timeout })
-      await this.cache().set(key, stored, timeout)
+      // The URL and method travel with the page so inspectors can name its hashed key.
+      await this.cache().set(key, { ...stored, url: absoluteUri(request), method: request.method }, timeout)
+      this.report(request, 'store', stored.status)
     } catch (error) {
       this.fail(error)
+      this.report(request, 'not-stored', stored.status, 'error')
     }
   }
 

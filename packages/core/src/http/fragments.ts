@@ -1,6 +1,6 @@
 /**
  * Template fragment caching: Django's `make_template_fragment_key` and the `{% cache %}` tag's
- * render step (django-cache.md §5), for any template engine.
+ * render step (django/templatetags/cache.py), for any template engine.
  */
 import { md5 } from '@noble/hashes/legacy.js'
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
@@ -92,11 +92,11 @@ export async function cacheFragment(
   const timeout = fragmentTimeout(options.timeout)
   const cache = fragmentCache(options.registry ?? caches, options.using)
   const key = makeTemplateFragmentKey(options.name, options.varyOn)
-  // Reads answer a miss when storage is unreachable (API.md rule 15); a bad key still throws.
+  // Reads answer a miss when storage is unreachable (docs/contract.md rule 15); a bad key still throws.
   const cached = await cache.get<unknown>(key)
   // A cached null is never a hit (Django re-renders on None).
   if (typeof cached === 'string') return cached
-  // Concurrent misses for one fragment in one cache render once (as getOrSet, API.md rule 9).
+  // Concurrent misses for one fragment in one cache render once (as getOrSet, docs/contract.md rule 9).
   let pending = inflight.get(cache)
   if (!pending) {
     pending = new Map()

@@ -1,6 +1,6 @@
 /**
  * Response header helpers: Django 6.1's `patch_response_headers`, `add_never_cache_headers`,
- * `patch_vary_headers` and `has_vary_header` (django-cache.md §3.3–3.5), plus HTTP dates.
+ * `patch_vary_headers` and `has_vary_header` (django/utils/cache.py), plus HTTP dates.
  */
 import { type HeadersTarget, headersOf, patchCacheControl, splitHeaderValue } from './cache-control.ts'
 

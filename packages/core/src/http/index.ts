@@ -1,5 +1,5 @@
 /**
- * HTTP caching on Fetch API objects (API.md §3): Django's `django.utils.cache` helpers, the
+ * HTTP caching on Fetch API objects (docs/contract.md §3): Django's `django.utils.cache` helpers, the
  * response-cache engine, the fetch-style wrappers, and template fragment caching.
  */
 export {
@@ -70,3 +70,11 @@ export {
   varyOnCookie,
   varyOnHeaders,
 } from './wrappers.ts'
+export {
+  type NotStoredReason,
+  onPageCacheReport,
+  type PageCacheListener,
+  type PageCacheReport,
+  pageCacheReporting,
+  reportPageCache,
+} from './report.ts'

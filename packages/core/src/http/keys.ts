@@ -1,6 +1,6 @@
 /**
  * Page-cache keys: Django 6.1's `get_cache_key`, `learn_cache_key` and their key generators
- * (django-cache.md §3.7), on Fetch API `Request`s. Keys are returned before the backend's
+ * (django/utils/cache.py), on Fetch API `Request`s. Keys are returned before the backend's
  * `makeKey`, so they equal Django's for the same request.
  */
 import { md5 } from '@noble/hashes/legacy.js'

@@ -1,6 +1,6 @@
 /**
  * Fetch-style wrappers: Django's `CacheMiddleware`, `cache_page`, `cache_control`,
- * `never_cache`, `vary_on_headers` and `vary_on_cookie` (django-cache.md §4.3, §3.5) for
+ * `never_cache`, `vary_on_headers` and `vary_on_cookie` (django/views/decorators/cache.py, django/utils/cache.py) for
  * handlers `(request: Request, ...rest) => Response | Promise<Response>`.
  */
 import type { Cache } from '../types.ts'

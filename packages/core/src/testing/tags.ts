@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { TAG_KEY_PREFIX } from '../tags.ts'
-import type { Cache, CacheInit, EntryInfo } from '../types.ts'
+import type { Cache, EntryInfo } from '../types.ts'
+import type { SuiteContext } from './context.ts'
 
 let n = 0
 const unique = (label: string) =>
@@ -18,8 +19,9 @@ async function list(c: Cache): Promise<EntryInfo[]> {
   return out
 }
 
-/** Register the rule 17 tests; `make` gives a cache on a fresh location. */
-export function tagConformanceGroup(make: (o?: CacheInit) => Promise<Cache>): void {
+/** Rule 17 (tags): one group of the conformance suite. */
+export function tagRules(ctx: SuiteContext): void {
+  const make = () => ctx.make()
   describe('rule 17: tags', () => {
     it('invalidating a tag makes every entry carrying it miss, and leaves the others', async () => {
       const c = await make()
@@ -98,6 +100,19 @@ export function tagConformanceGroup(make: (o?: CacheInit) => Promise<Cache>): vo
       expect(await c.getOrSet(k, count('fresh'), undefined, { tags: [t] })).toBe('fresh')
       expect(await c.getOrSet(k, count('again'), undefined, { tags: [t] })).toBe('fresh')
       expect(runs).toBe(2)
+    })
+
+    it('an invalidated entry is never served stale, even under staleWhileRevalidate', async () => {
+      const c = await make()
+      const t = unique('t')
+      const k = unique('k')
+      const o = { tags: [t], staleWhileRevalidate: 60, staleIfError: 60 }
+      expect(await c.getOrSet(k, 'old', 30, o)).toBe('old')
+      await c.invalidateTags([t])
+      // A hard miss (unlike bentocache #63/#71): the factory runs in the foreground.
+      expect(await c.getOrSet(k, 'new', 30, o)).toBe('new')
+      await c.invalidateTags([t])
+      await expect(c.getOrSet(k, () => Promise.reject(new Error('down')), 30, o)).rejects.toThrow('down')
     })
 
     it('add and getOrSet treat an invalidated entry as missing', async () => {

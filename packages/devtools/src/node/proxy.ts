@@ -6,7 +6,7 @@
  */
 import { type IncomingMessage, request, type ServerResponse } from 'node:http'
 import { TOKEN_HEADER } from '../protocol.ts'
-import { isLoopback, tokensEqual } from './security.ts'
+import { isLoopback, SHARED_TOKEN_ENV, tokensEqual } from './security.ts'
 
 /** Mount path of the proxy on the Vite dev server. */
 export const PROXY_PATH = '/__cachework/server'
@@ -16,6 +16,7 @@ export function serverProxy(
   target: string,
   pageToken: string,
   serverToken: () => string,
+  tokenFrom: () => string = () => 'the plugin',
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const base = new URL(target)
   const basePath = base.pathname.replace(/\/$/, '')
@@ -39,6 +40,10 @@ export function serverProxy(
         },
       },
       (up) => {
+        if (up.statusCode === 403) {
+          explainRefusal(up, res, target, tokenFrom())
+          return
+        }
         res.writeHead(up.statusCode ?? 502, {
           'content-type': up.headers['content-type'] ?? 'application/json',
           'cache-control': 'no-store',
@@ -55,4 +60,34 @@ export function serverProxy(
     res.on('close', () => upstream.destroy())
     req.pipe(upstream)
   }
+}
+
+/**
+ * The server refused the token: say where each side looked for it and how to share one,
+ * instead of a bare "forbidden" (a common case: Vite runs from a subfolder, the server from the
+ * project root, so each created its own token file).
+ */
+function explainRefusal(up: IncomingMessage, res: ServerResponse, target: string, viteFrom: string): void {
+  let text = ''
+  up.setEncoding('utf8')
+  up.on('data', (c: string) => {
+    if (text.length < 65_536) text += c
+  })
+  up.on('end', () => {
+    let body: { error?: string; tokenFrom?: string; cwd?: string } = {}
+    try {
+      body = JSON.parse(text) as typeof body
+    } catch {}
+    const serverFrom = body.tokenFrom
+      ? `${body.tokenFrom}${body.cwd ? ` (working directory ${body.cwd})` : ''}`
+      : 'its own settings'
+    const error = /loopback/.test(body.error ?? '')
+      ? `${target} refused the Vite process: ${body.error}`
+      : `${target} refused the devtools token. The Vite process took its token from ${viteFrom} ` +
+        `(working directory ${process.cwd()}); the server took its token from ${serverFrom}. ` +
+        `Share one: set ${SHARED_TOKEN_ENV} to the same value for both processes, or pass the same string ` +
+        'as cachework({ serverToken }) and devtoolsEndpoint({ token }), or start both from the project root.'
+    res.writeHead(403, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+    res.end(JSON.stringify({ error, tokenMismatch: !/loopback/.test(body.error ?? '') }))
+  })
 }

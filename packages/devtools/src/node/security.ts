@@ -9,5 +9,6 @@ export {
   SHARED_TOKEN_ENV,
   sharedToken,
   sharedTokenPath,
+  sharedTokenSource,
   tokensEqual,
 } from '@cachework/node/devtools-security'

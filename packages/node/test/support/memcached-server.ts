@@ -1,5 +1,5 @@
 /**
- * Real memcached processes for the tests (CONVENTIONS "real parts, not mocks"): each on a free
+ * Real memcached processes for the tests (real parts, not mocks): each on a free
  * loopback port, stopped (or killed on purpose) by pid. A missing binary fails the test with
  * the command that installs it; it never skips.
  */

@@ -1,0 +1,192 @@
+/**
+ * The locmem suite's contenders, each built in its own process by bench/support/worker.ts.
+ * Every factory takes `{ n, shape, op, max?, distinct? }`: `n` keys `user:<i>` filled with
+ * `shape` values ('object': `{ id, name, tags: [3 strings] }`; 'string4k': a 4 KiB string),
+ * stored with the default timeout users get (300 s, or the peer's equivalent), then read in a
+ * fixed pseudo-random order over all `n` keys (so no contender is flattered by locality).
+ */
+import { createCaches } from '@cachework/core'
+import { createCache } from 'cache-manager'
+import { Keyv } from 'keyv'
+import { LRUCache } from 'lru-cache'
+import NodeCache from 'node-cache'
+import type { Contender } from '../support/worker.ts'
+
+interface Params {
+  n: number
+  shape: 'object' | 'string4k'
+  op: 'get' | 'set' | 'cull'
+  max?: number
+  distinct?: number
+}
+
+const TTL_S = 300
+const FOUR_K = 'x'.repeat(4096 - 8)
+
+/** The fixture: keys, a value maker and a pseudo-random read order (the same in every process). */
+function fixture(p: Params) {
+  const n = p.op === 'cull' ? (p.distinct ?? p.n) : p.n
+  const keys = Array.from({ length: n }, (_, i) => `user:${i}`)
+  const value =
+    p.shape === 'string4k'
+      ? (i: number) => `${FOUR_K}${String(i).padStart(8, '0')}`
+      : (i: number) => ({ id: i, name: `user ${i}`, tags: ['admin', 'beta', `group-${i % 10}`] })
+  const order = new Int32Array(n)
+  let x = 2463534242
+  for (let i = 0; i < n; i++) order[i] = i
+  for (let i = n - 1; i > 0; i--) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    const j = (x >>> 0) % (i + 1)
+    const t = order[i] as number
+    order[i] = order[j] as number
+    order[j] = t
+  }
+  const keyAt = (i: number) => keys[order[i % n] as number] as string
+  return { n, keys, value, keyAt }
+}
+
+/** Build a contender from sync/async get and set functions. */
+async function build(
+  p: Params,
+  set: (k: string, v: unknown) => unknown,
+  get: (k: string) => unknown,
+  close?: () => unknown,
+): Promise<Contender> {
+  const f = fixture(p)
+  if (p.op !== 'cull') for (let i = 0; i < f.n; i++) await set(f.keys[i] as string, f.value(i))
+  const v = f.value(1)
+  const op =
+    p.op === 'get'
+      ? (i: number) => get(f.keyAt(i))
+      : p.op === 'set'
+        ? (i: number) => set(f.keyAt(i), v)
+        : (i: number) => set(f.keys[i % f.n] as string, v)
+  return { op, close }
+}
+
+export async function cachework(p: Params): Promise<Contender> {
+  const caches = createCaches({
+    default: {
+      backend: 'locmem',
+      location: 'bench',
+      options: { maxEntries: p.op === 'cull' ? (p.max as number) : Math.max(300, p.n * 2) },
+    },
+  })
+  const c = caches.get('default')
+  return build(
+    p,
+    (k, v) => c.set(k, v),
+    (k) => c.get(k),
+  )
+}
+
+export async function cacheworkShared(p: Params): Promise<Contender> {
+  const caches = createCaches({
+    default: {
+      backend: 'locmem',
+      location: 'bench',
+      options: { maxEntries: Math.max(300, p.n * 2), isolate: false },
+    },
+  })
+  const c = caches.get('default')
+  return build(
+    p,
+    (k, v) => c.set(k, v),
+    (k) => c.get(k),
+  )
+}
+
+export async function nodeCache(p: Params): Promise<Contender> {
+  const nc = new NodeCache({ stdTTL: TTL_S, checkperiod: 0 })
+  return build(
+    p,
+    (k, v) => nc.set(k, v),
+    (k) => nc.get(k),
+  )
+}
+
+export async function cacheManager(p: Params): Promise<Contender> {
+  const cm = createCache({ ttl: TTL_S * 1000 })
+  return build(
+    p,
+    (k, v) => cm.set(k, v),
+    (k) => cm.get(k),
+  )
+}
+
+export async function keyv(p: Params): Promise<Contender> {
+  const kv = new Keyv({ ttl: TTL_S * 1000 })
+  return build(
+    p,
+    (k, v) => kv.set(k, v),
+    (k) => kv.get(k),
+  )
+}
+
+export async function lruCache(p: Params): Promise<Contender> {
+  const lru = new LRUCache<string, object>({
+    max: p.op === 'cull' ? (p.max as number) : p.n,
+    ttl: TTL_S * 1000,
+  })
+  return build(
+    p,
+    (k, v) => lru.set(k, v as object),
+    (k) => lru.get(k),
+  )
+}
+
+export async function map(p: Params): Promise<Contender> {
+  const m = new Map<string, unknown>()
+  if (p.op !== 'cull')
+    return build(
+      p,
+      (k, v) => m.set(k, v),
+      (k) => m.get(k),
+    )
+  // FIFO eviction through a long-lived iterator: the floor for a bounded store.
+  const max = p.max as number
+  let it = m.keys()
+  const put = (k: string, v: unknown) => {
+    if (!m.has(k) && m.size >= max) {
+      let r = it.next()
+      if (r.done) {
+        it = m.keys()
+        r = it.next()
+      }
+      m.delete(r.value as string)
+    }
+    m.set(k, v)
+  }
+  return build(p, put, (k) => m.get(k))
+}
+
+/** Python statements for Django's LocMemCache with the same fixture (rounds.ts pythonContender). */
+export const DJANGO_LOCMEM = `
+import django
+from django.conf import settings
+settings.configure(CACHES={'default': {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache',
+    'LOCATION': 'bench', 'OPTIONS': {'MAX_ENTRIES': max(300, params['n'] * 2)}}})
+django.setup()
+from django.core.cache import cache
+n = params['n']
+keys = ['user:%d' % i for i in range(n)]
+if params['shape'] == 'string4k':
+    filler = 'x' * (4096 - 8)
+    val = lambda i: filler + ('%08d' % i)
+else:
+    val = lambda i: {'id': i, 'name': 'user %d' % i, 'tags': ['admin', 'beta', 'group-%d' % (i % 10)]}
+import random
+order = list(range(n))
+random.Random(7).shuffle(order)
+for i in range(n):
+    cache.set(keys[i], val(i))
+v1 = val(1)
+if params['op'] == 'get':
+    def op(i):
+        cache.get(keys[order[i % n]])
+else:
+    def op(i):
+        cache.set(keys[order[i % n]], v1)
+`
