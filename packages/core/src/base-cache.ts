@@ -21,7 +21,7 @@ import {
   EventHub,
 } from './events.ts'
 import { readOrMiss, withTimeout, writeOrRefuse, writeOrThrow } from './failure-policy.ts'
-import { makeAndValidateKey, warnOnBadKey } from './key-maker.ts'
+import { KeyMemo, makeAndValidateKey, warnOnBadKey } from './key-maker.ts'
 import { defaultKeyFunction, type KeyFunction, parseDefaultKey } from './keys.ts'
 import { type Envelope, escapeEnvelope, isEnvelope, makeEnvelope, openEnvelope, STALE } from './envelope.ts'
 import { type GetOrSetHost, type GetOrSetOptions, getOrSetWith } from './get-or-set.ts'
@@ -121,6 +121,7 @@ export abstract class BaseCache implements Cache {
     this.keyFunction = r.keyFunction
     this.options = r.options
     this.maxEntries = r.maxEntries
+    this.keyMemo?.sizeFor(this.maxEntries)
     this.cullFrequency = r.cullFrequency
     this.timeoutMs = r.timeoutMs
     this.ignoreErrors = r.ignoreErrors
@@ -311,8 +312,8 @@ export abstract class BaseCache implements Cache {
   }
 
   /** Made keys of the default version (see `rawKey`); off when `validateKey` is overridden. */
-  private readonly keyMemo: Map<string, string> | undefined =
-    this.validateKey === BaseCache.prototype.validateKey ? new Map() : undefined
+  private readonly keyMemo: KeyMemo | undefined =
+    this.validateKey === BaseCache.prototype.validateKey ? new KeyMemo() : undefined
 
   // ---- events ----
 

@@ -24,6 +24,7 @@ export {
 } from './cache-control.ts'
 export { conditionalResponse, notModified, parseEtags } from './conditional.ts'
 export {
+  DEFAULT_FLIGHT_WAIT_MS,
   DEFAULT_MAX_BODY_BYTES,
   type NextHandler,
   ResponseCache,
@@ -45,17 +46,28 @@ export {
   patchVaryHeaders,
 } from './headers.ts'
 export {
+  badHostResponse,
+  checkedHost,
+  isAcceptableRequestHost,
+  isAllowedHost,
+  type SplitHost,
+  splitHost,
+} from './hosts.ts'
+export {
   absoluteUri,
   cacheHeaderKey,
   getCacheKey,
   isHeaderList,
   type KeyOptions,
+  type KeyRequest,
   learnCacheKey,
   md5Hex,
   pageCacheKey,
   varyDigest,
   varyHeaderList,
 } from './keys.ts'
+export { bindRequestView, boundView, isRequestView, type RequestView } from './request-view.ts'
+export { isServablePage } from './stored-page.ts'
 export {
   type CacheMiddlewareOptions,
   type CachePageOptions,
