@@ -12,11 +12,13 @@ import {
   defaultKeyFunction,
   InvalidCacheKey,
   KeyNotFoundError,
+  leaseKeyFor,
   type RawEntry,
   registerBackend,
   type StoredEntry,
 } from '@cachework/core'
 import { KetamaRing } from './ketama.ts'
+import { MetaLeases, NO_META } from './memcached-lease.ts'
 import { parseLocation, type ServerAddress } from './memcached-location.ts'
 import {
   Connection,
@@ -376,6 +378,57 @@ export class MemcachedCache extends BaseCache {
         }
       }
     }
+  }
+
+  /**
+   * Rule 16: soft-expire keeping the remaining TTL, which the binary protocol cannot read, so it
+   * asks with `mg <key> t f v` as `_moveVersion` does.
+   */
+  protected override async _expire(rawKey: string): Promise<boolean> {
+    const src = this.servers[this.ring.serverFor(rawKey)] as ServerAddress
+    const got = parseMetaGet(await textRequest(src, `mg ${rawKey} t f v\r\n`, metaGetDone, this.timeoutMs))
+    if (!got) return false
+    const value = decodeMemcachedValue(got.flags, got.data)
+    if (value === UNREADABLE) return false
+    const exptime = got.ttl < 0 ? 0 : Math.max(1, got.ttl)
+    const f = await this.store(Op.SET, rawKey, encodeMemcachedValue(this.staleEnvelope(value)), exptime)
+    if (f.status !== Status.OK) throw this.failure(f, 'set')
+    return true
+  }
+
+  private metaLeases: MetaLeases | undefined
+  private warnedNoMeta = false
+
+  private leaseServer(leaseKey: string): ServerAddress {
+    return this.servers[this.ring.serverFor(leaseKey)] as ServerAddress
+  }
+
+  /**
+   * Rule 16: a lease decided by the server (`mg <leaseKey> N<s> c`: one `W` winner; see
+   * memcached-lease.ts). A server older than 1.6.10, or refusing meta commands, falls back to
+   * the `add` lease with one warning.
+   */
+  override async acquireLease(rawKey: string, ttlMs: number): Promise<string | undefined> {
+    this.metaLeases ??= new MetaLeases(this.timeoutMs)
+    const lk = leaseKeyFor(rawKey)
+    const got = await this.metaLeases.acquire(this.leaseServer(lk), lk, ttlMs)
+    if (got !== NO_META) return got
+    if (!this.warnedNoMeta) {
+      this.warnedNoMeta = true
+      const message = `${this.metaLeases.why}; using add-based leases instead`
+      const proc = process as { emitWarning(m: string, name: string): void }
+      proc.emitWarning(message, 'CacheworkWarning')
+      if (this.events.active)
+        this.emit({ type: 'warning', alias: this.alias, backend: this.backendName, at: this.now(), message })
+    }
+    return super.acquireLease(rawKey, ttlMs)
+  }
+
+  /** Release a meta lease (only if its CAS is unchanged) or an `add` lease. */
+  override async releaseLease(rawKey: string, token: string): Promise<void> {
+    const lk = leaseKeyFor(rawKey)
+    if (!(await (this.metaLeases?.release(this.leaseServer(lk), lk, token) ?? false)))
+      await super.releaseLease(rawKey, token)
   }
 
   protected override async _close(): Promise<void> {
