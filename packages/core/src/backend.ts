@@ -41,3 +41,12 @@ export {
 export { NO_PEEK, PEEK, peekShared } from './peek.ts'
 export { registerBackend, registeredBackends } from './registry.ts'
 export type { BackendClass } from './types.ts'
+export {
+  freshTagVersion,
+  MAX_TAG_LENGTH,
+  normalizeTags,
+  TAG_KEY_PREFIX,
+  TagIndex,
+  type TagSnapshot,
+  type TagStore,
+} from './tags.ts'

@@ -14,6 +14,7 @@
  */
 export { DummyCache } from './backends/dummy.ts'
 export type { GetOrSetOptions } from './get-or-set.ts'
+export type { TagOpts } from './tags.ts'
 export { LocMemCache } from './backends/locmem.ts'
 export type { Clock } from './clock.ts'
 export {
@@ -51,6 +52,13 @@ export type {
 
 // ---- Deprecated here (0.2): import these from '@cachework/core/backend' ----
 export {
+  freshTagVersion,
+  MAX_TAG_LENGTH,
+  normalizeTags,
+  TAG_KEY_PREFIX,
+  TagIndex,
+  type TagSnapshot,
+  type TagStore,
   backoffMs,
   ENVELOPE_MARK,
   type Envelope,
@@ -142,6 +150,7 @@ export {
   conditionalResponse,
   notModified,
   parseEtags,
+  DEFAULT_FLIGHT_WAIT_MS,
   DEFAULT_MAX_BODY_BYTES,
   type NextHandler,
   ResponseCache,
@@ -157,16 +166,28 @@ export {
   parseHttpDate,
   patchResponseHeaders,
   patchVaryHeaders,
+  badHostResponse,
+  checkedHost,
+  isAcceptableRequestHost,
+  isAllowedHost,
+  type SplitHost,
+  splitHost,
   absoluteUri,
   cacheHeaderKey,
   getCacheKey,
   isHeaderList,
   type KeyOptions,
+  type KeyRequest,
   learnCacheKey,
   md5Hex,
   pageCacheKey,
   varyDigest,
   varyHeaderList,
+  bindRequestView,
+  boundView,
+  isRequestView,
+  type RequestView,
+  isServablePage,
   type CacheMiddlewareOptions,
   type CachePageOptions,
   cacheControl,
@@ -185,4 +206,5 @@ export {
   type PageCacheReport,
   pageCacheReporting,
   reportPageCache,
+  rfc9111,
 } from './http/index.ts'

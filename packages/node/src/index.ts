@@ -1,10 +1,10 @@
 /**
- * `@cachework/node`: a convenience entry that registers the `memcached`, `db` and `file`
+ * `@cachework/node`: a convenience entry that registers the `memcached`, `db`, `file` and `redis`
  * backends and re-exports every Node entry. Each concern has an entry of its own, which loads
  * only what it needs (no native module unless it is the `db` backend's, and only on first use):
- * `@cachework/node/memcached`, `/db`, `/file`, `/http` (node:http, Connect, Express), `/nunjucks`,
- * `/devtools` (not re-exported here: it needs `@cachework/devtools`). better-sqlite3 (db) and
- * nunjucks (the template tag) are optional peer dependencies, loaded on first use.
+ * `@cachework/node/memcached`, `/db`, `/file`, `/redis`, `/http` (node:http, Connect, Express), `/nunjucks`,
+ * `/fastify`, `/koa`, `/devtools` (not re-exported here: it needs `@cachework/devtools`). better-sqlite3 (db),
+ * redis and nunjucks (the template tag) are optional peer dependencies, loaded on first use.
  */
 export { type CacheModel, type CacheRouter, DatabaseCache, type TableReport } from './db.ts'
 export { FileBasedCache } from './file.ts'
@@ -26,6 +26,7 @@ export {
   varyOnHeaders,
 } from './http.ts'
 export { MemcachedCache } from './memcached.ts'
+export { RedisCache } from './redis.ts'
 export {
   type CacheTagOptions,
   installCacheTag,

@@ -1,7 +1,7 @@
 /**
  * Entry points per concern: each public entry's exported names are pinned (the snapshot beside
  * this file shows a reviewer every change), and importing an entry loads no native module and
- * neither optional peer (better-sqlite3, nunjucks) until the code that needs it runs. Each probe
+ * neither optional peer (better-sqlite3, nunjucks, redis) until the code that needs it runs. Each probe
  * runs in a fresh Node process that records every native addon load (`process.dlopen`) and
  * every CommonJS module loaded.
  */
@@ -20,12 +20,16 @@ const ENTRIES = [
   '@cachework/node/memcached',
   '@cachework/node/db',
   '@cachework/node/file',
+  '@cachework/node/redis',
+  '@cachework/node/fastify',
+  '@cachework/node/koa',
   '@cachework/node/http',
   '@cachework/node/nunjucks',
   '@cachework/node/devtools',
   '@cachework/browser',
   '@cachework/browser/sw',
   '@cachework/devtools/vite',
+  '@cachework/devtools/security',
 ]
 
 interface Probe {
@@ -45,7 +49,7 @@ function probe(entries: string[], after = ''): Probe {
     const original = process.dlopen
     process.dlopen = function (module, filename, ...rest) { dlopen.push(filename); return original.call(this, module, filename, ...rest) }
     const cache = createRequire(import.meta.url).cache
-    const peers = () => ['better-sqlite3', 'nunjucks'].filter((p) => Object.keys(cache).some((f) => f.includes('/node_modules/' + p + '/')))
+    const peers = () => ['better-sqlite3', 'nunjucks', 'redis', '@redis'].filter((p) => Object.keys(cache).some((f) => f.includes('/node_modules/' + p + '/')))
     const out = { entries: {} }
     let m
     for (const e of ${JSON.stringify(entries)}) {
