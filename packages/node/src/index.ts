@@ -15,21 +15,27 @@ export {
   cachePage,
   captureResponse,
   fetchFromCacheMiddleware,
+  fetchHeaderValue,
   neverCache,
   type NextFunction,
+  type NodeCacheMiddlewareOptions,
+  type NodeCacheOptions,
+  type NodeCachePageOptions,
   type NodeDecorator,
   type NodeHandler,
   NodePageCache,
+  nodeRequestView,
+  type RequestTrustOptions,
   toFetchRequest,
   updateCacheMiddleware,
   varyOnCookie,
   varyOnHeaders,
 } from './http.ts'
 export { MemcachedCache } from './memcached.ts'
-export { RedisCache } from './redis.ts'
 export {
   type CacheTagOptions,
   installCacheTag,
   type NunjucksEnvironment,
   TemplateSyntaxError,
 } from './nunjucks.ts'
+export { RedisCache } from './redis.ts'
