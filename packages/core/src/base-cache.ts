@@ -487,7 +487,10 @@ export abstract class BaseCache implements Cache {
       const v = found.has(raw) ? openEnvelope(found.get(raw), now) : STALE
       if (v !== STALE) {
         this.counters.hits++
-        out[key] = v as T
+        // A key named `__proto__` is an own property, never the result's prototype.
+        if (key === '__proto__')
+          Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true })
+        else out[key] = v as T
         if (this.events.active) this.report.key('hit', key, raw, opts?.version)
       } else {
         this.counters.misses++
