@@ -52,6 +52,7 @@ export type {
 
 // ---- Deprecated here (0.2): import these from '@cachework/core/backend' ----
 export {
+  unsafeIncrMessage,
   freshTagVersion,
   MAX_TAG_LENGTH,
   normalizeTags,
@@ -188,6 +189,11 @@ export {
   isRequestView,
   type RequestView,
   isServablePage,
+  MAX_TAG_HEADER_BYTES,
+  type PageTags,
+  pageTags,
+  type TagHeader,
+  writeTagHeader,
   type CacheMiddlewareOptions,
   type CachePageOptions,
   cacheControl,

@@ -15,7 +15,7 @@ import {
   KeyNotFoundError,
   registerBackend,
 } from '@cachework/core'
-import { BaseCache, type RawEntry, type StoredEntry } from '@cachework/core/backend'
+import { BaseCache, unsafeIncrMessage, type RawEntry, type StoredEntry } from '@cachework/core/backend'
 import { isReplyError, type RedisNodeClient, RedisConnections } from './redis-connection.ts'
 import { Deadlines, toCacheError } from './redis-deadline.ts'
 import { parseRedisLocation, type RedisServer } from './redis-location.ts'
@@ -250,6 +250,13 @@ export class RedisCache extends BaseCache {
       throw e
     }
     if (n === null || n === undefined) throw new KeyNotFoundError(rawKey)
+    // Redis counts in 64 bits; a number past 2^53 would come back rounded (rule 7).
+    if (
+      BigInt(n as string | number) > BigInt(Number.MAX_SAFE_INTEGER) ||
+      BigInt(n as string | number) < -BigInt(Number.MAX_SAFE_INTEGER)
+    ) {
+      throw new RangeError(unsafeIncrMessage(callerKey, `${n} (now stored)`))
+    }
     return Number(n)
   }
 
