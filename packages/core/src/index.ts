@@ -16,7 +16,7 @@ registerBus(
   (o, channel) => new BroadcastChannelBus(typeof o.channel === 'string' ? o.channel : channel),
 )
 
-export { BaseCache, addDelta } from './base-cache.ts'
+export { BaseCache, addDelta, unsafeIncrMessage } from './base-cache.ts'
 export type { CullableStore, RawEntry, StoredEntry } from './base-cache.ts'
 export { DummyCache } from './backends/dummy.ts'
 export {
