@@ -12,10 +12,38 @@
  * The names below "Deprecated" still work from this entry for the 0.2 releases and move to
  * those entries (CHANGELOG.md lists each move).
  */
+import { TieredCache } from './backends/tiered.ts'
+import { BroadcastChannelBus, registerBus } from './bus.ts'
+import { registerBackend } from './registry.ts'
+
+// The `tiered` backend and its `broadcast` bus are registered by this entry (locmem and dummy
+// are known to the registry itself).
+registerBackend('tiered', TieredCache)
+registerBus(
+  'broadcast',
+  (o, channel) => new BroadcastChannelBus(typeof o.channel === 'string' ? o.channel : channel),
+)
+
 export { DummyCache } from './backends/dummy.ts'
 export type { GetOrSetOptions } from './get-or-set.ts'
 export type { TagOpts } from './tags.ts'
 export { LocMemCache } from './backends/locmem.ts'
+export {
+  type BusSpec,
+  type TieredStats,
+  TieredCache,
+  type TierSpec,
+  type TierStats,
+} from './backends/tiered.ts'
+export {
+  BroadcastChannelBus,
+  type BusFactory,
+  type BusMessage,
+  busFactory,
+  type CacheBus,
+  isBusMessage,
+  registerBus,
+} from './bus.ts'
 export type { Clock } from './clock.ts'
 export {
   CACHE_KEY_WARNING,
