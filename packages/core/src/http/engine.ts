@@ -24,6 +24,7 @@ import {
 import { type NotStoredReason, type PageCacheReport, pageCacheReporting, reportPageCache } from './report.ts'
 import { boundView } from './request-view.ts'
 import { isServablePage } from './stored-page.ts'
+import { type PageTags, pageTags, type TagHeader, writeTagHeader } from './page-tags.ts'
 import { djangoOnly, sharedEngine, type SharedResponseCache } from './shared-mode.ts'
 
 /** Options of the response cache (Django's `CACHE_MIDDLEWARE_*` settings and ours). */
@@ -64,6 +65,13 @@ export interface ResponseCacheOptions extends KeyOptions {
    * (shared-cache.ts, docs/contract.md §3b; `pageTimeout` becomes its `defaultTtl`).
    */
   mode?: 'django' | 'shared'
+  /**
+   * Tags stored with each page (a list, or a function of the request), so `invalidateTags`
+   * drops them (docs/contract.md rule 17; page-tags.ts). Default: none.
+   */
+  tags?: PageTags
+  /** Also send the tags to a CDN in this response header. Default `false`. */
+  tagHeader?: TagHeader
 }
 
 /** A handler the engine runs on a miss. */
@@ -284,6 +292,8 @@ export class ResponseCache {
     const now = this.now()
     // Step 7: Expires and max-age, 304s included.
     patchResponseHeaders(res, timeout, now)
+    const tags = pageTags(this.options.tags, request)
+    writeTagHeader(res.headers, this.options.tagHeader, tags)
     // Step 8: a response to an authorized request differs per credentials unless it is public.
     if (request.headers.has('authorization') && !names.has('public')) patchVaryHeaders(res, ['Authorization'])
     // Step 9: store a 200 with a truthy timeout (a negative one stores an expired entry, as Django).
@@ -304,7 +314,7 @@ export class ResponseCache {
         const sent = res
         void body.done
           .then((bytes) =>
-            bytes ? this.store(request, storeResponse(sent, bytes, now), timeout) : undefined,
+            bytes ? this.store(request, storeResponse(sent, bytes, now), timeout, tags) : undefined,
           )
           .catch((error: unknown) => this.fail(error))
       } else {
@@ -316,7 +326,7 @@ export class ResponseCache {
           outcome.headerList = varyHeaderList(res, this.options)
           outcome.key = pageCacheKey(request, request.method, outcome.headerList, this.options)
         }
-        await this.store(request, stored, timeout)
+        await this.store(request, stored, timeout, tags)
       }
     }
     if (timeout === 0 || res.status !== 200)
@@ -325,13 +335,19 @@ export class ResponseCache {
   }
 
   /** Learn the URL's header list and store the page (Django §4.2 step 9); failures are misses. */
-  private async store(request: Request, stored: StoredResponse, timeout: number): Promise<void> {
+  private async store(
+    request: Request,
+    stored: StoredResponse,
+    timeout: number,
+    tags: readonly string[],
+  ): Promise<void> {
     try {
       const headers = new Headers()
       for (const [name, value] of stored.headers) headers.append(name, value)
       const key = await learnCacheKey(request, { headers }, { ...this.options, timeout })
       // The URL and method travel with the page so inspectors can name its hashed key.
-      await this.cache().set(key, { ...stored, url: absoluteUri(request), method: request.method }, timeout)
+      const page = { ...stored, url: absoluteUri(request), method: request.method }
+      await this.cache().set(key, page, timeout, tags.length > 0 ? { tags } : undefined)
       this.report(request, 'store', stored.status)
     } catch (error) {
       this.fail(error)

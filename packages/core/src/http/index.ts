@@ -77,6 +77,7 @@ export {
 } from './keys.ts'
 export { bindRequestView, boundView, isRequestView, type RequestView } from './request-view.ts'
 export { isServablePage } from './stored-page.ts'
+export { MAX_TAG_HEADER_BYTES, type PageTags, pageTags, type TagHeader, writeTagHeader } from './page-tags.ts'
 export {
   type CacheMiddlewareOptions,
   type CachePageOptions,
