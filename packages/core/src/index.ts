@@ -9,7 +9,7 @@ import { registerBackend } from './registry.ts'
 registerBackend('locmem', LocMemCache)
 registerBackend('dummy', DummyCache)
 
-export { BaseCache, addDelta } from './base-cache.ts'
+export { BaseCache, addDelta, unsafeIncrMessage } from './base-cache.ts'
 export type { CullableStore, RawEntry, StoredEntry } from './base-cache.ts'
 export { DummyCache } from './backends/dummy.ts'
 export {

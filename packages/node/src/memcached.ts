@@ -16,6 +16,7 @@ import {
   type RawEntry,
   registerBackend,
   type StoredEntry,
+  unsafeIncrMessage,
 } from '@cachework/core'
 import { KetamaRing } from './ketama.ts'
 import { MetaLeases, NO_META } from './memcached-lease.ts'
@@ -327,7 +328,13 @@ export class MemcachedCache extends BaseCache {
   protected override async _incr(rawKey: string, delta: number, callerKey: string): Promise<number> {
     const op = delta < 0 ? Op.DECR : Op.INCR
     const f = await this.connFor(rawKey).request(op, rawKey, incrExtras(Math.abs(delta)))
-    if (f.status === Status.OK && f.value.length === 8) return Number(f.value.readBigUInt64BE(0))
+    if (f.status === Status.OK && f.value.length === 8) {
+      const n = f.value.readBigUInt64BE(0)
+      // memcached counts in 64 bits; a number past 2^53 would come back rounded (rule 7).
+      if (n > BigInt(Number.MAX_SAFE_INTEGER))
+        throw new RangeError(unsafeIncrMessage(callerKey, `${n} (now stored)`))
+      return Number(n)
+    }
     if (f.status === Status.NOT_FOUND) throw new KeyNotFoundError(rawKey)
     if (f.status === Status.NON_NUMERIC) {
       throw new TypeError(`Cannot incr/decr '${callerKey}': the stored value is not a non-negative integer`)
