@@ -185,6 +185,15 @@ export abstract class BaseCache implements Cache {
     }
   }
 
+  /**
+   * The absolute expiry (epoch ms, `null` never) of the live entry at `rawKey`, for backends whose
+   * `_get` cannot tell it (memcached, redis); `undefined` when unknown or missing. The `tiered`
+   * backend uses it so an L1 copy never outlives the L2 entry (docs/contract.md rule 18).
+   */
+  protected async _expiryOf(_rawKey: string): Promise<number | null | undefined> {
+    return undefined
+  }
+
   /** Values of the live keys among `rawKeys`. Override for one round trip. */
   protected async _getMany(rawKeys: string[]): Promise<Map<string, unknown>> {
     const out = new Map<string, unknown>()

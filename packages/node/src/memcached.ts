@@ -343,6 +343,23 @@ export class MemcachedCache extends BaseCache {
   }
 
   /**
+   * The entry's absolute expiry, for the tiered backend's L1 copy (docs/contract.md rule 18):
+   * the meta command `mg <key> t` answers `HD t<seconds left>` (`t-1`: never) or `EN`
+   * (memcached's protocol.txt, "Meta Get").
+   */
+  protected override async _expiryOf(rawKey: string): Promise<number | null | undefined> {
+    const src = this.servers[this.ring.serverFor(rawKey)] as ServerAddress
+    const reply = await textRequest(src, `mg ${rawKey} t\r\n`, metaGetDone, this.timeoutMs)
+    const head = reply.toString('latin1', 0, Math.max(0, reply.indexOf('\r\n'))).split(' ')
+    if (head[0] !== 'HD') return undefined
+    const t = head.slice(1).find((f) => f.startsWith('t'))
+    const secs = t === undefined ? Number.NaN : Number(t.slice(1))
+    if (!Number.isFinite(secs)) return undefined
+    // Whole seconds: round down, so a copy never outlives the entry.
+    return secs < 0 ? null : this.now() + Math.max(0, secs - 1) * 1000
+  }
+
+  /**
    * Move a value to another version keeping its remaining time to live (rule 8). The binary
    * protocol cannot read a TTL, so this asks with the meta command `mg <key> t f v`.
    */

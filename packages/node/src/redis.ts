@@ -367,6 +367,13 @@ export class RedisCache extends BaseCache {
   protected override async _close(): Promise<void> {
     await this.conns.close()
   }
+
+  /** The entry's absolute expiry from `PTTL`, for the tiered backend's L1 copy (docs/contract.md rule 18). */
+  protected override async _expiryOf(rawKey: string): Promise<number | null | undefined> {
+    const ms = Number(await this.conns.read([rawKey], ['PTTL', rawKey]))
+    if (ms === -1) return null
+    return Number.isFinite(ms) && ms >= 0 ? this.now() + ms : undefined
+  }
 }
 
 registerBackend('redis', RedisCache)
