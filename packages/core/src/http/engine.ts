@@ -24,6 +24,8 @@ import {
 import { type NotStoredReason, type PageCacheReport, pageCacheReporting, reportPageCache } from './report.ts'
 import { boundView } from './request-view.ts'
 import { isServablePage } from './stored-page.ts'
+import { type PageTags, pageTags, type TagHeader, writeTagHeader } from './page-tags.ts'
+import { djangoOnly, sharedEngine, type SharedResponseCache } from './shared-mode.ts'
 
 /** Options of the response cache (Django's `CACHE_MIDDLEWARE_*` settings and ours). */
 export interface ResponseCacheOptions extends KeyOptions {
@@ -58,6 +60,18 @@ export interface ResponseCacheOptions extends KeyOptions {
   onError?: (error: unknown) => void
   /** Clock, epoch ms. Default `Date.now`. */
   now?: () => number
+  /**
+   * `'django'` (Django's middleware rules, the default) or `'shared'`: an RFC 9111 shared cache
+   * (shared-cache.ts, docs/contract.md §3b; `pageTimeout` becomes its `defaultTtl`).
+   */
+  mode?: 'django' | 'shared'
+  /**
+   * Tags stored with each page (a list, or a function of the request), so `invalidateTags`
+   * drops them (docs/contract.md rule 17; page-tags.ts). Default: none.
+   */
+  tags?: PageTags
+  /** Also send the tags to a CDN in this response header. Default `false`. */
+  tagHeader?: TagHeader
 }
 
 /** A handler the engine runs on a miss. */
@@ -86,6 +100,8 @@ const PRIVATE = ['private', 'no-cache', 'no-store']
 /** The engine behind `cacheMiddleware` and `cachePage`; usable as two halves. */
 export class ResponseCache {
   readonly options: Readonly<ResponseCacheOptions>
+  /** The RFC 9111 engine when `mode: 'shared'`. */
+  readonly shared?: SharedResponseCache
   private readonly flights = new Map<string, Promise<Outcome>>()
 
   /** Build an engine; see `ResponseCacheOptions` for the defaults. */
@@ -103,6 +119,11 @@ export class ResponseCache {
       }
     }
     this.options = { ...options }
+    if (options.mode === 'shared') this.shared = sharedEngine(options)
+    else if (options.mode !== undefined && options.mode !== 'django')
+      throw new TypeError(
+        `Response cache option 'mode' must be 'django' or 'shared', got ${JSON.stringify(options.mode)}`,
+      )
   }
 
   /** Run the handler and check it answered with a `Response` (a common mistake otherwise fails far away). */
@@ -196,6 +217,7 @@ export class ResponseCache {
    * `updateCache`). A cache failure is a miss.
    */
   async fetchFromCache(request: Request): Promise<Response | undefined> {
+    djangoOnly(this, 'fetchFromCache')
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       updateFlag.set(request, false)
       return undefined
@@ -235,6 +257,7 @@ export class ResponseCache {
    * headers and store the response when the rules allow, then return the response to send.
    */
   async updateCache(request: Request, response: Response): Promise<Response> {
+    djangoOnly(this, 'updateCache')
     return (await this.update(request, response)).response
   }
 
@@ -269,6 +292,8 @@ export class ResponseCache {
     const now = this.now()
     // Step 7: Expires and max-age, 304s included.
     patchResponseHeaders(res, timeout, now)
+    const tags = pageTags(this.options.tags, request)
+    writeTagHeader(res.headers, this.options.tagHeader, tags)
     // Step 8: a response to an authorized request differs per credentials unless it is public.
     if (request.headers.has('authorization') && !names.has('public')) patchVaryHeaders(res, ['Authorization'])
     // Step 9: store a 200 with a truthy timeout (a negative one stores an expired entry, as Django).
@@ -289,7 +314,7 @@ export class ResponseCache {
         const sent = res
         void body.done
           .then((bytes) =>
-            bytes ? this.store(request, storeResponse(sent, bytes, now), timeout) : undefined,
+            bytes ? this.store(request, storeResponse(sent, bytes, now), timeout, tags) : undefined,
           )
           .catch((error: unknown) => this.fail(error))
       } else {
@@ -301,7 +326,7 @@ export class ResponseCache {
           outcome.headerList = varyHeaderList(res, this.options)
           outcome.key = pageCacheKey(request, request.method, outcome.headerList, this.options)
         }
-        await this.store(request, stored, timeout)
+        await this.store(request, stored, timeout, tags)
       }
     }
     if (timeout === 0 || res.status !== 200)
@@ -310,13 +335,19 @@ export class ResponseCache {
   }
 
   /** Learn the URL's header list and store the page (Django §4.2 step 9); failures are misses. */
-  private async store(request: Request, stored: StoredResponse, timeout: number): Promise<void> {
+  private async store(
+    request: Request,
+    stored: StoredResponse,
+    timeout: number,
+    tags: readonly string[],
+  ): Promise<void> {
     try {
       const headers = new Headers()
       for (const [name, value] of stored.headers) headers.append(name, value)
       const key = await learnCacheKey(request, { headers }, { ...this.options, timeout })
       // The URL and method travel with the page so inspectors can name its hashed key.
-      await this.cache().set(key, { ...stored, url: absoluteUri(request), method: request.method }, timeout)
+      const page = { ...stored, url: absoluteUri(request), method: request.method }
+      await this.cache().set(key, page, timeout, tags.length > 0 ? { tags } : undefined)
       this.report(request, 'store', stored.status)
     } catch (error) {
       this.fail(error)
@@ -330,6 +361,7 @@ export class ResponseCache {
    */
   async handle(request: Request, handler: NextHandler): Promise<Response> {
     if (!this.hostOk(request)) return badHostResponse()
+    if (this.shared) return this.shared.handle(request, (r) => this.run(r, handler))
     const hit = await this.fetchFromCache(request)
     if (hit) return hit
     const safe = request.method === 'GET' || request.method === 'HEAD'
