@@ -14,9 +14,28 @@ const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 const HEADER = `# Benchmarks
 
 Produced by \`npm run bench\` (all suites) or \`npm run bench -- <suite>\` (one suite), which
-rewrites that suite's section below. Every table is measured side by side in one run on the
-same machine; the ratio column divides each row by the table's first row. Benchmarks are not
-tests and never gate CI: absolute numbers move with the machine, ratios much less.
+rewrites that suite's section below. Benchmarks are not tests and never gate CI.
+
+## Method
+
+- **One process per contender.** Every contender (cachework and each peer, Node or Python) is
+  started in a process of its own (\`bench/support/rounds.ts\`, \`bench/support/worker.ts\`), so
+  each has its own JIT profile and heap, as lru-cache's own benchmark does. It fills its own
+  store before anything is timed.
+- **Interleaved, rotated rounds; medians.** The parent runs 7 rounds; in round *r* every contender
+  times its operation for one window (500 ms unless a table says otherwise), one after the
+  other, in an order rotated by *r*, while the others wait idle. A row shows the **median** of
+  its rounds with the **min–max** range; the ratio column divides medians by the table's
+  baseline (its first row unless named). Load spikes on a shared machine then hit every
+  contender alike, and the range shows how much they moved the run.
+- **Sizes users have.** Working sets of 1,000 to 1,000,000 keys where the backend allows, read in
+  a fixed pseudo-random order over all keys (no contender is flattered by locality); two value
+  shapes (a small object \`{ id, name, tags }\`, a 4 KiB string); the default timeouts users get
+  (300 s, or the peer's equivalent), not \`null\`.
+- **Load is printed.** Each suite notes the machine's 1/5/15-minute load average before and after.
+  Absolute numbers move with the machine; ratios much less.
+- Suites not yet moved to this method (named in their own notes) time contenders in one process
+  in alternating windows.
 `
 
 function sections(text: string): Map<string, string> {

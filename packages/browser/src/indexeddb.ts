@@ -15,16 +15,17 @@ import {
   type RawEntry,
   type StoredEntry,
   type Timeout,
-  type VersionOpts,
   addDelta,
   encodeValue,
   registerBackend,
+  type GetOrSetOptions,
+  leaseToken,
 } from '@cachework/core'
 import { InsertLease } from './idb-lease.ts'
 import { IdbConnection } from './idb-connection.ts'
 import { type IdbRecord, LEASES, STORE } from './idb-schema.ts'
 import { LastUses, cullStore, req } from './idb-store.ts'
-import { crossTabGetOrSet } from './web-locks.ts'
+import { crossTabGetOrSet, NO_WEB_LOCKS, usesStampedeOptions, WebLockLeases } from './web-locks.ts'
 
 const MISSING: unique symbol = Symbol('cachework.idb.missing')
 /** The scope of every transaction that may insert a key on the checked path (`insert`). */
@@ -292,6 +293,23 @@ export class IndexedDBCache extends BaseCache {
     await this.db.close()
   }
 
+  private webLeases?: WebLockLeases
+
+  /**
+   * Leases on Web Locks (rule 16): exclusive across the origin's tabs and workers, and freed by
+   * the browser when the holding tab dies; where Web Locks are missing, the default `add` lease.
+   */
+  override async acquireLease(rawKey: string, ttlMs: number): Promise<string | undefined> {
+    this.webLeases ??= new WebLockLeases(`cachework:indexeddb-lease:${this.dbName}:`)
+    const got = await this.webLeases.acquire(rawKey, ttlMs, leaseToken())
+    return got === NO_WEB_LOCKS ? super.acquireLease(rawKey, ttlMs) : got
+  }
+
+  /** Release a Web Lock lease (or the default one). */
+  override async releaseLease(rawKey: string, token: string): Promise<void> {
+    if (!this.webLeases?.release(token)) await super.releaseLease(rawKey, token)
+  }
+
   /**
    * Rule 9 across tabs: besides the in-page single flight, the computation runs under a Web Lock
    * named after the database and key, and the cache is read again once the lock is held, so
@@ -301,8 +319,10 @@ export class IndexedDBCache extends BaseCache {
     key: string,
     defaultValue: T | (() => T | Promise<T>),
     timeout?: Timeout,
-    opts?: VersionOpts,
+    opts?: GetOrSetOptions,
   ): Promise<T> {
+    // The stampede options (docs/contract.md rule 16) take core's path, on this backend's leases.
+    if (usesStampedeOptions(opts)) return super.getOrSet(key, defaultValue, timeout, opts)
     const raw = this.rawKey(key, opts?.version)
     return crossTabGetOrSet(
       this,

@@ -18,14 +18,15 @@ import {
   type RawEntry,
   type StoredEntry,
   type Timeout,
-  type VersionOpts,
   addDelta,
   decodeValue,
   encodeValue,
   registerBackend,
+  type GetOrSetOptions,
+  leaseToken,
 } from '@cachework/core'
 import localforage from 'localforage'
-import { crossTabGetOrSet, withLock } from './web-locks.ts'
+import { crossTabGetOrSet, NO_WEB_LOCKS, usesStampedeOptions, WebLockLeases, withLock } from './web-locks.ts'
 
 /** One stored item: the encoded value and the expiry (epoch ms, `null` for never). */
 interface Item {
@@ -312,13 +313,32 @@ export class LocalForageCache extends BaseCache {
     this.forage = undefined
   }
 
+  private webLeases?: WebLockLeases
+
+  /**
+   * Leases on Web Locks (rule 16): exclusive across the origin's tabs and workers, and freed by
+   * the browser when the holding tab dies; where Web Locks are missing, the default `add` lease.
+   */
+  override async acquireLease(rawKey: string, ttlMs: number): Promise<string | undefined> {
+    this.webLeases ??= new WebLockLeases(`cachework:localforage-lease:${this.dbName}/${this.storeName}:`)
+    const got = await this.webLeases.acquire(rawKey, ttlMs, leaseToken())
+    return got === NO_WEB_LOCKS ? super.acquireLease(rawKey, ttlMs) : got
+  }
+
+  /** Release a Web Lock lease (or the default one). */
+  override async releaseLease(rawKey: string, token: string): Promise<void> {
+    if (!this.webLeases?.release(token)) await super.releaseLease(rawKey, token)
+  }
+
   /** Rule 9 across tabs, as `IndexedDBCache.getOrSet`: a Web Lock per key around compute-and-add. */
   override async getOrSet<T>(
     key: string,
     defaultValue: T | (() => T | Promise<T>),
     timeout?: Timeout,
-    opts?: VersionOpts,
+    opts?: GetOrSetOptions,
   ): Promise<T> {
+    // The stampede options (docs/contract.md rule 16) take core's path, on this backend's leases.
+    if (usesStampedeOptions(opts)) return super.getOrSet(key, defaultValue, timeout, opts)
     const raw = this.rawKey(key, opts?.version)
     const lock = `cachework:localforage-flight:${this.dbName}/${this.storeName}:${raw}`
     return crossTabGetOrSet(this, this.flights, lock, raw, key, defaultValue, timeout, opts)

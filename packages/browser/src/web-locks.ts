@@ -1,4 +1,10 @@
-import { type Cache, type Timeout, type VersionOpts, isolatedCopy } from '@cachework/core'
+import {
+  type Cache,
+  type GetOrSetOptions,
+  type Timeout,
+  type VersionOpts,
+  isolatedCopy,
+} from '@cachework/core'
 
 /**
  * Exclusive named locks for read-modify-write sequences. In a page or worker with the Web Locks
@@ -8,6 +14,11 @@ import { type Cache, type Timeout, type VersionOpts, isolatedCopy } from '@cache
 
 interface LockManagerLike {
   request<T>(name: string, callback: () => Promise<T>): Promise<T>
+  request<T>(
+    name: string,
+    options: { ifAvailable: boolean },
+    callback: (lock: unknown) => Promise<T>,
+  ): Promise<T>
 }
 
 const tails = new Map<string, Promise<unknown>>()
@@ -79,4 +90,74 @@ export async function crossTabGetOrSet<T>(
   }
   p.then(done, done)
   return p
+}
+
+/** Whether `getOrSet` options ask for rule 16's machinery (docs/contract.md rule 16). */
+export function usesStampedeOptions(opts: GetOrSetOptions | undefined): boolean {
+  return (
+    opts !== undefined &&
+    (opts.lock !== undefined ||
+      opts.staleWhileRevalidate !== undefined ||
+      opts.staleIfError !== undefined ||
+      opts.beta !== undefined ||
+      // Tags (docs/contract.md rule 17) need core's compute path: counters read before the factory.
+      opts.tags !== undefined)
+  )
+}
+
+/** What `tryWebLock` answers where the Web Locks API is missing. */
+export const NO_WEB_LOCKS: unique symbol = Symbol('cachework.noWebLocks')
+
+/**
+ * Take the Web Lock `name` only if it is free (`ifAvailable`), for a lease (rule 16): resolves
+ * with the function that releases it, `undefined` when another tab or worker holds it, or
+ * `NO_WEB_LOCKS`. The browser releases the lock by itself when the holding tab goes away.
+ */
+export function tryWebLock(name: string): Promise<(() => void) | undefined | typeof NO_WEB_LOCKS> {
+  const locks = lockManager()
+  if (!locks) return Promise.resolve(NO_WEB_LOCKS)
+  return new Promise((resolve, reject) => {
+    locks
+      .request(name, { ifAvailable: true }, (lock) => {
+        if (!lock) {
+          resolve(undefined)
+          return Promise.resolve()
+        }
+        return new Promise<void>((release) => resolve(() => release()))
+      })
+      .catch(reject)
+  })
+}
+
+/**
+ * Leases on Web Locks for a browser backend (rule 16): `acquire` gives a token while this realm
+ * holds the lock, released by `release` or after `ttlMs`, whichever comes first.
+ */
+export class WebLockLeases {
+  private readonly held = new Map<string, { release: () => void; timer: ReturnType<typeof setTimeout> }>()
+
+  constructor(private readonly prefix: string) {}
+
+  /** A token, `undefined` (held elsewhere), or `NO_WEB_LOCKS` (use the backend's default). */
+  async acquire(
+    rawKey: string,
+    ttlMs: number,
+    token: string,
+  ): Promise<string | undefined | typeof NO_WEB_LOCKS> {
+    const got = await tryWebLock(`${this.prefix}${rawKey}`)
+    if (got === NO_WEB_LOCKS || got === undefined) return got
+    const timer = setTimeout(() => this.release(token), ttlMs)
+    this.held.set(token, { release: got, timer })
+    return token
+  }
+
+  /** Release a lease this realm holds; `false` when the token is not one of ours. */
+  release(token: string): boolean {
+    const h = this.held.get(token)
+    if (!h) return false
+    this.held.delete(token)
+    clearTimeout(h.timer)
+    h.release()
+    return true
+  }
 }

@@ -14,6 +14,7 @@ cacheConformanceSuite('indexeddb', {
   cullOrder: 'lru',
   shortTimeout: 0.5,
   expiryWaitMs: 1000,
+  clock: 'fake',
 })
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

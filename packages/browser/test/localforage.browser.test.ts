@@ -11,6 +11,7 @@ cacheConformanceSuite('localforage', {
   create: (o) => new LocalForageCache({ location: uniqueKey('lf'), ...o }),
   shortTimeout: 0.5,
   expiryWaitMs: 1000,
+  clock: 'fake',
 })
 
 cacheConformanceSuite('localforage (localStorage driver)', {
@@ -22,6 +23,7 @@ cacheConformanceSuite('localforage (localStorage driver)', {
     }),
   shortTimeout: 0.5,
   expiryWaitMs: 1000,
+  clock: 'fake',
 })
 
 describe('localforage: atomic incr', () => {

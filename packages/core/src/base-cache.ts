@@ -1,13 +1,18 @@
 /**
- * `BaseCache`: everything a backend shares (docs/contract.md §2). A backend implements a handful of
- * storage primitives on made ("raw") keys and absolute expiry times; this class does keying,
- * validation, timeouts, versions, single-flight `getOrSet`, events, stats, failure handling
- * (rule 15) and the culling policy (rule 11), following Django's `BaseCache`
+ * `BaseCache`: everything a backend shares (docs/contract.md §2). A backend implements a handful
+ * of storage primitives on made ("raw") keys and absolute expiry times; this class holds the
+ * public `Cache` methods (timeouts, versions, single-flight `getOrSet`, `entries`) and wires in
+ * the parts that live in files of their own: key making and validation (`key-maker.ts`, rules 1
+ * and 2), the failure policy (`failure-policy.ts`, rule 15), culling (`cull.ts`, rule 11) and the
+ * event reporter (`event-reporter.ts`, rule 13). It follows Django's `BaseCache`
  * (django/core/cache/backends/base.py) except where the contract says otherwise.
  */
+import { isolatedCopy } from './clone.ts'
 import { type Clock, systemClock } from './clock.ts'
 import { resolveInit } from './config.ts'
-import { CACHE_KEY_WARNING, CacheUnavailableError, InvalidCacheKey, KeyNotFoundError } from './errors.ts'
+import { type CullableStore, cullBeforeInsert } from './cull.ts'
+import { CacheUnavailableError, KeyNotFoundError } from './errors.ts'
+import { EventReporter, emptyStats } from './event-reporter.ts'
 import {
   type CacheEvent,
   type CacheEventListener,
@@ -15,15 +20,13 @@ import {
   type CacheStats,
   EventHub,
 } from './events.ts'
-import {
-  defaultKeyFunction,
-  hasBadKeyChar,
-  type KeyFunction,
-  MEMCACHE_MAX_KEY_LENGTH,
-  memcacheKeyWarnings,
-  parseDefaultKey,
-} from './keys.ts'
-import { isolatedCopy } from './clone.ts'
+import { readOrMiss, withTimeout, writeOrRefuse, writeOrThrow } from './failure-policy.ts'
+import { KeyMemo, makeAndValidateKey, warnOnBadKey } from './key-maker.ts'
+import { defaultKeyFunction, type KeyFunction, parseDefaultKey } from './keys.ts'
+import { type Envelope, escapeEnvelope, isEnvelope, makeEnvelope, openEnvelope, STALE } from './envelope.ts'
+import { type GetOrSetHost, type GetOrSetOptions, getOrSetWith } from './get-or-set.ts'
+import { isLeaseKey, isLeaseRecord, LEASE_SUFFIX, leaseKeyFor, leaseToken } from './lease.ts'
+import { isTagCounterKey, normalizeTags, type TagOpts, TagIndex, type TagSnapshot } from './tags.ts'
 import type { Cache, CacheInit, EntryInfo, Timeout, VersionOpts } from './types.ts'
 
 /** What a backend's `_get` returns for a live entry; `expiresAt` undefined means unknown. */
@@ -41,22 +44,12 @@ export interface RawEntry {
   value?: unknown
 }
 
-/** The storage a backend hands to `BaseCache.cullBeforeInsert` (docs/contract.md rule 11). */
-export interface CullableStore {
-  /** How many entries are stored, expired ones included. */
-  size(): number | Promise<number>
-  /** Remove expired entries; call `onRemoved` per key when given; return how many went. */
-  removeExpired(now: number, onRemoved?: (rawKey: string) => void): number | Promise<number>
-  /** Remove `n` entries in the backend's cull order (LRU or soonest-to-expire). */
-  removeSome(n: number, onRemoved?: (rawKey: string) => void): number | Promise<number>
-  /** Remove every entry (cullFrequency 0). */
-  removeAll(): number | Promise<number>
-}
+export type { CullableStore } from './cull.ts'
 
-/** How many made keys `rawKey` remembers before starting over. */
-const KEY_MEMO_SIZE = 4096
+const NO_TAGS: readonly string[] = []
 
-const MISSING: unique symbol = Symbol('cachework.missing')
+/** Per-call options of reads and writes: a version, and tags (docs/contract.md rule 17). */
+type Opts = VersionOpts & TagOpts
 
 function isIntegerValue(v: unknown): v is number | bigint {
   return (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint'
@@ -73,14 +66,6 @@ export function addDelta(value: unknown, delta: number, callerKey: string): numb
 function checkDelta(delta: number): void {
   if (!Number.isSafeInteger(delta)) throw new TypeError(`delta must be a safe integer, got ${delta}`)
 }
-
-const emitWarning: (message: string) => void = (() => {
-  const proc = (globalThis as { process?: { emitWarning?: (m: string, n: string) => void } }).process
-  if (proc && typeof proc.emitWarning === 'function') {
-    return (m: string) => proc.emitWarning?.(m, CACHE_KEY_WARNING)
-  }
-  return (m: string) => console.warn(`${CACHE_KEY_WARNING}: ${m}`)
-})()
 
 /**
  * The base class of every backend. Subclasses implement the `_`-prefixed primitives and may
@@ -111,16 +96,17 @@ export abstract class BaseCache implements Cache {
   protected readonly usesIO: boolean = false
   protected readonly events = new EventHub()
   /** Counters behind `stats()`; backends with their own fast paths update them directly. */
-  protected readonly counters: CacheStats = {
-    hits: 0,
-    misses: 0,
-    sets: 0,
-    deletes: 0,
-    evictions: 0,
-    expirations: 0,
-    errors: 0,
-  }
+  protected readonly counters: CacheStats = emptyStats()
+  /** Counts and emits for this cache (rule 13); built by the constructor. */
+  private readonly report: EventReporter
   private readonly inflight = new Map<string, Promise<unknown>>()
+  /** Tag counters in this cache's own store (docs/contract.md rule 17; tags.ts). */
+  protected readonly tagIndex: TagIndex = new TagIndex({
+    rawKeyOf: (k) => this.rawKey(k),
+    getMany: (raws) => this._getMany(raws),
+    add: (raw, v) => this._add(raw, v, null),
+    incr: (raw, d) => this._incr(raw, d, raw),
+  })
 
   /** Build from an alias's settings (validated; a bad value throws `ImproperlyConfigured`). */
   constructor(init: CacheInit = {}, alias = 'default') {
@@ -135,10 +121,19 @@ export abstract class BaseCache implements Cache {
     this.keyFunction = r.keyFunction
     this.options = r.options
     this.maxEntries = r.maxEntries
+    this.keyMemo?.sizeFor(this.maxEntries)
     this.cullFrequency = r.cullFrequency
     this.timeoutMs = r.timeoutMs
     this.ignoreErrors = r.ignoreErrors
     this.clock = r.clock ?? systemClock
+    this.report = new EventReporter(this.events, this.counters, {
+      alias,
+      backend: this.backendName,
+      keyPrefix: this.keyPrefix,
+      keyFunction: this.keyFunction,
+      version: this.version,
+      clock: this.clock,
+    })
   }
 
   // ---- storage primitives (raw keys, absolute expiry in epoch ms) ----
@@ -161,6 +156,22 @@ export abstract class BaseCache implements Cache {
   /** Whether a live entry exists. */
   protected async _has(rawKey: string): Promise<boolean> {
     return (await this._get(rawKey)) !== undefined
+  }
+
+  /**
+   * The entry at `rawKey` and the tag counters `counterKeys`, in one round trip where the
+   * backend allows (rule 17). The default is one `_getMany` (one multi-get on memcached, one
+   * query on db); the entry's expiry is then unknown.
+   */
+  protected async _getWithCounters(
+    rawKey: string,
+    counterKeys: string[],
+  ): Promise<{ entry: StoredEntry | undefined; counters: Map<string, unknown> }> {
+    const got = await this._getMany([rawKey, ...counterKeys])
+    return {
+      entry: got.has(rawKey) ? { value: got.get(rawKey), expiresAt: undefined } : undefined,
+      counters: got,
+    }
   }
 
   /** Values of the live keys among `rawKeys`. Override for one round trip. */
@@ -241,102 +252,43 @@ export abstract class BaseCache implements Cache {
 
   /** Report an entry found expired by a read or a cull. */
   protected noteExpired(rawKey: string): void {
-    this.counters.expirations++
-    if (this.events.active) this.emitRaw('expire', rawKey)
+    this.report.expired(rawKey)
   }
 
   /** Report an entry removed by culling. */
   protected noteEvicted(rawKey: string): void {
-    this.counters.evictions++
-    if (this.events.active) this.emitRaw('evict', rawKey)
+    this.report.evicted(rawKey)
   }
 
   /** Report a storage failure (rule 15): counted and emitted as `error`. */
   protected noteError(error: unknown, rawKey?: string): void {
-    this.counters.errors++
-    if (this.events.active) {
-      this.emitRaw('error', rawKey, {
-        error,
-        message: error instanceof Error ? error.message : String(error),
-      })
-    }
+    this.report.error(error, rawKey)
   }
 
-  /**
-   * Rule 11: call before storing a key that is not already live. Removes expired entries, then,
-   * if still at or over `maxEntries`, `floor(count / cullFrequency)` entries (at least one, so a
-   * huge cullFrequency cannot let the store grow without bound), or all when it is 0.
-   */
-  protected async cullBeforeInsert(store: CullableStore): Promise<void> {
-    let n = await store.size()
-    if (n < this.maxEntries) return
-    const onExpired = this.events.active ? (k: string) => this.emitRaw('expire', k) : undefined
-    const expired = await store.removeExpired(this.clock.now(), onExpired)
-    this.counters.expirations += expired
-    n -= expired
-    if (n < this.maxEntries) return
-    if (this.cullFrequency === 0) {
-      this.counters.evictions += await store.removeAll()
-      if (this.events.active)
-        this.emit({ type: 'evict', alias: this.alias, backend: this.backendName, at: this.clock.now() })
-      return
-    }
-    const onEvicted = this.events.active ? (k: string) => this.emitRaw('evict', k) : undefined
-    this.counters.evictions += await store.removeSome(
-      Math.max(1, Math.floor(n / this.cullFrequency)),
-      onEvicted,
-    )
+  /** Rule 11: call before storing a key that is not already live (see `cull.ts`). */
+  protected cullBeforeInsert(store: CullableStore): Promise<void> {
+    return cullBeforeInsert(store, this, this.clock, this.report)
   }
 
   /** Run a storage call under `timeoutMs` (rule 15); I/O backends only. */
   protected withTimeout<T>(op: Promise<T>, what: string): Promise<T> {
     if (!this.usesIO) return op
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new CacheUnavailableError(
-              `${this.backendName} cache '${this.alias}' did not answer ${what} within ${this.timeoutMs} ms`,
-            ),
-          ),
-        this.timeoutMs,
-      )
-    })
-    return Promise.race([op, timeout]).finally(() => clearTimeout(timer))
+    return withTimeout(op, this, what)
   }
 
   private async read<T>(what: string, op: () => Promise<T>, miss: T, rawKey?: string): Promise<T> {
     if (!this.usesIO) return op()
-    try {
-      return await this.withTimeout(op(), what)
-    } catch (e) {
-      if (!(e instanceof CacheUnavailableError)) throw e
-      this.noteError(e, rawKey)
-      return miss
-    }
+    return readOrMiss(this.report, () => this.withTimeout(op(), what), miss, rawKey)
   }
 
   private async write(what: string, op: () => Promise<boolean>, rawKey?: string): Promise<boolean> {
     if (!this.usesIO) return op()
-    try {
-      return await this.withTimeout(op(), what)
-    } catch (e) {
-      if (!(e instanceof CacheUnavailableError)) throw e
-      this.noteError(e, rawKey)
-      if (this.ignoreErrors) return false
-      throw e
-    }
+    return writeOrRefuse(this.report, this.ignoreErrors, () => this.withTimeout(op(), what), rawKey)
   }
 
   private async mustWrite<T>(what: string, op: () => Promise<T>, rawKey?: string): Promise<T> {
     if (!this.usesIO) return op()
-    try {
-      return await this.withTimeout(op(), what)
-    } catch (e) {
-      if (e instanceof CacheUnavailableError) this.noteError(e, rawKey)
-      throw e
-    }
+    return writeOrThrow(this.report, () => this.withTimeout(op(), what), rawKey)
   }
 
   // ---- keys ----
@@ -351,44 +303,17 @@ export abstract class BaseCache implements Cache {
    * (rule 2). Subclasses may throw `InvalidCacheKey` instead, as the memcached backend does.
    */
   validateKey(rawKey: string): void {
-    // Fast path: most keys are short and clean.
-    if (rawKey.length <= MEMCACHE_MAX_KEY_LENGTH && !hasBadKeyChar(rawKey)) return
-    for (const message of memcacheKeyWarnings(rawKey)) {
-      emitWarning(message)
-      if (this.events.active) this.emitRaw('warning', rawKey, { message })
-    }
+    warnOnBadKey(rawKey, this.report)
   }
 
-  /** `makeKey` then `validateKey` (Django's `make_and_validate_key`). */
+  /** `makeKey` then `validateKey` (Django's `make_and_validate_key`; see `key-maker.ts`). */
   protected rawKey(key: string, version?: number): string {
-    if (version === undefined || version === this.version) {
-      // Memo of made keys for the default version: a repeated key skips building a new string,
-      // and the memoised one keeps its hash, so the store's Map lookup is cheaper too. Only
-      // keys that passed the base validation silently are kept, so a bad key still warns on
-      // every use (Django warns per call) and an overridden validateKey still runs every time.
-      const hit = this.keyMemo?.get(key)
-      if (hit !== undefined) return hit
-    }
-    if (typeof key !== 'string') {
-      throw new InvalidCacheKey(`Cache keys must be strings, got ${typeof key}`)
-    }
-    const raw = this.makeKey(key, version)
-    this.validateKey(raw)
-    if (
-      (version === undefined || version === this.version) &&
-      this.keyMemo !== undefined &&
-      raw.length <= MEMCACHE_MAX_KEY_LENGTH &&
-      !hasBadKeyChar(raw)
-    ) {
-      if (this.keyMemo.size >= KEY_MEMO_SIZE) this.keyMemo.clear()
-      this.keyMemo.set(key, raw)
-    }
-    return raw
+    return makeAndValidateKey(this, this.keyMemo, key, version)
   }
 
   /** Made keys of the default version (see `rawKey`); off when `validateKey` is overridden. */
-  private readonly keyMemo: Map<string, string> | undefined =
-    this.validateKey === BaseCache.prototype.validateKey ? new Map() : undefined
+  private readonly keyMemo: KeyMemo | undefined =
+    this.validateKey === BaseCache.prototype.validateKey ? new KeyMemo() : undefined
 
   // ---- events ----
 
@@ -406,77 +331,75 @@ export abstract class BaseCache implements Cache {
     this.events.emit(e)
   }
 
-  private emitRaw(
-    type: CacheEventType,
-    rawKey: string | undefined,
-    extra?: Partial<CacheEvent>,
-    key?: string,
-    version?: number,
-  ): void {
-    const e: CacheEvent = { type, alias: this.alias, backend: this.backendName, at: this.clock.now() }
-    if (rawKey !== undefined) {
-      e.rawKey = rawKey
-      if (key !== undefined) {
-        e.key = key
-        e.version = version ?? this.version
-      } else if (this.keyFunction === defaultKeyFunction) {
-        const p = parseDefaultKey(rawKey, this.keyPrefix)
-        if (p) {
-          e.key = p.key
-          e.version = p.version
-        }
-      }
-    }
-    if (extra) Object.assign(e, extra)
-    this.events.emit(e)
-  }
-
-  private emitKey(
-    type: CacheEventType,
-    key: string,
-    rawKey: string,
-    opts: VersionOpts | undefined,
-    t0?: number,
-  ): void {
-    this.emitRaw(
-      type,
-      rawKey,
-      t0 === undefined ? undefined : { durationMs: this.clock.now() - t0 },
-      key,
-      opts?.version,
-    )
-  }
-
   // ---- the Cache interface ----
 
-  async get<T = unknown>(key: string, defaultValue?: T, opts?: VersionOpts): Promise<T | undefined> {
+  /**
+   * The live value, or `defaultValue`. `opts.tags`, when given, are the tags the caller expects
+   * the entry to carry: their counters are fetched with the entry in one round trip (rule 17).
+   */
+  async get<T = unknown>(key: string, defaultValue?: T, opts?: Opts): Promise<T | undefined> {
     const raw = this.rawKey(key, opts?.version)
     const t0 = this.events.active ? this.clock.now() : undefined
-    const e = await this.read('get', () => this._get(raw), undefined, raw)
-    if (e === undefined) {
+    const e = await this.read('get', () => this.readChecked(raw, opts?.tags), undefined, raw)
+    // A stale envelope (rule 16) is a miss for `get`; a fresh one gives its value.
+    const v = e === undefined ? STALE : openEnvelope(e.value, this.clock.now())
+    if (v === STALE) {
       this.counters.misses++
-      if (t0 !== undefined) this.emitKey('miss', key, raw, opts, t0)
+      if (t0 !== undefined) this.report.key('miss', key, raw, opts?.version, t0)
       return defaultValue
     }
     this.counters.hits++
-    if (t0 !== undefined) this.emitKey('hit', key, raw, opts, t0)
-    return e.value as T
+    if (t0 !== undefined) this.report.key('hit', key, raw, opts?.version, t0)
+    return v as T
   }
 
-  async set(key: string, value: unknown, timeout?: Timeout, opts?: VersionOpts): Promise<boolean> {
+  /**
+   * The stored entry at `rawKey` (an envelope stays an envelope), or `undefined` when it is
+   * missing or carries tags that were invalidated since it was written (rule 17). `hint` tags
+   * are fetched with the entry in one round trip.
+   */
+  protected async readChecked(rawKey: string, hint?: Iterable<string>): Promise<StoredEntry | undefined> {
+    const tags = hint === undefined ? NO_TAGS : normalizeTags(hint)
+    if (tags.length > 0) {
+      const r = await this._getWithCounters(rawKey, this.tagIndex.counterKeys(tags))
+      const v = r.entry?.value
+      if (r.entry === undefined || !isEnvelope(v) || v.tags === undefined) return r.entry
+      return (await this.tagIndex.isCurrent(v.tags, r.counters)) ? r.entry : undefined
+    }
+    const e = await this._get(rawKey)
+    if (e === undefined) return e
+    return (await this.tagsCurrent(e.value)) ? e : undefined
+  }
+
+  /** Whether a stored value's tags (if any) are all still current (rule 17). */
+  protected async tagsCurrent(stored: unknown): Promise<boolean> {
+    if (!isEnvelope(stored) || stored.tags === undefined) return true
+    return this.tagIndex.isCurrent(stored.tags)
+  }
+
+  /** What a write stores for `value`: an envelope with the current versions of `tags` (rule 17), or the value (escaped). */
+  private async stored(value: unknown, tags: readonly string[]): Promise<unknown> {
+    if (tags.length === 0) return escapeEnvelope(value)
+    return makeEnvelope(value, { tags: await this.tagIndex.snapshot(tags) })
+  }
+
+  async set(key: string, value: unknown, timeout?: Timeout, opts?: Opts): Promise<boolean> {
+    const tags = opts?.tags === undefined ? NO_TAGS : normalizeTags(opts.tags)
     const raw = this.rawKey(key, opts?.version)
     const exp = this.expiryFor(timeout)
     const t0 = this.events.active ? this.clock.now() : undefined
     // Rule 3: a timeout of 0 or less leaves nothing readable and removes an older value.
     const ok = await this.write(
       'set',
-      () =>
-        exp !== null && exp <= this.clock.now() ? this.expireNow(raw, value) : this._set(raw, value, exp),
+      async () =>
+        exp !== null && exp <= this.clock.now()
+          ? this.expireNow(raw, value)
+          : this._set(raw, await this.stored(value, tags), exp),
       raw,
     )
     if (ok) {
       this.counters.sets++
-      if (t0 !== undefined) this.emitKey('set', key, raw, opts, t0)
+      if (t0 !== undefined) this.report.key('set', key, raw, opts?.version, t0)
     }
     return ok
   }
@@ -487,25 +410,38 @@ export abstract class BaseCache implements Cache {
     return true
   }
 
-  async add(key: string, value: unknown, timeout?: Timeout, opts?: VersionOpts): Promise<boolean> {
+  async add(key: string, value: unknown, timeout?: Timeout, opts?: Opts): Promise<boolean> {
+    const tags = opts?.tags === undefined ? NO_TAGS : normalizeTags(opts.tags)
     const raw = this.rawKey(key, opts?.version)
     const exp = this.expiryFor(timeout)
     const ok = await this.write(
       'add',
       async () => {
         if (exp !== null && exp <= this.clock.now()) {
-          if (await this._has(raw)) return false
+          if (await this._hasFresh(raw)) return false
           return this.expireNow(raw, value)
         }
-        return this._add(raw, value, exp)
+        return this.addReplacingDead(raw, await this.stored(value, tags), exp)
       },
       raw,
     )
     if (ok) {
       this.counters.sets++
-      if (this.events.active) this.emitKey('set', key, raw, opts)
+      if (this.events.active) this.report.key('set', key, raw, opts?.version)
     }
     return ok
+  }
+
+  /**
+   * `_add`, where an entry whose tags were invalidated counts as missing (rule 17): else a
+   * `getOrSet` would recompute on every call until the dead entry's own expiry.
+   */
+  private async addReplacingDead(raw: string, stored: unknown, exp: number | null): Promise<boolean> {
+    if (await this._add(raw, stored, exp)) return true
+    const cur = await this._get(raw)
+    if (cur === undefined || !isEnvelope(cur.value) || (await this.tagsCurrent(cur.value))) return false
+    await this._delete(raw)
+    return this._add(raw, stored, exp)
   }
 
   async touch(key: string, timeout?: Timeout, opts?: VersionOpts): Promise<boolean> {
@@ -526,14 +462,14 @@ export abstract class BaseCache implements Cache {
     const ok = await this.write('delete', () => this._delete(raw), raw)
     if (ok) {
       this.counters.deletes++
-      if (this.events.active) this.emitKey('delete', key, raw, opts)
+      if (this.events.active) this.report.key('delete', key, raw, opts?.version)
     }
     return ok
   }
 
   async has(key: string, opts?: VersionOpts): Promise<boolean> {
     const raw = this.rawKey(key, opts?.version)
-    return this.read('has', () => this._has(raw), false, raw)
+    return this.read('has', () => this._hasFresh(raw), false, raw)
   }
 
   async getMany<T = unknown>(keys: Iterable<string>, opts?: VersionOpts): Promise<Record<string, T>> {
@@ -543,27 +479,51 @@ export abstract class BaseCache implements Cache {
     if (byRaw.size === 0) return out
     const found = await this.read(
       'getMany',
-      () => this._getMany([...byRaw.keys()]),
+      async () => this.dropInvalidated(await this._getMany([...byRaw.keys()])),
       new Map<string, unknown>(),
     )
+    const now = this.clock.now()
     for (const [raw, key] of byRaw) {
-      if (found.has(raw)) {
+      const v = found.has(raw) ? openEnvelope(found.get(raw), now) : STALE
+      if (v !== STALE) {
         this.counters.hits++
-        out[key] = found.get(raw) as T
-        if (this.events.active) this.emitKey('hit', key, raw, opts)
+        // A key named `__proto__` is an own property, never the result's prototype.
+        if (key === '__proto__')
+          Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true })
+        else out[key] = v as T
+        if (this.events.active) this.report.key('hit', key, raw, opts?.version)
       } else {
         this.counters.misses++
-        if (this.events.active) this.emitKey('miss', key, raw, opts)
+        if (this.events.active) this.report.key('miss', key, raw, opts?.version)
       }
     }
     return out
   }
 
+  /** Remove from `found` the entries whose tags were invalidated: one more `getMany` at most (rule 17). */
+  private async dropInvalidated(found: Map<string, unknown>): Promise<Map<string, unknown>> {
+    const keys: string[] = []
+    const snaps: TagSnapshot[] = []
+    for (const [k, v] of found) {
+      if (isEnvelope(v) && v.tags !== undefined) {
+        keys.push(k)
+        snaps.push(v.tags as TagSnapshot)
+      }
+    }
+    if (keys.length === 0) return found
+    const verdicts = await this.tagIndex.currentMany(snaps)
+    keys.forEach((k, i) => {
+      if (!verdicts[i]) found.delete(k)
+    })
+    return found
+  }
+
   async setMany(
     entries: Record<string, unknown> | Iterable<[string, unknown]>,
     timeout?: Timeout,
-    opts?: VersionOpts,
+    opts?: Opts,
   ): Promise<string[]> {
+    const tags = opts?.tags === undefined ? NO_TAGS : normalizeTags(opts.tags)
     const iter: Iterable<[string, unknown]> =
       Symbol.iterator in Object(entries) && !isPlainRecord(entries)
         ? (entries as Iterable<[string, unknown]>)
@@ -573,7 +533,7 @@ export abstract class BaseCache implements Cache {
     for (const [k, v] of iter) {
       const raw = this.rawKey(k, opts?.version)
       byRaw.set(raw, k)
-      pairs.push([raw, v])
+      pairs.push([raw, tags.length > 0 ? v : escapeEnvelope(v)])
     }
     if (pairs.length === 0) return []
     const exp = this.expiryFor(timeout)
@@ -585,6 +545,13 @@ export abstract class BaseCache implements Cache {
           await this._deleteMany(pairs.map((p) => p[0]))
           return []
         }
+        if (tags.length > 0) {
+          const snap = await this.tagIndex.snapshot(tags)
+          return this._setMany(
+            pairs.map(([k, v]) => [k, makeEnvelope(v, { tags: snap })]),
+            exp,
+          )
+        }
         return this._setMany(pairs, exp)
       })
     } catch (e) {
@@ -595,7 +562,7 @@ export abstract class BaseCache implements Cache {
     for (const [raw, key] of byRaw) {
       if (failed.has(raw)) continue
       this.counters.sets++
-      if (this.events.active) this.emitKey('set', key, raw, opts)
+      if (this.events.active) this.report.key('set', key, raw, opts?.version)
     }
     return failedRaw.map((r) => byRaw.get(r) ?? r)
   }
@@ -609,7 +576,7 @@ export abstract class BaseCache implements Cache {
       return true
     })
     this.counters.deletes += byRaw.size
-    if (this.events.active) for (const [raw, key] of byRaw) this.emitKey('delete', key, raw, opts)
+    if (this.events.active) for (const [raw, key] of byRaw) this.report.key('delete', key, raw, opts?.version)
   }
 
   async incr(key: string, delta = 1, opts?: VersionOpts): Promise<number> {
@@ -618,7 +585,7 @@ export abstract class BaseCache implements Cache {
     try {
       const n = await this.mustWrite('incr', () => this._incr(raw, delta, key), raw)
       this.counters.sets++
-      if (this.events.active) this.emitKey('set', key, raw, opts)
+      if (this.events.active) this.report.key('set', key, raw, opts?.version)
       return n
     } catch (e) {
       // Rule 7: the message names the key as the caller gave it.
@@ -650,38 +617,132 @@ export abstract class BaseCache implements Cache {
   /**
    * The live value, or `defaultValue` (called if it is a function) stored with `add` (rule 9).
    * Concurrent calls for one key share one computation; every caller gets its own copy.
+   * `opts` adds `lock`, `lockTimeoutMs`, `staleWhileRevalidate`, `staleIfError` and `beta`
+   * (docs/contract.md rule 16; get-or-set.ts).
    */
-  async getOrSet<T>(
+  getOrSet<T>(
     key: string,
     defaultValue: T | (() => T | Promise<T>),
     timeout?: Timeout,
-    opts?: VersionOpts,
+    opts?: GetOrSetOptions,
   ): Promise<T> {
-    const hit = await this.get<T | typeof MISSING>(key, MISSING, opts)
-    if (hit !== MISSING) return hit as T
+    return getOrSetWith(this.getOrSetHost(), key, defaultValue, timeout, opts)
+  }
+
+  /**
+   * Soft invalidation (rule 16): mark a live entry stale, keeping it stored until its own expiry,
+   * so `getOrSet(…, { staleWhileRevalidate })` serves it while one caller refreshes it; `get`
+   * and `has` miss it at once. Says whether there was an entry.
+   */
+  async expire(key: string, opts?: VersionOpts): Promise<boolean> {
     const raw = this.rawKey(key, opts?.version)
-    const existing = this.inflight.get(raw) as Promise<T> | undefined
-    if (existing !== undefined) return isolatedCopy(await existing) as T
-    const p = (async (): Promise<T> => {
-      const value =
-        typeof defaultValue === 'function' ? await (defaultValue as () => T | Promise<T>)() : defaultValue
-      await this.add(key, value, timeout, opts)
-      // Django re-reads after add, so a concurrent writer's value wins (django/core/cache/backends/base.py).
-      const now = await this.get<T | typeof MISSING>(key, MISSING, opts)
-      return (now === MISSING ? value : now) as T
-    })()
-    this.inflight.set(raw, p)
-    const done = () => {
-      if (this.inflight.get(raw) === p) this.inflight.delete(raw)
+    const ok = await this.write('expire', () => this._expire(raw), raw)
+    if (ok && this.events.active) this.report.key('expire', key, raw, opts?.version)
+    return ok
+  }
+
+  /** Rewrite the entry as a stale envelope with the same physical expiry. Override when `_get` cannot tell it. */
+  protected async _expire(rawKey: string): Promise<boolean> {
+    const e = await this._get(rawKey)
+    if (e === undefined) return false
+    return this._set(rawKey, this.staleEnvelope(e.value), e.expiresAt ?? this.expiryFor(undefined))
+  }
+
+  /** The envelope `expire` stores for a stored value: soft-expired now. */
+  protected staleEnvelope(stored: unknown): Envelope {
+    const now = this.clock.now()
+    return isEnvelope(stored)
+      ? { ...stored, softExpiresAt: Math.min(now, stored.softExpiresAt ?? now) }
+      : makeEnvelope(stored, { softExpiresAt: now })
+  }
+
+  /** Whether a live, fresh entry exists (`has`); stale envelopes do not count (rule 16). */
+  protected async _hasFresh(rawKey: string): Promise<boolean> {
+    const e = await this._get(rawKey)
+    if (e === undefined || openEnvelope(e.value, this.clock.now()) === STALE) return false
+    return this.tagsCurrent(e.value) // has() agrees with get() after an invalidation (rule 17)
+  }
+
+  /**
+   * Try to take the lease on `rawKey` for `ttlMs` (rule 16): a token when this caller won it,
+   * `undefined` when someone else holds it. This default `add`s a lease item beside the entry,
+   * atomic wherever the backend's `add` is; backends override it with a native primitive.
+   */
+  async acquireLease(rawKey: string, ttlMs: number): Promise<string | undefined> {
+    const token = leaseToken()
+    const until = this.clock.now() + ttlMs
+    const won = await this.mustWrite('acquireLease', () =>
+      this._add(leaseKeyFor(rawKey), { token, until }, until),
+    )
+    return won ? token : undefined
+  }
+
+  /** Give back a lease taken with `acquireLease`; a lease that ran out and was retaken is left alone. */
+  async releaseLease(rawKey: string, token: string): Promise<void> {
+    const lk = leaseKeyFor(rawKey)
+    await this.mustWrite('releaseLease', async () => {
+      const e = await this._get(lk)
+      if (e !== undefined && isLeaseRecord(e.value) && e.value.token === token) await this._delete(lk)
+    })
+  }
+
+  /** Raw keys this process is refreshing in the background (devtools; rule 16). */
+  protected readonly refreshing = new Set<string>()
+
+  private host: GetOrSetHost | undefined
+
+  private getOrSetHost(): GetOrSetHost {
+    if (this.host) return this.host
+    this.host = {
+      now: () => this.clock.now(),
+      rawKey: (k, v) => this.rawKey(k, v),
+      expiryFor: (t) => this.expiryFor(t),
+      readStored: (raw, tags) => this.read('get', () => this.readChecked(raw, tags), undefined, raw),
+      tagSnapshot: async (opts) => {
+        const tags = opts?.tags === undefined ? NO_TAGS : normalizeTags(opts.tags)
+        return tags.length === 0 ? undefined : this.mustWrite('getOrSet', () => this.tagIndex.snapshot(tags))
+      },
+      add: (k, v, t, o) => this.add(k, v, t, o),
+      set: (k, v, t, o) => this.set(k, v, t, o),
+      storeEnvelope: async (key, raw, env, exp, mode, opts) => {
+        const op = () => (mode === 'add' ? this.addReplacingDead(raw, env, exp) : this._set(raw, env, exp))
+        const ok = await this.write('set', op, raw)
+        if (ok) {
+          this.counters.sets++
+          if (this.events.active) this.report.key('set', key, raw, opts?.version)
+        }
+        return ok
+      },
+      acquireLease: (raw, ms) => this.acquireLease(raw, ms),
+      releaseLease: (raw, token) => this.releaseLease(raw, token),
+      note: (type, key, raw, opts) => {
+        if (type === 'hit') this.counters.hits++
+        else this.counters.misses++
+        if (this.events.active) this.report.key(type, key, raw, opts?.version)
+      },
+      signal: (type, key, raw, opts) => {
+        if (this.events.active) this.report.key(type, key, raw, opts?.version)
+      },
+      fail: (e, raw) => this.noteError(e, raw),
+      inflight: this.inflight,
+      refreshing: this.refreshing,
     }
-    p.then(done, done)
-    return p
+    return this.host
+  }
+
+  /**
+   * Make every entry tagged with any of `tags` miss, in every process sharing this store
+   * (rule 17): one atomic `incr` per tag, all sent at once; no key is scanned.
+   */
+  async invalidateTags(tags: Iterable<string>): Promise<void> {
+    const list = normalizeTags(tags)
+    if (list.length === 0) return
+    await this.mustWrite('invalidateTags', () => this.tagIndex.invalidate(list))
   }
 
   async clear(): Promise<void> {
     await this.mustWrite('clear', () => this._clear())
-    if (this.events.active)
-      this.emit({ type: 'clear', alias: this.alias, backend: this.backendName, at: this.clock.now() })
+    if (this.events.active) this.report.whole('clear')
   }
 
   async close(): Promise<void> {
@@ -697,18 +758,48 @@ export abstract class BaseCache implements Cache {
     if (limit <= 0) return
     const parse = this.keyFunction === defaultKeyFunction
     let n = 0
+    const now = this.clock.now()
+    // Tag counters seen during this listing (raw key → value), so each is read once (rule 17).
+    const counters = new Map<string, unknown>()
     for await (const e of this._entries()) {
       if (this.isExpired(e.expiresAt)) continue
+      // Tag counters are bookkeeping, not entries; invalidated entries are not live (rule 17).
+      if (isTagCounterKey(e.rawKey)) continue
+      let tags: string[] | undefined
+      if (isEnvelope(e.value) && e.value.tags !== undefined) {
+        tags = Object.keys(e.value.tags)
+        const need = this.tagIndex.counterKeys(tags).filter((r) => !counters.has(r))
+        if (need.length > 0) {
+          const got = await this._getMany(need)
+          for (const r of need) counters.set(r, got.get(r))
+        }
+        if (!(await this.tagIndex.isCurrent(e.value.tags, counters))) continue
+      }
       const info: EntryInfo = { rawKey: e.rawKey, expiresAt: e.expiresAt }
+      const lease = isLeaseKey(e.rawKey)
       if (parse) {
-        const p = parseDefaultKey(e.rawKey, this.keyPrefix)
+        const p = parseDefaultKey(lease ? e.rawKey.slice(0, -LEASE_SUFFIX.length) : e.rawKey, this.keyPrefix)
         if (!p) continue
         info.key = p.key
         info.version = p.version
       }
       if (opts.prefix !== undefined && !(info.key ?? info.rawKey).startsWith(opts.prefix)) continue
       if (e.size !== undefined) info.size = e.size
-      if ('value' in e) info.value = e.value
+      if (lease) {
+        // A lease item (rule 16): who is computing this key, not a value.
+        info.state = 'leased'
+        if (isLeaseRecord(e.value)) info.leaseHolder = e.value.token
+      } else if ('value' in e) {
+        const env = isEnvelope(e.value) ? e.value : undefined
+        info.value = env ? env.value : e.value
+        info.state = this.refreshing.has(e.rawKey)
+          ? 'refreshing'
+          : env && env.softExpiresAt != null && env.softExpiresAt <= now
+            ? 'stale'
+            : 'fresh'
+        if (env?.softExpiresAt != null) info.softExpiresAt = env.softExpiresAt
+      }
+      if (tags !== undefined) info.tags = tags
       yield info
       if (++n >= limit) return
     }

@@ -11,6 +11,10 @@ export type CacheEventType =
   | 'clear'
   | 'error'
   | 'warning'
+  /** Rule 16: `getOrSet` served a stale value (staleWhileRevalidate). */
+  | 'stale'
+  /** Rule 16: a background refresh (stale or XFetch early) started. */
+  | 'refresh'
 
 /** What a listener receives. `at` is epoch milliseconds. */
 export interface CacheEvent {

@@ -12,6 +12,27 @@ registerBackend('dummy', DummyCache)
 export { BaseCache, addDelta } from './base-cache.ts'
 export type { CullableStore, RawEntry, StoredEntry } from './base-cache.ts'
 export { DummyCache } from './backends/dummy.ts'
+export {
+  ENVELOPE_MARK,
+  type Envelope,
+  type EnvelopeMeta,
+  entryState,
+  escapeEnvelope,
+  isEnvelope,
+  makeEnvelope,
+  openEnvelope,
+  STALE,
+} from './envelope.ts'
+export { type GetOrSetHost, type GetOrSetOptions, getOrSetWith } from './get-or-set.ts'
+export {
+  backoffMs,
+  isLeaseKey,
+  isLeaseRecord,
+  LEASE_SUFFIX,
+  type LeaseRecord,
+  leaseKeyFor,
+  leaseToken,
+} from './lease.ts'
 export { LocMemCache } from './backends/locmem.ts'
 export { fastClone, isolatedCopy, restore, snapshot } from './clone.ts'
 export type { Snapshot } from './clone.ts'
@@ -35,6 +56,16 @@ export {
 } from './inspector-protocol.ts'
 export { type DescribeOptions, describeValue, isJsonValue, type ValueNode } from './value-tree.ts'
 export { NO_PEEK, PEEK, peekShared } from './peek.ts'
+export {
+  freshTagVersion,
+  MAX_TAG_LENGTH,
+  normalizeTags,
+  TAG_KEY_PREFIX,
+  TagIndex,
+  type TagOpts,
+  type TagSnapshot,
+  type TagStore,
+} from './tags.ts'
 export { type FormatOptions, formatValue } from './preview.ts'
 export {
   CACHE_KEY_WARNING,

@@ -5,4 +5,5 @@ import { cacheConformanceSuite, uniqueKey } from '../src/testing/index.ts'
 cacheConformanceSuite('locmem (browser)', {
   create: (o) => new LocMemCache({ location: uniqueKey('store'), ...o }),
   cullOrder: 'lru',
+  clock: 'fake',
 })

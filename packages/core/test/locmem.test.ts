@@ -5,6 +5,7 @@ import { cacheConformanceSuite, uniqueKey } from '../src/testing/index.ts'
 cacheConformanceSuite('locmem', {
   create: (o) => new LocMemCache({ location: uniqueKey('store'), ...o }),
   cullOrder: 'lru',
+  clock: 'fake',
 })
 
 describe('locmem specifics', () => {
@@ -79,5 +80,42 @@ describe('locmem specifics', () => {
     off()
     expect(events).toEqual([])
     expect(peekShared(new DummyCache(), 'page')).toBe(NO_PEEK)
+  })
+})
+
+describe('locmem: made keys at working sets past 4,096', () => {
+  it('reads 10,000 keys back under the right made keys, and still warns on every use of a bad key', async () => {
+    const c = new LocMemCache({
+      location: uniqueKey('memo'),
+      keyPrefix: 'p',
+      options: { maxEntries: 20_000 },
+    })
+    for (let i = 0; i < 10_000; i++) await c.set(`user:${i}`, i)
+    for (let i = 0; i < 10_000; i += 7) expect(await c.get(`user:${i}`)).toBe(i)
+    const raw: string[] = []
+    for await (const e of c.entries({ prefix: 'user:99' })) raw.push(e.rawKey)
+    expect(raw.sort()).toEqual(
+      [
+        'p:1:user:99',
+        'p:1:user:990',
+        'p:1:user:991',
+        'p:1:user:992',
+        'p:1:user:993',
+        'p:1:user:994',
+        'p:1:user:995',
+        'p:1:user:996',
+        'p:1:user:997',
+        'p:1:user:998',
+        'p:1:user:999',
+        ...Array.from({ length: 100 }, (_, j) => `p:1:user:99${String(j).padStart(2, '0')}`),
+      ].sort(),
+    )
+    expect(await c.get('user:1', undefined, { version: 2 })).toBeUndefined() // another version, another key
+    const warnings: string[] = []
+    const off = c.on('warning', (e) => warnings.push(e.rawKey ?? ''))
+    await c.set('bad key', 1)
+    await c.get('bad key')
+    off()
+    expect(warnings).toEqual(['p:1:bad key', 'p:1:bad key'])
   })
 })

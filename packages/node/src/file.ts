@@ -26,6 +26,7 @@ import {
   configWarning,
   decodeValueBytes,
   encodeValueBytes,
+  leaseToken,
   registerBackend,
 } from '@cachework/core'
 import {
@@ -38,6 +39,7 @@ import {
   readHeaders,
   SUFFIX,
 } from './file-format.ts'
+import { releaseFileLease, tryFileLease } from './file-lease.ts'
 import { queuedFileLock } from './file-lock.ts'
 
 /** What every instance on one directory in this process shares. */
@@ -340,6 +342,22 @@ export class FileBasedCache extends BaseCache {
     return queuedFileLock(this.state.queues, `${path.slice(0, -SUFFIX.length)}.djlock`, deadline, () =>
       this.sync(() => fn(path)),
     )
+  }
+
+  /** Rule 16: an `O_EXCL` lease file beside the entry, taken over when its holder died (file-lease.ts). */
+  override async acquireLease(rawKey: string, ttlMs: number): Promise<string | undefined> {
+    const token = leaseToken()
+    if (!this.state.made) this.sync(() => this.makeDir())
+    return this.sync(() => tryFileLease(this.leasePath(rawKey), token, ttlMs)) ? token : undefined
+  }
+
+  /** Remove the lease file if it is still `token`'s. */
+  override async releaseLease(rawKey: string, token: string): Promise<void> {
+    this.sync(() => releaseFileLease(this.leasePath(rawKey), token))
+  }
+
+  private leasePath(rawKey: string): string {
+    return `${this.path(rawKey).slice(0, -SUFFIX.length)}.djlease`
   }
 
   // ---- storage primitives ----

@@ -111,6 +111,19 @@ export type Captured =
   | { streamed: true }
 
 type WriteCb = (err?: Error | null) => void
+
+// The captures in progress, by response: `passThrough` ends one before anything was written.
+const releasers = new WeakMap<ServerResponse, () => boolean>()
+
+/**
+ * Stop capturing `res` before its handler wrote anything: from now on what it writes goes
+ * straight to the client, and the response is never stored. For frameworks that know early
+ * that a body is a stream (a Fastify or Koa stream payload), which the capture alone would
+ * buffer to the end. Returns false when `res` is not being captured or already has a body.
+ */
+export function passThrough(res: ServerResponse): boolean {
+  return releasers.get(res)?.() ?? false
+}
 type AnyChunk = string | Uint8Array
 const toBuf = (chunk: AnyChunk, enc?: BufferEncoding): Buffer =>
   typeof chunk === 'string'
@@ -143,6 +156,7 @@ export function captureResponse(res: ServerResponse, bodyLimit = DEFAULT_BODY_LI
     res.end = orig.end
     res.flushHeaders = orig.flushHeaders
     res.off('close', onClose)
+    releasers.delete(res)
   }
   const goStreaming = (): void => {
     if (done) return
@@ -154,6 +168,13 @@ export function captureResponse(res: ServerResponse, bodyLimit = DEFAULT_BODY_LI
   }
   const onClose = (): void => goStreaming()
   res.on('close', onClose)
+  releasers.set(res, () => {
+    if (done || size > 0) return false
+    done = true
+    restore()
+    resolve({ streamed: true })
+    return true
+  })
 
   res.writeHead = function writeHead(this: ServerResponse, status: number, ...rest: unknown[]) {
     this.statusCode = status

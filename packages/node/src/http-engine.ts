@@ -1,24 +1,29 @@
 /**
  * Core's response-cache engine driven from node:http. A miss goes through core
  * (`ResponseCache.handle`: Django 6.1's storing rules, single-flight); a hit is answered here,
- * straight from the stored page to the socket, with keys computed from the `IncomingMessage`
- * (http-keys.ts) that equal core's, so the hot path builds no Fetch objects.
+ * straight from the stored page to the socket, with keys computed by core's key functions from
+ * a `RequestView` of the `IncomingMessage` (http-request.ts), so the hot path builds no Fetch
+ * objects and both paths key alike (docs/contract.md rule 20).
  */
 import { type IncomingMessage, ServerResponse } from 'node:http'
 import {
+  badHostResponse,
+  cacheHeaderKey,
   DEFAULT_MAX_BODY_BYTES,
-  isStoredResponse,
+  isServablePage,
   NO_PEEK,
+  pageCacheKey,
   pageCacheReporting,
   peekShared,
+  type RequestView,
   ResponseCache,
   reportPageCache,
   type ResponseCacheOptions,
   type StoredResponse,
 } from '@cachework/core'
-import { absoluteUrl, captureResponse, toFetchRequest, writeNodeResponse } from './http-bridge.ts'
+import { captureResponse, toFetchRequest, writeNodeResponse } from './http-bridge.ts'
 import { hasHeaderHooks } from './http-hooks.ts'
-import { nodeHeaderKey, nodePageKey, urlDigest } from './http-keys.ts'
+import { nodeRequestView, type RequestTrustOptions, withView } from './http-request.ts'
 
 /** Django's `request._cache_update_cache`, shared by both halves (django/middleware/cache.py). */
 const updateFlag = new WeakMap<IncomingMessage, boolean>()
@@ -36,6 +41,18 @@ export function getUpdateFlag(req: IncomingMessage): boolean | undefined {
 /** A learned header list read back from the cache (core's `isHeaderList`). */
 function isHeaderList(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'string')
+}
+
+// Each request's view, built once (the hit path, core's store path and the two halves share it).
+const views = new WeakMap<IncomingMessage, RequestView | null>()
+
+/** Answer a malformed or unlisted host (rule 20): 400, before any cache lookup or view. */
+function badHost(res: ServerResponse): void {
+  const r = badHostResponse()
+  res.statusCode = r.status
+  res.setHeader('content-type', r.headers.get('content-type') as string)
+  res.setHeader('cache-control', 'no-store')
+  res.end('Bad Request: invalid or disallowed Host header\n')
 }
 
 // Responses a handler streamed straight to the client: nothing is left to write.
@@ -155,8 +172,11 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
   writeNodeResponse(res, response.status, response.headers, body, response.statusText)
 }
 
-/** Node options on top of core's: the buffered body limit doubles as the streaming threshold. */
-export type NodeCacheOptions = ResponseCacheOptions
+/**
+ * Node options on top of core's: the buffered body limit doubles as the streaming threshold;
+ * the trust options say which proxy headers the keys follow (http-request.ts).
+ */
+export type NodeCacheOptions = ResponseCacheOptions & RequestTrustOptions
 
 /** One configured page cache for Node handlers (what `cacheMiddleware`/`cachePage` build). */
 export class NodePageCache {
@@ -164,6 +184,7 @@ export class NodePageCache {
   private readonly fast: boolean
   private readonly keyPrefix: string
   private readonly bodyLimit: number
+  private readonly trust: RequestTrustOptions
 
   constructor(options: NodeCacheOptions) {
     this.engine = new ResponseCache(options)
@@ -171,6 +192,35 @@ export class NodePageCache {
     this.fast = options.i18n === undefined && options.timeZone === undefined
     this.keyPrefix = options.keyPrefix ?? ''
     this.bodyLimit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+    this.trust = {
+      allowedHosts: options.allowedHosts,
+      trustForwardedHost: options.trustForwardedHost,
+      trustForwardedProto: options.trustForwardedProto,
+    }
+  }
+
+  /** The request as the app routes on it, or `undefined` when it must be answered 400. */
+  private view(req: IncomingMessage): RequestView | undefined {
+    let v = views.get(req)
+    if (v === undefined) {
+      v = nodeRequestView(req, this.trust) ?? null
+      if (v !== null) {
+        const view = v
+        v = {
+          url: view.url,
+          method: view.method,
+          header: view.header,
+          toRequest: () => this.fetchRequest(req, view),
+        }
+      }
+      views.set(req, v)
+    }
+    return v ?? undefined
+  }
+
+  /** The Fetch `Request` core's engine reads, its keys bound to the view. */
+  private fetchRequest(req: IncomingMessage, view: RequestView): Request {
+    return withView(toFetchRequest(req, view.url), view)
   }
 
   private now(): number {
@@ -178,16 +228,16 @@ export class NodePageCache {
   }
 
   /** Core's `lookup`, from the IncomingMessage: the stored GET page (or HEAD page for a HEAD). */
-  private async lookup(req: IncomingMessage, url: string): Promise<StoredResponse | undefined> {
+  private async lookup(req: IncomingMessage, view: RequestView): Promise<StoredResponse | undefined> {
     const cache = this.engine.cache()
-    const urlHash = urlDigest(url)
-    const headerList = await cache.get<unknown>(nodeHeaderKey(urlHash, this.keyPrefix))
+    const opts = { keyPrefix: this.keyPrefix }
+    const headerList = await cache.get<unknown>(cacheHeaderKey(view, opts))
     if (!isHeaderList(headerList)) return undefined
-    const got = await cache.get<unknown>(nodePageKey(req, urlHash, 'GET', headerList, this.keyPrefix))
-    if (isStoredResponse(got)) return got
+    const got = await cache.get<unknown>(pageCacheKey(view, 'GET', headerList, opts))
+    if (isServablePage(got)) return got
     if (req.method !== 'HEAD') return undefined
-    const head = await cache.get<unknown>(nodePageKey(req, urlHash, 'HEAD', headerList, this.keyPrefix))
-    return isStoredResponse(head) ? head : undefined
+    const head = await cache.get<unknown>(pageCacheKey(view, 'HEAD', headerList, opts))
+    return isServablePage(head) ? head : undefined
   }
 
   /**
@@ -195,18 +245,18 @@ export class NodePageCache {
    * listening): the cache's own stored page (never changed here), `undefined` on a miss, or
    * `NO_PEEK` (then use `lookup`).
    */
-  private peekLookup(req: IncomingMessage, url: string): StoredResponse | undefined | typeof NO_PEEK {
+  private peekLookup(req: IncomingMessage, view: RequestView): StoredResponse | undefined | typeof NO_PEEK {
     const cache = this.engine.cache()
-    const urlHash = urlDigest(url)
-    const headerList = peekShared(cache, nodeHeaderKey(urlHash, this.keyPrefix))
+    const opts = { keyPrefix: this.keyPrefix }
+    const headerList = peekShared(cache, cacheHeaderKey(view, opts))
     // Whether a backend can peek does not change between two synchronous calls.
     if (headerList === NO_PEEK) return NO_PEEK
     if (!isHeaderList(headerList)) return undefined
-    const got = peekShared(cache, nodePageKey(req, urlHash, 'GET', headerList, this.keyPrefix))
-    if (isStoredResponse(got)) return got
+    const got = peekShared(cache, pageCacheKey(view, 'GET', headerList, opts))
+    if (isServablePage(got)) return got
     if (req.method !== 'HEAD') return undefined
-    const head = peekShared(cache, nodePageKey(req, urlHash, 'HEAD', headerList, this.keyPrefix))
-    return isStoredResponse(head) ? head : undefined
+    const head = peekShared(cache, pageCacheKey(view, 'HEAD', headerList, opts))
+    return isServablePage(head) ? head : undefined
   }
 
   /** A hit answered here (not by core's engine), told to inspection tools as core does. */
@@ -217,7 +267,7 @@ export class NodePageCache {
       type: 'hit',
       alias,
       method: req.method ?? 'GET',
-      url: absoluteUrl(req),
+      url: this.view(req)?.url ?? req.url ?? '/',
       status: stored.status,
       at: this.now(),
     })
@@ -228,11 +278,11 @@ export class NodePageCache {
    * false on a miss, `undefined` when only the async path can tell (another backend, a
    * conditional request, i18n/time-zone keys). A failing lookup is a miss, as in `lookup`.
    */
-  private serveSync(req: IncomingMessage, res: ServerResponse): boolean | undefined {
+  private serveSync(req: IncomingMessage, res: ServerResponse, view: RequestView): boolean | undefined {
     if (!this.fast || isConditional(req)) return undefined
     let stored: StoredResponse | undefined | typeof NO_PEEK
     try {
-      stored = this.peekLookup(req, absoluteUrl(req))
+      stored = this.peekLookup(req, view)
     } catch (error) {
       this.engine.options.onError?.(error)
       return false
@@ -254,25 +304,32 @@ export class NodePageCache {
       updateFlag.set(req, false)
       return false
     }
-    const served = this.serveSync(req, res)
+    const view = this.view(req)
+    if (view === undefined) {
+      // Rule 20: a bad host is answered here and never reaches the cache or the view.
+      updateFlag.set(req, false)
+      badHost(res)
+      return true
+    }
+    const served = this.serveSync(req, res, view)
     if (served !== undefined) {
       updateFlag.set(req, !served)
       return served
     }
-    return this.serveAsync(req, res)
+    return this.serveAsync(req, res, view)
   }
 
   /** `serveFromCache` for a GET/HEAD the synchronous path could not answer. */
-  private async serveAsync(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  private async serveAsync(req: IncomingMessage, res: ServerResponse, view: RequestView): Promise<boolean> {
     if (!this.fast || isConditional(req)) {
-      const hit = await this.engine.fetchFromCache(toFetchRequest(req))
+      const hit = await this.engine.fetchFromCache(this.fetchRequest(req, view))
       updateFlag.set(req, hit === undefined)
       if (hit) await writeResponse(res, hit)
       return hit !== undefined
     }
     let stored: StoredResponse | undefined
     try {
-      stored = await this.lookup(req, absoluteUrl(req))
+      stored = await this.lookup(req, view)
     } catch (error) {
       this.engine.options.onError?.(error)
     }
@@ -321,19 +378,25 @@ export class NodePageCache {
       view()
       return undefined
     }
-    const served = this.serveSync(req, res)
+    const rv = this.view(req)
+    if (rv === undefined) {
+      badHost(res)
+      return undefined
+    }
+    const served = this.serveSync(req, res, rv)
     if (served === true) return undefined
-    return this.handleAsync(req, res, view, served === false)
+    return this.handleAsync(req, res, view, rv, served === false)
   }
 
   private async handleAsync(
     req: IncomingMessage,
     res: ServerResponse,
     view: () => void,
+    rv: RequestView,
     knownMiss: boolean,
   ): Promise<void> {
-    if (!knownMiss && this.fast && !isConditional(req) && (await this.serveAsync(req, res))) return
-    const request = toFetchRequest(req)
+    if (!knownMiss && this.fast && !isConditional(req) && (await this.serveAsync(req, res, rv))) return
+    const request = this.fetchRequest(req, rv)
     const response = await this.engine.handle(request, () => this.runCaptured(res, view))
     await writeResponse(res, response)
   }
@@ -345,10 +408,11 @@ export class NodePageCache {
   async update(req: IncomingMessage, res: ServerResponse, rest: () => void): Promise<void> {
     const response = await this.runCaptured(res, rest)
     if (alreadySent.has(response)) return
-    if (getUpdateFlag(req) !== true) {
+    const view = this.view(req)
+    if (getUpdateFlag(req) !== true || view === undefined) {
       await writeResponse(res, response)
       return
     }
-    await writeResponse(res, await this.engine.updateCache(toFetchRequest(req), response))
+    await writeResponse(res, await this.engine.updateCache(this.fetchRequest(req, view), response))
   }
 }

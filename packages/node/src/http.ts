@@ -18,6 +18,7 @@ import {
 import type { NextFunction } from './http-bridge.ts'
 import { NodePageCache } from './http-engine.ts'
 import { beforeHeaders, patchNodeHeaders } from './http-hooks.ts'
+import type { RequestTrustOptions } from './http-request.ts'
 
 export {
   absoluteUrl,
@@ -26,7 +27,14 @@ export {
   type NodeHandler,
   toFetchRequest,
 } from './http-bridge.ts'
-export { NodePageCache } from './http-engine.ts'
+export { NodePageCache, type NodeCacheOptions } from './http-engine.ts'
+export { fetchHeaderValue, nodeRequestView, type RequestTrustOptions } from './http-request.ts'
+
+/** `cacheMiddleware`'s options: core's, plus which proxy headers to trust (http-request.ts). */
+export type NodeCacheMiddlewareOptions = CacheMiddlewareOptions & RequestTrustOptions
+
+/** `cachePage`'s options: core's, plus which proxy headers to trust (http-request.ts). */
+export type NodeCachePageOptions = CachePageOptions & RequestTrustOptions
 
 // biome-ignore lint/suspicious/noExplicitAny: handlers of any framework (Express's Request/Response types included).
 type AnyHandler = (req: any, res: any, next?: any) => unknown
@@ -116,7 +124,7 @@ function cachingDecorator(page: NodePageCache): NodeDecorator {
   })
 }
 
-function middlewareOptions(options: CacheMiddlewareOptions) {
+function middlewareOptions(options: NodeCacheMiddlewareOptions) {
   const { alias, seconds, ...rest } = options
   return { ...rest, cache: alias ?? 'default', cacheTimeout: seconds }
 }
@@ -127,7 +135,7 @@ function middlewareOptions(options: CacheMiddlewareOptions) {
  * `max-age`, else `seconds` (600), in `alias` (`'default'`) under `keyPrefix` (`''`), by core's
  * rules (docs/contract.md §3); a hit is written straight to the socket with `Age`.
  */
-export function cacheMiddleware(options: CacheMiddlewareOptions = {}): NodeDecorator {
+export function cacheMiddleware(options: NodeCacheMiddlewareOptions = {}): NodeDecorator {
   return cachingDecorator(new NodePageCache(middlewareOptions(options)))
 }
 
@@ -136,7 +144,7 @@ export function cacheMiddleware(options: CacheMiddlewareOptions = {}): NodeDecor
  * `cache_page`; `null` uses `max-age`, else 600): `cachePage(900)(view)` or
  * `app.get('/x', cachePage(900), view)`. Alias `'default'` and key prefix `''` unless given.
  */
-export function cachePage(timeout: number | null, options: CachePageOptions = {}): NodeDecorator {
+export function cachePage(timeout: number | null, options: NodeCachePageOptions = {}): NodeDecorator {
   if (timeout !== null && (typeof timeout !== 'number' || Number.isNaN(timeout))) {
     throw new TypeError(
       `cachePage(timeout): timeout must be a number of seconds or null, got ${String(timeout)}`,
@@ -154,7 +162,7 @@ export function cachePage(timeout: number | null, options: CachePageOptions = {}
  * is complete (django/middleware/cache.py). It stores only what `fetchFromCacheMiddleware` marked.
  */
 export function updateCacheMiddleware(
-  options: CacheMiddlewareOptions = {},
+  options: NodeCacheMiddlewareOptions = {},
 ): (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void {
   const page = new NodePageCache(middlewareOptions(options))
   return (req, res, next) => {
@@ -169,7 +177,7 @@ export function updateCacheMiddleware(
  * the views will (django/middleware/cache.py). A hit is answered here; a miss goes on to the view.
  */
 export function fetchFromCacheMiddleware(
-  options: CacheMiddlewareOptions = {},
+  options: NodeCacheMiddlewareOptions = {},
 ): (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void {
   const page = new NodePageCache(middlewareOptions(options))
   return (req, res, next) => {

@@ -12,11 +12,13 @@ import {
   defaultKeyFunction,
   InvalidCacheKey,
   KeyNotFoundError,
+  leaseKeyFor,
   type RawEntry,
   registerBackend,
   type StoredEntry,
 } from '@cachework/core'
 import { KetamaRing } from './ketama.ts'
+import { MetaLeases, NO_META } from './memcached-lease.ts'
 import { parseLocation, type ServerAddress } from './memcached-location.ts'
 import {
   Connection,
@@ -41,6 +43,8 @@ import { decodeMemcachedValue, type Encoded, encodeMemcachedValue, UNREADABLE } 
 /** memcached's relative-expiry limit: larger values are absolute unix times
  * (memcached's doc/protocol.txt; Django's django/core/cache/backends/memcached.py). */
 const THIRTY_DAYS = 2592000
+/** The latest absolute exptime memcached can hold (2³¹ − 1, January 2038). */
+const MAX_EXPTIME = 0x7fffffff
 /** What `exptime` says when the entry must not be stored at all (Django maps 0 → -1). */
 const EXPIRED = -1
 
@@ -138,10 +142,16 @@ export class MemcachedCache extends BaseCache {
   private exptime(expiresAt: number | null): number {
     if (expiresAt === null) return 0
     const now = this.now()
-    // 50 ms of slack: BaseCache computed expiresAt from its own `now` a moment ago.
-    const secs = Math.floor((expiresAt - now + 50) / 1000)
-    if (secs <= 0) return EXPIRED
-    return secs + 1 > THIRTY_DAYS ? secs + Math.floor(now / 1000) : secs + 1
+    const ms = expiresAt - now
+    if (!(ms > 0)) return EXPIRED
+    // Fractions round up (rule 3: a 0.5 s timeout is readable for half a second, not gone at
+    // once as memcached's whole-second clock would make it).
+    const secs = Math.ceil(ms / 1000)
+    if (secs + 1 <= THIRTY_DAYS) return secs + 1
+    const absolute = secs + Math.floor(now / 1000)
+    // memcached reads exptime as a signed 32-bit number (doc/protocol.txt); a later time would
+    // wrap to the past and expire at once, so anything past 2038 is stored without expiry.
+    return absolute > MAX_EXPTIME ? 0 : absolute
   }
 
   private failure(f: Frame, what: string): CacheUnavailableError {
@@ -368,6 +378,57 @@ export class MemcachedCache extends BaseCache {
         }
       }
     }
+  }
+
+  /**
+   * Rule 16: soft-expire keeping the remaining TTL, which the binary protocol cannot read, so it
+   * asks with `mg <key> t f v` as `_moveVersion` does.
+   */
+  protected override async _expire(rawKey: string): Promise<boolean> {
+    const src = this.servers[this.ring.serverFor(rawKey)] as ServerAddress
+    const got = parseMetaGet(await textRequest(src, `mg ${rawKey} t f v\r\n`, metaGetDone, this.timeoutMs))
+    if (!got) return false
+    const value = decodeMemcachedValue(got.flags, got.data)
+    if (value === UNREADABLE) return false
+    const exptime = got.ttl < 0 ? 0 : Math.max(1, got.ttl)
+    const f = await this.store(Op.SET, rawKey, encodeMemcachedValue(this.staleEnvelope(value)), exptime)
+    if (f.status !== Status.OK) throw this.failure(f, 'set')
+    return true
+  }
+
+  private metaLeases: MetaLeases | undefined
+  private warnedNoMeta = false
+
+  private leaseServer(leaseKey: string): ServerAddress {
+    return this.servers[this.ring.serverFor(leaseKey)] as ServerAddress
+  }
+
+  /**
+   * Rule 16: a lease decided by the server (`mg <leaseKey> N<s> c`: one `W` winner; see
+   * memcached-lease.ts). A server older than 1.6.10, or refusing meta commands, falls back to
+   * the `add` lease with one warning.
+   */
+  override async acquireLease(rawKey: string, ttlMs: number): Promise<string | undefined> {
+    this.metaLeases ??= new MetaLeases(this.timeoutMs)
+    const lk = leaseKeyFor(rawKey)
+    const got = await this.metaLeases.acquire(this.leaseServer(lk), lk, ttlMs)
+    if (got !== NO_META) return got
+    if (!this.warnedNoMeta) {
+      this.warnedNoMeta = true
+      const message = `${this.metaLeases.why}; using add-based leases instead`
+      const proc = process as { emitWarning(m: string, name: string): void }
+      proc.emitWarning(message, 'CacheworkWarning')
+      if (this.events.active)
+        this.emit({ type: 'warning', alias: this.alias, backend: this.backendName, at: this.now(), message })
+    }
+    return super.acquireLease(rawKey, ttlMs)
+  }
+
+  /** Release a meta lease (only if its CAS is unchanged) or an `add` lease. */
+  override async releaseLease(rawKey: string, token: string): Promise<void> {
+    const lk = leaseKeyFor(rawKey)
+    if (!(await (this.metaLeases?.release(this.leaseServer(lk), lk, token) ?? false)))
+      await super.releaseLease(rawKey, token)
   }
 
   protected override async _close(): Promise<void> {

@@ -79,3 +79,43 @@ export function rawRequest(
     req.end()
   })
 }
+
+/**
+ * GET (or `method`) the raw request target `target` (sent byte for byte: `/a/%2e%2e`, `/x\..\`,
+ * or an absolute-form `http://h/p`) on `base`'s server, with exactly `headers`.
+ */
+export function rawTarget(
+  base: string,
+  target: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<RawResponse> {
+  const u = new URL(base)
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: target,
+        method,
+        headers,
+        agent: false,
+        setHost: !('host' in headers),
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        )
+        res.on('error', reject)
+      },
+    )
+    req.on('error', reject)
+    req.end()
+  })
+}

@@ -10,8 +10,10 @@
 import { BaseCache, addDelta, type CullableStore, type RawEntry, type StoredEntry } from '../base-cache.ts'
 import { type Snapshot, restore, snapshot } from '../clone.ts'
 import { encodeValue } from '../codec.ts'
+import { escapeEnvelope, isEnvelope, openEnvelope, STALE } from '../envelope.ts'
 import { KeyNotFoundError } from '../errors.ts'
 import { NO_PEEK, PEEK } from '../peek.ts'
+import type { TagOpts } from '../tags.ts'
 import type { CacheInit, Timeout, VersionOpts } from '../types.ts'
 
 interface Item extends Snapshot {
@@ -207,6 +209,7 @@ export class LocMemCache extends BaseCache {
         this.counters.misses++
         return Promise.resolve(defaultValue)
       }
+      if (isEnvelope(it.v)) return super.get(key, defaultValue, opts) // rule 16 metadata
       this.counters.hits++
       return Promise.resolve((it.kind === 0 ? it.v : restore(it)) as T)
     } catch (e) {
@@ -214,13 +217,19 @@ export class LocMemCache extends BaseCache {
     }
   }
 
-  override set(key: string, value: unknown, timeout?: Timeout, opts?: VersionOpts): Promise<boolean> {
-    if (this.events.active) return super.set(key, value, timeout, opts)
+  override set(
+    key: string,
+    value: unknown,
+    timeout?: Timeout,
+    opts?: VersionOpts & TagOpts,
+  ): Promise<boolean> {
+    // Tagged writes (docs/contract.md rule 17) take the generic path.
+    if (this.events.active || opts?.tags !== undefined) return super.set(key, value, timeout, opts)
     try {
       const raw = this.rawKey(key, opts?.version)
       const exp = this.expiryFor(timeout)
       if (exp !== null && exp <= this.clock.now()) return super.set(key, value, timeout, opts)
-      const s = this.copy(value)
+      const s = this.copy(escapeEnvelope(value))
       const existing = this.live(raw, false)
       if (existing === undefined && this.store.map.size >= this.maxEntries) {
         return super.set(key, value, timeout, opts)
@@ -241,8 +250,15 @@ export class LocMemCache extends BaseCache {
       this.counters.misses++
       return undefined
     }
+    // Tagged entries need their counters checked (rule 17): the caller uses `get`.
+    if (isEnvelope(it.v) && it.v.tags !== undefined) return NO_PEEK
+    const v = openEnvelope(it.v, this.clock.now())
+    if (v === STALE) {
+      this.counters.misses++
+      return undefined
+    }
     this.counters.hits++
-    return it.v
+    return v
   }
 
   protected async _get(rawKey: string): Promise<StoredEntry | undefined> {
@@ -262,6 +278,12 @@ export class LocMemCache extends BaseCache {
   protected override async _has(rawKey: string): Promise<boolean> {
     // has_key does not count as use (django/core/cache/backends/locmem.py).
     return this.live(rawKey, false) !== undefined
+  }
+
+  protected override async _hasFresh(rawKey: string): Promise<boolean> {
+    const it = this.live(rawKey, false)
+    if (it === undefined || openEnvelope(it.v, this.clock.now()) === STALE) return false
+    return this.tagsCurrent(it.v) // rule 17: has() agrees with get()
   }
 
   protected async _set(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {

@@ -6,15 +6,10 @@
  */
 import { resolveCache } from '../registry.ts'
 import type { Cache } from '../types.ts'
-import {
-  isStoredResponse,
-  mutableResponse,
-  readBody,
-  responseFrom,
-  type StoredResponse,
-  storeResponse,
-} from './body.ts'
+import { mutableResponse, readBody, responseFrom, type StoredResponse, storeResponse } from './body.ts'
 import { cacheControlNames, getMaxAge } from './cache-control.ts'
+import { settleWithin } from './flight-bound.ts'
+import { badHostResponse, isAcceptableRequestHost } from './hosts.ts'
 import { conditionalResponse } from './conditional.ts'
 import { DEFAULT_CACHE_SECONDS, hasVaryHeader, patchResponseHeaders, patchVaryHeaders } from './headers.ts'
 import {
@@ -27,6 +22,9 @@ import {
   varyHeaderList,
 } from './keys.ts'
 import { type NotStoredReason, type PageCacheReport, pageCacheReporting, reportPageCache } from './report.ts'
+import { boundView } from './request-view.ts'
+import { isServablePage } from './stored-page.ts'
+import { type PageTags, pageTags, type TagHeader, writeTagHeader } from './page-tags.ts'
 
 /** Options of the response cache (Django's `CACHE_MIDDLEWARE_*` settings and ours). */
 export interface ResponseCacheOptions extends KeyOptions {
@@ -45,14 +43,36 @@ export interface ResponseCacheOptions extends KeyOptions {
   conditional?: boolean
   /** Concurrent misses for one page run the handler once. Default true. */
   singleFlight?: boolean
+  /**
+   * How long a request waits on another request's run of the same page (single-flight) before
+   * it runs the handler itself, so a handler that never finishes holds nobody else. Default
+   * 10000 ms.
+   */
+  flightWaitMs?: number
+  /**
+   * Django's `ALLOWED_HOSTS`: the hosts this site answers for (`'*'` any, `'.example.com'` the
+   * domain and its subdomains, else exact). A malformed or unlisted host is answered `400` and
+   * never reaches the cache (docs/contract.md rule 20). Default: any well-formed host.
+   */
+  allowedHosts?: readonly string[]
   /** Called when the cache fails (the page is then served uncached). Default: ignore. */
   onError?: (error: unknown) => void
   /** Clock, epoch ms. Default `Date.now`. */
   now?: () => number
+  /**
+   * Tags stored with each page (a list, or a function of the request), so `invalidateTags`
+   * drops them (docs/contract.md rule 17; page-tags.ts). Default: none.
+   */
+  tags?: PageTags
+  /** Also send the tags to a CDN in this response header. Default `false`. */
+  tagHeader?: TagHeader
 }
 
 /** A handler the engine runs on a miss. */
 export type NextHandler = (request: Request) => Response | Promise<Response>
+
+/** 10 s: the default `flightWaitMs`. */
+export const DEFAULT_FLIGHT_WAIT_MS = 10_000
 
 /** 5 MiB: the default `maxBodyBytes`. */
 export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -78,7 +98,13 @@ export class ResponseCache {
 
   /** Build an engine; see `ResponseCacheOptions` for the defaults. */
   constructor(options: ResponseCacheOptions = {}) {
-    for (const name of ['cacheTimeout', 'pageTimeout', 'maxBodyBytes', 'streamAfterMs'] as const) {
+    for (const name of [
+      'cacheTimeout',
+      'pageTimeout',
+      'maxBodyBytes',
+      'streamAfterMs',
+      'flightWaitMs',
+    ] as const) {
       const v = options[name]
       if (v !== undefined && v !== null && (typeof v !== 'number' || Number.isNaN(v))) {
         throw new TypeError(`Response cache option '${name}' must be a number, got ${JSON.stringify(v)}`)
@@ -156,10 +182,15 @@ export class ResponseCache {
     const headerList = await cache.get<unknown>(cacheHeaderKey(request, this.options))
     if (!isHeaderList(headerList)) return undefined
     const got = await cache.get<unknown>(pageCacheKey(request, 'GET', headerList, this.options))
-    if (isStoredResponse(got)) return got
+    if (isServablePage(got)) return got
     if (request.method !== 'HEAD') return undefined
     const head = await cache.get<unknown>(pageCacheKey(request, 'HEAD', headerList, this.options))
-    return isStoredResponse(head) ? head : undefined
+    return isServablePage(head) ? head : undefined
+  }
+
+  /** Rule 20: the request's host is well formed and allowed (an adapter's bound view was checked by it). */
+  private hostOk(request: Request): boolean {
+    return boundView(request) !== undefined || isAcceptableRequestHost(request, this.options.allowedHosts)
   }
 
   private finish(request: Request, response: Response): Response {
@@ -176,6 +207,10 @@ export class ResponseCache {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       updateFlag.set(request, false)
       return undefined
+    }
+    if (!this.hostOk(request)) {
+      updateFlag.set(request, false)
+      return badHostResponse()
     }
     let stored: StoredResponse | undefined
     try {
@@ -195,6 +230,9 @@ export class ResponseCache {
     const upstream = Number.parseInt(response.headers.get('age') ?? '0', 10) || 0
     const resident = Math.max(0, Math.floor((this.now() - stored.storedAt) / 1000))
     response.headers.set('age', String(upstream + resident))
+    // A HEAD answered from a stored GET announces the GET's length (RFC 9110 §9.3.2).
+    if (request.method === 'HEAD' && stored.body.byteLength > 0 && !response.headers.has('content-length'))
+      response.headers.set('content-length', String(stored.body.byteLength))
     const out = this.finish(request, response)
     fromCache.add(out)
     return out
@@ -215,13 +253,14 @@ export class ResponseCache {
     const none = { response, outcome: {} }
     const safe = request.method === 'GET' || request.method === 'HEAD'
     // Step 1: a hit, or a request the first half said not to store.
-    if (fromCache.has(response) || !(updateFlag.get(request) ?? safe)) return none
+    if (fromCache.has(response) || !(updateFlag.get(request) ?? safe) || !this.hostOk(request)) return none
     // Step 2: only 200 and 304 get headers; only 200 is stored.
     if (response.status !== 200 && response.status !== 304) return this.skip(request, response, 'status')
     const names = cacheControlNames(response)
-    // Step 3: a cookie set while varying on Cookie, whatever cookies the request carried.
-    if (response.headers.has('set-cookie') && hasVaryHeader(response, 'Cookie'))
-      return this.skip(request, response, 'set-cookie')
+    // Step 3: Django skips a cookie set while varying on Cookie; cachework never stores a
+    // response that sets a cookie, so a shared entry cannot hand one visitor's session to
+    // another (docs/contract.md rule 20).
+    if (response.headers.has('set-cookie')) return this.skip(request, response, 'set-cookie')
     // Step 4: private, no-cache or no-store in any case, qualified forms included.
     const privacy = PRIVATE.find((d) => names.has(d))
     if (privacy) return this.skip(request, response, privacy as NotStoredReason)
@@ -238,6 +277,8 @@ export class ResponseCache {
     const now = this.now()
     // Step 7: Expires and max-age, 304s included.
     patchResponseHeaders(res, timeout, now)
+    const tags = pageTags(this.options.tags, request)
+    writeTagHeader(res.headers, this.options.tagHeader, tags)
     // Step 8: a response to an authorized request differs per credentials unless it is public.
     if (request.headers.has('authorization') && !names.has('public')) patchVaryHeaders(res, ['Authorization'])
     // Step 9: store a 200 with a truthy timeout (a negative one stores an expired entry, as Django).
@@ -258,7 +299,7 @@ export class ResponseCache {
         const sent = res
         void body.done
           .then((bytes) =>
-            bytes ? this.store(request, storeResponse(sent, bytes, now), timeout) : undefined,
+            bytes ? this.store(request, storeResponse(sent, bytes, now), timeout, tags) : undefined,
           )
           .catch((error: unknown) => this.fail(error))
       } else {
@@ -270,7 +311,7 @@ export class ResponseCache {
           outcome.headerList = varyHeaderList(res, this.options)
           outcome.key = pageCacheKey(request, request.method, outcome.headerList, this.options)
         }
-        await this.store(request, stored, timeout)
+        await this.store(request, stored, timeout, tags)
       }
     }
     if (timeout === 0 || res.status !== 200)
@@ -279,13 +320,19 @@ export class ResponseCache {
   }
 
   /** Learn the URL's header list and store the page (Django §4.2 step 9); failures are misses. */
-  private async store(request: Request, stored: StoredResponse, timeout: number): Promise<void> {
+  private async store(
+    request: Request,
+    stored: StoredResponse,
+    timeout: number,
+    tags: readonly string[],
+  ): Promise<void> {
     try {
       const headers = new Headers()
       for (const [name, value] of stored.headers) headers.append(name, value)
       const key = await learnCacheKey(request, { headers }, { ...this.options, timeout })
       // The URL and method travel with the page so inspectors can name its hashed key.
-      await this.cache().set(key, { ...stored, url: absoluteUri(request), method: request.method }, timeout)
+      const page = { ...stored, url: absoluteUri(request), method: request.method }
+      await this.cache().set(key, page, timeout, tags.length > 0 ? { tags } : undefined)
       this.report(request, 'store', stored.status)
     } catch (error) {
       this.fail(error)
@@ -298,6 +345,7 @@ export class ResponseCache {
    * (both halves in one call). Concurrent misses for one page share one handler run.
    */
   async handle(request: Request, handler: NextHandler): Promise<Response> {
+    if (!this.hostOk(request)) return badHostResponse()
     const hit = await this.fetchFromCache(request)
     if (hit) return hit
     const safe = request.method === 'GET' || request.method === 'HEAD'
@@ -307,7 +355,8 @@ export class ResponseCache {
     const flightKey = `${request.method} ${cacheHeaderKey(request, this.options)}`
     const leader = this.flights.get(flightKey)
     if (leader) {
-      const outcome = await leader
+      // Bounded: past `flightWaitMs` the waiter runs the handler itself (an empty outcome).
+      const outcome = await settleWithin(leader, this.options.flightWaitMs ?? DEFAULT_FLIGHT_WAIT_MS, {})
       // Share only a stored response whose key this request would also have used: another
       // variant (Vary) or an uncacheable response (cookies, private) is never handed over.
       if (outcome.stored && outcome.key !== undefined && outcome.headerList !== undefined) {

@@ -23,7 +23,10 @@ export {
   splitHeaderValue,
 } from './cache-control.ts'
 export { conditionalResponse, notModified, parseEtags } from './conditional.ts'
+// RFC 9111 (the service worker's private cache, the server's shared mode): `rfc9111.evaluate(…)`.
+export * as rfc9111 from './rfc9111/index.ts'
 export {
+  DEFAULT_FLIGHT_WAIT_MS,
   DEFAULT_MAX_BODY_BYTES,
   type NextHandler,
   ResponseCache,
@@ -45,17 +48,29 @@ export {
   patchVaryHeaders,
 } from './headers.ts'
 export {
+  badHostResponse,
+  checkedHost,
+  isAcceptableRequestHost,
+  isAllowedHost,
+  type SplitHost,
+  splitHost,
+} from './hosts.ts'
+export {
   absoluteUri,
   cacheHeaderKey,
   getCacheKey,
   isHeaderList,
   type KeyOptions,
+  type KeyRequest,
   learnCacheKey,
   md5Hex,
   pageCacheKey,
   varyDigest,
   varyHeaderList,
 } from './keys.ts'
+export { bindRequestView, boundView, isRequestView, type RequestView } from './request-view.ts'
+export { isServablePage } from './stored-page.ts'
+export { MAX_TAG_HEADER_BYTES, type PageTags, pageTags, type TagHeader, writeTagHeader } from './page-tags.ts'
 export {
   type CacheMiddlewareOptions,
   type CachePageOptions,

@@ -9,6 +9,10 @@ import { type CacheRegistry, resolveCache } from '../registry.ts'
 import type { Cache } from '../types.ts'
 import { splitHeaderValue } from './cache-control.ts'
 import { DEFAULT_CACHE_SECONDS } from './headers.ts'
+import { boundView, isRequestView, type RequestView } from './request-view.ts'
+
+/** What page keys are made from: a Fetch `Request`, or an adapter's `RequestView`. */
+export type KeyRequest = Request | RequestView
 
 /** How the page-cache keys of a request are built (shared by the helpers and the engine). */
 export interface KeyOptions {
@@ -36,25 +40,56 @@ export function md5Hex(s: string | Uint8Array): string {
 /**
  * Django's `request.build_absolute_uri()`: `scheme://host[:port]/path?query`, the raw query
  * string kept and the fragment dropped (a `?` with nothing after it is dropped, as in Django).
+ * A `RequestView`'s URL is taken as the adapter spelled it (what the application routes on),
+ * never re-normalised (docs/contract.md rule 20).
  */
-export function absoluteUri(request: Request): string {
-  const u = new URL(request.url)
+export function absoluteUri(request: KeyRequest): string {
+  const view = boundView(request)
+  if (view !== undefined) {
+    const url = view.url
+    return url.indexOf('?') === url.length - 1 ? url.slice(0, -1) : url
+  }
+  const u = new URL((request as Request).url)
   return `${u.protocol}//${u.host}${u.pathname}${u.search}`
 }
 
+// Hot pages are asked for again and again: remember the last URLs' digests (bounded; a plain
+// function of the URL, so there is nothing to invalidate).
+const digests = new Map<string, string>()
+const MAX_DIGESTS = 1024
+
+/** md5 of the request's absolute URI (memoized for recent URIs). */
+function uriDigest(request: KeyRequest): string {
+  const uri = absoluteUri(request)
+  let d = digests.get(uri)
+  if (d === undefined) {
+    d = md5Hex(uri)
+    if (digests.size >= MAX_DIGESTS) digests.clear()
+    digests.set(uri, d)
+  }
+  return d
+}
+
 // Django's `_i18n_cache_key_suffix` (§3.7).
-function i18nSuffix(request: Request, key: string, opts: KeyOptions): string {
+function i18nSuffix(request: KeyRequest, key: string, opts: KeyOptions): string {
+  if (opts.i18n === undefined && opts.timeZone === undefined) return key
+  const fetchRequest = isRequestView(request) ? request.toRequest?.() : request
+  if (fetchRequest === undefined) {
+    throw new TypeError(
+      'The i18n/timeZone key options need a Fetch Request: give the RequestView a toRequest()',
+    )
+  }
   let k = key
-  const lang = opts.i18n?.(request)
+  const lang = opts.i18n?.(fetchRequest)
   if (lang !== undefined) k += `.${lang}`
-  const tz = opts.timeZone?.(request)
+  const tz = opts.timeZone?.(fetchRequest)
   if (tz !== undefined) k += `.${tz}`
   return k
 }
 
 /** Django's `_generate_cache_header_key`: where the learned header list of a URL is kept. */
-export function cacheHeaderKey(request: Request, opts: KeyOptions = {}): string {
-  const key = `views.decorators.cache.cache_header.${opts.keyPrefix ?? ''}.${md5Hex(absoluteUri(request))}`
+export function cacheHeaderKey(request: KeyRequest, opts: KeyOptions = {}): string {
+  const key = `views.decorators.cache.cache_header.${opts.keyPrefix ?? ''}.${uriDigest(request)}`
   return i18nSuffix(request, key, opts)
 }
 
@@ -63,15 +98,21 @@ function metaToHeader(meta: string): string {
   return (meta.startsWith('HTTP_') ? meta.slice(5) : meta).replace(/_/g, '-').toLowerCase()
 }
 
+// md5 of nothing: the vary digest of an empty header list.
+const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e'
+
 /**
  * md5 over the request's values of the (sorted, META-named) varying headers. Each present value
  * is hashed as a netstring `<bytes>:<value>,` (Django 6.1) and an absent one as `-,` (the
  * CVE-2026-113593 fix after 6.1.1), so an absent header never collides with an empty one.
  */
-export function varyDigest(request: Request, headerList: readonly string[]): string {
+export function varyDigest(request: KeyRequest, headerList: readonly string[]): string {
+  if (headerList.length === 0) return EMPTY_MD5
+  const view = boundView(request)
   const chunks: Uint8Array[] = []
   for (const meta of headerList) {
-    const value = request.headers.get(metaToHeader(meta))
+    const name = metaToHeader(meta)
+    const value = view === undefined ? (request as Request).headers.get(name) : view.header(name)
     if (value === null) {
       chunks.push(utf8ToBytes('-,'))
     } else {
@@ -94,12 +135,12 @@ export function varyDigest(request: Request, headerList: readonly string[]): str
 
 /** Django's `_generate_cache_key`: the page key for one method and header list. */
 export function pageCacheKey(
-  request: Request,
+  request: KeyRequest,
   method: string,
   headerList: readonly string[],
   opts: KeyOptions = {},
 ): string {
-  const url = md5Hex(absoluteUri(request))
+  const url = uriDigest(request)
   const key = `views.decorators.cache.cache_page.${opts.keyPrefix ?? ''}.${method}.${url}.${varyDigest(request, headerList)}`
   return i18nSuffix(request, key, opts)
 }

@@ -46,7 +46,20 @@ function checkRequest(request: unknown, name: string): asserts request is Reques
     typeof r.headers?.get !== 'function'
   ) {
     throw new TypeError(
-      `${name} didn't receive a Request. Wrap a handler whose first argument is a Fetch API Request.`,
+      `${name} didn't receive a Request. Wrap a handler whose first argument is a Fetch API Request.${NODE_HINT}`,
+    )
+  }
+}
+
+// Core's wrappers are Fetch-style; used as (req, res, next) middleware they would otherwise
+// wait forever for a Response that never comes, so they fail at once and say what to use.
+const NODE_HINT =
+  ' For node:http, Connect or Express (req, res, next) handlers, use the wrappers of @cachework/node.'
+
+function checkHandler(handler: unknown, name: string): void {
+  if (typeof handler !== 'function') {
+    throw new TypeError(
+      `${name}(...) takes a Fetch handler (request) => Response, got ${typeof handler}.${NODE_HINT}`,
     )
   }
 }
@@ -58,7 +71,11 @@ function checkRequest(request: unknown, name: string): asserts request is Reques
 export function cacheMiddleware(options: CacheMiddlewareOptions = {}): FetchMiddleware {
   const { alias, seconds, ...rest } = options
   const engine = new ResponseCache({ ...rest, cache: alias ?? 'default', cacheTimeout: seconds })
-  return (request, next) => engine.handle(request, next)
+  return (request, next) => {
+    checkRequest(request, 'cacheMiddleware')
+    checkHandler(next, 'cacheMiddleware')
+    return engine.handle(request, next)
+  }
 }
 
 /** The fetch half alone (Django's `FetchFromCacheMiddleware`): a cached response or `undefined`. */
@@ -67,7 +84,10 @@ export function fetchFromCacheMiddleware(
 ): (request: Request) => Promise<Response | undefined> {
   const { alias, seconds, ...rest } = options
   const engine = new ResponseCache({ ...rest, cache: alias ?? 'default', cacheTimeout: seconds })
-  return (request) => engine.fetchFromCache(request)
+  return (request) => {
+    checkRequest(request, 'fetchFromCacheMiddleware')
+    return engine.fetchFromCache(request)
+  }
 }
 
 /** The update half alone (Django's `UpdateCacheMiddleware`): stores by the rules, returns the response to send. */
@@ -76,7 +96,10 @@ export function updateCacheMiddleware(
 ): (request: Request, response: Response) => Promise<Response> {
   const { alias, seconds, ...rest } = options
   const engine = new ResponseCache({ ...rest, cache: alias ?? 'default', cacheTimeout: seconds })
-  return (request, response) => engine.updateCache(request, response)
+  return (request, response) => {
+    checkRequest(request, 'updateCacheMiddleware')
+    return engine.updateCache(request, response)
+  }
 }
 
 /**
@@ -95,11 +118,13 @@ export function cachePage(
     )
   }
   const engine = new ResponseCache({ ...options, keyPrefix: options.keyPrefix ?? '', pageTimeout: timeout })
-  return (handler) =>
-    (request, ...rest) => {
+  return (handler) => {
+    checkHandler(handler, 'cachePage(timeout)')
+    return (request, ...rest) => {
       checkRequest(request, 'cachePage')
       return engine.handle(request, (r) => handler(r, ...rest))
     }
+  }
 }
 
 /** After the handler, patch `Cache-Control` with `directives` (Django's `cache_control`). */
@@ -108,13 +133,15 @@ export function cacheControl(
 ): <Rest extends unknown[]>(
   handler: FetchHandler<Rest>,
 ) => (request: Request, ...rest: Rest) => Promise<Response> {
-  return (handler) =>
-    async (request, ...rest) => {
+  return (handler) => {
+    checkHandler(handler, 'cacheControl(directives)')
+    return async (request, ...rest) => {
       checkRequest(request, 'cacheControl')
       const response = mutableResponse(await handler(request, ...rest))
       patchCacheControl(response, directives)
       return response
     }
+  }
 }
 
 /**
@@ -124,6 +151,7 @@ export function cacheControl(
 export function neverCache<Rest extends unknown[]>(
   handler: FetchHandler<Rest>,
 ): (request: Request, ...rest: Rest) => Promise<Response> {
+  checkHandler(handler, 'neverCache')
   return async (request, ...rest) => {
     checkRequest(request, 'neverCache')
     const response = mutableResponse(await handler(request, ...rest))
@@ -138,13 +166,15 @@ export function varyOnHeaders(
 ): <Rest extends unknown[]>(
   handler: FetchHandler<Rest>,
 ) => (request: Request, ...rest: Rest) => Promise<Response> {
-  return (handler) =>
-    async (request, ...rest) => {
+  return (handler) => {
+    checkHandler(handler, 'varyOnHeaders(...names)')
+    return async (request, ...rest) => {
       checkRequest(request, 'varyOnHeaders')
       const response = mutableResponse(await handler(request, ...rest))
       patchVaryHeaders(response, names)
       return response
     }
+  }
 }
 
 /** After the handler, add `Cookie` to `Vary` (Django's `vary_on_cookie`). */

@@ -141,7 +141,7 @@ export function adapterConformanceSuite(name: string, startServer: StartServer):
       // A port the OS just handed out and took back: nothing listens there.
       const closed = await freePort()
       registry = createCaches({
-        pages: { backend: 'locmem' },
+        pages: { backend: 'locmem', location: 'adapter-conformance' },
         down: { backend: 'memcached', location: `127.0.0.1:${closed}`, options: { timeoutMs: 500 } },
       })
     })

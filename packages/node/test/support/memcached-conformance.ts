@@ -6,6 +6,7 @@ import type { Cache, CacheInit } from '@cachework/core'
 import { cacheConformanceSuite, uniqueKey } from '@cachework/core/testing'
 import { afterAll, beforeAll } from 'vitest'
 import { MemcachedCache } from '../../src/memcached.ts'
+import { freePort } from './free-port.ts'
 import { MemcachedProcess } from './memcached-server.ts'
 
 /**
@@ -43,5 +44,15 @@ export function memcachedConformanceSuite(name: string, servers: number): void {
     culls: false,
     decrFloorsAtZero: true,
     rejectsBadKeys: true,
+    // A loopback port nobody listens on: every connection is refused.
+    async unreachable(overrides: CacheInit = {}) {
+      const c = new MemcachedCache({
+        ...overrides,
+        options: { timeoutMs: 500, ...overrides.options },
+        location: `127.0.0.1:${await freePort()}`,
+      })
+      made.push(c)
+      return c
+    },
   })
 }

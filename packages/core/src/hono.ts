@@ -1,0 +1,103 @@
+/**
+ * Page caching for Hono (`@cachework/core/hono`): Django's per-site and per-view caching as
+ * Hono middleware, on core's Fetch engine (`ResponseCache`), so it runs wherever Hono does
+ * (`@hono/node-server`, Bun, Deno, Workers) over any cachework store, with the same rules and
+ * Django keys as every other adapter (docs/contract.md §3). Hono's own `cache()` needs the Web
+ * Cache API, which Node lacks.
+ *
+ * It lives in core because core is the runtime-neutral package: it imports only Hono's *types*
+ * (erased at build), so core keeps no runtime dependency and `hono` is an optional peer.
+ */
+import type { Context, MiddlewareHandler, Next } from 'hono'
+import { mutableResponse } from './http/body.ts'
+import { type CacheControlDirectives, patchCacheControl } from './http/cache-control.ts'
+import { ResponseCache, type ResponseCacheOptions } from './http/engine.ts'
+import { addNeverCacheHeaders, patchVaryHeaders } from './http/headers.ts'
+import type { CacheMiddlewareOptions, CachePageOptions } from './http/wrappers.ts'
+
+/**
+ * Replace the context's response. Hono's `c.res = r` copies the old response's headers onto
+ * `r` (they would override what the cache decided), so the old one is dropped first.
+ */
+function replaceResponse(c: Context, response: Response): void {
+  if (c.res === response) return
+  c.res = undefined
+  c.res = response
+}
+
+function cachingMiddleware(engine: ResponseCache): MiddlewareHandler {
+  return async function cacheworkHono(c: Context, next: Next): Promise<Response | undefined> {
+    let ran = false
+    const response = await engine.handle(c.req.raw, async () => {
+      ran = true
+      await next()
+      return c.res
+    })
+    if (!ran) return response // a hit (or a concurrent miss's page): the handler never ran
+    replaceResponse(c, response)
+    return undefined
+  }
+}
+
+/**
+ * Cache the whole app, or a path (Django's `CacheMiddleware`):
+ * `app.use('*', cacheMiddleware({ alias: 'pages', seconds: 600 }))`. GET/HEAD 200 responses
+ * are stored for their `max-age`, else `seconds` (600), in `alias` (`'default'`) under
+ * `keyPrefix` (`''`); a hit carries `Age`, a conditional request gets its 304.
+ */
+export function cacheMiddleware(options: CacheMiddlewareOptions = {}): MiddlewareHandler {
+  const { alias, seconds, ...rest } = options
+  return cachingMiddleware(new ResponseCache({ ...rest, cache: alias ?? 'default', cacheTimeout: seconds }))
+}
+
+/**
+ * Cache one route for `timeout` seconds, which beats the response's `max-age` (Django's
+ * `cache_page`; `null` uses `max-age`, else 600): `app.get('/x', cachePage(900), handler)`.
+ * Alias `'default'` and key prefix `''` unless given.
+ */
+export function cachePage(timeout: number | null, options: CachePageOptions = {}): MiddlewareHandler {
+  if (timeout !== null && (typeof timeout !== 'number' || Number.isNaN(timeout))) {
+    throw new TypeError(
+      `cachePage(timeout): timeout must be a number of seconds or null, got ${String(timeout)}`,
+    )
+  }
+  const engineOptions: ResponseCacheOptions = {
+    ...options,
+    keyPrefix: options.keyPrefix ?? '',
+    pageTimeout: timeout,
+  }
+  return cachingMiddleware(new ResponseCache(engineOptions))
+}
+
+/** Middleware that patches the handler's response headers on the way out. */
+function headerMiddleware(patch: (response: Response) => void): MiddlewareHandler {
+  return async function cacheworkHeaders(c: Context, next: Next): Promise<void> {
+    await next()
+    const response = mutableResponse(c.res)
+    patch(response)
+    replaceResponse(c, response)
+  }
+}
+
+/**
+ * Django's `cache_control` as middleware: `app.get('/x', cacheControl({ maxAge: 3600 }), h)`.
+ * Placed after `cachePage`, it patches before the response is stored, as a decorator inside
+ * `cache_page` does.
+ */
+export function cacheControl(directives: CacheControlDirectives): MiddlewareHandler {
+  return headerMiddleware((r) => patchCacheControl(r, directives))
+}
+
+/**
+ * Django's `never_cache` as middleware: `Cache-Control: max-age=0, no-cache, no-store,
+ * must-revalidate, private` and `Expires` now.
+ */
+export const neverCache: MiddlewareHandler = headerMiddleware((r) => addNeverCacheHeaders(r))
+
+/** Django's `vary_on_headers` as middleware: `app.get('/x', cachePage(60), varyOnHeaders('Accept-Language'), h)`. */
+export function varyOnHeaders(...names: string[]): MiddlewareHandler {
+  return headerMiddleware((r) => patchVaryHeaders(r, names))
+}
+
+/** Django's `vary_on_cookie` as middleware. */
+export const varyOnCookie: MiddlewareHandler = varyOnHeaders('Cookie')

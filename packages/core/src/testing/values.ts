@@ -1,0 +1,148 @@
+/** Rule 12: values round-trip, are isolated, and never run code. A group of `cacheConformanceSuite` (docs/contract.md §2). */
+import { describe, expect, it } from 'vitest'
+import { uniqueKey, type SuiteContext } from './context.ts'
+
+class Thing {
+  a = 1
+  b = 'two'
+  method(): number {
+    return this.a
+  }
+}
+
+/** The values of rule 12, each with a label; every one must round-trip equal. */
+export function roundTripValues(): Array<[string, unknown]> {
+  const cyclic: Record<string, unknown> = { name: 'loop' }
+  cyclic.self = cyclic
+  const shared = { s: 1 }
+  return [
+    ['string', 'hello'],
+    ['unicode string', 'Iñtërnâtiônàlizætiøn 清 😀'],
+    ['empty string', ''],
+    ['integer', 42],
+    ['negative integer', -7],
+    ['float', 1.5],
+    ['large integer', 2 ** 53 - 1],
+    ['zero', 0],
+    ['negative zero', -0],
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['-Infinity', Number.NEGATIVE_INFINITY],
+    ['true', true],
+    ['false', false],
+    ['null', null],
+    ['bigint', 12345678901234567890n],
+    ['Date', new Date('2024-02-29T12:34:56.789Z')],
+    ['RegExp', /ab+c/gi],
+    [
+      'Map',
+      new Map<unknown, unknown>([
+        ['a', 1],
+        [2, { b: [3] }],
+      ]),
+    ],
+    ['Set', new Set([1, 'two', 3])],
+    ['ArrayBuffer', new Uint8Array([1, 2, 3, 255]).buffer],
+    ['Uint8Array', new Uint8Array([0, 1, 2, 254, 255])],
+    ['Float64Array', new Float64Array([1.5, -2.25, Number.NaN])],
+    ['Int32Array', new Int32Array([-1, 0, 2147483647])],
+    ['plain object', { a: 1, b: 'x', c: [1, 2, { d: null }], e: { f: { g: true } } }],
+    ['array', [1, 'a', null, [2, [3]], { x: 1 }]],
+    ['object with undefined', { a: undefined, b: 1 }],
+    ['nested special values', { d: new Date(0), m: new Map([[1, new Set([2])]]), n: Number.NaN, z: -0 }],
+    ['cyclic object', cyclic],
+    ['shared references', { a: shared, b: shared }],
+    ['large string', 'x'.repeat(100_000)],
+  ]
+}
+
+/** Register this group's tests for the caches `ctx` makes. */
+export function valueRules(ctx: SuiteContext): void {
+  const { make } = ctx
+  describe('rule 12: values', () => {
+    for (const [label, value] of roundTripValues()) {
+      it(`round-trips ${label}`, async () => {
+        const c = await make()
+        const k = uniqueKey()
+        expect(await c.set(k, value)).toBe(true)
+        const back = await c.get(k)
+        if (value instanceof ArrayBuffer) {
+          expect(back).toBeInstanceOf(ArrayBuffer)
+          expect([...new Uint8Array(back as ArrayBuffer)]).toEqual([...new Uint8Array(value)])
+        } else if (label === 'cyclic object') {
+          const b = back as Record<string, unknown>
+          expect(b.name).toBe('loop')
+          expect(b.self).toBe(b)
+        } else if (label === 'shared references') {
+          const b = back as { a: unknown; b: unknown }
+          expect(b.a).toEqual({ s: 1 })
+          expect(b.a).toBe(b.b)
+        } else if (typeof value === 'number' && Object.is(value, -0)) {
+          expect(Object.is(back, -0)).toBe(true)
+        } else {
+          expect(back).toStrictEqual(value)
+        }
+      })
+    }
+    // Only where Node's Buffer exists (the Uint8Array case above covers every realm).
+    const B = (globalThis as { Buffer?: { from(a: number[]): Uint8Array } }).Buffer
+    if (B) {
+      it('round-trips a Node Buffer as bytes (Uint8Array or Buffer)', async () => {
+        const c = await make()
+        const k = uniqueKey()
+        await c.set(k, B.from([1, 2, 3]))
+        const back = await c.get(k)
+        expect(back).toBeInstanceOf(Uint8Array)
+        expect([...(back as Uint8Array)]).toEqual([1, 2, 3])
+      })
+    }
+    it('stores class instances as plain objects', async () => {
+      const c = await make()
+      const k = uniqueKey()
+      await c.set(k, new Thing())
+      const back = (await c.get(k)) as Record<string, unknown>
+      expect({ ...back }).toEqual({ a: 1, b: 'two' })
+      expect(back).not.toBeInstanceOf(Thing)
+    })
+    it('rejects a function or symbol anywhere in the value with TypeError', async () => {
+      const c = await make()
+      const k = uniqueKey()
+      await expect(c.set(k, () => 1)).rejects.toBeInstanceOf(TypeError)
+      await expect(c.set(k, { nested: [1, { f() {} }] })).rejects.toBeInstanceOf(TypeError)
+      await expect(c.set(k, Symbol('s'))).rejects.toBeInstanceOf(TypeError)
+      await expect(c.set(k, { s: Symbol('s') })).rejects.toBeInstanceOf(TypeError)
+      await expect(c.set(k, new Map([['f', () => 1]]))).rejects.toBeInstanceOf(TypeError)
+      await expect(c.add(k, [Symbol.iterator])).rejects.toBeInstanceOf(TypeError)
+      await expect(c.setMany({ [k]: () => 1 })).rejects.toBeInstanceOf(TypeError)
+      expect(await c.has(k)).toBe(false)
+    })
+    it('isolates values: mutating after set or after get never changes what is stored', async () => {
+      const c = await make()
+      const k = uniqueKey()
+      const v = { list: [1, 2], nested: { a: 1 }, m: new Map([['x', 1]]) }
+      await c.set(k, v)
+      v.list.push(3)
+      v.nested.a = 99
+      v.m.set('y', 2)
+      const got = (await c.get(k)) as typeof v
+      expect(got).toEqual({ list: [1, 2], nested: { a: 1 }, m: new Map([['x', 1]]) })
+      got.list.push(4)
+      got.nested.a = 100
+      got.m.clear()
+      expect(await c.get(k)).toEqual({ list: [1, 2], nested: { a: 1 }, m: new Map([['x', 1]]) })
+      const many = (await c.getMany([k])) as Record<string, typeof v>
+      many[k]?.list.push(5)
+      expect(((await c.get(k)) as typeof v).list).toEqual([1, 2])
+    })
+    it('keeps an own __proto__ key as data, never as a prototype', async () => {
+      const c = await make()
+      const k = uniqueKey()
+      const v = JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}')
+      await c.set(k, v)
+      const back = (await c.get(k)) as Record<string, unknown>
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+      expect((back as { polluted?: unknown }).polluted).toBeUndefined()
+      expect(back.ok).toBe(1)
+    })
+  })
+}

@@ -1,0 +1,126 @@
+/**
+ * The request as the application routes on it, for page keys (docs/contract.md rule 20): a
+ * core `RequestView` built from an `IncomingMessage`, so the hit path and core's store path key
+ * with core's one key function. The host is checked as Django's `get_host()` does (a malformed
+ * or unlisted host is `undefined`: answer 400); forwarded headers count only when trusted; the
+ * path is the raw request target (`%2e%2e`, `\`) that Express and Connect route on, never a
+ * WHATWG-normalised one.
+ */
+import type { IncomingMessage } from 'node:http'
+import type { TLSSocket } from 'node:tls'
+import { bindRequestView, checkedHost, type RequestView } from '@cachework/core'
+
+/** Which parts of a request may come from a proxy, and which hosts the site answers for. */
+export interface RequestTrustOptions {
+  /**
+   * Django's `ALLOWED_HOSTS` (`'*'`, `'.example.com'`, exact names). A malformed or unlisted
+   * host is answered 400 and never reaches the cache. Default: any well-formed host.
+   */
+  allowedHosts?: readonly string[]
+  /**
+   * Django's `USE_X_FORWARDED_HOST`: key on `X-Forwarded-Host` (its first value) instead of
+   * `Host`, for a server behind a proxy that sets it. Default false; an Express app's own
+   * `trust proxy` setting is followed whatever this says (its `req.host` is used).
+   */
+  trustForwardedHost?: boolean
+  /**
+   * Django's `SECURE_PROXY_SSL_HEADER` on `X-Forwarded-Proto`: take the scheme from it (its
+   * first value). Default false; an Express app's `req.protocol` is followed likewise.
+   */
+  trustForwardedProto?: boolean
+}
+
+/** Express's request getters (`trust proxy` aware), when the request went through Express. */
+interface ExpressLike extends IncomingMessage {
+  originalUrl?: string
+  app?: { get?: unknown }
+  protocol?: string
+  host?: string
+}
+
+const firstValue = (v: string): string => {
+  const i = v.indexOf(',')
+  return (i === -1 ? v : v.slice(0, i)).trim()
+}
+
+/**
+ * A request header's value as Fetch `Headers.get` gives it: every occurrence in order, joined
+ * with `, ` (Node joins repeated `Cookie` headers with `; `, Fetch does not), or `null`.
+ */
+export function fetchHeaderValue(req: IncomingMessage, name: string): string | null {
+  const raw = req.rawHeaders
+  let out: string | null = null
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i] as string
+    if (k.length === name.length && k.toLowerCase() === name) {
+      const v = raw[i + 1] as string
+      out = out === null ? v : `${out}, ${v}`
+    }
+  }
+  return out
+}
+
+// Absolute-form request targets (RFC 9112 §3.2.2).
+const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i
+
+/** The scheme and raw host the application sees for `req`. */
+function schemeAndHost(
+  req: ExpressLike,
+  opts: RequestTrustOptions,
+): { scheme: string; host: string | undefined } {
+  if (typeof req.app?.get === 'function' && typeof req.protocol === 'string') {
+    // Express: its getters apply the app's `trust proxy` setting, so key on what it routes on.
+    return { scheme: req.protocol, host: req.host }
+  }
+  const encrypted = (req.socket as TLSSocket | undefined)?.encrypted === true
+  let scheme = encrypted ? 'https' : 'http'
+  const proto = opts.trustForwardedProto ? req.headers['x-forwarded-proto'] : undefined
+  if (typeof proto === 'string') scheme = firstValue(proto).toLowerCase()
+  const forwarded = opts.trustForwardedHost ? req.headers['x-forwarded-host'] : undefined
+  const host = typeof forwarded === 'string' ? firstValue(forwarded) : req.headers.host
+  return { scheme, host }
+}
+
+/**
+ * The `RequestView` of `req` (see the file comment), or `undefined` when the request must be
+ * answered 400: a malformed or unlisted host, an unknown scheme, an absolute-form target whose
+ * authority is not the host the application sees (RFC 9112 §3.2.2 says to ignore `Host`; the
+ * application does not, so neither may be trusted), or a target that is not a path.
+ */
+export function nodeRequestView(
+  req: IncomingMessage,
+  opts: RequestTrustOptions = {},
+): RequestView | undefined {
+  const r = req as ExpressLike
+  const { scheme, host: rawHost } = schemeAndHost(r, opts)
+  if (scheme !== 'http' && scheme !== 'https') return undefined
+  const fallback = `${req.socket?.localAddress ?? '127.0.0.1'}:${req.socket?.localPort ?? 80}`
+  const host = checkedHost(rawHost ?? fallback, scheme, opts.allowedHosts)
+  if (host === undefined) return undefined
+  let path = r.originalUrl ?? req.url ?? '/'
+  if (ABSOLUTE.test(path)) {
+    let target: URL
+    try {
+      target = new URL(path)
+    } catch {
+      return undefined
+    }
+    if (target.username !== '' || target.password !== '') return undefined
+    if (checkedHost(target.host, scheme, opts.allowedHosts) !== host) return undefined
+    const at = path.indexOf('/', path.indexOf('//') + 2)
+    path = at === -1 ? '/' : path.slice(at)
+  }
+  if (!path.startsWith('/')) return undefined
+  // A fragment never reaches a server from a browser; one in a raw target is not part of the key.
+  const hash = path.indexOf('#')
+  if (hash !== -1) path = path.slice(0, hash)
+  const url = `${scheme}://${host}${path}`
+  const method = req.method ?? 'GET'
+  return { url, method, header: (name) => fetchHeaderValue(req, name) }
+}
+
+/** Bind `view` to a Fetch `Request` built for core, so core's keys for it come from the view. */
+export function withView(request: Request, view: RequestView): Request {
+  bindRequestView(request, view)
+  return request
+}

@@ -1,0 +1,124 @@
+/**
+ * Page caching for Koa 3 (`@cachework/node/koa`): Django's per-site and per-view caching as Koa
+ * middleware, on the same engine as the Express adapter (`NodePageCache` over core's
+ * `ResponseCache`), so the rules and the keys are the same (docs/contract.md §3).
+ *
+ * The middleware only translates. A hit is written straight to `ctx.res` and Koa is told not
+ * to respond (`ctx.respond = false`); on a miss the rest of the chain runs, and what Koa's
+ * `respond` then writes to `ctx.res` is captured and stored by the engine's rules. A stream
+ * body (`ctx.body = readable`) passes through uncached.
+ */
+import type { Context, Middleware, Next } from 'koa'
+import {
+  addNeverCacheHeaders,
+  type CacheControlDirectives,
+  type CacheMiddlewareOptions,
+  type CachePageOptions,
+  patchCacheControl,
+  patchVaryHeaders,
+} from '@cachework/core'
+import { passThrough } from './http-bridge.ts'
+import { NodePageCache } from './http-engine.ts'
+import { patchNodeHeaders } from './http-hooks.ts'
+
+function isStream(body: unknown): boolean {
+  const b = body as { pipe?: unknown; getReader?: unknown } | null | undefined
+  return (
+    typeof b === 'object' && b !== null && (typeof b.pipe === 'function' || typeof b.getReader === 'function')
+  )
+}
+
+function cachingMiddleware(page: NodePageCache): Middleware {
+  return async function cacheworkKoa(ctx: Context, next: Next): Promise<void> {
+    const method = ctx.req.method
+    if (method !== 'GET' && method !== 'HEAD') return next()
+    const res = ctx.res
+    let downstream: Promise<unknown> | undefined
+    // Wait until the engine either answered (a hit) or asked for the view (a miss).
+    await new Promise<void>((resolve, reject) => {
+      const view = (): void => {
+        downstream = next()
+        resolve()
+      }
+      const failed = (err: unknown): void => {
+        if (downstream === undefined) reject(err)
+        else if (!res.headersSent) {
+          // The view ran but the machinery failed afterwards: nothing else will answer.
+          res.statusCode = 500
+          res.end()
+        }
+      }
+      try {
+        const pending = page.handle(ctx.req, res, view)
+        if (pending === undefined) resolve()
+        else pending.then(() => resolve(), failed)
+      } catch (err) {
+        failed(err)
+      }
+    })
+    if (downstream === undefined) {
+      ctx.respond = false // answered from the cache
+      return
+    }
+    await downstream
+    if (isStream(ctx.body)) passThrough(res)
+  }
+}
+
+function middlewareOptions(options: CacheMiddlewareOptions) {
+  const { alias, seconds, ...rest } = options
+  return { ...rest, cache: alias ?? 'default', cacheTimeout: seconds }
+}
+
+/**
+ * Cache the whole app (Django's `CacheMiddleware`): `app.use(cacheMiddleware({ seconds: 600 }))`
+ * before the routes. GET/HEAD 200 responses are stored for their `max-age`, else `seconds`
+ * (600), in `alias` (`'default'`) under `keyPrefix` (`''`); a hit carries `Age`.
+ */
+export function cacheMiddleware(options: CacheMiddlewareOptions = {}): Middleware {
+  return cachingMiddleware(new NodePageCache(middlewareOptions(options)))
+}
+
+/**
+ * Cache one route for `timeout` seconds, which beats the response's `max-age` (Django's
+ * `cache_page`; `null` uses `max-age`, else 600): `router.get('/x', cachePage(900), view)`.
+ * Alias `'default'` and key prefix `''` unless given.
+ */
+export function cachePage(timeout: number | null, options: CachePageOptions = {}): Middleware {
+  if (timeout !== null && (typeof timeout !== 'number' || Number.isNaN(timeout))) {
+    throw new TypeError(
+      `cachePage(timeout): timeout must be a number of seconds or null, got ${String(timeout)}`,
+    )
+  }
+  return cachingMiddleware(
+    new NodePageCache({ ...options, keyPrefix: options.keyPrefix ?? '', pageTimeout: timeout }),
+  )
+}
+
+/** Middleware that patches the response's cache headers after the rest of the chain. */
+function headerMiddleware(patch: (h: Headers) => void): Middleware {
+  return async function cacheworkHeaders(ctx: Context, next: Next): Promise<void> {
+    await next()
+    patchNodeHeaders(ctx.res, patch)
+  }
+}
+
+/**
+ * Django's `cache_control`: `router.get('/x', cachePage(60), cacheControl({ maxAge: 60 }), view)`.
+ * Placed after `cachePage`, it patches before the response is stored, as a decorator inside
+ * `cache_page` does.
+ */
+export function cacheControl(directives: CacheControlDirectives): Middleware {
+  return headerMiddleware((h) => patchCacheControl(h, directives))
+}
+
+/** Django's `never_cache`: `Cache-Control: max-age=0, no-cache, no-store, must-revalidate, private`, `Expires` now. */
+export const neverCache: Middleware = headerMiddleware((h) => addNeverCacheHeaders(h))
+
+/** Django's `vary_on_headers`. */
+export function varyOnHeaders(...names: string[]): Middleware {
+  return headerMiddleware((h) => patchVaryHeaders(h, names))
+}
+
+/** Django's `vary_on_cookie`. */
+export const varyOnCookie: Middleware = varyOnHeaders('Cookie')

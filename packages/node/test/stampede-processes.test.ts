@@ -1,0 +1,154 @@
+/**
+ * docs/contract.md rule 16 across real processes: a fleet of Node processes sharing one
+ * memcached server, one SQLite file or one directory runs `getOrSet(…, { lock: 'distributed' })`
+ * on one cold key. Factory runs are counted from a file every run appends to, never inferred
+ * from timings; waits are printed, not asserted.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { uniqueKey } from '@cachework/core/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MemcachedCache } from '../src/memcached.ts'
+import { MemcachedProcess } from './support/memcached-server.ts'
+import { MetaRefusingProxy } from './support/meta-refusing-proxy.ts'
+import { StampedeWorker } from './support/stampede-fleet.ts'
+
+let server: MemcachedProcess
+let dir: string
+/** Four warm "server processes", reused by every test. */
+let fleet: StampedeWorker[] = []
+/** One process per backend that takes the lease and is then killed. */
+const holders = new Map<string, StampedeWorker>()
+
+const backends = ['memcached', 'db', 'file'] as const
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cachework-stampede-'))
+  const started = await Promise.all([
+    MemcachedProcess.start(),
+    ...Array.from({ length: 4 + backends.length }, () => StampedeWorker.start()),
+  ])
+  server = started[0] as MemcachedProcess
+  const workers = started.slice(1) as StampedeWorker[]
+  fleet = workers.slice(0, 4)
+  for (const [i, b] of backends.entries()) holders.set(b, workers[4 + i] as StampedeWorker)
+})
+
+afterAll(async () => {
+  await Promise.all([...fleet, ...holders.values()].map((w) => w.stop()))
+  await server?.stop()
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+function target(backend: (typeof backends)[number]) {
+  if (backend === 'memcached') return { backend, location: server.location }
+  if (backend === 'db') return { backend, location: 'stampede_cache', database: join(dir, 'shared.sqlite3') }
+  return { backend, location: join(dir, 'files') }
+}
+
+function runs(countFile: string): string[] {
+  return readFileSync(countFile, 'utf8').split('\n').filter(Boolean)
+}
+
+describe.each(backends)("lock: 'distributed' across processes on %s", (backend) => {
+  it('4 processes × 50 concurrent callers of one cold key: the factory runs once in total', async () => {
+    const key = uniqueKey('cold')
+    const countFile = join(dir, `${key}.runs`)
+    writeFileSync(countFile, '')
+    const job = { ...target(backend), key, callers: 50, factoryMs: 200, lockTimeoutMs: 5000, countFile }
+    const ids = fleet.map((w) => w.send(job))
+    const results = await Promise.all(fleet.map((w, i) => w.result(ids[i] as number)))
+    expect(runs(countFile)).toHaveLength(1)
+    // Every one of the 200 callers got the one computed value.
+    expect([...new Set(results.flatMap((r) => r.answers))]).toEqual([`value-of-${runs(countFile)[0]}`])
+    console.info(
+      `${backend}: 200 callers, 1 run, slowest ${Math.max(...results.map((r) => r.maxWaitMs ?? 0))} ms`,
+    )
+  })
+
+  it('the lease holder is SIGKILLed mid-compute: one other process computes after the lease runs out', async () => {
+    const key = uniqueKey('killed')
+    const countFile = join(dir, `${key}.runs`)
+    writeFileSync(countFile, '')
+    const job = { ...target(backend), key, callers: 10, factoryMs: 50, lockTimeoutMs: 2000, countFile }
+    const holder = holders.get(backend) as StampedeWorker
+    const hid = holder.send({ ...job, callers: 1, hold: true })
+    await holder.next((m) => m.id === hid && m.computing === true)
+    const ids = fleet.slice(0, 3).map((w) => w.send(job))
+    // The others are now waiting on the held lease; kill its holder by pid.
+    await new Promise((r) => setTimeout(r, 100))
+    expect(runs(countFile)).toEqual([String(holder.pid)])
+    await holder.kill()
+    const results = await Promise.all(fleet.slice(0, 3).map((w, i) => w.result(ids[i] as number)))
+    const who = runs(countFile)
+    expect(who).toHaveLength(2)
+    expect(who[0]).toBe(String(holder.pid))
+    expect(new Set(results.flatMap((r) => r.answers))).toEqual(new Set([`value-of-${who[1]}`]))
+    console.info(
+      `${backend}: holder killed; slowest ${Math.max(...results.map((r) => r.maxWaitMs ?? 0))} ms (lease 2000 ms)`,
+    )
+  })
+})
+
+describe('memcached without meta commands', () => {
+  it('falls back to the add lease, warns once, and still computes once', async () => {
+    // memcached before 1.5.19 answers ERROR to `mg`/`md`; the proxy answers them so in front of
+    // the real server and passes everything else through (the installed 1.6.18 cannot switch
+    // meta commands off).
+    const proxy = await MetaRefusingProxy.start(server.port)
+    const warnings: string[] = []
+    const onWarning = (w: Error) => {
+      if (w.name === 'CacheworkWarning') warnings.push(w.message)
+    }
+    process.on('warning', onWarning)
+    try {
+      const location = `127.0.0.1:${proxy.port}`
+      const a = new MemcachedCache({ location, keyPrefix: 'nometa' })
+      const b = new MemcachedCache({ location, keyPrefix: 'nometa' })
+      const raw = a.makeKey(uniqueKey('l'))
+      const t1 = await a.acquireLease(raw, 5000)
+      expect(t1).toBeTypeOf('string')
+      expect(t1?.startsWith('mc:')).toBe(false) // an add lease, not a meta one
+      expect(await b.acquireLease(raw, 5000)).toBeUndefined()
+      await a.releaseLease(raw, t1 as string)
+      const key = uniqueKey('fb')
+      let runs = 0
+      const factory = async () => {
+        runs++
+        await new Promise((r) => setTimeout(r, 100))
+        return 'v'
+      }
+      const all = await Promise.all(
+        [a, b].flatMap((c) =>
+          Array.from({ length: 5 }, () => c.getOrSet(key, factory, 60, { lock: 'distributed' })),
+        ),
+      )
+      expect(all).toEqual(Array(10).fill('v'))
+      expect(runs).toBe(1)
+      await new Promise((r) => setImmediate(r))
+      // One warning per cache instance, not one per lease.
+      expect(warnings).toHaveLength(2)
+      expect(warnings[0]).toMatch(/refused 'mg … N'.*add-based leases/)
+      expect(proxy.refused).toBeGreaterThan(0)
+      await a.close()
+      await b.close()
+    } finally {
+      process.off('warning', onWarning)
+      await proxy.close()
+    }
+  })
+
+  it('uses meta leases on the real 1.6.18 server (mc: tokens, exclusive until released)', async () => {
+    const c = new MemcachedCache({ location: server.location, keyPrefix: uniqueKey('meta') })
+    const raw = c.makeKey('k')
+    const t1 = await c.acquireLease(raw, 3000)
+    expect(t1).toMatch(/^mc:\d+$/)
+    expect(await c.acquireLease(raw, 3000)).toBeUndefined()
+    await c.releaseLease(raw, `mc:${Number(t1?.slice(3)) + 1_000_000}`) // wrong CAS: not released
+    expect(await c.acquireLease(raw, 3000)).toBeUndefined()
+    await c.releaseLease(raw, t1 as string)
+    expect(await c.acquireLease(raw, 3000)).toMatch(/^mc:\d+$/)
+    await c.close()
+  })
+})

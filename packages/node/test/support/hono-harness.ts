@@ -1,0 +1,60 @@
+/**
+ * The Hono conformance harness: the route table as a Hono app behind `cacheMiddleware` from
+ * `@cachework/core/hono`, served by `@hono/node-server` on 127.0.0.1.
+ */
+import { serve } from '@hono/node-server'
+import { cacheMiddleware } from '@cachework/core/hono'
+import { Hono } from 'hono'
+import { isStreamBody, type StartServer } from './adapter-conformance.ts'
+
+/** An async iterable of strings as a web `ReadableStream` of bytes, pulled one chunk at a time. */
+function webStream(body: AsyncIterable<string>): ReadableStream<Uint8Array> {
+  const it = body[Symbol.asyncIterator]()
+  const enc = new TextEncoder()
+  return new ReadableStream({
+    async pull(controller) {
+      const { done, value } = await it.next()
+      if (done) controller.close()
+      else controller.enqueue(enc.encode(value))
+    },
+  })
+}
+
+/** The route table as a Hono app with site-wide caching. */
+export function honoApp(...[routes, options]: Parameters<StartServer>): Hono {
+  const app = new Hono()
+  app.use('*', cacheMiddleware(options))
+  for (const route of routes) {
+    app.on(['GET', 'POST'], route.path, async (c) => {
+      const url = new URL(c.req.url)
+      const headers: Record<string, string> = {}
+      c.req.raw.headers.forEach((v, k) => {
+        headers[k] = v
+      })
+      const r = await route.view({ method: c.req.raw.method, url: url.pathname + url.search, headers })
+      const out = new Headers()
+      for (const [k, v] of Object.entries(r.headers ?? {})) {
+        for (const item of Array.isArray(v) ? v : [v]) out.append(k, item)
+      }
+      const body = isStreamBody(r.body) ? webStream(r.body) : (r.body ?? '')
+      return new Response(body as BodyInit, { status: r.status ?? 200, headers: out })
+    })
+  }
+  return app
+}
+
+export const startHono: StartServer = (routes, options) => {
+  const app = honoApp(routes, options)
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+      resolve({
+        baseUrl: `http://127.0.0.1:${info.port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            ;(server as import('node:http').Server).closeAllConnections?.()
+            server.close(() => done())
+          }),
+      })
+    })
+  })
+}
