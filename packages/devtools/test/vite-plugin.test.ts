@@ -124,7 +124,8 @@ describe('cachework() in vite build', () => {
         'cachework:request',
         'cachework:subscribe',
         'x-cachework-token',
-        '__cachework',
+        '__cacheworkDevtools',
+        'cw-resize',
         'cw-toggle',
         'Alt+Shift+C',
       ]) {
