@@ -498,6 +498,8 @@ test('edit and touch change what get returns; copy key; the typed tree; the entr
   context,
 }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write'])
+  // An earlier test clears the server's cache.
+  await fx.serverCache.set('server-a', { from: 'node server' }, 600)
   await openPanel(page)
   await select(page, 'page', 'page-a')
   const detail = page.locator('cachework-devtools .cw-detail')
@@ -536,4 +538,35 @@ test('edit and touch change what get returns; copy key; the typed tree; the entr
   // The entry view closes when a filter hides its row.
   await filter(page, 'no-such-entry')
   await expect(detail).toBeHidden()
+})
+
+test('the same panel renders inside TanStack Devtools and the Vite DevTools dock', async ({
+  page,
+}, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 900 })
+  await page.goto(`${fx.url}/shells.html`)
+  await page.waitForFunction(() => window.cwShells?.ready === true, undefined, { timeout: 90_000 })
+  // TanStack Devtools: the real shell, with cachework as its plugin.
+  const tanstack = page
+    .locator('cachework-devtools')
+    .filter({ has: page.locator('.cw-panel[data-embedded]') })
+  await expect(tanstack).toHaveCount(2)
+  const inTanStack = page.locator(
+    '[id^="plugin-container"] cachework-devtools[data-shell="tanstack"] .cw-panel[data-embedded]',
+  )
+  await expect(inTanStack).toBeVisible()
+  await inTanStack.locator('input[aria-label="filter"]').fill('vite-a')
+  await expect(inTanStack.locator('.cw-row[data-source="vite"][data-key="vite-a"]')).toBeVisible({
+    timeout: 45_000,
+  })
+  // The Vite DevTools dock renderer, mounted into the panel element the shell hands it.
+  const inDock = page.locator(
+    '#vite-devtools-panel cachework-devtools[data-shell="vite-devtools"] .cw-panel[data-embedded]',
+  )
+  await expect(inDock).toBeVisible()
+  await inDock.locator('input[aria-label="filter"]').fill('server-a')
+  await expect(inDock.locator('.cw-row[data-source="server"][data-key="server-a"]')).toBeVisible()
+  const path = testInfo.outputPath('shells.png')
+  await page.screenshot({ path })
+  await testInfo.attach('shells', { path, contentType: 'image/png' })
 })
