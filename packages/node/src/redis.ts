@@ -14,6 +14,7 @@ import {
   CacheUnavailableError,
   defaultKeyFunction,
   KeyNotFoundError,
+  unsafeIncrMessage,
   type RawEntry,
   registerBackend,
   type StoredEntry,
@@ -252,6 +253,13 @@ export class RedisCache extends BaseCache {
       throw e
     }
     if (n === null || n === undefined) throw new KeyNotFoundError(rawKey)
+    // Redis counts in 64 bits; a number past 2^53 would come back rounded (rule 7).
+    if (
+      BigInt(n as string | number) > BigInt(Number.MAX_SAFE_INTEGER) ||
+      BigInt(n as string | number) < -BigInt(Number.MAX_SAFE_INTEGER)
+    ) {
+      throw new RangeError(unsafeIncrMessage(callerKey, `${n} (now stored)`))
+    }
     return Number(n)
   }
 
@@ -358,6 +366,13 @@ export class RedisCache extends BaseCache {
 
   protected override async _close(): Promise<void> {
     await this.conns.close()
+  }
+
+  /** The entry's absolute expiry from `PTTL`, for the tiered backend's L1 copy (docs/contract.md rule 18). */
+  protected override async _expiryOf(rawKey: string): Promise<number | null | undefined> {
+    const ms = Number(await this.conns.read([rawKey], ['PTTL', rawKey]))
+    if (ms === -1) return null
+    return Number.isFinite(ms) && ms >= 0 ? this.now() + ms : undefined
   }
 }
 
