@@ -98,7 +98,8 @@ describe('cachework() in vite dev', () => {
       type: 'custom-render',
       renderer: { importName: 'default' },
     })
-    const from = String((docks[0]?.renderer as { importFrom: string }).importFrom)
+    const renderer = docks[0]?.renderer as { importFrom: string } | undefined
+    const from = String(renderer?.importFrom)
     expect(from).toMatch(/^\/@fs\/.*client\/vite-devtools\.ts$/)
     await expect(readFile(`/${from.slice('/@fs/'.length)}`, 'utf8')).resolves.toContain('dom:panel:mounted')
   })
