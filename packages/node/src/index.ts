@@ -10,10 +10,12 @@ export { type CacheModel, type CacheRouter, DatabaseCache, type TableReport } fr
 export { FileBasedCache } from './file.ts'
 export {
   absoluteUrl,
+  type Apply,
   cacheControl,
   cacheMiddleware,
   cachePage,
   captureResponse,
+  decorator,
   fetchFromCacheMiddleware,
   fetchHeaderValue,
   neverCache,
@@ -40,3 +42,10 @@ export {
 } from './nunjucks.ts'
 export { RedisCache } from './redis.ts'
 export { RedisBus, type RedisBusOptions } from './redis-bus.ts'
+export {
+  condition,
+  etag,
+  lastModified,
+  type NodeConditionOptions,
+  type NodeValidatorFn,
+} from './http-conditional.ts'
