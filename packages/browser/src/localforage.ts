@@ -134,7 +134,7 @@ export class LocalForageCache extends BaseCache {
     )
   }
 
-  private async guard<T>(op: () => Promise<T>): Promise<T> {
+  private async translated<T>(op: () => Promise<T>): Promise<T> {
     try {
       return await op()
     } catch (e) {
@@ -175,18 +175,18 @@ export class LocalForageCache extends BaseCache {
   }
 
   protected async _get(rawKey: string): Promise<StoredEntry | undefined> {
-    return this.guard(async () => {
+    return this.translated(async () => {
       const r = await this.readItem(rawKey)
       return r === undefined ? undefined : { value: r.value, expiresAt: r.e }
     })
   }
 
   protected override async _has(rawKey: string): Promise<boolean> {
-    return this.guard(() => this.isLive(rawKey))
+    return this.translated(() => this.isLive(rawKey))
   }
 
   protected override async _getMany(rawKeys: string[]): Promise<Map<string, unknown>> {
-    return this.guard(async () => {
+    return this.translated(async () => {
       const found = await Promise.all(rawKeys.map((k) => this.readItem(k)))
       const out = new Map<string, unknown>()
       rawKeys.forEach((k, i) => {
@@ -199,7 +199,7 @@ export class LocalForageCache extends BaseCache {
 
   protected async _set(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
     const text = encodeValue(value) // TypeError for functions and symbols, before any I/O
-    await this.guard(() =>
+    await this.translated(() =>
       this.locked(rawKey, async () => this.putItem(rawKey, text, expiresAt, await this.isLive(rawKey))),
     )
     return true
@@ -212,7 +212,7 @@ export class LocalForageCache extends BaseCache {
     // Encode everything first, so a value that cannot be stored rejects before anything is written.
     const encoded = pairs.map(([k, v]) => [k, encodeValue(v)] as const)
     for (const [k, text] of encoded) {
-      await this.guard(() =>
+      await this.translated(() =>
         this.locked(k, async () => this.putItem(k, text, expiresAt, await this.isLive(k))),
       )
     }
@@ -221,7 +221,7 @@ export class LocalForageCache extends BaseCache {
 
   protected async _add(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
     const text = encodeValue(value)
-    return this.guard(() =>
+    return this.translated(() =>
       this.locked(rawKey, async () => {
         if (await this.isLive(rawKey)) return false
         await this.putItem(rawKey, text, expiresAt, false)
@@ -231,7 +231,7 @@ export class LocalForageCache extends BaseCache {
   }
 
   protected async _touch(rawKey: string, expiresAt: number | null): Promise<boolean> {
-    return this.guard(() =>
+    return this.translated(() =>
       this.locked(rawKey, async () => {
         const item = await this.store().getItem<unknown>(rawKey)
         if (!isItem(item) || this.isExpired(item.e)) return false
@@ -242,7 +242,7 @@ export class LocalForageCache extends BaseCache {
   }
 
   protected async _delete(rawKey: string): Promise<boolean> {
-    return this.guard(() =>
+    return this.translated(() =>
       this.locked(rawKey, async () => {
         const live = await this.isLive(rawKey)
         await this.store().removeItem(rawKey)
@@ -252,12 +252,14 @@ export class LocalForageCache extends BaseCache {
   }
 
   protected override async _deleteMany(rawKeys: string[]): Promise<void> {
-    await this.guard(() => Promise.all(rawKeys.map((k) => this.locked(k, () => this.store().removeItem(k)))))
+    await this.translated(() =>
+      Promise.all(rawKeys.map((k) => this.locked(k, () => this.store().removeItem(k)))),
+    )
   }
 
   protected override async _incr(rawKey: string, delta: number, callerKey: string): Promise<number> {
     // Read, add and write under the key's Web Lock, so no increment is lost (rule 7).
-    const n = await this.guard(() =>
+    const n = await this.translated(() =>
       this.locked(rawKey, async () => {
         const item = await this.store().getItem<unknown>(rawKey)
         if (!isItem(item) || this.isExpired(item.e)) return MISSING
@@ -274,7 +276,7 @@ export class LocalForageCache extends BaseCache {
     if (fromRaw === toRaw) return this._has(fromRaw)
     // Both keys' locks, always taken in the same order so two moves cannot deadlock.
     const [a, b] = fromRaw < toRaw ? [fromRaw, toRaw] : [toRaw, fromRaw]
-    return this.guard(() =>
+    return this.translated(() =>
       this.locked(a, () =>
         this.locked(b, async () => {
           const item = await this.store().getItem<unknown>(fromRaw)
@@ -289,12 +291,12 @@ export class LocalForageCache extends BaseCache {
   }
 
   protected async _clear(): Promise<void> {
-    await this.guard(() => this.store().clear())
+    await this.translated(() => this.store().clear())
   }
 
   protected async *_entries(): AsyncIterable<RawEntry> {
     const items: Array<[string, Item]> = []
-    await this.guard(() =>
+    await this.translated(() =>
       this.store().iterate<unknown, void>((item, k) => {
         if (isItem(item)) items.push([k, item])
       }),

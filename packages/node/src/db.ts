@@ -89,14 +89,14 @@ export class DatabaseCache extends BaseCache {
     const s = () => this.txStmts as Statements
     this.cullable = {
       size: () => {
-        this.estimate = this.run(() => s().count.get()?.n ?? 0)
+        this.estimate = this.translated(() => s().count.get()?.n ?? 0)
         this.countedAt = Date.now()
         return this.estimate
       },
       removeExpired: (now, onRemoved) => this.removed(s().removeExpired, now, onRemoved),
       removeSome: (n, onRemoved) => this.removed(s().removeSome, n, onRemoved),
       removeAll: () => {
-        const n = this.run(() => s().removeAll.run().changes)
+        const n = this.translated(() => s().removeAll.run().changes)
         this.estimate = 0
         return n
       },
@@ -108,7 +108,7 @@ export class DatabaseCache extends BaseCache {
     arg: number,
     onRemoved?: (rawKey: string) => void,
   ): number {
-    const rows = this.run(() => stmt.all(arg))
+    const rows = this.translated(() => stmt.all(arg))
     if (onRemoved) for (const r of rows) onRemoved(r.cache_key)
     this.estimate -= rows.length
     return rows.length
@@ -158,7 +158,7 @@ export class DatabaseCache extends BaseCache {
   }
 
   /** Run synchronous SQLite work, turning storage failures into `CacheUnavailableError`. */
-  private run<T>(fn: () => T): T {
+  private translated<T>(fn: () => T): T {
     try {
       return fn()
     } catch (e) {
@@ -197,15 +197,15 @@ export class DatabaseCache extends BaseCache {
     })
     let conn: Connection | undefined
     try {
-      conn = this.run(() => this.conn('write'))
+      conn = this.translated(() => this.conn('write'))
       const s = conn.stmts
       this.txStmts = s
-      this.run(() => s.begin.run())
-      const live = this.run(() => s.live.get(raw, this.now())) !== undefined
+      this.translated(() => s.begin.run())
+      const live = this.translated(() => s.live.get(raw, this.now())) !== undefined
       if (!live) await this.cullBeforeInsert(this.cullable)
       else if (this.estimate < 0 || Date.now() - this.countedAt >= COUNT_TTL_MS) this.cullable.size()
-      const changes = this.run(() => write(s, this.now()))
-      this.run(() => s.commit.run())
+      const changes = this.translated(() => write(s, this.now()))
+      this.translated(() => s.commit.run())
       if (!live) this.estimate += changes
       return changes
     } catch (e) {
@@ -225,7 +225,7 @@ export class DatabaseCache extends BaseCache {
   private decodeRow(raw: string, text: string): unknown {
     const value = safeDecode(text)
     // A row that does not decode is a miss, and is removed so it cannot fail again.
-    if (value === CORRUPT) this.run(() => this.conn('write').stmts.delete.all(raw))
+    if (value === CORRUPT) this.translated(() => this.conn('write').stmts.delete.all(raw))
     return value
   }
 
@@ -233,11 +233,11 @@ export class DatabaseCache extends BaseCache {
 
   protected async _get(rawKey: string): Promise<StoredEntry | undefined> {
     if (this.tx) await this.idle()
-    const row = this.run(() => this.conn('read').stmts.get.get(rawKey))
+    const row = this.translated(() => this.conn('read').stmts.get.get(rawKey))
     if (row === undefined) return undefined
     const now = this.now()
     if (row.expires <= now) {
-      this.run(() => this.conn('write').stmts.deleteExpired.run(rawKey, now))
+      this.translated(() => this.conn('write').stmts.deleteExpired.run(rawKey, now))
       this.noteExpired(rawKey)
       return undefined
     }
@@ -248,7 +248,7 @@ export class DatabaseCache extends BaseCache {
 
   protected override async _has(rawKey: string): Promise<boolean> {
     if (this.tx) await this.idle()
-    return this.run(() => this.conn('read').stmts.live.get(rawKey, this.now())) !== undefined
+    return this.translated(() => this.conn('read').stmts.live.get(rawKey, this.now())) !== undefined
   }
 
   protected async _set(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
@@ -256,7 +256,7 @@ export class DatabaseCache extends BaseCache {
     const exp = storedExpiry(expiresAt)
     if (this.tx) await this.idle()
     if (this.hasRoom()) {
-      this.run(() => this.conn('write').stmts.upsert.run(rawKey, text, exp))
+      this.translated(() => this.conn('write').stmts.upsert.run(rawKey, text, exp))
       this.estimate++
       return true
     }
@@ -269,7 +269,7 @@ export class DatabaseCache extends BaseCache {
     const exp = storedExpiry(expiresAt)
     if (this.tx) await this.idle()
     if (this.hasRoom()) {
-      const n = this.run(
+      const n = this.translated(
         () => this.conn('write').stmts.addIfNotLive.run(rawKey, text, exp, this.now()).changes,
       )
       this.estimate += n
@@ -281,12 +281,12 @@ export class DatabaseCache extends BaseCache {
   protected async _touch(rawKey: string, expiresAt: number | null): Promise<boolean> {
     if (this.tx) await this.idle()
     const exp = storedExpiry(expiresAt)
-    return this.run(() => this.conn('write').stmts.touch.run(exp, rawKey, this.now()).changes) > 0
+    return this.translated(() => this.conn('write').stmts.touch.run(exp, rawKey, this.now()).changes) > 0
   }
 
   protected async _delete(rawKey: string): Promise<boolean> {
     if (this.tx) await this.idle()
-    const rows = this.run(() => this.conn('write').stmts.delete.all(rawKey))
+    const rows = this.translated(() => this.conn('write').stmts.delete.all(rawKey))
     this.estimate -= rows.length
     const now = this.now()
     return rows.some((r) => r.expires > now)
@@ -295,7 +295,7 @@ export class DatabaseCache extends BaseCache {
   protected override async _getMany(rawKeys: string[]): Promise<Map<string, unknown>> {
     if (this.tx) await this.idle()
     // One query for all keys (rule 6), and one more to drop the expired rows it met (Django).
-    const rows = this.run(() => this.conn('read').stmts.getMany.all(JSON.stringify(rawKeys)))
+    const rows = this.translated(() => this.conn('read').stmts.getMany.all(JSON.stringify(rawKeys)))
     const now = this.now()
     const out = new Map<string, unknown>()
     const expired: string[] = []
@@ -307,7 +307,7 @@ export class DatabaseCache extends BaseCache {
       }
     }
     if (expired.length > 0) {
-      this.run(() => this.conn('write').stmts.deleteManyExpired.run(JSON.stringify(expired), now))
+      this.translated(() => this.conn('write').stmts.deleteManyExpired.run(JSON.stringify(expired), now))
       for (const k of expired) this.noteExpired(k)
     }
     return out
@@ -322,8 +322,8 @@ export class DatabaseCache extends BaseCache {
     const exp = storedExpiry(expiresAt)
     if (this.tx) await this.idle()
     if (this.hasRoom(rows.length)) {
-      const c = this.run(() => this.conn('write'))
-      this.run(() =>
+      const c = this.translated(() => this.conn('write'))
+      this.translated(() =>
         c.db.transaction(() => {
           for (const [k, text] of rows) c.stmts.upsert.run(k, text, exp)
         })(),
@@ -337,24 +337,26 @@ export class DatabaseCache extends BaseCache {
 
   protected override async _deleteMany(rawKeys: string[]): Promise<void> {
     if (this.tx) await this.idle()
-    this.estimate -= this.run(() => this.conn('write').stmts.deleteMany.run(JSON.stringify(rawKeys)).changes)
+    this.estimate -= this.translated(
+      () => this.conn('write').stmts.deleteMany.run(JSON.stringify(rawKeys)).changes,
+    )
   }
 
   protected override async _incr(rawKey: string, delta: number, callerKey: string): Promise<number> {
     if (this.tx) await this.idle()
     // BEGIN IMMEDIATE takes the write lock before reading, so two processes never both read
     // the old value (a deferred transaction would fail with SQLITE_BUSY on upgrade instead).
-    return this.run(() => this.conn('write').incr.immediate(rawKey, delta, callerKey, this.now()))
+    return this.translated(() => this.conn('write').incr.immediate(rawKey, delta, callerKey, this.now()))
   }
 
   protected override async _moveVersion(fromRaw: string, toRaw: string): Promise<boolean> {
     if (this.tx) await this.idle()
-    return this.run(() => this.conn('write').move.immediate(fromRaw, toRaw, this.now()))
+    return this.translated(() => this.conn('write').move.immediate(fromRaw, toRaw, this.now()))
   }
 
   protected async _clear(): Promise<void> {
     if (this.tx) await this.idle()
-    this.run(() => this.conn('write').stmts.removeAll.run())
+    this.translated(() => this.conn('write').stmts.removeAll.run())
     this.estimate = 0
     this.countedAt = Date.now()
   }
@@ -362,7 +364,7 @@ export class DatabaseCache extends BaseCache {
   protected async *_entries(): AsyncIterable<RawEntry> {
     if (this.tx) await this.idle()
     // `all()`, not `iterate()`: the consumer may write (delete) while we yield.
-    const rows = this.run(() => this.conn('read').stmts.entries.all(this.now()))
+    const rows = this.translated(() => this.conn('read').stmts.entries.all(this.now()))
     for (const r of rows) {
       const value = safeDecode(r.value)
       if (value === CORRUPT) continue
@@ -412,7 +414,7 @@ export class DatabaseCache extends BaseCache {
         continue
       }
       if (opts.dryRun) {
-        const exists = this.run(() => existsReadOnly(file, this.table))
+        const exists = this.translated(() => existsReadOnly(file, this.table))
         out.push(
           exists
             ? { ...base, status: 'exists' }
@@ -420,7 +422,7 @@ export class DatabaseCache extends BaseCache {
         )
         continue
       }
-      const created = this.run(() => {
+      const created = this.translated(() => {
         const db = openDatabase(file)
         try {
           return ensureTable(db, this.table)

@@ -123,9 +123,9 @@ export class FileBasedCache extends BaseCache {
     }
     this.state = st
     this.cullable = {
-      size: () => this.sync(() => this.recount()),
+      size: () => this.translated(() => this.recount()),
       removeExpired: (now, onRemoved) => {
-        const all = this.sync(() => readHeaders(this.dir))
+        const all = this.translated(() => readHeaders(this.dir))
         this.culled = []
         let n = 0
         for (const h of all) {
@@ -148,14 +148,14 @@ export class FileBasedCache extends BaseCache {
         this.state.count -= removed
         return removed
       },
-      removeAll: () => this.sync(() => this.removeAllFiles()),
+      removeAll: () => this.translated(() => this.removeAllFiles()),
     }
   }
 
   // ---- helpers ----
 
   /** Run sync fs work, turning "storage unusable" errors into `CacheUnavailableError` (rule 15). */
-  private sync<T>(fn: () => T): T {
+  private translated<T>(fn: () => T): T {
     try {
       return fn()
     } catch (e) {
@@ -309,11 +309,11 @@ export class FileBasedCache extends BaseCache {
     const buf = encodeEntry(rawKey, encodeValueBytes(value), expiresAt)
     const path = this.path(rawKey)
     if (!this.hasRoom()) {
-      const live = this.sync(() => this.liveHeader(path, rawKey)) !== undefined
+      const live = this.translated(() => this.liveHeader(path, rawKey)) !== undefined
       if (live && add) return false
       if (!live) await this.cullOnce()
     }
-    return this.sync(() => {
+    return this.translated(() => {
       if (!add) {
         this.replace(path, buf)
         this.state.count++
@@ -340,22 +340,22 @@ export class FileBasedCache extends BaseCache {
   private locked<T>(rawKey: string, fn: (path: string) => T): Promise<T> {
     const path = this.path(rawKey)
     const deadline = Date.now() + this.timeoutMs * 0.9
-    if (!this.state.made) this.sync(() => this.makeDir()) // the lock file goes in it
+    if (!this.state.made) this.translated(() => this.makeDir()) // the lock file goes in it
     return queuedFileLock(this.state.queues, `${path.slice(0, -SUFFIX.length)}.djlock`, deadline, () =>
-      this.sync(() => fn(path)),
+      this.translated(() => fn(path)),
     )
   }
 
   /** Rule 16: an `O_EXCL` lease file beside the entry, taken over when its holder died (file-lease.ts). */
   override async acquireLease(rawKey: string, ttlMs: number): Promise<string | undefined> {
     const token = leaseToken()
-    if (!this.state.made) this.sync(() => this.makeDir())
-    return this.sync(() => tryFileLease(this.leasePath(rawKey), token, ttlMs)) ? token : undefined
+    if (!this.state.made) this.translated(() => this.makeDir())
+    return this.translated(() => tryFileLease(this.leasePath(rawKey), token, ttlMs)) ? token : undefined
   }
 
   /** Remove the lease file if it is still `token`'s. */
   override async releaseLease(rawKey: string, token: string): Promise<void> {
-    this.sync(() => releaseFileLease(this.leasePath(rawKey), token))
+    this.translated(() => releaseFileLease(this.leasePath(rawKey), token))
   }
 
   private leasePath(rawKey: string): string {
@@ -365,12 +365,12 @@ export class FileBasedCache extends BaseCache {
   // ---- storage primitives ----
 
   protected async _get(rawKey: string): Promise<StoredEntry | undefined> {
-    const e = this.sync(() => this.live(rawKey))
+    const e = this.translated(() => this.live(rawKey))
     return e === undefined ? undefined : { value: e.value, expiresAt: e.expiresAt }
   }
 
   protected override async _has(rawKey: string): Promise<boolean> {
-    return this.sync(() => this.liveHeader(this.path(rawKey), rawKey)) !== undefined
+    return this.translated(() => this.liveHeader(this.path(rawKey), rawKey)) !== undefined
   }
 
   protected async _set(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
@@ -393,7 +393,7 @@ export class FileBasedCache extends BaseCache {
 
   protected async _delete(rawKey: string): Promise<boolean> {
     const path = this.path(rawKey)
-    return this.sync(() => {
+    return this.translated(() => {
       const live = this.liveHeader(path, rawKey) !== undefined
       if (quietUnlink(path)) this.state.count--
       return live
@@ -424,13 +424,13 @@ export class FileBasedCache extends BaseCache {
 
   protected async _clear(): Promise<void> {
     // Only `*.djcache` files go; the directory and anything else in it stay (Django).
-    this.sync(() => this.removeAllFiles())
+    this.translated(() => this.removeAllFiles())
   }
 
   protected async *_entries(): AsyncIterable<RawEntry> {
-    for (const name of this.sync(() => listDir(this.dir))) {
+    for (const name of this.translated(() => listDir(this.dir))) {
       if (!name.endsWith(SUFFIX)) continue
-      const e = this.sync(() => this.readEntry(join(this.dir, name)))
+      const e = this.translated(() => this.readEntry(join(this.dir, name)))
       if (e === undefined || this.isExpired(e.expiresAt)) continue
       let value: unknown
       try {
