@@ -9,6 +9,7 @@
  * idb-keyval. Hot paths use raw IDB requests, as idb-keyval does, to avoid a proxy per call.
  */
 import {
+  assertStorable,
   BaseCache,
   type CacheInit,
   KeyNotFoundError,
@@ -63,6 +64,8 @@ export class IndexedDBCache extends BaseCache {
   }
 
   private record(k: string, v: unknown, expiresAt: number | null, u = this.uses.next()): IdbRecord {
+    // IndexedDB clones by itself (and would keep a Blob): refuse what every backend refuses.
+    assertStorable(v)
     // A never-expiring entry has no `e`, so the expiry index skips it: one index write less.
     return expiresAt === null ? { k, v, u } : { k, v, e: expiresAt, u }
   }

@@ -57,7 +57,7 @@ export {
   isBusMessage,
   registerBus,
 } from './bus.ts'
-export { fastClone, isolatedCopy, restore, snapshot } from './clone.ts'
+export { assertStorable, fastClone, isolatedCopy, restore, snapshot } from './clone.ts'
 export type { Snapshot } from './clone.ts'
 export { type Clock, systemClock } from './clock.ts'
 export { decodeValue, decodeValueBytes, encodeValue, encodeValueBytes } from './codec.ts'
