@@ -76,10 +76,19 @@ async function contender(
   return { op, batch, opsPerCall: p.conc, close }
 }
 
-/** cachework's `redis` backend (node-redis underneath), through a caches registry as an app would. */
+/**
+ * cachework's `redis` backend (node-redis underneath), through a caches registry as an app would.
+ * `timeoutMs` is 5000 (default 1000): it is only the deadline, and on a loaded machine the first
+ * call (which loads node-redis and connects) can take longer than a second.
+ */
 export async function cachework(p: Params): Promise<Contender> {
-  const caches = createCaches({ default: { backend: 'redis', location: p.url, keyPrefix: p.prefix } })
+  const caches = createCaches({
+    default: { backend: 'redis', location: p.url, keyPrefix: p.prefix, options: { timeoutMs: 5000 } },
+  })
   const c = caches.get('default')
+  for (let i = 0; i < 100 && !(await c.set('warm', 1).catch(() => false)); i++) {
+    await new Promise((r) => setTimeout(r, 100))
+  }
   return contender(
     p,
     (k) => c.get(k),

@@ -164,8 +164,8 @@ export function devtoolsEndpoint(options: DevtoolsEndpointOptions = {}): Devtool
       // Say where this side looked (never the token), so a mismatch can be fixed.
       return send(res, 403, {
         error: 'forbidden: missing or wrong x-cachework-token',
-        tokenFrom: sharedTokenSource(options.token),
-        cwd: process.cwd(),
+        tokenFrom: sharedTokenSource(options.token, options.cwd),
+        cwd: options.cwd ?? process.cwd(),
       })
     }
     handle(req, res, route, url).catch((e: unknown) => {

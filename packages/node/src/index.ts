@@ -7,6 +7,13 @@ export * from './db.ts'
 export * from './devtools-endpoint.ts'
 export * from './file.ts'
 export * from './http.ts'
+export {
+  condition,
+  etag,
+  lastModified,
+  type NodeConditionOptions,
+  type NodeValidatorFn,
+} from './http-conditional.ts'
 export * from './memcached.ts'
 export * from './nunjucks.ts'
 export { RedisCache } from './redis.ts'

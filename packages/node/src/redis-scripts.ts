@@ -22,7 +22,10 @@ function script(source: string): LuaScript {
  */
 export const INCR_SCRIPT: LuaScript = script(
   "if redis.call('EXISTS', KEYS[1]) == 0 then return false end\n" +
-    "return redis.call('INCRBY', KEYS[1], ARGV[1])",
+    "redis.call('INCRBY', KEYS[1], ARGV[1])\n" +
+    // The new value as the stored decimal text, not an integer reply: node-redis parses integer
+    // replies into a float, which can round near 2^53; the text is exact at any size.
+    "return redis.call('GET', KEYS[1])",
 )
 
 /**
@@ -51,6 +54,16 @@ export const PERSIST_SCRIPT: LuaScript = script(
   "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n" +
     "redis.call('PERSIST', KEYS[1])\n" +
     'return 1',
+)
+
+/**
+ * Release a stampede lease (docs/contract.md rule 16) only if it still holds this caller's token:
+ * compare and delete in one step, so a lease that ran out and was retaken is left alone.
+ */
+export const RELEASE_LEASE_SCRIPT: LuaScript = script(
+  "local v = redis.call('GET', KEYS[1])\n" +
+    "if v and string.find(v, ARGV[1], 1, true) then return redis.call('UNLINK', KEYS[1]) end\n" +
+    'return 0',
 )
 
 /** Run `s` through `send` (`EVALSHA`, then `EVAL` when the server does not know the script yet). */

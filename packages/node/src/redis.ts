@@ -14,6 +14,7 @@ import {
   CacheUnavailableError,
   defaultKeyFunction,
   KeyNotFoundError,
+  leaseKeyFor,
   unsafeIncrMessage,
   type RawEntry,
   registerBackend,
@@ -27,6 +28,7 @@ import {
   MOVE_SCRIPT,
   PERSIST_SCRIPT,
   READ_WITH_TTL_SCRIPT,
+  RELEASE_LEASE_SCRIPT,
   runScript,
   hashSlot,
 } from './redis-scripts.ts'
@@ -279,6 +281,33 @@ export class RedisCache extends BaseCache {
     await this.conns.write(toRaw, ttl > 0 ? ['SET', toRaw, value, 'PX', String(ttl)] : ['SET', toRaw, value])
     await this.conns.write(fromRaw, ['UNLINK', fromRaw])
     return true
+  }
+
+  /**
+   * Rule 16: soft-expire in place, keeping the remaining TTL (`SET … KEEPTTL XX`), read from the
+   * primary; the generic version would give the entry the default timeout again.
+   */
+  protected override async _expire(rawKey: string): Promise<boolean> {
+    const text = await this.conns.write(rawKey, ['GET', rawKey])
+    if (text === null || text === undefined) return false
+    const value = decodeRedisValue(text)
+    if (value === UNREADABLE) return false
+    const args = ['SET', rawKey, encodeRedisValue(this.staleEnvelope(value)), 'KEEPTTL', 'XX']
+    return (await this.conns.write(rawKey, args)) === 'OK'
+  }
+
+  /** Rule 16: give the lease back only if it is still ours, compare-and-delete in one script. */
+  override async releaseLease(rawKey: string, token: string): Promise<void> {
+    const lk = leaseKeyFor(rawKey)
+    try {
+      await this.deadlines.run(
+        runScript((a) => this.conns.write(lk, a), RELEASE_LEASE_SCRIPT, [lk], [token]),
+        'releaseLease',
+      )
+    } catch (e) {
+      if (e instanceof CacheUnavailableError) this.noteError(e, lk)
+      throw e
+    }
   }
 
   /** The `SCAN MATCH` pattern of this cache's keys (docs/contract.md rule 19). */

@@ -119,6 +119,10 @@ describe('redis backend on a real server', () => {
     await c.set('digits', '42')
     expect(await c.get('digits')).toBe('42')
     expect((await server.cli('GET', c.makeKey('digits'))).startsWith(CODEC_TAG.slice(1))).toBe(false)
+    await server.cli('SET', c.makeKey('near'), String(2 ** 53 - 10))
+    expect(await c.incr('near', 5)).toBe(2 ** 53 - 5)
+    await expect(c.incr('near', 10)).rejects.toBeInstanceOf(RangeError)
+    expect(await server.cli('GET', c.makeKey('near'))).toBe('9007199254740997')
     await expect(c.incr('s')).rejects.toBeInstanceOf(TypeError)
     expect(await c.get('s')).toBe('hello')
   })
@@ -228,4 +232,54 @@ describe('redis backend on a real server', () => {
     }
     expect(await c.get('n')).toBe(40_000)
   }, 120_000)
+})
+
+describe('redis: rule 16 hooks', () => {
+  let server: RedisProcess
+  beforeAll(async () => {
+    server = await RedisProcess.start()
+  })
+  afterAll(async () => {
+    await server.stop()
+  })
+
+  it('expire() marks an entry stale in place, keeping its remaining TTL', async () => {
+    const c = new RedisCache({
+      location: server.url,
+      keyPrefix: uniqueKey('x'),
+      options: { timeoutMs: 5000 },
+    })
+    try {
+      await untilWritable(c)
+      await c.set('k', 'v', 60)
+      expect(await c.expire('k')).toBe(true)
+      const pttl = Number(await server.cli('PTTL', c.makeKey('k')))
+      expect(pttl).toBeGreaterThan(50_000)
+      expect(pttl).toBeLessThanOrEqual(60_000)
+      expect(await c.expire('missing')).toBe(false)
+    } finally {
+      await c.close()
+    }
+  })
+
+  it('a lease has one holder; release with another token leaves it, with the right one frees it', async () => {
+    const c = new RedisCache({
+      location: server.url,
+      keyPrefix: uniqueKey('l'),
+      options: { timeoutMs: 5000 },
+    })
+    try {
+      await untilWritable(c)
+      const raw = c.makeKey('page')
+      const token = await c.acquireLease(raw, 10_000)
+      expect(token).toBeTypeOf('string')
+      expect(await c.acquireLease(raw, 10_000)).toBeUndefined()
+      await c.releaseLease(raw, 'not-the-token')
+      expect(await c.acquireLease(raw, 10_000)).toBeUndefined()
+      await c.releaseLease(raw, token as string)
+      expect(await c.acquireLease(raw, 10_000)).toBeTypeOf('string')
+    } finally {
+      await c.close()
+    }
+  })
 })

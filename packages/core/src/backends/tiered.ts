@@ -17,7 +17,7 @@
  */
 import { BaseCache, type RawEntry, type StoredEntry } from '../base-cache.ts'
 import { type BusMessage, busFactory, type CacheBus } from '../bus.ts'
-import { ImproperlyConfigured } from '../errors.ts'
+import { CacheError, CacheUnavailableError, ImproperlyConfigured } from '../errors.ts'
 import type { CacheStats } from '../events.ts'
 import { caches, createCaches } from '../registry.ts'
 import { isTagCounterKey } from '../tags.ts'
@@ -68,6 +68,20 @@ export interface TieredStats extends CacheStats {
   tiers: [TierStats, TierStats]
   /** Bus messages received that dropped L1 copies, and L1 flushes after a bus reconnect. */
   bus: { received: number; flushes: number }
+}
+
+/**
+ * A tier's read that fails with a bare error (a socket closed under it) is storage that cannot
+ * be reached: a miss for the tiered read (docs/contract.md rule 15). Our own errors and
+ * `TypeError`s pass through unchanged.
+ */
+async function unavailableOnFailure<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p
+  } catch (e) {
+    if (e instanceof CacheError || e instanceof TypeError) throw e
+    throw new CacheUnavailableError(`tiered cache: L2 read failed: ${(e as Error)?.message ?? String(e)}`)
+  }
 }
 
 function randomId(): string {
@@ -215,7 +229,7 @@ export class TieredCache extends BaseCache {
       return e1
     }
     s1.misses++
-    const e2 = await l2._get(rawKey)
+    const e2 = await unavailableOnFailure(l2._get(rawKey))
     if (e2 === undefined) {
       s2.misses++
       return undefined
@@ -242,7 +256,7 @@ export class TieredCache extends BaseCache {
     const rest = rawKeys.filter((k) => !out.has(k))
     s1.misses += rest.length
     if (rest.length === 0) return out
-    const got = await l2._getMany(rest)
+    const got = await unavailableOnFailure(l2._getMany(rest))
     s2.hits += got.size
     s2.misses += rest.length - got.size
     for (const [k, v] of got) {

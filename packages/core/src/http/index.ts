@@ -24,6 +24,17 @@ export {
 } from './cache-control.ts'
 export { conditionalResponse, notModified, parseEtags } from './conditional.ts'
 export {
+  applyValidators,
+  type ConditionOptions,
+  computeValidators,
+  condition,
+  etag,
+  lastModified,
+  preconditionStatus,
+  quoteEtag,
+  type ValidatorFn,
+} from './conditional-views.ts'
+export {
   type SharedCacheOptions,
   type SharedEntry,
   type SharedHandleOptions,
