@@ -69,6 +69,14 @@ export {
 export { bindRequestView, boundView, isRequestView, type RequestView } from './request-view.ts'
 export { isServablePage } from './stored-page.ts'
 export {
+  DEFAULT_PAGE_LEASE_MS,
+  isErrorStatus,
+  isStalePage,
+  type PageStampedeOptions,
+  type StalePageFields,
+  staleWindows,
+} from './page-stampede.ts'
+export {
   type CacheMiddlewareOptions,
   type CachePageOptions,
   cacheControl,
