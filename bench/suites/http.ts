@@ -17,7 +17,7 @@ import { announcedPort, stopChild } from '../support/child.ts'
 import { djangoApp } from '../support/http-django.ts'
 
 const CONNECTIONS = 64
-/** Seconds measured per row, split over `ROUNDS` interleaved rounds (best round kept). */
+/** Seconds measured per row, split over `ROUNDS` interleaved rounds (the median is reported). */
 const SECONDS = Number(process.env.HTTP_BENCH_SECONDS ?? 12)
 const ROUNDS = 6
 const serverScript = fileURLToPath(new URL('../support/http-server.ts', import.meta.url))
@@ -134,7 +134,8 @@ interface Contender {
   start: () => Promise<Running>
   note?: string
   server?: Running
-  best: number
+  /** req/s of each round. */
+  rounds: number[]
   failed: number
   total: number
   cpuUs: number
@@ -142,8 +143,9 @@ interface Contender {
 
 /**
  * Start every server first (idle ones cost nothing), warm each up, then measure them in
- * interleaved rounds and keep each one's best round, so a burst of load from elsewhere on a
- * shared machine lands on one round of one row rather than on a whole row.
+ * interleaved rounds (the order rotated by one each round, as bench/support/rounds.ts does)
+ * and report each one's median round with the min–max range, so a burst of load from
+ * elsewhere on a shared machine lands on one round of one row rather than on a whole row.
  */
 async function measureAll(contenders: Contender[]): Promise<{ rps: Row[]; cpu: Row[] }> {
   try {
@@ -153,13 +155,14 @@ async function measureAll(contenders: Contender[]): Promise<{ rps: Row[]; cpu: R
       await load((c.server as Running).url, 1) // JIT, sockets, first miss
     }
     for (let round = 0; round < ROUNDS; round++) {
-      for (const c of contenders) {
+      const order = contenders.map((_, i) => contenders[(i + round) % contenders.length] as Contender)
+      for (const c of order) {
         const server = c.server as Running
         pinSelf(server.pinned ? '0' : ALL_CORES)
         const cpu0 = treeCpuUs(server.pid)
         const r = await load(server.url, SECONDS / ROUNDS)
         c.cpuUs += treeCpuUs(server.pid) - cpu0
-        c.best = Math.max(c.best, r.requests.average)
+        c.rounds.push(r.requests.average)
         c.failed += r.non2xx + r.errors + r.timeouts
         c.total += r.requests.total
       }
@@ -171,7 +174,9 @@ async function measureAll(contenders: Contender[]): Promise<{ rps: Row[]; cpu: R
   return {
     rps: contenders.map((c) => ({
       name: c.name,
-      opsPerSec: c.best,
+      opsPerSec: median(c.rounds),
+      min: Math.min(...c.rounds),
+      max: Math.max(...c.rounds),
       note: [c.note ?? '', c.failed > 0 ? `${c.failed} failed of ${c.total}` : ''].filter(Boolean).join('; '),
     })),
     // Requests per CPU-second of the server (its own CPU only, load generator excluded).
@@ -183,12 +188,18 @@ async function measureAll(contenders: Contender[]): Promise<{ rps: Row[]; cpu: R
   }
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
+}
+
 const met = (x: number, target: number): string => (x >= target ? 'met' : 'missed')
 const contender = (name: string, start: () => Promise<Running>, note?: string): Contender => ({
   name,
   start,
   note,
-  best: 0,
+  rounds: [],
   failed: 0,
   total: 0,
   cpuUs: 0,
@@ -196,7 +207,7 @@ const contender = (name: string, start: () => Promise<Running>, note?: string): 
 
 export const suite: BenchSuite = {
   name: 'http',
-  title: 'HTTP page cache (node:http, Express, apicache, Django)',
+  title: 'HTTP page cache (node:http, Express, apicache, Django, Fastify, Hono, Koa)',
   async run(): Promise<Table[]> {
     const loadBefore = loadavg()[0] ?? 0
     const { rps: rows, cpu } = await measureAll([
@@ -212,15 +223,36 @@ export const suite: BenchSuite = {
       contender('Express 5 + apicache', () => startNode('express-apicache'), 'cache hit'),
       contender('Django 3.2 CacheMiddleware, gunicorn -w 2', startDjango, 'locmem, cache hit'),
       contender('node:http, uncached 20 ms view', () => startNode('slow-view')),
+      contender('Fastify 5, fixed body, no cache', () => startNode('fw-fastify')),
+      contender('Fastify 5 + cachework fastifyCache', () => startNode('fw-fastify-cached'), 'cache hit'),
+      contender(
+        'Fastify 5 + @fastify/caching',
+        () => startNode('fw-fastify-caching'),
+        'headers only: the handler runs every time',
+      ),
+      contender('Hono 4 on @hono/node-server, fixed body', () => startNode('fw-hono')),
+      contender('Hono 4 + cachework cacheMiddleware', () => startNode('fw-hono-cached'), 'cache hit'),
+      contender('Koa 3, fixed body, no cache', () => startNode('fw-koa')),
+      contender('Koa 3 + cachework cacheMiddleware', () => startNode('fw-koa-cached'), 'cache hit'),
+      contender('Koa 3 + koa-cash', () => startNode('fw-koa-cash'), 'cache hit, Map store'),
     ])
     const t: Table = {
-      title: `Requests per second, ${CONNECTIONS} connections, best of ${ROUNDS} interleaved ${SECONDS / ROUNDS} s rounds per row`,
+      title: `Requests per second, ${CONNECTIONS} connections, median of ${ROUNDS} interleaved ${SECONDS / ROUNDS} s rounds per row (min–max alongside)`,
       unit: 'req/s',
       rows,
     }
     const nodeVsBare = ratio(t, 'node:http + cachework (cached page)', 'node:http, fixed bytes')
     const expressVsBare = ratio(t, 'Express 5 + cachework cacheMiddleware', 'Express 5, fixed body, no cache')
     const expressVsApicache = ratio(t, 'Express 5 + cachework cacheMiddleware', 'Express 5 + apicache')
+    const fastifyVsBare = ratio(t, 'Fastify 5 + cachework fastifyCache', 'Fastify 5, fixed body, no cache')
+    const fastifyVsCaching = ratio(t, 'Fastify 5 + cachework fastifyCache', 'Fastify 5 + @fastify/caching')
+    const honoVsBare = ratio(
+      t,
+      'Hono 4 + cachework cacheMiddleware',
+      'Hono 4 on @hono/node-server, fixed body',
+    )
+    const koaVsCash = ratio(t, 'Koa 3 + cachework cacheMiddleware', 'Koa 3 + koa-cash')
+    const koaVsBare = ratio(t, 'Koa 3 + cachework cacheMiddleware', 'Koa 3, fixed body, no cache')
     const nodeVsDjango = ratio(
       t,
       'node:http + cachework (cached page)',
@@ -231,6 +263,9 @@ export const suite: BenchSuite = {
       `Express + cachework ≥ 0.9× bare Express: ${met(expressVsBare, 0.9)} (${expressVsBare.toFixed(2)}×)`,
       `Express + cachework ≥ Express + apicache: ${met(expressVsApicache, 1)} (${expressVsApicache.toFixed(2)}×)`,
       `node:http cached page ≥ 4× Django CacheMiddleware: ${met(nodeVsDjango, 4)} (${nodeVsDjango.toFixed(2)}×)`,
+      `Fastify + cachework ≥ 0.9× bare Fastify: ${met(fastifyVsBare, 0.9)} (${fastifyVsBare.toFixed(2)}×); ≥ Fastify + @fastify/caching: ${met(fastifyVsCaching, 1)} (${fastifyVsCaching.toFixed(2)}×)`,
+      `Hono + cachework ≥ 0.9× bare Hono (node-server): ${met(honoVsBare, 0.9)} (${honoVsBare.toFixed(2)}×)`,
+      `Koa + cachework ≥ Koa + koa-cash: ${met(koaVsCash, 1)} (${koaVsCash.toFixed(2)}×); vs bare Koa ${koaVsBare.toFixed(2)}×`,
       `Load: autocannon (${CONNECTIONS} connections, keep-alive) in the bench process; each server in its own process (gunicorn: 2 sync workers); ${PIN ? 'for Node rows autocannon runs on core 0 and the server on core 1; for Django both are unpinned' : 'all share the machine'} (${availableParallelism()} cores). 1-min load average ${loadBefore.toFixed(1)} before the run, ${(loadavg()[0] ?? 0).toFixed(1)} after (other work on the machine makes req/s noisy).`,
     ]
     const c: Table = {

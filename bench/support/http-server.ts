@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { configureCaches } from '@cachework/core'
 import { cacheMiddleware } from '@cachework/node'
 import express from 'express'
+import { frameworkListener } from './http-frameworks.ts'
 import { PAGE } from './http-page.ts'
 
 const PAGE_BYTES = Buffer.from(PAGE)
@@ -55,7 +56,8 @@ function build(kind: string): RequestListener {
   }
 }
 
-const server = createServer(build(process.argv[2] ?? ''))
+const kind = process.argv[2] ?? ''
+const server = createServer(kind.startsWith('fw-') ? await frameworkListener(kind) : build(kind))
 server.keepAliveTimeout = 60_000
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`)

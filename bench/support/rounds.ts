@@ -15,7 +15,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { loadavg } from 'node:os'
 import { createInterface, type Interface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import type { Row, Table } from '../harness.ts'
+import { type Row, type Table, renderTable } from '../harness.ts'
 
 /** How to start one contender: a command line that speaks the JSON-lines protocol above. */
 export interface ContenderSpec {
@@ -259,6 +259,8 @@ export async function compare(opts: CompareOptions): Promise<Compared> {
     )
     const table: Table = { title: opts.title, rows, notes, unit: opts.unit }
     if (opts.baseline) table.baseline = opts.baseline
+    // Progress for long suites: each table on stderr as soon as it is measured.
+    process.stderr.write(`${renderTable(table)}\n\n`)
     return { table, ready }
   } finally {
     await Promise.all(children.map((c) => c.stop()))

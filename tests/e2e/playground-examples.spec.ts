@@ -68,3 +68,41 @@ test('express-site.ts: cachePage, cacheMiddleware, neverCache and the Nunjucks t
     child?.kill('SIGTERM')
   }
 })
+
+// The Fastify, Hono and Koa examples (docs/frameworks.md): a cached route is a hit with Age on
+// the second request, the varying route keeps one page per cookie, neverCache is never stored.
+for (const example of ['fastify-site.ts', 'hono-site.ts', 'koa-site.ts']) {
+  test(`${example}: cachePage hit with Age, Vary: Cookie, neverCache`, async () => {
+    const port = await freePort()
+    let child: ChildProcess | undefined
+    try {
+      child = spawn(process.execPath, [...node, join('playground', 'examples', example)], {
+        cwd: root,
+        env: { ...process.env, PORT: String(port) },
+        stdio: 'ignore',
+      })
+      const base = `http://127.0.0.1:${port}`
+      await expect
+        .poll(async () => (await fetch(`${base}/me`).catch(() => undefined))?.status, { timeout: 60_000 })
+        .toBe(200)
+      const first = await fetch(`${base}/articles/1`)
+      expect(first.headers.get('cache-control')).toBe('max-age=900')
+      const body = await first.text()
+      expect(body).toContain('<h1>Article 1</h1>')
+      const second = await fetch(`${base}/articles/1`)
+      expect(second.headers.get('age')).toMatch(/^\d+$/)
+      expect(await second.text()).toBe(body)
+      const home = await fetch(`${base}/home`, { headers: { cookie: 'u=bob' } })
+      expect(home.headers.get('vary')).toContain('Cookie')
+      const homeBody = await home.text()
+      const again = await fetch(`${base}/home`, { headers: { cookie: 'u=bob' } })
+      expect(again.headers.get('age')).toMatch(/^\d+$/)
+      expect(await again.text()).toBe(homeBody)
+      const me = await fetch(`${base}/me`)
+      expect(me.headers.get('cache-control')).toContain('no-store')
+      expect(me.headers.get('age')).toBeNull()
+    } finally {
+      child?.kill('SIGTERM')
+    }
+  })
+}

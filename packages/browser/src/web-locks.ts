@@ -99,7 +99,9 @@ export function usesStampedeOptions(opts: GetOrSetOptions | undefined): boolean 
     (opts.lock !== undefined ||
       opts.staleWhileRevalidate !== undefined ||
       opts.staleIfError !== undefined ||
-      opts.beta !== undefined)
+      opts.beta !== undefined ||
+      // Tags (docs/contract.md rule 17) need core's compute path: counters read before the factory.
+      opts.tags !== undefined)
   )
 }
 

@@ -26,6 +26,7 @@ import { defaultKeyFunction, type KeyFunction, parseDefaultKey } from './keys.ts
 import { type Envelope, escapeEnvelope, isEnvelope, makeEnvelope, openEnvelope, STALE } from './envelope.ts'
 import { type GetOrSetHost, type GetOrSetOptions, getOrSetWith } from './get-or-set.ts'
 import { isLeaseKey, isLeaseRecord, LEASE_SUFFIX, leaseKeyFor, leaseToken } from './lease.ts'
+import { isTagCounterKey, normalizeTags, type TagOpts, TagIndex, type TagSnapshot } from './tags.ts'
 import type { Cache, CacheInit, EntryInfo, Timeout, VersionOpts } from './types.ts'
 
 /** What a backend's `_get` returns for a live entry; `expiresAt` undefined means unknown. */
@@ -44,6 +45,11 @@ export interface RawEntry {
 }
 
 export type { CullableStore } from './cull.ts'
+
+const NO_TAGS: readonly string[] = []
+
+/** Per-call options of reads and writes: a version, and tags (docs/contract.md rule 17). */
+type Opts = VersionOpts & TagOpts
 
 function isIntegerValue(v: unknown): v is number | bigint {
   return (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint'
@@ -94,6 +100,13 @@ export abstract class BaseCache implements Cache {
   /** Counts and emits for this cache (rule 13); built by the constructor. */
   private readonly report: EventReporter
   private readonly inflight = new Map<string, Promise<unknown>>()
+  /** Tag counters in this cache's own store (docs/contract.md rule 17; tags.ts). */
+  protected readonly tagIndex: TagIndex = new TagIndex({
+    rawKeyOf: (k) => this.rawKey(k),
+    getMany: (raws) => this._getMany(raws),
+    add: (raw, v) => this._add(raw, v, null),
+    incr: (raw, d) => this._incr(raw, d, raw),
+  })
 
   /** Build from an alias's settings (validated; a bad value throws `ImproperlyConfigured`). */
   constructor(init: CacheInit = {}, alias = 'default') {
@@ -143,6 +156,22 @@ export abstract class BaseCache implements Cache {
   /** Whether a live entry exists. */
   protected async _has(rawKey: string): Promise<boolean> {
     return (await this._get(rawKey)) !== undefined
+  }
+
+  /**
+   * The entry at `rawKey` and the tag counters `counterKeys`, in one round trip where the
+   * backend allows (rule 17). The default is one `_getMany` (one multi-get on memcached, one
+   * query on db); the entry's expiry is then unknown.
+   */
+  protected async _getWithCounters(
+    rawKey: string,
+    counterKeys: string[],
+  ): Promise<{ entry: StoredEntry | undefined; counters: Map<string, unknown> }> {
+    const got = await this._getMany([rawKey, ...counterKeys])
+    return {
+      entry: got.has(rawKey) ? { value: got.get(rawKey), expiresAt: undefined } : undefined,
+      counters: got,
+    }
   }
 
   /** Values of the live keys among `rawKeys`. Override for one round trip. */
@@ -304,10 +333,14 @@ export abstract class BaseCache implements Cache {
 
   // ---- the Cache interface ----
 
-  async get<T = unknown>(key: string, defaultValue?: T, opts?: VersionOpts): Promise<T | undefined> {
+  /**
+   * The live value, or `defaultValue`. `opts.tags`, when given, are the tags the caller expects
+   * the entry to carry: their counters are fetched with the entry in one round trip (rule 17).
+   */
+  async get<T = unknown>(key: string, defaultValue?: T, opts?: Opts): Promise<T | undefined> {
     const raw = this.rawKey(key, opts?.version)
     const t0 = this.events.active ? this.clock.now() : undefined
-    const e = await this.read('get', () => this._get(raw), undefined, raw)
+    const e = await this.read('get', () => this.readChecked(raw, opts?.tags), undefined, raw)
     // A stale envelope (rule 16) is a miss for `get`; a fresh one gives its value.
     const v = e === undefined ? STALE : openEnvelope(e.value, this.clock.now())
     if (v === STALE) {
@@ -320,17 +353,48 @@ export abstract class BaseCache implements Cache {
     return v as T
   }
 
-  async set(key: string, value: unknown, timeout?: Timeout, opts?: VersionOpts): Promise<boolean> {
+  /**
+   * The stored entry at `rawKey` (an envelope stays an envelope), or `undefined` when it is
+   * missing or carries tags that were invalidated since it was written (rule 17). `hint` tags
+   * are fetched with the entry in one round trip.
+   */
+  protected async readChecked(rawKey: string, hint?: Iterable<string>): Promise<StoredEntry | undefined> {
+    const tags = hint === undefined ? NO_TAGS : normalizeTags(hint)
+    if (tags.length > 0) {
+      const r = await this._getWithCounters(rawKey, this.tagIndex.counterKeys(tags))
+      const v = r.entry?.value
+      if (r.entry === undefined || !isEnvelope(v) || v.tags === undefined) return r.entry
+      return (await this.tagIndex.isCurrent(v.tags, r.counters)) ? r.entry : undefined
+    }
+    const e = await this._get(rawKey)
+    if (e === undefined) return e
+    return (await this.tagsCurrent(e.value)) ? e : undefined
+  }
+
+  /** Whether a stored value's tags (if any) are all still current (rule 17). */
+  protected async tagsCurrent(stored: unknown): Promise<boolean> {
+    if (!isEnvelope(stored) || stored.tags === undefined) return true
+    return this.tagIndex.isCurrent(stored.tags)
+  }
+
+  /** What a write stores for `value`: an envelope with the current versions of `tags` (rule 17), or the value (escaped). */
+  private async stored(value: unknown, tags: readonly string[]): Promise<unknown> {
+    if (tags.length === 0) return escapeEnvelope(value)
+    return makeEnvelope(value, { tags: await this.tagIndex.snapshot(tags) })
+  }
+
+  async set(key: string, value: unknown, timeout?: Timeout, opts?: Opts): Promise<boolean> {
+    const tags = opts?.tags === undefined ? NO_TAGS : normalizeTags(opts.tags)
     const raw = this.rawKey(key, opts?.version)
     const exp = this.expiryFor(timeout)
     const t0 = this.events.active ? this.clock.now() : undefined
     // Rule 3: a timeout of 0 or less leaves nothing readable and removes an older value.
     const ok = await this.write(
       'set',
-      () =>
+      async () =>
         exp !== null && exp <= this.clock.now()
           ? this.expireNow(raw, value)
-          : this._set(raw, escapeEnvelope(value), exp),
+          : this._set(raw, await this.stored(value, tags), exp),
       raw,
     )
     if (ok) {
@@ -346,17 +410,18 @@ export abstract class BaseCache implements Cache {
     return true
   }
 
-  async add(key: string, value: unknown, timeout?: Timeout, opts?: VersionOpts): Promise<boolean> {
+  async add(key: string, value: unknown, timeout?: Timeout, opts?: Opts): Promise<boolean> {
+    const tags = opts?.tags === undefined ? NO_TAGS : normalizeTags(opts.tags)
     const raw = this.rawKey(key, opts?.version)
     const exp = this.expiryFor(timeout)
     const ok = await this.write(
       'add',
       async () => {
         if (exp !== null && exp <= this.clock.now()) {
-          if (await this._has(raw)) return false
+          if (await this._hasFresh(raw)) return false
           return this.expireNow(raw, value)
         }
-        return this._add(raw, escapeEnvelope(value), exp)
+        return this.addReplacingDead(raw, await this.stored(value, tags), exp)
       },
       raw,
     )
@@ -365,6 +430,18 @@ export abstract class BaseCache implements Cache {
       if (this.events.active) this.report.key('set', key, raw, opts?.version)
     }
     return ok
+  }
+
+  /**
+   * `_add`, where an entry whose tags were invalidated counts as missing (rule 17): else a
+   * `getOrSet` would recompute on every call until the dead entry's own expiry.
+   */
+  private async addReplacingDead(raw: string, stored: unknown, exp: number | null): Promise<boolean> {
+    if (await this._add(raw, stored, exp)) return true
+    const cur = await this._get(raw)
+    if (cur === undefined || !isEnvelope(cur.value) || (await this.tagsCurrent(cur.value))) return false
+    await this._delete(raw)
+    return this._add(raw, stored, exp)
   }
 
   async touch(key: string, timeout?: Timeout, opts?: VersionOpts): Promise<boolean> {
@@ -402,7 +479,7 @@ export abstract class BaseCache implements Cache {
     if (byRaw.size === 0) return out
     const found = await this.read(
       'getMany',
-      () => this._getMany([...byRaw.keys()]),
+      async () => this.dropInvalidated(await this._getMany([...byRaw.keys()])),
       new Map<string, unknown>(),
     )
     const now = this.clock.now()
@@ -410,7 +487,10 @@ export abstract class BaseCache implements Cache {
       const v = found.has(raw) ? openEnvelope(found.get(raw), now) : STALE
       if (v !== STALE) {
         this.counters.hits++
-        out[key] = v as T
+        // A key named `__proto__` is an own property, never the result's prototype.
+        if (key === '__proto__')
+          Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true })
+        else out[key] = v as T
         if (this.events.active) this.report.key('hit', key, raw, opts?.version)
       } else {
         this.counters.misses++
@@ -420,11 +500,30 @@ export abstract class BaseCache implements Cache {
     return out
   }
 
+  /** Remove from `found` the entries whose tags were invalidated: one more `getMany` at most (rule 17). */
+  private async dropInvalidated(found: Map<string, unknown>): Promise<Map<string, unknown>> {
+    const keys: string[] = []
+    const snaps: TagSnapshot[] = []
+    for (const [k, v] of found) {
+      if (isEnvelope(v) && v.tags !== undefined) {
+        keys.push(k)
+        snaps.push(v.tags as TagSnapshot)
+      }
+    }
+    if (keys.length === 0) return found
+    const verdicts = await this.tagIndex.currentMany(snaps)
+    keys.forEach((k, i) => {
+      if (!verdicts[i]) found.delete(k)
+    })
+    return found
+  }
+
   async setMany(
     entries: Record<string, unknown> | Iterable<[string, unknown]>,
     timeout?: Timeout,
-    opts?: VersionOpts,
+    opts?: Opts,
   ): Promise<string[]> {
+    const tags = opts?.tags === undefined ? NO_TAGS : normalizeTags(opts.tags)
     const iter: Iterable<[string, unknown]> =
       Symbol.iterator in Object(entries) && !isPlainRecord(entries)
         ? (entries as Iterable<[string, unknown]>)
@@ -434,7 +533,7 @@ export abstract class BaseCache implements Cache {
     for (const [k, v] of iter) {
       const raw = this.rawKey(k, opts?.version)
       byRaw.set(raw, k)
-      pairs.push([raw, escapeEnvelope(v)])
+      pairs.push([raw, tags.length > 0 ? v : escapeEnvelope(v)])
     }
     if (pairs.length === 0) return []
     const exp = this.expiryFor(timeout)
@@ -445,6 +544,13 @@ export abstract class BaseCache implements Cache {
           for (const [, v] of pairs) isolatedCopy(v)
           await this._deleteMany(pairs.map((p) => p[0]))
           return []
+        }
+        if (tags.length > 0) {
+          const snap = await this.tagIndex.snapshot(tags)
+          return this._setMany(
+            pairs.map(([k, v]) => [k, makeEnvelope(v, { tags: snap })]),
+            exp,
+          )
         }
         return this._setMany(pairs, exp)
       })
@@ -553,7 +659,8 @@ export abstract class BaseCache implements Cache {
   /** Whether a live, fresh entry exists (`has`); stale envelopes do not count (rule 16). */
   protected async _hasFresh(rawKey: string): Promise<boolean> {
     const e = await this._get(rawKey)
-    return e !== undefined && openEnvelope(e.value, this.clock.now()) !== STALE
+    if (e === undefined || openEnvelope(e.value, this.clock.now()) === STALE) return false
+    return this.tagsCurrent(e.value) // has() agrees with get() after an invalidation (rule 17)
   }
 
   /**
@@ -590,11 +697,15 @@ export abstract class BaseCache implements Cache {
       now: () => this.clock.now(),
       rawKey: (k, v) => this.rawKey(k, v),
       expiryFor: (t) => this.expiryFor(t),
-      readStored: (raw) => this.read('get', () => this._get(raw), undefined, raw),
+      readStored: (raw, tags) => this.read('get', () => this.readChecked(raw, tags), undefined, raw),
+      tagSnapshot: async (opts) => {
+        const tags = opts?.tags === undefined ? NO_TAGS : normalizeTags(opts.tags)
+        return tags.length === 0 ? undefined : this.mustWrite('getOrSet', () => this.tagIndex.snapshot(tags))
+      },
       add: (k, v, t, o) => this.add(k, v, t, o),
       set: (k, v, t, o) => this.set(k, v, t, o),
       storeEnvelope: async (key, raw, env, exp, mode, opts) => {
-        const op = () => (mode === 'add' ? this._add(raw, env, exp) : this._set(raw, env, exp))
+        const op = () => (mode === 'add' ? this.addReplacingDead(raw, env, exp) : this._set(raw, env, exp))
         const ok = await this.write('set', op, raw)
         if (ok) {
           this.counters.sets++
@@ -619,6 +730,16 @@ export abstract class BaseCache implements Cache {
     return this.host
   }
 
+  /**
+   * Make every entry tagged with any of `tags` miss, in every process sharing this store
+   * (rule 17): one atomic `incr` per tag, all sent at once; no key is scanned.
+   */
+  async invalidateTags(tags: Iterable<string>): Promise<void> {
+    const list = normalizeTags(tags)
+    if (list.length === 0) return
+    await this.mustWrite('invalidateTags', () => this.tagIndex.invalidate(list))
+  }
+
   async clear(): Promise<void> {
     await this.mustWrite('clear', () => this._clear())
     if (this.events.active) this.report.whole('clear')
@@ -638,8 +759,22 @@ export abstract class BaseCache implements Cache {
     const parse = this.keyFunction === defaultKeyFunction
     let n = 0
     const now = this.clock.now()
+    // Tag counters seen during this listing (raw key → value), so each is read once (rule 17).
+    const counters = new Map<string, unknown>()
     for await (const e of this._entries()) {
       if (this.isExpired(e.expiresAt)) continue
+      // Tag counters are bookkeeping, not entries; invalidated entries are not live (rule 17).
+      if (isTagCounterKey(e.rawKey)) continue
+      let tags: string[] | undefined
+      if (isEnvelope(e.value) && e.value.tags !== undefined) {
+        tags = Object.keys(e.value.tags)
+        const need = this.tagIndex.counterKeys(tags).filter((r) => !counters.has(r))
+        if (need.length > 0) {
+          const got = await this._getMany(need)
+          for (const r of need) counters.set(r, got.get(r))
+        }
+        if (!(await this.tagIndex.isCurrent(e.value.tags, counters))) continue
+      }
       const info: EntryInfo = { rawKey: e.rawKey, expiresAt: e.expiresAt }
       const lease = isLeaseKey(e.rawKey)
       if (parse) {
@@ -664,6 +799,7 @@ export abstract class BaseCache implements Cache {
             : 'fresh'
         if (env?.softExpiresAt != null) info.softExpiresAt = env.softExpiresAt
       }
+      if (tags !== undefined) info.tags = tags
       yield info
       if (++n >= limit) return
     }

@@ -12,10 +12,11 @@ import { makeEnvelope, type Envelope, isEnvelope } from './envelope.ts'
 import { CacheUnavailableError } from './errors.ts'
 import type { CacheEventType } from './events.ts'
 import { backoffMs } from './lease.ts'
+import type { TagOpts, TagSnapshot } from './tags.ts'
 import type { Timeout, VersionOpts } from './types.ts'
 
 /** Options of `getOrSet` beside `version` (docs/contract.md rule 16). */
-export interface GetOrSetOptions extends VersionOpts {
+export interface GetOrSetOptions extends VersionOpts, TagOpts {
   /**
    * `'process'` (default): concurrent calls in this process share one computation.
    * `'distributed'`: one computation across every process sharing the backend, through the
@@ -48,8 +49,13 @@ export interface GetOrSetHost {
   now(): number
   rawKey(key: string, version?: number): string
   expiryFor(timeout: Timeout): number | null
-  /** The stored entry (value possibly an envelope); a miss when storage is unreachable (rule 15). */
-  readStored(rawKey: string): Promise<StoredEntry | undefined>
+  /**
+   * The stored entry (value possibly an envelope); a miss when storage is unreachable (rule 15)
+   * or when its tags were invalidated (rule 17). `tags` are read with it in one round trip.
+   */
+  readStored(rawKey: string, tags?: Iterable<string>): Promise<StoredEntry | undefined>
+  /** The current versions of `opts.tags` (creating missing counters), or `undefined` without tags. */
+  tagSnapshot(opts: GetOrSetOptions | undefined): Promise<TagSnapshot | undefined>
   add(key: string, value: unknown, timeout: Timeout, opts?: VersionOpts): Promise<boolean>
   set(key: string, value: unknown, timeout: Timeout, opts?: VersionOpts): Promise<boolean>
   /** Store an envelope at an absolute physical expiry; `add` only when missing. */
@@ -125,7 +131,7 @@ interface Call<T> {
   raw: string
   factory: T | (() => T | Promise<T>)
   timeout: Timeout
-  opts: VersionOpts | undefined
+  opts: GetOrSetOptions | undefined
   o: Resolved
 }
 
@@ -159,7 +165,7 @@ export async function getOrSetWith<T>(
   const o = resolve(opts)
   const raw = h.rawKey(key, opts?.version)
   const c: Call<T> = { h, key, raw, factory, timeout, opts, o }
-  const e = await h.readStored(raw)
+  const e = await h.readStored(raw, opts?.tags)
   const now = h.now()
   let stale: Envelope | undefined
   if (e !== undefined) {
@@ -223,7 +229,7 @@ async function underLease<T>(c: Call<T>, stale: Envelope | undefined): Promise<T
     if (token !== undefined) {
       try {
         // Someone may have stored the value between our miss and our lease.
-        const again = freshValue(await h.readStored(raw), h.now())
+        const again = freshValue(await h.readStored(raw, c.opts?.tags), h.now())
         if (again !== undefined) return again.value as T
         return await computeAndStore(c, stale)
       } finally {
@@ -232,7 +238,7 @@ async function underLease<T>(c: Call<T>, stale: Envelope | undefined): Promise<T
     }
     if (Date.now() >= giveUpAt) return computeAndStore(c, stale)
     await sleep(backoffMs(attempt))
-    const got = freshValue(await h.readStored(raw), h.now())
+    const got = freshValue(await h.readStored(raw, c.opts?.tags), h.now())
     if (got !== undefined) return got.value as T
   }
 }
@@ -240,6 +246,8 @@ async function underLease<T>(c: Call<T>, stale: Envelope | undefined): Promise<T
 /** Run the factory and store its value; a failure may fall back to the stale value. */
 async function computeAndStore<T>(c: Call<T>, stale: Envelope | undefined): Promise<T> {
   const { h, key, raw, opts, o } = c
+  // Rule 17: tag versions are read BEFORE the factory runs, so an invalidation during it wins.
+  const tags = await h.tagSnapshot(opts)
   const t0 = h.now()
   let value: T
   try {
@@ -254,7 +262,13 @@ async function computeAndStore<T>(c: Call<T>, stale: Envelope | undefined): Prom
     throw err
   }
   const mode = stale === undefined ? 'add' : 'set'
-  if (!o.meta) {
+  if (!o.meta && tags !== undefined) {
+    const env = makeEnvelope(value, { tags })
+    const exp = h.expiryFor(c.timeout)
+    if (exp !== null && exp <= h.now()) return value
+    await h.storeEnvelope(key, raw, env, exp, mode, opts)
+    if (mode === 'set') return value
+  } else if (!o.meta) {
     if (mode === 'set') {
       await h.set(key, value, c.timeout, opts)
       return value
@@ -262,7 +276,7 @@ async function computeAndStore<T>(c: Call<T>, stale: Envelope | undefined): Prom
     await h.add(key, value, c.timeout, opts)
   } else {
     const soft = h.expiryFor(c.timeout)
-    const env = makeEnvelope(value, { softExpiresAt: soft, computeMs: Math.max(0, h.now() - t0) })
+    const env = makeEnvelope(value, { softExpiresAt: soft, computeMs: Math.max(0, h.now() - t0), tags })
     // The item lives through its stale windows; `get` stops returning it at `soft`.
     const physical = soft === null ? null : soft + Math.max(o.swrMs, o.sieMs)
     if (physical !== null && physical <= h.now()) return value
@@ -270,7 +284,7 @@ async function computeAndStore<T>(c: Call<T>, stale: Envelope | undefined): Prom
     if (mode === 'set') return value
   }
   // Django re-reads after add, so a concurrent writer's value wins (django/core/cache/backends/base.py `get_or_set`).
-  const now = freshValue(await h.readStored(raw), h.now())
+  const now = freshValue(await h.readStored(raw, opts?.tags), h.now())
   return (now === undefined ? value : now.value) as T
 }
 

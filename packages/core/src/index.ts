@@ -56,6 +56,16 @@ export {
 } from './inspector-protocol.ts'
 export { type DescribeOptions, describeValue, isJsonValue, type ValueNode } from './value-tree.ts'
 export { NO_PEEK, PEEK, peekShared } from './peek.ts'
+export {
+  freshTagVersion,
+  MAX_TAG_LENGTH,
+  normalizeTags,
+  TAG_KEY_PREFIX,
+  TagIndex,
+  type TagOpts,
+  type TagSnapshot,
+  type TagStore,
+} from './tags.ts'
 export { type FormatOptions, formatValue } from './preview.ts'
 export {
   CACHE_KEY_WARNING,

@@ -9,7 +9,7 @@ import type { BackendClass, Cache, CacheConfig, CachesConfig } from './types.ts'
 
 const backends = new Map<string, BackendClass>()
 
-// Django's dotted paths (django/core/cache/__init__.py) → our names. Redis is not a cachework backend.
+// Django's dotted paths (django/core/cache/__init__.py) → our names.
 const DJANGO_NAMES: Record<string, string> = {
   'django.core.cache.backends.locmem.LocMemCache': 'locmem',
   'django.core.cache.backends.dummy.DummyCache': 'dummy',
@@ -18,12 +18,14 @@ const DJANGO_NAMES: Record<string, string> = {
   'django.core.cache.backends.memcached.PyMemcacheCache': 'memcached',
   'django.core.cache.backends.memcached.PyLibMCCache': 'memcached',
   'django.core.cache.backends.memcached.MemcachedCache': 'memcached',
+  'django.core.cache.backends.redis.RedisCache': 'redis',
 }
 
 const PACKAGE_OF: Record<string, string> = {
   memcached: '@cachework/node',
   db: '@cachework/node',
   file: '@cachework/node',
+  redis: '@cachework/node',
   indexeddb: '@cachework/browser',
   localforage: '@cachework/browser',
 }
@@ -55,11 +57,6 @@ function lookupBackend(alias: string, backend: unknown): BackendClass {
   const name = DJANGO_NAMES[backend] ?? backend
   const cls = backends.get(name)
   if (cls) return cls
-  if (backend.startsWith('django.core.cache.backends.redis')) {
-    throw new InvalidCacheBackendError(
-      `CACHES['${alias}'].backend: Django's RedisCache has no cachework equivalent; use 'memcached', 'db', 'file' or 'locmem'`,
-    )
-  }
   const pkg = PACKAGE_OF[name]
   throw new InvalidCacheBackendError(
     pkg

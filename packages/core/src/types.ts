@@ -3,6 +3,7 @@ import type { Clock } from './clock.ts'
 import type { CacheEvent, CacheEventType, CacheStats } from './events.ts'
 import type { GetOrSetOptions } from './get-or-set.ts'
 import type { KeyFunction } from './keys.ts'
+import type { TagOpts } from './tags.ts'
 
 /** Seconds; `undefined` uses the alias's default, `null` never expires, `<= 0` expires at once. */
 export type Timeout = number | null | undefined
@@ -32,15 +33,17 @@ export interface EntryInfo {
   leaseHolder?: string
   /** End of the fresh lifetime (epoch ms) of an entry stored with metadata (rule 16). */
   softExpiresAt?: number
+  /** The entry's tags, when it was stored with some (docs/contract.md rule 17). */
+  tags?: string[]
 }
 
 /** The contract every backend implements; all methods are async except the key helpers. */
 export interface Cache {
   readonly alias: string
   readonly backendName: string
-  get<T = unknown>(key: string, defaultValue?: T, opts?: VersionOpts): Promise<T | undefined>
-  set(key: string, value: unknown, timeout?: Timeout, opts?: VersionOpts): Promise<boolean>
-  add(key: string, value: unknown, timeout?: Timeout, opts?: VersionOpts): Promise<boolean>
+  get<T = unknown>(key: string, defaultValue?: T, opts?: VersionOpts & TagOpts): Promise<T | undefined>
+  set(key: string, value: unknown, timeout?: Timeout, opts?: VersionOpts & TagOpts): Promise<boolean>
+  add(key: string, value: unknown, timeout?: Timeout, opts?: VersionOpts & TagOpts): Promise<boolean>
   touch(key: string, timeout?: Timeout, opts?: VersionOpts): Promise<boolean>
   delete(key: string, opts?: VersionOpts): Promise<boolean>
   has(key: string, opts?: VersionOpts): Promise<boolean>
@@ -48,7 +51,7 @@ export interface Cache {
   setMany(
     entries: Record<string, unknown> | Iterable<[string, unknown]>,
     timeout?: Timeout,
-    opts?: VersionOpts,
+    opts?: VersionOpts & TagOpts,
   ): Promise<string[]>
   deleteMany(keys: Iterable<string>, opts?: VersionOpts): Promise<void>
   incr(key: string, delta?: number, opts?: VersionOpts): Promise<number>
@@ -63,6 +66,8 @@ export interface Cache {
   ): Promise<T>
   /** Mark an entry stale without removing it (rule 16); says whether there was one. */
   expire(key: string, opts?: VersionOpts): Promise<boolean>
+  /** Make every entry tagged with any of `tags` miss, in every process sharing the store (rule 17). */
+  invalidateTags(tags: Iterable<string>): Promise<void>
   clear(): Promise<void>
   close(): Promise<void>
   makeKey(key: string, version?: number): string

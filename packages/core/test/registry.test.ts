@@ -85,7 +85,7 @@ describe('the registry (docs/contract.md §1)', () => {
     [{ default: { backend: 'memcached' } }, /import '@cachework\/node'/],
     [
       { default: { backend: 'django.core.cache.backends.redis.RedisCache' } },
-      /RedisCache has no cachework equivalent/,
+      /'django\.core\.cache\.backends\.redis\.RedisCache' is not registered: import '@cachework\/node'/,
     ],
     [{ default: { backend: 'locmem', timeout: 'abc' } }, /CACHES\['default'\]\.timeout must be a number/],
     [

@@ -190,7 +190,9 @@ export class DatabaseCache extends BaseCache {
    * writes. Other operations of this instance wait for it, since they share the connection.
    */
   private async careful(raw: string, write: (s: Statements, now: number) => number): Promise<number> {
-    await this.idle()
+    // Inline, not `await this.idle()`: the check and the claim below must happen in one turn, or
+    // two concurrent writers both pass the check and the second BEGIN fails inside the first.
+    while (this.tx) await this.tx
     let release: () => void = () => {}
     this.tx = new Promise<void>((r) => {
       release = r

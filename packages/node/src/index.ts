@@ -1,7 +1,7 @@
 /**
  * `@cachework/node`: memcached, SQLite and file backends, node:http/Express/Connect middleware,
  * the Nunjucks `{% cache %}` tag and the devtools endpoint. Importing this entry registers the
- * `memcached`, `db` and `file` backends.
+ * `memcached`, `db`, `file` and `redis` backends (`redis` loads the optional `redis` package on first use).
  */
 export * from './db.ts'
 export * from './devtools-endpoint.ts'
@@ -9,3 +9,4 @@ export * from './file.ts'
 export * from './http.ts'
 export * from './memcached.ts'
 export * from './nunjucks.ts'
+export { RedisCache } from './redis.ts'

@@ -74,6 +74,9 @@ export function frame(
   return b
 }
 
+/** The largest binary response body accepted: memcached's 1 GiB item limit plus key and extras. */
+const MAX_BODY_BYTES = 1024 * 1024 * 1024 + 512
+
 /** SET/ADD extras: flags and expiration. */
 export function storeExtras(flags: number, exptime: number): Buffer {
   const e = Buffer.allocUnsafe(8)
@@ -320,9 +323,17 @@ export class Connection extends Pipeline {
         return buf.length
       }
       const bodyLen = buf.readUInt32BE(off + 8)
-      if (buf.length - off < 24 + bodyLen) break
       const extLen = buf[off + 4] as number
       const keyLen = buf.readUInt16BE(off + 2)
+      // Every length is checked before it is trusted (doc/protocol-binary.txt): a body past
+      // memcached's 1 GiB item limit, or shorter than its extras and key, is a protocol error.
+      if (bodyLen > MAX_BODY_BYTES || extLen + keyLen > bodyLen) {
+        this.protocolError(
+          `a binary frame with impossible lengths (body ${bodyLen}, extras ${extLen}, key ${keyLen})`,
+        )
+        return buf.length
+      }
+      if (buf.length - off < 24 + bodyLen) break
       const start = off + 24
       const f: Frame = {
         opcode: buf[off + 1] as number,

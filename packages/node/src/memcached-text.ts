@@ -23,12 +23,32 @@ export interface TextItem {
 }
 
 const LF = 0x0a
+const CR = 0x0d
 
-/** A decimal number from `buf[from, to)`. */
+/**
+ * The largest value a server may announce: memcached's item size limit tops out at 1 GiB
+ * (`-I 1024m`, doc/protocol.txt). A larger or malformed length is a protocol error, never a
+ * buffer the client waits to fill (or a negative length that loops forever).
+ */
+export const MAX_ITEM_BYTES = 1024 * 1024 * 1024
+
+/** A decimal number of at most 10 digits from `buf[from, to)`, or -1 when it is not one. */
 function digits(buf: Buffer, from: number, to: number): number {
+  if (to <= from || to - from > 10) return -1
   let n = 0
-  for (let i = from; i < to; i++) n = n * 10 + ((buf[i] as number) - 48)
+  for (let i = from; i < to; i++) {
+    const d = (buf[i] as number) - 48
+    if (d < 0 || d > 9) return -1
+    n = n * 10 + d
+  }
   return n
+}
+
+/** A length field read from a server: a whole number of bytes within `MAX_ITEM_BYTES`, else -1. */
+export function checkedLength(text: string | undefined): number {
+  if (text === undefined || !/^[0-9]{1,10}$/.test(text)) return -1
+  const n = Number(text)
+  return n <= MAX_ITEM_BYTES ? n : -1
 }
 
 /**
@@ -50,15 +70,33 @@ export class TextConnection extends Pipeline {
       if (eol < 0) break
       // "VALUE <key> <flags> <bytes>\r\n<data>\r\n" … "END\r\n"
       if (buf[off] === 0x56 /* V */ && buf[off + 1] === 0x41) {
-        // Parse the two numbers from the bytes; only the key is turned into a string.
+        // Parse the two numbers from the bytes; only the key is turned into a string. Every
+        // field is checked (doc/protocol.txt: "VALUE <key> <flags> <bytes>\r\n"): a reply that
+        // does not fit is a protocol error that drops the connection, never a guess.
         const sp2 = buf.lastIndexOf(0x20, eol)
-        const sp1 = buf.lastIndexOf(0x20, sp2 - 1)
-        const flags = digits(buf, sp1 + 1, sp2)
-        const size = digits(buf, sp2 + 1, eol - 1)
+        const sp1 = sp2 > off ? buf.lastIndexOf(0x20, sp2 - 1) : -1
+        const flags = sp1 > off + 5 ? digits(buf, sp1 + 1, sp2) : -1
+        const size = buf[eol - 1] === CR ? digits(buf, sp2 + 1, eol - 1) : -1
+        if (
+          buf.toString('latin1', off, off + 6) !== 'VALUE ' ||
+          flags < 0 ||
+          flags > 0xffffffff ||
+          size < 0 ||
+          size > MAX_ITEM_BYTES
+        ) {
+          this.protocolError(
+            `malformed VALUE line ${JSON.stringify(buf.toString('latin1', off, Math.min(eol, off + 100)))}`,
+          )
+          return buf.length
+        }
         const start = eol + 1
         if (buf.length < start + size + 2) {
           this.need = start + size + 2 - off
           return off
+        }
+        if (buf[start + size] !== CR || buf[start + size + 1] !== LF) {
+          this.protocolError('a VALUE whose data is not followed by \\r\\n')
+          return buf.length
         }
         const p = this.current()
         ;(p?.collect as ((i: TextItem) => void) | undefined)?.({
@@ -130,8 +168,9 @@ export function metaGetDone(reply: Buffer): boolean {
   const eol = reply.indexOf('\r\n')
   if (eol < 0) return false
   if (!reply.subarray(0, 3).equals(Buffer.from('VA '))) return true
-  const size = Number(reply.toString('latin1', 3, eol).split(' ')[0])
-  return reply.length >= eol + 2 + size + 2
+  const size = checkedLength(reply.toString('latin1', 3, eol).split(' ')[0])
+  // A malformed size is complete as it is: parseMetaGet rejects it.
+  return size < 0 || reply.length >= eol + 2 + size + 2
 }
 
 /** Parse `VA <size> t<ttl> f<flags>\r\n<data>\r\n`; undefined for a miss (`EN`). */
@@ -142,13 +181,25 @@ export function parseMetaGet(reply: Buffer): { ttl: number; flags: number; data:
     if (head[0] === 'EN') return undefined
     throw new CacheUnavailableError(`memcached answered mg with ${JSON.stringify(head.join(' '))}`)
   }
-  const size = Number(head[1])
+  const size = checkedLength(head[1])
   let ttl = -1
   let flags = 0
   for (const t of head.slice(2)) {
     if (t.startsWith('t')) ttl = Number(t.slice(1))
     else if (t.startsWith('f')) flags = Number(t.slice(1))
   }
+  const bad =
+    size < 0 ||
+    reply.length < eol + 2 + size ||
+    !Number.isSafeInteger(ttl) ||
+    ttl < -1 ||
+    !Number.isInteger(flags) ||
+    flags < 0 ||
+    flags > 0xffffffff
+  if (bad)
+    throw new CacheUnavailableError(
+      `memcached answered mg with a malformed header ${JSON.stringify(head.join(' ').slice(0, 100))}`,
+    )
   return { ttl, flags, data: Buffer.from(reply.subarray(eol + 2, eol + 2 + size)) }
 }
 

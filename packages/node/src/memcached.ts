@@ -43,6 +43,8 @@ import { decodeMemcachedValue, type Encoded, encodeMemcachedValue, UNREADABLE } 
 /** memcached's relative-expiry limit: larger values are absolute unix times
  * (memcached's doc/protocol.txt; Django's django/core/cache/backends/memcached.py). */
 const THIRTY_DAYS = 2592000
+/** The latest absolute exptime memcached can hold (2³¹ − 1, January 2038). */
+const MAX_EXPTIME = 0x7fffffff
 /** What `exptime` says when the entry must not be stored at all (Django maps 0 → -1). */
 const EXPIRED = -1
 
@@ -140,10 +142,16 @@ export class MemcachedCache extends BaseCache {
   private exptime(expiresAt: number | null): number {
     if (expiresAt === null) return 0
     const now = this.now()
-    // 50 ms of slack: BaseCache computed expiresAt from its own `now` a moment ago.
-    const secs = Math.floor((expiresAt - now + 50) / 1000)
-    if (secs <= 0) return EXPIRED
-    return secs + 1 > THIRTY_DAYS ? secs + Math.floor(now / 1000) : secs + 1
+    const ms = expiresAt - now
+    if (!(ms > 0)) return EXPIRED
+    // Fractions round up (rule 3: a 0.5 s timeout is readable for half a second, not gone at
+    // once as memcached's whole-second clock would make it).
+    const secs = Math.ceil(ms / 1000)
+    if (secs + 1 <= THIRTY_DAYS) return secs + 1
+    const absolute = secs + Math.floor(now / 1000)
+    // memcached reads exptime as a signed 32-bit number (doc/protocol.txt); a later time would
+    // wrap to the past and expire at once, so anything past 2038 is stored without expiry.
+    return absolute > MAX_EXPTIME ? 0 : absolute
   }
 
   private failure(f: Frame, what: string): CacheUnavailableError {

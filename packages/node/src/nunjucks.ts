@@ -104,38 +104,44 @@ class CacheTagExtension {
       name += t.type === lexer.TOKEN_STRING ? `"${t.value}"` : t.value
     }
     const vary: unknown[] = []
-    let using: unknown
+    // Keyword arguments close the tag: Django's using="…", and tags="a b" (docs/contract.md rule 17).
+    const keywords: Record<string, unknown> = {}
     while (!isEnd(parser.peekToken())) {
       const t = parser.peekToken() as Token
-      if (t.type === lexer.TOKEN_SYMBOL && t.value === 'using') {
+      if (t.type === lexer.TOKEN_SYMBOL && (t.value === 'using' || t.value === 'tags')) {
         parser.nextToken()
         const eq = parser.peekToken()
         if (eq && eq.type === lexer.TOKEN_OPERATOR && eq.value === '=') {
           parser.nextToken()
-          using = parser.parseExpression()
-          if (!isEnd(parser.peekToken()))
-            parser.fail(`'${this.tagName}' tag: using="…" must be the last argument.`)
-          break
+          keywords[t.value] = parser.parseExpression()
+          continue
         }
-        vary.push(parser.parsePostfix(new nodes.Symbol(...at(t), 'using')))
+        if (Object.keys(keywords).length > 0)
+          parser.fail(`'${this.tagName}' tag: using="…" and tags="…" must be the last arguments.`)
+        vary.push(parser.parsePostfix(new nodes.Symbol(...at(t), t.value)))
         continue
       }
+      if (Object.keys(keywords).length > 0)
+        parser.fail(`'${this.tagName}' tag: using="…" and tags="…" must be the last arguments.`)
       vary.push(parseArg())
     }
+    const using = keywords.using
+    const tagsArg = keywords.tags
     parser.advanceAfterBlockEnd(tag.value)
     const body = parser.parseUntilBlocks(`end${this.tagName}`)
     parser.advanceAfterBlockEnd()
-    const meta = JSON.stringify({ name, hasUsing: using !== undefined })
+    const meta = JSON.stringify({ name, hasUsing: using !== undefined, hasTags: tagsArg !== undefined })
     const args = [
       new nodes.Literal(...at(tag), meta),
       timeout,
       ...(using === undefined ? [] : [using]),
+      ...(tagsArg === undefined ? [] : [tagsArg]),
       ...vary,
     ]
     return new nodes.CallExtensionAsync(this, 'run', new nodes.NodeList(...at(tag), args), [body])
   }
 
-  /** Nunjucks calls this with (context, meta, timeout, [using], ...varyOn, body, callback). */
+  /** Nunjucks calls this with (context, meta, timeout, [using], [tags], ...varyOn, body, callback). */
   run(_context: unknown, meta: string, ...rest: unknown[]): void {
     const callback = rest.pop() as Callback
     const body = rest.pop() as Body
@@ -146,7 +152,11 @@ class CacheTagExtension {
   }
 
   private async render(meta: string, rest: unknown[], body: Body): Promise<string> {
-    const { name, hasUsing } = JSON.parse(meta) as { name: string; hasUsing: boolean }
+    const { name, hasUsing, hasTags } = JSON.parse(meta) as {
+      name: string
+      hasUsing: boolean
+      hasTags: boolean
+    }
     const timeout = toIntTimeout(rest[0])
     let alias: string
     if (hasUsing) {
@@ -160,15 +170,23 @@ class CacheTagExtension {
       alias = caches.has('template_fragments') ? 'template_fragments' : 'default'
     }
     // A missing variable resolves to Django's string_if_invalid, ''.
-    const varyOn = rest.slice(hasUsing ? 2 : 1).map((v) => (v === undefined ? '' : v))
+    const first = 1 + (hasUsing ? 1 : 0)
+    let tags: string[] | undefined
+    if (hasTags) {
+      const raw = rest[first]
+      // A space-separated string ("article:42 list"), as Surrogate-Key headers are, or a list.
+      tags =
+        typeof raw === 'string' ? raw.split(/\s+/).filter(Boolean) : Array.isArray(raw) ? raw.map(String) : []
+    }
+    const varyOn = rest.slice(first + (hasTags ? 1 : 0)).map((v) => (v === undefined ? '' : v))
     const render = () =>
       new Promise<string>((resolve, reject) => body((err, out) => (err ? reject(err) : resolve(out ?? ''))))
-    return cacheFragment({ timeout, name, varyOn, using: alias }, render)
+    return cacheFragment({ timeout, name, varyOn, using: alias, ...(tags ? { tags } : {}) }, render)
   }
 }
 
 /**
- * Add Django's `{% cache <timeout> <name> [varyOn…] [using="alias"] %}…{% endcache %}` tag to a
+ * Add Django's `{% cache <timeout> <name> [varyOn…] [using="alias"] [tags="a b"] %}…{% endcache %}` tag to a
  * Nunjucks environment. Rendering is asynchronous: use `env.render(name, ctx, cb)` or
  * `env.renderString(src, ctx, cb)` with a callback. Returns `env`.
  */

@@ -180,13 +180,14 @@ describe('timeouts (django/core/cache/backends/base.py)', () => {
     expect(Math.abs(month - (Date.now() + 2592001_000))).toBeLessThan(10_000)
     expect(Math.abs((byKey.get('exactly') as number) - (Date.now() + 2592000_000))).toBeLessThan(10_000)
   })
-  it('under a second truncates to 0 and expires at once, as in Django', async () => {
+  it('under a second rounds up (rule 3: fractions allowed; Django truncates it to "expired")', async () => {
     const c = cacheOn(server.location)
     await c.set('k', 'old', null)
     expect(await c.set('k', 'half', 0.5)).toBe(true)
-    expect(await c.get('k')).toBeUndefined()
+    expect(await c.get('k')).toBe('half')
+    expect(await c.delete('k')).toBe(true)
     expect(await c.add('k', 'half', 0.5)).toBe(true)
-    expect(await c.has('k')).toBe(false)
+    expect(await c.has('k')).toBe(true)
   })
 })
 

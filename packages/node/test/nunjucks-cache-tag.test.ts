@@ -62,6 +62,20 @@ describe('{% cache %} for Nunjucks (Django template fragment caching)', () => {
     expect(await caches.get('default').has(key)).toBe(false)
   })
 
+  it('tags="a b" stores the fragment with tags: invalidateTags drops it (docs/contract.md rule 17)', async () => {
+    const name = uniqueKey('tagged')
+    const n = counter()
+    const src = `{% cache 500 ${name} who using="localcache" tags="menu article:42" %}{{ who }}{{ n() }}{% endcache %}`
+    expect(await render(env, src, { who: 'a', n })).toBe('a1')
+    expect(await render(env, src, { who: 'a', n })).toBe('a1')
+    const key = makeTemplateFragmentKey(name, ['a'])
+    const info = []
+    for await (const e of caches.get('localcache').entries()) if (e.key === key) info.push(e)
+    expect(info[0]?.tags).toEqual(['article:42', 'menu'])
+    await caches.get('localcache').invalidateTags(['article:42'])
+    expect(await render(env, src, { who: 'a', n })).toBe('a2')
+  })
+
   it('prefers the template_fragments alias when it is configured', async () => {
     configureCaches({
       default: { backend: 'locmem', location: 'nunjucks-default-2' },

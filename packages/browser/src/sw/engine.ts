@@ -4,7 +4,7 @@
  * §4.3, invalidation §4.4) and RFC 5861's stale windows. It knows nothing about worker events;
  * `index.ts` wires it to `fetch` and `message`.
  */
-import { type Cache, type Clock, hasVaryHeader, systemClock } from '@cachework/core'
+import { type Cache, type Clock, hasVaryHeader, rfc9111, systemClock } from '@cachework/core'
 import {
   evaluate,
   type Evaluation,
@@ -15,6 +15,7 @@ import {
 import {
   deleteUrl,
   readVariant,
+  storedFields,
   type StoredResponse,
   toResponse,
   toStored,
@@ -127,10 +128,13 @@ export class ResponseCacheEngine {
       if (SAFE_METHODS.has(request.method)) return undefined
       return this.passUnsafe(request)
     }
-    // The page's own conditional or range requests go to the origin as they are.
+    // The page's own conditional requests go to the origin as they are.
     const h = request.headers
-    if (h.has('if-none-match') || h.has('if-modified-since') || h.has('range')) return undefined
+    if (h.has('if-none-match') || h.has('if-modified-since')) return undefined
     if (request.cache === 'no-store' || /no-store/i.test(h.get('cache-control') ?? '')) return undefined
+    // A single byte range is answered from a fresh stored complete response (RFC 9110 §14.2);
+    // anything else about ranges (several, If-Range, nothing stored) goes to the origin.
+    if (h.has('range')) return h.has('if-range') ? undefined : this.handleRange(request)
     return this.handleGet(request, waitUntil)
   }
 
@@ -152,6 +156,23 @@ export class ResponseCacheEngine {
     return response
   }
 
+  private async handleRange(request: Request): Promise<Response> {
+    const url = stripFragment(request.url)
+    const hit = await readVariant(this.cache, url, request.headers, this.varyHints).catch(() => undefined)
+    if (hit && hit.stored.status === 200) {
+      const ev = this.evaluate(hit.stored, request)
+      const range = rfc9111.parseRange(request.headers.get('range'), hit.stored.body.byteLength)
+      if (ev.fresh && range !== undefined) {
+        const part = rfc9111.rangeAnswer(range, reuseHeaders(hit.stored), hit.stored.body)
+        const headers = new Headers(part.headers)
+        headers.set('age', String(Math.floor(ev.age)))
+        headers.set(STATUS_HEADER, 'hit')
+        return new Response(part.body as Uint8Array<ArrayBuffer>, { status: part.status, headers })
+      }
+    }
+    return this.net(networkRequest(request, this.opts.origin))
+  }
+
   private async handleGet(request: Request, waitUntil: WaitUntil): Promise<Response> {
     const url = stripFragment(request.url)
     if (request.cache === 'reload') return this.fetchAndStore(request, url)
@@ -164,7 +185,12 @@ export class ResponseCacheEngine {
     const ev = this.evaluate(hit.stored, request)
     if (request.cache === 'force-cache' || request.cache === 'only-if-cached')
       return serve(hit.stored, ev, 'hit')
-    if (request.cache === 'no-cache') ev.fresh = false
+    // A reload (`no-cache`) revalidates, except a fresh `immutable` response (RFC 8246 §2.1).
+    if (
+      request.cache === 'no-cache' &&
+      !(ev.fresh && rfc9111.responseDirectives(hit.stored.headers).has('immutable'))
+    )
+      ev.fresh = false
     if (ev.fresh) return serve(hit.stored, ev, 'hit')
     if (ev.staleWhileRevalidate && request.cache !== 'no-cache') {
       waitUntil(this.refreshInBackground(request, url, hit.key, hit.stored))
@@ -261,21 +287,28 @@ export class ResponseCacheEngine {
     ev: Evaluation,
     onStored?: (s: StoredResponse) => void,
   ): Promise<Response> {
-    const conditional = conditionalHeaders(stored)
+    const conditional = rfc9111.conditionalHeaders(stored.headers)
+    // A validation asks the caches on the way to validate too (what browsers send; RFC 9111
+    // §5.2.1.1). Without it the worker's `no-store` fetch would carry the browser's `no-cache`.
+    const extra: Array<[string, string]> = request.headers.has('cache-control')
+      ? conditional
+      : [...conditional, ['cache-control', 'max-age=0']]
     const requestTime = this.clock.now()
     let response: Response
     try {
-      response = await this.net(networkRequest(request, this.opts.origin, conditional))
+      response = await this.net(networkRequest(request, this.opts.origin, extra))
     } catch (error) {
       const offlineOk = (this.opts.serveStaleWhenOffline ?? true) && !ev.staleForbidden
       if (ev.staleIfError || offlineOk) return serve(stored, ev, 'stale-if-error')
+      // Stale use forbidden and the origin unreachable: a generated 504 (RFC 9111 §4.2.4, §5.2.2.2).
+      if (ev.staleForbidden) return gatewayTimeout()
       throw error
     }
     const responseTime = this.clock.now()
     if (response.status === 304 && conditional.length > 0) {
       const fresh: StoredResponse = {
         ...stored,
-        headers: mergeNotModified(stored.headers, [...response.headers]),
+        headers: mergeNotModified(stored.headers, storedFields([...response.headers])),
         requestTime,
         responseTime,
       }
@@ -319,23 +352,27 @@ function variesOnHiddenHeader(response: Response, request: Request): boolean {
   )
 }
 
-/** `If-None-Match` / `If-Modified-Since` from the stored validators (RFC 9111 §4.3.1). */
-function conditionalHeaders(stored: StoredResponse): Array<[string, string]> {
-  const out: Array<[string, string]> = []
-  for (const [k, v] of stored.headers) {
-    const lower = k.toLowerCase()
-    if (lower === 'etag') out.push(['if-none-match', v])
-    else if (lower === 'last-modified') out.push(['if-modified-since', v])
-  }
-  return out
+/** The stored headers to send on reuse: without those a qualified `no-cache="…"` names (RFC 9111 §5.2.2.4). */
+function reuseHeaders(stored: StoredResponse): Array<[string, string]> {
+  return rfc9111.withoutFields(stored.headers, rfc9111.fieldsToOmit(stored.headers, { reuse: true }))
 }
 
-/** Serve a stored response with `Age` (RFC 9111 §5.1) and the status header. */
+/**
+ * Serve a stored response with `Age` (RFC 9111 §5.1) and the status header; served without
+ * validation (`hit`, `stale`), the fields of a qualified `no-cache` are left out.
+ */
 function serve(stored: StoredResponse, ev: Evaluation, how: string): Response {
-  return toResponse(stored, [
-    ['age', String(Math.floor(ev.age))],
+  const reuse = how === 'hit' || how === 'stale' || how === 'stale-if-error'
+  const age = Number.isFinite(ev.age) ? Math.floor(ev.age) : 2 ** 31
+  return toResponse(reuse ? { ...stored, headers: reuseHeaders(stored) } : stored, [
+    ['age', String(age)],
     [STATUS_HEADER, how],
   ])
+}
+
+/** The answer when a stale response may not be used and the origin cannot be reached. */
+function gatewayTimeout(): Response {
+  return new Response(null, { status: 504, statusText: 'Gateway Timeout' })
 }
 
 function stripFragment(url: string): string {

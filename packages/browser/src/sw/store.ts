@@ -4,7 +4,7 @@
  * and per variant one entry holding the response as a plain object. Everything lives in the
  * backend (IndexedDB by default), so a restarted worker finds it again.
  */
-import type { Cache } from '@cachework/core'
+import { type Cache, rfc9111 } from '@cachework/core'
 import type { HeaderList } from './freshness.ts'
 
 /** Prefix of every key this cache writes. */
@@ -98,6 +98,11 @@ export function variantOf(headers: Headers, varyHeaders: readonly string[]): str
     .join('\n')
 }
 
+/** The fields of a response a cache keeps: no hop-by-hop fields, none that `Connection` names (RFC 9111 §3.1). */
+export function storedFields(headers: Array<[string, string]>): Array<[string, string]> {
+  return rfc9111.withoutFields(headers, rfc9111.fieldsToOmit(headers))
+}
+
 /** Turn a fetched response into a stored one (reads the body). */
 export async function toStored(
   response: Response,
@@ -111,7 +116,7 @@ export async function toStored(
     url,
     status: response.status,
     statusText: response.statusText,
-    headers: [...response.headers],
+    headers: storedFields([...response.headers]),
     body: new Uint8Array(await response.arrayBuffer()),
     requestTime,
     responseTime,

@@ -13,6 +13,7 @@ import { encodeValue } from '../codec.ts'
 import { escapeEnvelope, isEnvelope, openEnvelope, STALE } from '../envelope.ts'
 import { KeyNotFoundError } from '../errors.ts'
 import { NO_PEEK, PEEK } from '../peek.ts'
+import type { TagOpts } from '../tags.ts'
 import type { CacheInit, Timeout, VersionOpts } from '../types.ts'
 
 interface Item extends Snapshot {
@@ -216,8 +217,14 @@ export class LocMemCache extends BaseCache {
     }
   }
 
-  override set(key: string, value: unknown, timeout?: Timeout, opts?: VersionOpts): Promise<boolean> {
-    if (this.events.active) return super.set(key, value, timeout, opts)
+  override set(
+    key: string,
+    value: unknown,
+    timeout?: Timeout,
+    opts?: VersionOpts & TagOpts,
+  ): Promise<boolean> {
+    // Tagged writes (docs/contract.md rule 17) take the generic path.
+    if (this.events.active || opts?.tags !== undefined) return super.set(key, value, timeout, opts)
     try {
       const raw = this.rawKey(key, opts?.version)
       const exp = this.expiryFor(timeout)
@@ -243,6 +250,8 @@ export class LocMemCache extends BaseCache {
       this.counters.misses++
       return undefined
     }
+    // Tagged entries need their counters checked (rule 17): the caller uses `get`.
+    if (isEnvelope(it.v) && it.v.tags !== undefined) return NO_PEEK
     const v = openEnvelope(it.v, this.clock.now())
     if (v === STALE) {
       this.counters.misses++
@@ -273,7 +282,8 @@ export class LocMemCache extends BaseCache {
 
   protected override async _hasFresh(rawKey: string): Promise<boolean> {
     const it = this.live(rawKey, false)
-    return it !== undefined && openEnvelope(it.v, this.clock.now()) !== STALE
+    if (it === undefined || openEnvelope(it.v, this.clock.now()) === STALE) return false
+    return this.tagsCurrent(it.v) // rule 17: has() agrees with get()
   }
 
   protected async _set(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {

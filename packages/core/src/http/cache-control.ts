@@ -2,6 +2,7 @@
  * `Cache-Control` helpers: Django 6.1's `patch_cache_control` and `get_max_age`
  * (django/utils/cache.py) on Fetch API `Headers`.
  */
+import { splitList } from './rfc9111/directives.ts'
 
 /** A `Headers`, or anything carrying one (a `Response` or `Request`). */
 export type HeadersTarget = Headers | { readonly headers: Headers }
@@ -43,11 +44,8 @@ export function headersOf(target: HeadersTarget): Headers {
  * (3.2 kept empty parts; that produced `Vary: , Cookie` from an empty header.)
  */
 export function splitHeaderValue(value: string | null | undefined): string[] {
-  if (!value) return []
-  return value
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p) => p !== '')
+  // The RFC 9111 toolkit's list splitter, with every comma splitting (Django ignores quotes).
+  return splitList(value, false)
 }
 
 type DirectiveValue = string | true

@@ -35,6 +35,7 @@ import {
 } from './page-stampede.ts'
 import { boundView } from './request-view.ts'
 import { isServablePage } from './stored-page.ts'
+import { type PageTags, pageTags, type TagHeader, writeTagHeader } from './page-tags.ts'
 
 /** Options of the response cache (Django's `CACHE_MIDDLEWARE_*` settings and ours). */
 export interface ResponseCacheOptions extends KeyOptions, PageStampedeOptions {
@@ -69,6 +70,13 @@ export interface ResponseCacheOptions extends KeyOptions, PageStampedeOptions {
   onError?: (error: unknown) => void
   /** Clock, epoch ms. Default `Date.now`. */
   now?: () => number
+  /**
+   * Tags stored with each page (a list, or a function of the request), so `invalidateTags`
+   * drops them (docs/contract.md rule 17; page-tags.ts). Default: none.
+   */
+  tags?: PageTags
+  /** Also send the tags to a CDN in this response header. Default `false`. */
+  tagHeader?: TagHeader
 }
 
 /** A handler the engine runs on a miss. */
@@ -274,6 +282,12 @@ export class ResponseCache {
       now,
     )
     if (release) {
+      // Another process may have re-rendered it and released its claim just now: look again.
+      const again = await this.lookup(request)
+      if (again && !isStalePage(again, this.now())) {
+        await release()
+        return again
+      }
       this.refreshes.set(request, { release, stale })
       return undefined
     }
@@ -307,7 +321,13 @@ export class ResponseCache {
     const giveUpAt = Date.now() + (this.options.flightWaitMs ?? DEFAULT_FLIGHT_WAIT_MS)
     for (let attempt = 0; ; attempt++) {
       const release = await takePageLease(this.cache(), key, this.options)
-      if (release) return release
+      if (release) {
+        // The previous holder may have stored the page and released just now: look once more.
+        const stored = await this.fetchFromCache(request)
+        if (!stored) return release
+        await release()
+        return stored
+      }
       if (Date.now() >= giveUpAt) return async () => {}
       await new Promise((r) => setTimeout(r, pagePollMs(attempt)))
       const hit = await this.fetchFromCache(request)
@@ -346,6 +366,8 @@ export class ResponseCache {
     const now = this.now()
     // Step 7: Expires and max-age, 304s included.
     patchResponseHeaders(res, timeout, now)
+    const tags = pageTags(this.options.tags, request)
+    writeTagHeader(res.headers, this.options.tagHeader, tags)
     // Step 8: a response to an authorized request differs per credentials unless it is public.
     if (request.headers.has('authorization') && !names.has('public')) patchVaryHeaders(res, ['Authorization'])
     // Step 9: store a 200 with a truthy timeout (a negative one stores an expired entry, as Django).
@@ -371,6 +393,7 @@ export class ResponseCache {
                   request,
                   storeResponse(sent, bytes, now),
                   timeout,
+                  tags,
                   staleWindows(sent, this.options),
                 )
               : undefined,
@@ -385,7 +408,7 @@ export class ResponseCache {
           outcome.headerList = varyHeaderList(res, this.options)
           outcome.key = pageCacheKey(request, request.method, outcome.headerList, this.options)
         }
-        await this.store(request, stored, timeout, staleWindows(res, this.options))
+        await this.store(request, stored, timeout, tags, staleWindows(res, this.options))
       }
     }
     if (timeout === 0 || res.status !== 200)
@@ -398,6 +421,7 @@ export class ResponseCache {
     request: Request,
     stored: StoredResponse,
     timeout: number,
+    tags: readonly string[],
     windows: { swr: number; sie: number } = { swr: 0, sie: 0 },
   ): Promise<void> {
     try {
@@ -418,7 +442,7 @@ export class ResponseCache {
         page.sieUntil = page.freshUntil + windows.sie * 1000
       }
       // The URL and method travel with the page so inspectors can name its hashed key.
-      await this.cache().set(key, page, kept)
+      await this.cache().set(key, page, kept, tags.length > 0 ? { tags } : undefined)
       this.report(request, 'store', stored.status)
     } catch (error) {
       this.fail(error)

@@ -63,6 +63,8 @@ export interface CacheFragmentOptions {
   using?: string
   /** Where aliases are looked up. Default: the process-wide `caches`. */
   registry?: CacheRegistry
+  /** Tags stored with the fragment, so `invalidateTags` drops it (docs/contract.md rule 17). Default none. */
+  tags?: Iterable<string>
 }
 
 // Django applies int() to the resolved expire time (`2.7` → 2, `'abc'` → error).
@@ -104,7 +106,7 @@ export async function cacheFragment(
   }
   const running = pending.get(key)
   if (running) return running
-  const flight = renderAndStore(cache, key, timeout, render)
+  const flight = renderAndStore(cache, key, timeout, render, options.tags)
   pending.set(key, flight)
   try {
     return await flight
@@ -120,10 +122,11 @@ async function renderAndStore(
   key: string,
   timeout: number | null,
   render: () => string | Promise<string>,
+  tags: Iterable<string> | undefined,
 ): Promise<string> {
   const value = await render()
   try {
-    await cache.set(key, value, timeout)
+    await cache.set(key, value, timeout, tags === undefined ? undefined : { tags })
   } catch (error) {
     // Unreachable storage (rule 15): the fragment is still rendered, just not stored.
     if (!(error instanceof CacheUnavailableError)) throw error

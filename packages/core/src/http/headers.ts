@@ -3,6 +3,7 @@
  * `patch_vary_headers` and `has_vary_header` (django/utils/cache.py), plus HTTP dates.
  */
 import { type HeadersTarget, headersOf, patchCacheControl, splitHeaderValue } from './cache-control.ts'
+import { parseHttpDateStrict } from './rfc9111/dates.ts'
 
 /** Django's `CACHE_MIDDLEWARE_SECONDS` default: 600. */
 export const DEFAULT_CACHE_SECONDS = 600
@@ -12,35 +13,13 @@ export function httpDate(epochMs: number): string {
   return new Date(Math.floor(epochMs / 1000) * 1000).toUTCString()
 }
 
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec']
-const IMF = /^\w{3}, (\d{2}) (\w{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/
-const RFC850 = /^\w{6,9}, (\d{2})-(\w{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/
-const ASCTIME = /^\w{3} (\w{3}) ( \d|\d{2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/
-
 /**
  * Parse an HTTP date in any of the three formats of RFC 9110 §5.6.7 into epoch milliseconds,
- * or `undefined` when it is not one (Django's `parse_http_date_safe`).
+ * or `undefined` when it is not one (Django's `parse_http_date_safe`): the RFC 9111 toolkit's
+ * parser read the way `django/utils/http.py` reads dates.
  */
 export function parseHttpDate(value: string | null | undefined): number | undefined {
-  if (!value) return undefined
-  const s = value.trim()
-  // [day, month, year, hour, minute, second]
-  let parts: [string, string, number, string, string, string] | undefined
-  let m = IMF.exec(s)
-  if (m) parts = [m[1], m[2], Number(m[3]), m[4], m[5], m[6]] as typeof parts
-  else if ((m = RFC850.exec(s))) {
-    // RFC 9110 §5.6.7: a two-digit year more than 50 years in the future is in the past century.
-    const current = new Date().getUTCFullYear()
-    let year = Math.floor(current / 100) * 100 + Number(m[3])
-    if (year > current + 50) year -= 100
-    parts = [m[1], m[2], year, m[4], m[5], m[6]] as typeof parts
-  } else if ((m = ASCTIME.exec(s))) parts = [m[2], m[1], Number(m[6]), m[3], m[4], m[5]] as typeof parts
-  if (!parts) return undefined
-  const [day, mon, year, hh, mm, ss] = parts
-  const month = MONTHS.indexOf(mon.toLowerCase())
-  if (month === -1) return undefined
-  const t = Date.UTC(year, month, Number(day.trim()), Number(hh), Number(mm), Number(ss))
-  return Number.isNaN(t) ? undefined : t
+  return parseHttpDateStrict(value, { django: true })
 }
 
 /**

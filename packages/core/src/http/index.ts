@@ -23,6 +23,8 @@ export {
   splitHeaderValue,
 } from './cache-control.ts'
 export { conditionalResponse, notModified, parseEtags } from './conditional.ts'
+// RFC 9111 (the service worker's private cache, the server's shared mode): `rfc9111.evaluate(…)`.
+export * as rfc9111 from './rfc9111/index.ts'
 export {
   DEFAULT_FLIGHT_WAIT_MS,
   DEFAULT_MAX_BODY_BYTES,
@@ -68,6 +70,7 @@ export {
 } from './keys.ts'
 export { bindRequestView, boundView, isRequestView, type RequestView } from './request-view.ts'
 export { isServablePage } from './stored-page.ts'
+export { MAX_TAG_HEADER_BYTES, type PageTags, pageTags, type TagHeader, writeTagHeader } from './page-tags.ts'
 export {
   DEFAULT_PAGE_LEASE_MS,
   isErrorStatus,

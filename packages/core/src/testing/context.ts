@@ -36,6 +36,11 @@ export interface ConformanceOptions {
   /** memcached rejects bad keys with `InvalidCacheKey` instead of warning. Default false. */
   rejectsBadKeys?: boolean
   /**
+   * The server expires entries itself and cannot tell an expired key from a missing one, so no
+   * `expire` event is required (memcached, redis). Default: true for backend 'memcached', else false.
+   */
+  expiresOnServer?: boolean
+  /**
    * Rule 15: make a cache of this backend whose storage cannot be reached (a closed port, a
    * database file in a missing directory, a cache directory under a regular file), with
    * `overrides` applied. When given, the suite runs the rule-15 group against it. Default: none.

@@ -25,6 +25,7 @@ import { keyRules } from './keys.ts'
 import { lifecycleRules } from './lifecycle.ts'
 import { manyRules } from './many.ts'
 import { stampedeRules } from './stampede.ts'
+import { tagRules } from './tags.ts'
 import { timeoutRules } from './timeouts.ts'
 import { valueRules } from './values.ts'
 
@@ -48,6 +49,7 @@ export const conformanceGroups: ReadonlyArray<(ctx: SuiteContext) => void> = [
   entryRules, // rule 14
   failureRules, // rule 15 (options.unreachable)
   stampedeRules, // rule 16
+  tagRules, // rule 17
 ]
 
 /** Register the conformance suite for one backend. */

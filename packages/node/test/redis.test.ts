@@ -1,0 +1,231 @@
+/**
+ * What the redis backend adds to the shared suite (docs/contract.md rule 19): its location forms,
+ * Django's integer convention against `redis-cli`, pickles as misses, prefix-scoped `clear()`
+ * (and `FLUSHDB` on request), one `MGET`/`UNLINK` per call, a caller's own client, and `incr`
+ * atomic across processes.
+ */
+import { createCaches, ImproperlyConfigured } from '@cachework/core'
+import { uniqueKey } from '@cachework/core/testing'
+import { createClient } from 'redis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RedisCache } from '../src/redis.ts'
+import { parseRedisLocation } from '../src/redis-location.ts'
+import { CODEC_TAG } from '../src/redis-values.ts'
+import { runTs, supportFile } from './support/db-child.ts'
+import { untilWritable } from './support/redis-conformance.ts'
+import { RedisProcess } from './support/redis-server.ts'
+
+describe('redis location', () => {
+  it('parses redis://, rediss:// and unix:// URLs, lists and ;/, separated strings', () => {
+    const servers = parseRedisLocation(
+      'a',
+      'redis://u:p%40ss@10.0.0.1:6380/2; rediss://h2 ,unix:///tmp/r.sock?db=3',
+    )
+    expect(servers).toEqual([
+      {
+        name: '10.0.0.1:6380',
+        host: '10.0.0.1',
+        port: 6380,
+        tls: false,
+        username: 'u',
+        password: 'p@ss',
+        db: 2,
+      },
+      {
+        name: 'h2:6379',
+        host: 'h2',
+        port: 6379,
+        tls: true,
+        username: undefined,
+        password: undefined,
+        db: undefined,
+      },
+      {
+        name: '/tmp/r.sock',
+        path: '/tmp/r.sock',
+        tls: false,
+        username: undefined,
+        password: undefined,
+        db: 3,
+      },
+    ])
+    expect(parseRedisLocation('a', ['redis://[::1]:7000', 'redis://[::1]:7000']).map((s) => s.name)).toEqual([
+      '[::1]:7000',
+    ])
+  })
+  it("takes db, username and password from options unless the URL has its own (redis-py's from_url)", () => {
+    const d = { db: 5, username: 'app', password: 'secret' }
+    expect(parseRedisLocation('a', 'redis://127.0.0.1:1', d)[0]).toMatchObject(d)
+    expect(parseRedisLocation('a', 'redis://me:pw@127.0.0.1:1/1', d)[0]).toMatchObject({
+      db: 1,
+      username: 'me',
+      password: 'pw',
+    })
+  })
+  it('rejects other schemes, bad database numbers and an empty location, naming the alias', () => {
+    for (const bad of ['127.0.0.1:6379', 'http://h:1', 'redis://h:1/x', 'unix://relative', '', ' ; ']) {
+      expect(() => parseRedisLocation('pages', bad)).toThrow(/CACHES\['pages'\]\.location/)
+    }
+  })
+  it("is configured by name or by Django's dotted path, and validates its options", () => {
+    const r = createCaches({
+      a: { backend: 'redis', location: 'redis://127.0.0.1:1' },
+      b: { BACKEND: 'django.core.cache.backends.redis.RedisCache', LOCATION: 'redis://127.0.0.1:1' },
+    })
+    expect(r.get('a')).toBeInstanceOf(RedisCache)
+    expect(r.get('b')).toBeInstanceOf(RedisCache)
+    expect(() =>
+      createCaches({ a: { backend: 'redis', location: 'redis://h:1', options: { clear: 'all' } } }),
+    ).toThrow(ImproperlyConfigured)
+    expect(() =>
+      createCaches({ a: { backend: 'redis', location: 'redis://h:1', options: { db: -1 } } }),
+    ).toThrow(/options: db must be an integer/)
+  })
+})
+
+describe('redis backend on a real server', () => {
+  let server: RedisProcess
+  const made: RedisCache[] = []
+  const make = (o: Record<string, unknown> = {}, prefix = uniqueKey('p')) => {
+    const c = new RedisCache({ location: server.url, keyPrefix: prefix, options: { timeoutMs: 5000, ...o } })
+    made.push(c)
+    return c
+  }
+  const calls = async (cmd: string) =>
+    Number(/calls=(\d+)/.exec((await server.info('commandstats')).get(`cmdstat_${cmd}`) ?? '')?.[1] ?? 0)
+
+  beforeAll(async () => {
+    server = await RedisProcess.start({ unixSocket: true })
+  })
+  afterAll(async () => {
+    await Promise.all(made.map((c) => c.close()))
+    await server.stop()
+  })
+
+  it("stores integers as decimal text (Django's convention): redis-cli reads them and incr works on them", async () => {
+    const c = make()
+    await untilWritable(c)
+    await c.set('n', 41)
+    expect(await server.cli('GET', c.makeKey('n'))).toBe('41')
+    await server.cli('SET', c.makeKey('fromcli'), '1000')
+    expect(await c.get('fromcli')).toBe(1000)
+    expect(await c.incr('fromcli', 5)).toBe(1005)
+    expect(await server.cli('GET', c.makeKey('fromcli'))).toBe('1005')
+    await server.cli('SET', c.makeKey('big'), '123456789012345678')
+    expect(await c.get('big')).toBe(123456789012345678n)
+    // Plain strings are stored as themselves; strings that look like integers are not.
+    await c.set('s', 'hello')
+    expect(await server.cli('GET', c.makeKey('s'))).toBe('hello')
+    await c.set('digits', '42')
+    expect(await c.get('digits')).toBe('42')
+    expect((await server.cli('GET', c.makeKey('digits'))).startsWith(CODEC_TAG.slice(1))).toBe(false)
+    await expect(c.incr('s')).rejects.toBeInstanceOf(TypeError)
+    expect(await c.get('s')).toBe('hello')
+  })
+
+  it('reads bytes Django pickled as a miss, never unpickled, and a key of another type as a miss', async () => {
+    const c = make()
+    const raw = createClient({ socket: { host: '127.0.0.1', port: server.port } })
+    await raw.connect()
+    try {
+      // pickle.dumps('hi', protocol=5)
+      await raw.set(c.makeKey('pickled'), Buffer.from('80059506000000000000008c026869942e', 'hex'))
+      await raw.rPush(c.makeKey('list'), 'x')
+      expect(await c.get('pickled', 'miss')).toBe('miss')
+      expect(await c.get('list', 'miss')).toBe('miss')
+      expect(await c.getMany(['pickled', 'list'])).toEqual({})
+      await expect(c.incr('pickled')).rejects.toBeInstanceOf(TypeError)
+    } finally {
+      raw.destroy()
+    }
+  })
+
+  it('getMany is one MGET, deleteMany one UNLINK, whatever the number of keys', async () => {
+    const c = make()
+    const keys = Array.from({ length: 100 }, (_, i) => `k${i}`)
+    expect(await c.setMany(Object.fromEntries(keys.map((k) => [k, k])))).toEqual([])
+    const [mget, get, unlink] = [await calls('mget'), await calls('get'), await calls('unlink')]
+    expect(Object.keys(await c.getMany(keys))).toHaveLength(100)
+    await c.deleteMany(keys)
+    expect(await calls('mget')).toBe(mget + 1)
+    expect(await calls('get')).toBe(get)
+    expect(await calls('unlink')).toBe(unlink + 1)
+    expect(await c.getMany(keys)).toEqual({})
+  })
+
+  it("clear() removes only this cache's keys, in batches; other prefixes and foreign keys stay", async () => {
+    const mine = make()
+    const other = make()
+    const keys = Array.from({ length: 2500 }, (_, i) => `k${i}`)
+    await mine.setMany(Object.fromEntries(keys.map((k) => [k, 1])))
+    await other.set('k1', 'theirs')
+    await server.cli('SET', 'foreign', 'x')
+    const unlink = await calls('unlink')
+    await mine.clear()
+    expect(await calls('unlink')).toBeGreaterThanOrEqual(unlink + 3)
+    expect(await mine.getMany(keys.slice(0, 50))).toEqual({})
+    let n = 0
+    for await (const _ of mine.entries()) n++
+    expect(n).toBe(0)
+    expect(await other.get('k1')).toBe('theirs')
+    expect(await server.cli('GET', 'foreign')).toBe('x')
+    expect(mine.scanPattern()).toBe(`${mine.keyPrefix}:*`)
+  })
+
+  it("options.clear 'flushdb' is Django's clear: the whole database goes", async () => {
+    const c = new RedisCache({ location: `${server.url}/3`, keyPrefix: 'a', options: { clear: 'flushdb' } })
+    made.push(c)
+    const neighbour = new RedisCache({ location: `${server.url}/3`, keyPrefix: 'b' })
+    made.push(neighbour)
+    await c.set('k', 1)
+    await neighbour.set('k', 2)
+    await c.clear()
+    expect(await neighbour.get('k')).toBeUndefined()
+    expect(await server.cli('-n', '3', 'DBSIZE')).toBe('0')
+  })
+
+  it('lists entries with expiry and MEMORY USAGE size, and says it does not cull', async () => {
+    const c = make()
+    await c.set('a', { x: 1 }, 60)
+    const all = []
+    for await (const e of c.entries()) all.push(e)
+    const [e] = all
+    expect(e).toMatchObject({ key: 'a', version: 1, value: { x: 1 } })
+    expect(e?.size).toBeGreaterThan(0)
+    expect(e?.expiresAt).toBeGreaterThan(Date.now() + 55_000)
+    expect(c.stats()).toMatchObject({ culls: false, evictions: 0 })
+  })
+
+  it("uses a caller's connected client and leaves it open on close; works over a unix socket", async () => {
+    const client = createClient({ socket: { host: '127.0.0.1', port: server.port } })
+    client.on('error', () => {})
+    await client.connect()
+    const c = new RedisCache({ keyPrefix: uniqueKey('own'), options: { client } })
+    await c.set('k', 'v')
+    expect(await client.get(c.makeKey('k'))).toBe('v')
+    await c.close()
+    expect(client.isOpen).toBe(true)
+    expect(await c.get('k')).toBe('v')
+    await c.close()
+    client.destroy()
+    const viaSocket = new RedisCache({ location: `unix://${server.unixSocketPath}`, keyPrefix: c.keyPrefix })
+    made.push(viaSocket)
+    expect(await viaSocket.get('k')).toBe('v')
+  })
+
+  it('4 processes × 10,000 incr on one key: exactly 40,000', async () => {
+    const prefix = uniqueKey('incr')
+    const c = make({}, prefix)
+    await c.set('n', 0, null)
+    const results = await Promise.all(
+      [1, 2, 3, 4].map(() => runTs(supportFile('redis-incr-worker.ts'), [server.url, prefix, 'n', '10000'])),
+    )
+    for (const r of results) {
+      expect(r.stdout).toBe(JSON.stringify({ errors: 0, messages: [] }))
+      expect(r.stderr).toBe('')
+      expect(r.code).toBe(0)
+      expect(JSON.parse(r.stdout)).toEqual({ errors: 0, messages: [] })
+    }
+    expect(await c.get('n')).toBe(40_000)
+  }, 120_000)
+})
