@@ -1,7 +1,7 @@
 /**
  * The playground's cache configuration: embedded defaults that need no server (local memory,
- * SQLite, files under the data directory), and memcached for the page cache when
- * `CACHEWORK_MEMCACHED` names servers.
+ * SQLite, files under the data directory), and memcached or Redis for the page cache when
+ * `CACHEWORK_MEMCACHED` or `CACHEWORK_REDIS` names servers.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -22,20 +22,34 @@ export function memcachedServers(): string[] {
     .filter((s) => s !== '')
 }
 
+/** The Redis location from `CACHEWORK_REDIS` (`redis://127.0.0.1:6379`, or a `,`-separated primary and replicas), or `''`. */
+export function redisLocation(): string {
+  return (process.env.CACHEWORK_REDIS ?? '').trim()
+}
+
+/** The `pages` alias: files by default, memcached with `CACHEWORK_MEMCACHED`, Redis with `CACHEWORK_REDIS`. */
+function pagesCache(dir: string): CachesConfig[string] {
+  const servers = memcachedServers()
+  const redis = redisLocation()
+  if (servers.length > 0 && redis !== '') {
+    throw new Error('Set CACHEWORK_MEMCACHED or CACHEWORK_REDIS for the page cache, not both')
+  }
+  if (redis !== '') return { backend: 'redis', location: redis, timeout: 600, keyPrefix: 'playground' }
+  if (servers.length > 0)
+    return { backend: 'memcached', location: servers, timeout: 600, keyPrefix: 'playground' }
+  return { backend: 'file', location: join(dir, 'pages'), timeout: 600, options: { maxEntries: 500 } }
+}
+
 /**
  * The caches, Django-style: `default` (local memory: trending stats), `pages` (the page cache of
- * the middleware and `cachePage`: files, or memcached), `template_fragments` (the `{% cache %}`
+ * the middleware and `cachePage`: files, memcached or Redis), `template_fragments` (the `{% cache %}`
  * tag's alias, as in Django: a SQLite table).
  */
 export function playgroundCaches(): CachesConfig {
   const dir = dataDir()
-  const servers = memcachedServers()
   return {
     default: { backend: 'locmem', location: 'playground-default', timeout: 300 },
-    pages:
-      servers.length > 0
-        ? { backend: 'memcached', location: servers, timeout: 600, keyPrefix: 'playground' }
-        : { backend: 'file', location: join(dir, 'pages'), timeout: 600, options: { maxEntries: 500 } },
+    pages: pagesCache(dir),
     template_fragments: {
       backend: 'db',
       location: 'courier_fragments',

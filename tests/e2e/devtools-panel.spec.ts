@@ -64,26 +64,31 @@ test('lists the Vite process, the Node server, the page and the service worker i
 }, testInfo) => {
   await openPanel(page)
   await expect(row(page, 'vite', 'vite-a')).toBeVisible({ timeout: 45_000 })
-  await expect(row(page, 'server', 'server-a')).toBeVisible()
-  await expect(row(page, 'page', 'page-a')).toBeVisible()
-  await expect(row(page, 'page', 'idb-a')).toBeVisible()
+  await filter(page, '/api/data')
   await expect(page.locator('cachework-devtools .cw-row[data-source="sw"]').first()).toBeVisible({
     timeout: 20_000,
   })
+  await filter(page, '-a')
+  await expect(row(page, 'server', 'server-a')).toBeVisible()
+  await expect(row(page, 'page', 'page-a')).toBeVisible()
+  await expect(row(page, 'page', 'idb-a')).toBeVisible()
   // Per-entry columns: backend, version, preview, a countdown.
   const a = row(page, 'page', 'idb-a')
   await expect(a).toContainText('indexeddb')
   await expect(a).toContainText('Map(1)')
   await expect(a.locator('[data-col="expires"]')).toHaveText(/^\d+m \d\ds$/)
   // Per-cache stats: the page's locmem saw one hit and one miss.
-  const stats = page.locator('cachework-devtools tr[data-source="page"][data-alias="default"]')
+  await page.locator('cachework-devtools [role="tab"][data-view="caches"]').click()
+  const stats = page.locator('cachework-devtools .cw-card[data-source="page"][data-alias="default"]')
   await expect(stats.locator('[data-stat="hits"]')).toHaveText('1')
   await expect(stats.locator('[data-stat="misses"]')).toHaveText('1')
   await expect(stats.locator('[data-stat="rate"]')).toHaveText('50.0%')
 
-  // Detail view: the full value, pretty-printed, truncated with "show more".
+  // Detail view: the full value as text, truncated with "show more".
+  await page.locator('cachework-devtools [role="tab"][data-view="entries"]').click()
   await select(page, 'page', 'page-big')
-  const value = page.locator('cachework-devtools .cw-detail pre')
+  await page.locator('cachework-devtools [data-action="show-text"]').click()
+  const value = page.locator('cachework-devtools .cw-detail pre[data-view="text"]')
   await expect(page.locator('cachework-devtools [data-action="more"]')).toBeVisible()
   const short = (await value.textContent())?.length ?? 0
   await page.locator('cachework-devtools [data-action="more"]').click()
@@ -140,15 +145,21 @@ test('bumping a version changes the version shown and moves the value', async ({
   expect(moved).toEqual([{ v: 'bumped' }, false])
 })
 
-test('live: a set in the Vite process appears, and the log records it', async ({ page }) => {
+test('live: a set in the Vite process appears, and the timeline records it', async ({ page }) => {
   await openPanel(page)
+  await filter(page, 'vite-a')
   await expect(row(page, 'vite', 'vite-a')).toBeVisible({ timeout: 45_000 })
   await fx.viteCache.set('live-key', 'arrived', 60)
   await filter(page, 'live-key')
   await expect(row(page, 'vite', 'live-key')).toBeVisible({ timeout: 45_000 })
-  await expect(page.locator('cachework-devtools .cw-log')).toContainText('set live-key')
-  // Clear a whole cache from the stats table.
-  await page.locator('cachework-devtools tr[data-source="server"] [data-action="clear"]').click()
+  await page.locator('cachework-devtools [role="tab"][data-view="timeline"]').click()
+  await expect(
+    page.locator('cachework-devtools .cw-tl-row[data-source="vite"][data-type="set"][data-key="live-key"]'),
+  ).toBeVisible()
+  // Clear a whole cache from its card.
+  await page.locator('cachework-devtools [role="tab"][data-view="caches"]').click()
+  await page.locator('cachework-devtools .cw-card[data-source="server"] [data-action="clear"]').click()
+  await page.locator('cachework-devtools [role="tab"][data-view="entries"]').click()
   await expect(page.locator('cachework-devtools .cw-row[data-source="server"]')).toHaveCount(0)
   expect(await fx.serverCache.has('server-a')).toBe(false)
 })
@@ -203,7 +214,7 @@ test('10,000 entries: the list is virtualised and the filter narrows it', async 
   await page.goto(`${fx.url}/bench.html?seed=10000`)
   await page.waitForFunction(() => window.cwBenchReady === true, undefined, { timeout: 90_000 })
   await page.keyboard.press('Alt+Shift+C')
-  const count = page.locator('cachework-devtools .cw-count')
+  const count = page.locator('cachework-devtools #cw-view-entries .cw-count')
   await expect(count).toHaveText(/^(\d+) \/ \1 entries$/, { timeout: 60_000 })
   const total = Number((await count.textContent())?.split(' ')[0])
   expect(total).toBeGreaterThanOrEqual(10_000)
@@ -212,4 +223,350 @@ test('10,000 entries: the list is virtualised and the filter narrows it', async 
   await filter(page, 'number 42')
   await expect(count).toHaveText(`111 / ${total} entries`)
   await expect(row(page, 'page', 'bench-42')).toBeAttached()
+})
+
+// ---- The dock, the views and the actions (issue 17) ----
+
+const tab = (page: Page, view: string) => page.locator(`cachework-devtools [role="tab"][data-view="${view}"]`)
+
+/**
+ * Every layout fault the panel must not have, found in the live DOM: sections (bar, tools,
+ * lists, entry view, cards) overlapping each other or leaving the panel or the window; a row
+ * or one of its cells cut off horizontally; a list scrolling sideways; a button out of reach.
+ */
+async function layoutProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const root = document.querySelector('cachework-devtools')?.shadowRoot
+    if (!root) return ['no panel']
+    const out: string[] = []
+    const shown = (e: Element): boolean => {
+      const r = e.getBoundingClientRect()
+      return r.width > 0 && r.height > 0
+    }
+    const name = (e: Element): string => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}`
+    const panel = root.querySelector('.cw-panel') as HTMLElement
+    const pb = panel.getBoundingClientRect()
+    const inside = (a: DOMRect, b: DOMRect, slack = 1): boolean =>
+      a.left >= b.left - slack &&
+      a.right <= b.right + slack &&
+      a.top >= b.top - slack &&
+      a.bottom <= b.bottom + slack
+    if (pb.right > innerWidth + 1 || pb.bottom > innerHeight + 1 || pb.left < -1 || pb.top < -1)
+      out.push(`panel ${JSON.stringify(pb)} leaves the window`)
+    const view = root.querySelector('.cw-view:not([hidden])') as HTMLElement
+    const sections = [
+      root.querySelector('.cw-bar'),
+      ...view.querySelectorAll(':scope > .cw-tools, .cw-list, .cw-detail, .cw-tl, .cw-cards'),
+    ].filter((e): e is Element => e !== null && shown(e))
+    for (const s of sections) {
+      if (!inside(s.getBoundingClientRect(), pb)) out.push(`${name(s)} leaves the panel`)
+    }
+    for (let i = 0; i < sections.length; i++) {
+      for (let j = i + 1; j < sections.length; j++) {
+        const a = (sections[i] as Element).getBoundingClientRect()
+        const b = (sections[j] as Element).getBoundingClientRect()
+        const w = Math.min(a.right, b.right) - Math.max(a.left, b.left)
+        const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top)
+        if (w > 1 && h > 1)
+          out.push(`${name(sections[i] as Element)} overlaps ${name(sections[j] as Element)}`)
+      }
+    }
+    for (const vp of view.querySelectorAll('.cw-viewport')) {
+      if (!shown(vp)) continue
+      const vb = vp.getBoundingClientRect()
+      if (vp.scrollWidth > vp.clientWidth + 1) out.push(`${name(vp)} scrolls sideways`)
+      for (const r of vp.querySelectorAll('.cw-row, .cw-tl-row')) {
+        const rb = r.getBoundingClientRect()
+        if (rb.bottom < vb.top || rb.top > vb.bottom) continue
+        if (rb.left < vb.left - 1 || rb.right > vb.right + 1) out.push(`a row is clipped: ${r.textContent}`)
+        for (const c of r.children) {
+          if (!shown(c)) continue
+          const cb = c.getBoundingClientRect()
+          if (cb.left < rb.left - 1 || cb.right > rb.right + 1)
+            out.push(`a cell is clipped: ${c.textContent}`)
+        }
+      }
+    }
+    for (const b of [
+      ...root.querySelectorAll('.cw-bar button, .cw-tools button, .cw-tools select, .cw-tools input'),
+    ]) {
+      if (!shown(b)) continue
+      const bb = b.getBoundingClientRect()
+      if (bb.right > pb.right + 1 || bb.left < pb.left - 1)
+        out.push(`${name(b)} ${b.textContent} is out of reach`)
+    }
+    for (const card of view.querySelectorAll('.cw-card')) {
+      const parent = (card.parentElement as Element).getBoundingClientRect()
+      const cb = card.getBoundingClientRect()
+      if (cb.left < parent.left - 1 || cb.right > parent.right + 1)
+        out.push(`card ${card.getAttribute('aria-label')} is clipped`)
+      for (const b of card.querySelectorAll('button, dd, svg')) {
+        const bb = b.getBoundingClientRect()
+        if (bb.left < cb.left - 1 || bb.right > cb.right + 1)
+          out.push(`${name(b)} of ${card.getAttribute('aria-label')} is clipped`)
+      }
+    }
+    return out
+  })
+}
+
+async function shot(page: Page, testInfo: import('@playwright/test').TestInfo, name: string): Promise<void> {
+  const path = testInfo.outputPath(`${name}.png`)
+  await page.screenshot({ path })
+  await testInfo.attach(name, { path, contentType: 'image/png' })
+}
+
+test('at 1280×720, 1920×1080 and 390×844 no section overlaps another and nothing is clipped, in every view', async ({
+  page,
+}, testInfo) => {
+  await openPanel(page)
+  await filter(page, 'vite-a')
+  await expect(row(page, 'vite', 'vite-a')).toBeVisible({ timeout: 45_000 })
+  await page.evaluate(() => fetch('/pages/layout').then((r) => r.text()))
+  for (const [width, height] of [
+    [1280, 720],
+    [1920, 1080],
+    [390, 844],
+  ] as const) {
+    await page.setViewportSize({ width, height })
+    await tab(page, 'entries').click()
+    await filter(page, '')
+    await expect(page.locator('cachework-devtools .cw-row.cw-group').first()).toBeVisible()
+    expect(await layoutProblems(page), `entries at ${width}×${height}`).toEqual([])
+    await filter(page, 'page-a')
+    await row(page, 'page', 'page-a').click()
+    await expect(page.locator('cachework-devtools .cw-detail')).toBeVisible()
+    await filter(page, '')
+    expect(await layoutProblems(page), `entry view at ${width}×${height}`).toEqual([])
+    await shot(page, testInfo, `entries-${width}x${height}`)
+    await tab(page, 'timeline').click()
+    await page.evaluate(() => window.cwFixture?.loc.get('page-a'))
+    await expect(page.locator('cachework-devtools .cw-tl-row').first()).toBeVisible()
+    expect(await layoutProblems(page), `timeline at ${width}×${height}`).toEqual([])
+    await shot(page, testInfo, `timeline-${width}x${height}`)
+    await tab(page, 'caches').click()
+    await expect(page.locator('cachework-devtools .cw-card').first()).toBeVisible()
+    expect(await layoutProblems(page), `caches at ${width}×${height}`).toEqual([])
+    await shot(page, testInfo, `caches-${width}x${height}`)
+  }
+})
+
+test('the dock resizes by dragging its edge and by keyboard, docks right, and remembers both', async ({
+  page,
+}) => {
+  await page.setViewportSize({ width: 1280, height: 720 })
+  await openPanel(page)
+  const panel = page.locator(PANEL)
+  const edge = page.locator('cachework-devtools .cw-resize')
+  const before = (await panel.boundingBox())?.height as number
+  const e = (await edge.boundingBox()) as { x: number; y: number; width: number; height: number }
+  await page.mouse.move(e.x + 200, e.y + e.height / 2)
+  await page.mouse.down()
+  await page.mouse.move(e.x + 200, e.y + e.height / 2 - 60, { steps: 4 })
+  await page.mouse.move(e.x + 200, e.y + e.height / 2 - 120, { steps: 4 })
+  await page.mouse.up()
+  const after = (await panel.boundingBox())?.height as number
+  expect(Math.abs(after - (before + 120))).toBeLessThanOrEqual(3)
+  await edge.focus()
+  await page.keyboard.press('ArrowDown')
+  await expect.poll(async () => (await panel.boundingBox())?.height).toBe(after - 20)
+  await page.reload()
+  await expect(panel).toBeVisible()
+  expect((await panel.boundingBox())?.height).toBe(after - 20)
+  await page.locator('cachework-devtools [data-action="side"]').click()
+  await expect(panel).toHaveAttribute('data-side', 'right')
+  const right = (await panel.boundingBox()) as { x: number; width: number; height: number }
+  expect(right.height).toBe(720)
+  expect(right.x + right.width).toBeCloseTo(1280, 0)
+  await page.reload()
+  await expect(panel).toHaveAttribute('data-side', 'right')
+  expect((await panel.boundingBox())?.width).toBe(right.width)
+  expect(await layoutProblems(page)).toEqual([])
+})
+
+test('the theme follows the emulated colour scheme; tabs are reachable by keyboard and named', async ({
+  page,
+}) => {
+  await openPanel(page)
+  const bg = () => page.locator(PANEL).evaluate((el) => getComputedStyle(el).backgroundColor)
+  await page.emulateMedia({ colorScheme: 'dark' })
+  await expect.poll(bg).toBe('rgb(13, 17, 23)')
+  await page.emulateMedia({ colorScheme: 'light' })
+  await expect.poll(bg).toBe('rgb(255, 255, 255)')
+  await expect(page.getByRole('region', { name: 'cachework devtools' })).toBeVisible()
+  await page.getByRole('tab', { name: 'Entries' }).focus()
+  await page.keyboard.press('ArrowRight')
+  await expect(page.getByRole('tab', { name: 'Timeline' })).toHaveAttribute('aria-selected', 'true')
+  await expect(page.getByRole('tab', { name: 'Timeline' })).toBeFocused()
+  await page.keyboard.press('ArrowRight')
+  await expect(page.getByRole('tabpanel', { name: 'Caches & charts' })).toBeVisible()
+  await expect(page.getByRole('separator', { name: /resize/ })).toBeAttached()
+})
+
+test('the timeline receives events from the Vite process, the server, the page and the worker; pause, clear, click → entry', async ({
+  page,
+}) => {
+  await openPanel(page)
+  await filter(page, 'vite-a')
+  await expect(row(page, 'vite', 'vite-a')).toBeVisible({ timeout: 45_000 })
+  await tab(page, 'timeline').click()
+  await page.locator('cachework-devtools input[aria-label="event key"]').fill('tl-')
+  await fx.viteCache.set('tl-vite', 1, 60)
+  await fx.serverCache.set('tl-server', 2, 60)
+  await page.evaluate(() => window.cwFixture?.loc.set('tl-page', 3, 60))
+  await page.evaluate(() => fetch(`/api/tl-${Date.now()}`).then((r) => r.text()))
+  const tl = (sel: string) => page.locator(`cachework-devtools .cw-tl-row${sel}`)
+  await expect(tl('[data-source="vite"][data-type="set"][data-key="tl-vite"]')).toBeVisible()
+  await expect(tl('[data-source="server"][data-type="set"][data-key="tl-server"]')).toBeVisible()
+  await expect(tl('[data-source="page"][data-type="set"][data-key="tl-page"]')).toBeVisible()
+  await expect(tl('[data-source="sw"][data-type="set"]').first()).toContainText('/api/tl-')
+  // Filter by source and type.
+  await page.locator('cachework-devtools select[aria-label="event source"]').selectOption('server')
+  await expect(tl('')).toHaveCount(1)
+  await page.locator('cachework-devtools select[aria-label="event source"]').selectOption('')
+  // Pause holds new events back; resume shows them.
+  await page.locator('cachework-devtools [data-action="pause"]').click()
+  await fx.viteCache.set('tl-paused', 4, 60)
+  await expect(page.locator('cachework-devtools #cw-view-timeline .cw-count')).toContainText('1 new')
+  await expect(tl('[data-key="tl-paused"]')).toHaveCount(0)
+  await page.locator('cachework-devtools [data-action="pause"]').click()
+  await expect(tl('[data-key="tl-paused"]')).toBeVisible()
+  // Clicking an event opens its entry.
+  await tl('[data-key="tl-vite"]').click()
+  await expect(tab(page, 'entries')).toHaveAttribute('aria-selected', 'true')
+  await expect(page.locator('cachework-devtools .cw-detail')).toHaveAttribute('data-key', 'tl-vite')
+  await tab(page, 'timeline').click()
+  await page.locator('cachework-devtools [data-action="clear-timeline"]').click()
+  await expect(tl('')).toHaveCount(0)
+})
+
+test('charts gain points after traffic; the page cache reports hits, misses, stores and why it did not store', async ({
+  page,
+}) => {
+  await openPanel(page)
+  await tab(page, 'caches').click()
+  const card = page.locator('cachework-devtools .cw-card[data-source="page"][data-alias="default"]')
+  const points = () => card.locator('svg').getAttribute('data-points').then(Number)
+  const start = await points()
+  for (let i = 0; i < 3; i++) {
+    await page.evaluate(async () => {
+      for (let j = 0; j < 20; j++) await window.cwFixture?.loc.get('page-a')
+    })
+    await page.waitForTimeout(1100)
+  }
+  await expect.poll(points).toBeGreaterThan(start)
+  await expect(card.locator('[data-stat="hits"]')).not.toHaveText('1')
+  // Page cache in the Vite process: a miss that stores, a hit, and a private response.
+  await page.evaluate(async () => {
+    // `reload`: past the browser's own HTTP cache, so the second request reaches the page cache.
+    for (const u of ['/pages/chart', '/pages/chart', '/pages/private'])
+      await (await fetch(u, { cache: 'reload' })).text()
+  })
+  const pc = page.locator('cachework-devtools .cw-card[data-page-cache="vite|vite"]')
+  await expect(pc.locator('[data-stat="page-stored"]')).not.toHaveText('0')
+  await expect(pc.locator('[data-stat="page-hits"]')).not.toHaveText('0')
+  await expect(pc.locator('[data-reason="private"]')).toBeVisible()
+})
+
+test('an HTTP entry shows its status, freshness, headers and body preview (page cache and service worker)', async ({
+  page,
+}, testInfo) => {
+  await openPanel(page)
+  await page.evaluate(async () => {
+    for (const u of ['/pages/article', '/pages/article']) await (await fetch(u, { cache: 'reload' })).text()
+  })
+  await filter(page, '/pages/article')
+  const pageRow = page.locator('cachework-devtools .cw-row[data-source="vite"][data-url$="/pages/article"]')
+  await expect(pageRow).toContainText('GET http://127.0.0.1:')
+  await pageRow.click()
+  const detail = page.locator('cachework-devtools .cw-detail')
+  await expect(detail.locator('[data-part="status"]')).toContainText('HTTP 200')
+  await expect(detail.locator('[data-part="freshness"]')).toContainText('fresh')
+  await expect(detail.locator('[data-part="headers"]')).toContainText('text/html; charset=utf-8')
+  await expect(detail.locator('[data-part="headers"]')).toContainText('max-age=600')
+  await expect(detail.locator('[data-preview="html"]')).toContainText('<h1>cached page /pages/article</h1>')
+  await shot(page, testInfo, 'http-entry')
+  // The worker's stored JSON: headers and a JSON tree.
+  await filter(page, '/api/data')
+  await page.locator('cachework-devtools .cw-row[data-source="sw"]').first().click()
+  await expect(detail.locator('[data-part="headers"]')).toContainText('application/json')
+  await expect(detail.locator('[data-preview="json"]')).toContainText('from')
+})
+
+test('edit and touch change what get returns; copy key; the typed tree; the entry view closes when filtered out', async ({
+  page,
+  context,
+}) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'])
+  // An earlier test clears the server's cache.
+  await fx.serverCache.set('server-a', { from: 'node server' }, 600)
+  await openPanel(page)
+  await select(page, 'page', 'page-a')
+  const detail = page.locator('cachework-devtools .cw-detail')
+  await expect(detail.locator('.cw-tree')).toContainText('hello')
+  await detail.locator('[data-action="copy"]').click()
+  await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe('page-a')
+  await detail.locator('[data-action="edit"]').click()
+  await detail.locator('textarea').fill('{"hello":"edited","n":2}')
+  await detail.locator('[data-action="save"]').click()
+  await expect
+    .poll(() => page.evaluate(() => window.cwFixture?.loc.get('page-a')))
+    .toEqual({ hello: 'edited', n: 2 })
+  await detail.locator('input[aria-label="new lifetime in seconds"]').fill('7200')
+  await detail.locator('[data-action="touch"]').click()
+  await expect
+    .poll(() =>
+      page.evaluate(async () => {
+        for await (const e of window.cwFixture?.loc.entries() ?? [])
+          if (e.key === 'page-a') return Math.round(((e.expiresAt ?? 0) - Date.now()) / 1000)
+        return -1
+      }),
+    )
+    .toBeGreaterThan(7000)
+  // Server-side, behind the proxy and its token.
+  await select(page, 'server', 'server-a')
+  await detail.locator('[data-action="edit"]').click()
+  await detail.locator('textarea').fill('{"from":"edited on the server"}')
+  await detail.locator('[data-action="save"]').click()
+  await expect.poll(() => fx.serverCache.get('server-a')).toEqual({ from: 'edited on the server' })
+  await detail.locator('[data-action="touch"]').click()
+  await expect(row(page, 'server', 'server-a').locator('[data-col="expires"]')).toHaveText(/^[45]m \d\ds$/)
+  // A value JSON would change (a bigint inside) is shown typed, and not editable.
+  await select(page, 'vite', 'vite-a')
+  await expect(detail.locator('.cw-tree')).toContainText('3n')
+  await expect(detail.locator('[data-action="edit"]')).toBeDisabled()
+  // The entry view closes when a filter hides its row.
+  await filter(page, 'no-such-entry')
+  await expect(detail).toBeHidden()
+})
+
+test('the same panel renders inside TanStack Devtools and the Vite DevTools dock', async ({
+  page,
+}, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 900 })
+  await page.goto(`${fx.url}/shells.html`)
+  await page.waitForFunction(() => window.cwShells?.ready === true, undefined, { timeout: 90_000 })
+  // TanStack Devtools: the real shell, with cachework as its plugin.
+  const tanstack = page
+    .locator('cachework-devtools')
+    .filter({ has: page.locator('.cw-panel[data-embedded]') })
+  await expect(tanstack).toHaveCount(2)
+  const inTanStack = page.locator(
+    '[id^="plugin-container"] cachework-devtools[data-shell="tanstack"] .cw-panel[data-embedded]',
+  )
+  await expect(inTanStack).toBeVisible()
+  await inTanStack.locator('input[aria-label="filter"]').fill('vite-a')
+  await expect(inTanStack.locator('.cw-row[data-source="vite"][data-key="vite-a"]')).toBeVisible({
+    timeout: 45_000,
+  })
+  // The Vite DevTools dock renderer, mounted into the panel element the shell hands it.
+  const inDock = page.locator(
+    '#vite-devtools-panel cachework-devtools[data-shell="vite-devtools"] .cw-panel[data-embedded]',
+  )
+  await expect(inDock).toBeVisible()
+  await inDock.locator('input[aria-label="filter"]').fill('server-a')
+  await expect(inDock.locator('.cw-row[data-source="server"][data-key="server-a"]')).toBeVisible()
+  const path = testInfo.outputPath('shells.png')
+  await page.screenshot({ path })
+  await testInfo.attach('shells', { path, contentType: 'image/png' })
 })

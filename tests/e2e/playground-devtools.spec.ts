@@ -18,9 +18,9 @@ test('the devtools panel lists server, page and worker caches with their entries
   await page.locator('.cw-toggle').click()
   const panel = page.locator('.cw-panel')
   await expect(panel).toBeVisible()
-  const row = (source: string, alias: string) =>
-    panel.locator(`tr[data-source="${source}"][data-alias="${alias}"]`)
-  const entriesOf = (source: string, alias: string) => row(source, alias).locator('td').nth(3)
+  await panel.getByRole('tab', { name: 'Caches & charts' }).click()
+  const card = (source: string, alias: string) =>
+    panel.locator(`.cw-card[data-source="${source}"][data-alias="${alias}"]`)
   for (const [source, alias] of [
     ['vite', 'pages'],
     ['vite', 'template_fragments'],
@@ -28,12 +28,17 @@ test('the devtools panel lists server, page and worker caches with their entries
     ['page', 'saved'],
     ['sw', 'responses'],
   ] as const) {
-    await expect(row(source, alias)).toBeVisible({ timeout: 20_000 })
+    await expect(card(source, alias)).toBeVisible({ timeout: 20_000 })
     await expect
-      .poll(async () => Number(await entriesOf(source, alias).textContent()), { timeout: 20_000 })
+      .poll(async () => Number(await card(source, alias).locator('[data-stat="entries"]').textContent()), {
+        timeout: 20_000,
+      })
       .toBeGreaterThan(0)
   }
-  // The server's page-cache entry is listed under its Django-shaped key.
+  // The server's page-cache entry is found by its Django-shaped key and shown as the URL it stands for.
+  await panel.getByRole('tab', { name: 'Entries' }).click()
   await panel.getByLabel('filter').fill('cache_page')
-  await expect(panel.locator('.cw-row').first()).toContainText('views.decorators.cache.cache_page')
+  const pageRow = panel.locator('.cw-row[data-url$="/articles/memcached-turns-20"]').first()
+  await expect(pageRow).toContainText('GET http://127.0.0.1:')
+  await expect(pageRow).toHaveAttribute('data-key', /^views\.decorators\.cache\.cache_page\./)
 })

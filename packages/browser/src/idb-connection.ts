@@ -80,7 +80,7 @@ export class IdbConnection {
 
   /** Translate a storage failure for BaseCache (rule 15); programming errors pass through. */
   private fail(e: unknown): Error {
-    if (e instanceof CacheError || e instanceof TypeError) return e
+    if (e instanceof CacheError || e instanceof TypeError || e instanceof RangeError) return e
     if (e instanceof DOMException && e.name === 'DataCloneError') {
       return new TypeError(`cachework cannot store this value: ${e.message}`)
     }

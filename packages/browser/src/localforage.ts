@@ -120,7 +120,7 @@ export class LocalForageCache extends BaseCache {
 
   /** Translate a storage failure for BaseCache (rule 15); programming errors pass through. */
   private fail(e: unknown): Error {
-    if (e instanceof CacheError || e instanceof TypeError) return e
+    if (e instanceof CacheError || e instanceof TypeError || e instanceof RangeError) return e
     const name = (e as { name?: string })?.name ?? 'Error'
     const hint =
       name === 'QuotaExceededError'

@@ -60,7 +60,18 @@ export function addDelta(value: unknown, delta: number, callerKey: string): numb
   if (!isIntegerValue(value)) {
     throw new TypeError(`Cannot incr/decr '${callerKey}': the stored value is not an integer`)
   }
-  return (typeof value === 'bigint' ? value + BigInt(delta) : value + delta) as number
+  if (typeof value === 'bigint') return (value + BigInt(delta)) as unknown as number
+  const next = (value as number) + delta
+  // Past 2^53 a number is no longer exact: refuse before anything is written (store a bigint
+  // to count further; docs/contract.md rule 7).
+  if (!Number.isSafeInteger(next))
+    throw new RangeError(unsafeIncrMessage(callerKey, `${BigInt(value as number) + BigInt(delta)}`))
+  return next
+}
+
+/** The message of the `RangeError` an `incr` past `Number.MAX_SAFE_INTEGER` rejects with. */
+export function unsafeIncrMessage(callerKey: string, exact: string): string {
+  return `Cannot incr/decr '${callerKey}': the result ${exact} is past Number.MAX_SAFE_INTEGER (store a bigint to count beyond 2^53)`
 }
 
 function checkDelta(delta: number): void {
@@ -172,6 +183,15 @@ export abstract class BaseCache implements Cache {
       entry: got.has(rawKey) ? { value: got.get(rawKey), expiresAt: undefined } : undefined,
       counters: got,
     }
+  }
+
+  /**
+   * The absolute expiry (epoch ms, `null` never) of the live entry at `rawKey`, for backends whose
+   * `_get` cannot tell it (memcached, redis); `undefined` when unknown or missing. The `tiered`
+   * backend uses it so an L1 copy never outlives the L2 entry (docs/contract.md rule 18).
+   */
+  protected async _expiryOf(_rawKey: string): Promise<number | null | undefined> {
+    return undefined
   }
 
   /** Values of the live keys among `rawKeys`. Override for one round trip. */

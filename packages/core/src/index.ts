@@ -4,12 +4,19 @@
  */
 import { DummyCache } from './backends/dummy.ts'
 import { LocMemCache } from './backends/locmem.ts'
+import { TieredCache } from './backends/tiered.ts'
+import { BroadcastChannelBus, registerBus } from './bus.ts'
 import { registerBackend } from './registry.ts'
 
 registerBackend('locmem', LocMemCache)
 registerBackend('dummy', DummyCache)
+registerBackend('tiered', TieredCache)
+registerBus(
+  'broadcast',
+  (o, channel) => new BroadcastChannelBus(typeof o.channel === 'string' ? o.channel : channel),
+)
 
-export { BaseCache, addDelta } from './base-cache.ts'
+export { BaseCache, addDelta, unsafeIncrMessage } from './base-cache.ts'
 export type { CullableStore, RawEntry, StoredEntry } from './base-cache.ts'
 export { DummyCache } from './backends/dummy.ts'
 export {
@@ -34,6 +41,22 @@ export {
   leaseToken,
 } from './lease.ts'
 export { LocMemCache } from './backends/locmem.ts'
+export {
+  type BusSpec,
+  type TieredStats,
+  TieredCache,
+  type TierSpec,
+  type TierStats,
+} from './backends/tiered.ts'
+export {
+  BroadcastChannelBus,
+  type BusFactory,
+  type BusMessage,
+  busFactory,
+  type CacheBus,
+  isBusMessage,
+  registerBus,
+} from './bus.ts'
 export { fastClone, isolatedCopy, restore, snapshot } from './clone.ts'
 export type { Snapshot } from './clone.ts'
 export { type Clock, systemClock } from './clock.ts'

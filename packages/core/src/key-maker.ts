@@ -53,6 +53,9 @@ export function warnOnBadKey(rawKey: string, sink?: KeyWarningSink): void {
   }
 }
 
+// An unpaired UTF-16 surrogate (String.prototype.isWellFormed, without needing ES2024 types).
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
 /** What key making needs from a cache: its default version and its two key methods. */
 export interface KeyMakingHost {
   readonly version: number
@@ -81,7 +84,19 @@ export function makeAndValidateKey(
   if (typeof key !== 'string') {
     throw new InvalidCacheKey(`Cache keys must be strings, got ${typeof key}`)
   }
+  if (version !== undefined && !Number.isSafeInteger(version)) {
+    throw new TypeError(
+      `A cache key version must be an integer, got ${typeof version === 'string' ? JSON.stringify(version) : String(version)}`,
+    )
+  }
   const raw = host.makeKey(key, version)
+  // A lone surrogate cannot be stored as UTF-8 (files, SQLite, memcached), so such a key would
+  // be written and never found again: every backend rejects it alike (docs/contract.md rule 2).
+  if (LONE_SURROGATE.test(raw)) {
+    throw new InvalidCacheKey(
+      `Cache key ${JSON.stringify(raw)} holds a lone surrogate (not well-formed Unicode)`,
+    )
+  }
   host.validateKey(raw)
   if (defaultVersion && memo !== undefined && raw.length <= MEMCACHE_MAX_KEY_LENGTH && !hasBadKeyChar(raw)) {
     if (memo.map.size >= memo.limit) memo.map.clear()

@@ -29,24 +29,49 @@ export interface CacheworkDevtoolsOptions {
   shortcut?: string
   /** Limits of the Vite-process inspector (entries per cache, preview lengths). */
   inspector?: InspectorOptions
+  /**
+   * Mount the docked panel on every page. Default true; `false` when the panel should live only
+   * inside TanStack Devtools (`cacheworkTanStackPlugin()`) or the Vite DevTools dock.
+   */
+  standalone?: boolean
 }
 
 /** The virtual module the plugin injects into served HTML. */
 export const VIRTUAL_ID = 'virtual:cachework-devtools'
 const RESOLVED_ID = `\0${VIRTUAL_ID}`
 
-function clientEntry(): string {
+function clientFile(name: string): string {
   // Source checkouts run this file as .ts; the published package runs dist/*.js.
   const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js'
-  return fileURLToPath(new URL(`./client/index.${ext}`, import.meta.url)).replace(/\\/g, '/')
+  return fileURLToPath(new URL(`./client/${name}.${ext}`, import.meta.url)).replace(/\\/g, '/')
+}
+
+/** The dock entry the plugin registers with Vite DevTools (`@vitejs/devtools-kit`'s `custom-render`). */
+export function viteDevtoolsDock(): Record<string, unknown> {
+  return {
+    id: 'cachework',
+    title: 'cachework',
+    icon: 'ph:database-duotone',
+    category: 'data',
+    type: 'custom-render',
+    renderer: { importFrom: `/@fs/${clientFile('vite-devtools').replace(/^\//, '')}`, importName: 'default' },
+  }
 }
 
 /** The Vite plugin: in `vite dev`, adds the cachework inspector panel to every served page. */
 export default function cachework(options: CacheworkDevtoolsOptions = {}): Plugin {
   let token = ''
   let active = false
-  return {
+  const plugin: Plugin & {
+    devtools: { setup(ctx: { docks: { register(entry: unknown): unknown } }): void }
+  } = {
     name: 'cachework-devtools',
+    // Vite DevTools (when installed) gives its plugins' `devtools.setup` a context: add the dock.
+    devtools: {
+      setup(ctx) {
+        ctx.docks.register(viteDevtoolsDock())
+      },
+    },
     apply: (_config, env) => env.command === 'serve' && !env.isSsrBuild && !env.isPreview,
     configureServer(server) {
       if (isProduction()) {
@@ -89,9 +114,16 @@ export default function cachework(options: CacheworkDevtoolsOptions = {}): Plugi
         server: options.server ? PROXY_PATH : null,
         shortcut: options.shortcut ?? 'Alt+Shift+C',
       }
+      // The config stays on globalThis for the shells (TanStack Devtools, Vite DevTools dock).
       return [
-        `import { mountDevtools } from ${JSON.stringify(clientEntry())}`,
-        `mountDevtools({ ...${JSON.stringify(config)}, hot: import.meta.hot })`,
+        `import { mountDevtools } from ${JSON.stringify(clientFile('index'))}`,
+        `const config = { ...${JSON.stringify(config)}, hot: import.meta.hot }`,
+        // Loaded twice (injected, and imported by an SSR client entry): mount once.
+        'if (!globalThis.__cacheworkDevtoolsConfig) {',
+        '  globalThis.__cacheworkDevtoolsConfig = config',
+        "  globalThis.dispatchEvent?.(new Event('cachework-devtools:config'))",
+        options.standalone === false ? '' : '  mountDevtools(config)',
+        '}',
       ].join('\n')
     },
     transformIndexHtml() {
@@ -99,4 +131,5 @@ export default function cachework(options: CacheworkDevtoolsOptions = {}): Plugi
       return [{ tag: 'script', attrs: { type: 'module', src: `/@id/${VIRTUAL_ID}` }, injectTo: 'body' }]
     },
   }
+  return plugin
 }

@@ -2,7 +2,14 @@
  * The inspector every in-process channel uses, against real locmem caches, and the safe value
  * preview that carries values across the wire as text.
  */
-import { caches, createCaches, formatValue, inspectCache, inspectedCaches } from '@cachework/core'
+import {
+  caches,
+  configureCaches,
+  createCaches,
+  formatValue,
+  inspectCache,
+  inspectedCaches,
+} from '@cachework/core'
 import { uniqueKey } from '@cachework/core/testing'
 import { describe, expect, it } from 'vitest'
 import { CacheInspector } from '../src/inspector.ts'
@@ -135,8 +142,14 @@ describe('CacheInspector', () => {
     expect(inspectedCaches()).toContain(cache)
     off()
     expect(inspectedCaches()).not.toContain(cache)
-    // The process-wide registry's caches are listed without any call.
+    // The process-wide registry's caches are listed without any call, used or not.
     const fromRegistry = caches.get('default')
     expect(inspectedCaches()).toContain(fromRegistry)
+    configureCaches({
+      default: { backend: 'locmem' },
+      unused: { backend: 'locmem', location: uniqueKey('unused') },
+    })
+    expect(inspectedCaches().map((c) => c.alias)).toEqual(expect.arrayContaining(['default', 'unused']))
+    configureCaches({ default: { backend: 'locmem' } })
   })
 })

@@ -88,6 +88,22 @@ describe('cachework() in vite dev', () => {
     }
   })
 
+  it('registers a custom-render dock with Vite DevTools, whose renderer file exists', async () => {
+    const docks: Array<Record<string, unknown>> = []
+    const plugin = cachework() as unknown as { devtools: { setup(ctx: unknown): void } }
+    plugin.devtools.setup({ docks: { register: (e: Record<string, unknown>) => docks.push(e) } })
+    expect(docks).toHaveLength(1)
+    expect(docks[0]).toMatchObject({
+      id: 'cachework',
+      type: 'custom-render',
+      renderer: { importName: 'default' },
+    })
+    const renderer = docks[0]?.renderer as { importFrom: string } | undefined
+    const from = String(renderer?.importFrom)
+    expect(from).toMatch(/^\/@fs\/.*client\/vite-devtools\.ts$/)
+    await expect(readFile(`/${from.slice('/@fs/'.length)}`, 'utf8')).resolves.toContain('dom:panel:mounted')
+  })
+
   it('applies to serve only: not to build, SSR build or preview', () => {
     const apply = cachework().apply as (c: object, env: object) => boolean
     expect(apply({}, { command: 'serve', mode: 'development' })).toBe(true)
@@ -124,7 +140,8 @@ describe('cachework() in vite build', () => {
         'cachework:request',
         'cachework:subscribe',
         'x-cachework-token',
-        '__cachework',
+        '__cacheworkDevtools',
+        'cw-resize',
         'cw-toggle',
         'Alt+Shift+C',
       ]) {

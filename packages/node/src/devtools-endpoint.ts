@@ -16,6 +16,7 @@ import {
 import {
   isLoopbackAddress,
   isProduction,
+  SHARED_TOKEN_ENV,
   sharedToken,
   sharedTokenSource,
   tokensEqual,
@@ -36,6 +37,8 @@ export interface DevtoolsEndpointOptions {
    * first use, mode 0600; the plugin reads the same file).
    */
   token?: string
+  /** Where the token file is looked for (`node_modules/.cache/…` under it). Default `process.cwd()`. */
+  cwd?: string
   /** The caches to inspect. Default: core's `caches` and every `inspectCache`d cache. */
   caches?: () => Cache[]
   /** Most entries listed per cache. Default 20,000. */
@@ -148,13 +151,21 @@ export function devtoolsEndpoint(options: DevtoolsEndpointOptions = {}): Devtool
     if (!isLoopbackAddress(req.socket.remoteAddress)) {
       return send(res, 403, { error: 'forbidden: the devtools endpoint answers only loopback clients' })
     }
-    token ??= devtoolsToken(options.token)
+    try {
+      token ??= devtoolsToken(options.token, options.cwd)
+    } catch (e) {
+      // The token file cannot be read or written (read-only checkout, node_modules a file): answer
+      // 503 with what to do instead of throwing from the request handler (which ends the process).
+      return send(res, 503, {
+        error: `devtools token unavailable: ${(e as Error).message}. Set ${SHARED_TOKEN_ENV} or pass devtoolsEndpoint({ token }).`,
+      })
+    }
     if (!tokensEqual(req.headers['x-cachework-token'], token)) {
       // Say where this side looked (never the token), so a mismatch can be fixed.
       return send(res, 403, {
         error: 'forbidden: missing or wrong x-cachework-token',
-        tokenFrom: sharedTokenSource(options.token),
-        cwd: process.cwd(),
+        tokenFrom: sharedTokenSource(options.token, options.cwd),
+        cwd: options.cwd ?? process.cwd(),
       })
     }
     handle(req, res, route, url).catch((e: unknown) => {

@@ -170,7 +170,8 @@ const cachework: FastifyPluginCallback<FastifyCacheOptions> = (fastify: FastifyI
  */
 export const fastifyCache = fastifyPlugin(cachework, { fastify: '5.x', name: '@cachework/node/fastify' })
 
-type SendHook = (
+/** A Fastify `onSend` hook in callback style (what the header hooks below are). */
+export type SendHook = (
   request: FastifyRequest,
   reply: FastifyReply,
   payload: unknown,

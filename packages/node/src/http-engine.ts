@@ -24,6 +24,7 @@ import {
 } from '@cachework/core'
 import { captureResponse, toFetchRequest, writeNodeResponse } from './http-bridge.ts'
 import { hasHeaderHooks } from './http-hooks.ts'
+import { handleShared } from './http-shared.ts'
 import { nodeRequestView, type RequestTrustOptions, withView } from './http-request.ts'
 
 /** Django's `request._cache_update_cache`, shared by both halves (django/middleware/cache.py). */
@@ -390,6 +391,16 @@ export class NodePageCache {
    * a backend that can peek is written synchronously and returns `undefined` (no promise).
    */
   handle(req: IncomingMessage, res: ServerResponse, view: () => void): Promise<void> | undefined {
+    if (this.engine.shared) {
+      // mode: 'shared' (http-shared.ts): every method goes through the RFC 9111 cache.
+      if (this.view(req) === undefined) return void badHost(res)
+      return handleShared(
+        this.engine.shared,
+        req,
+        () => this.runCaptured(res, view),
+        (r) => writeResponse(res, r),
+      )
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       view()
       return undefined

@@ -53,7 +53,8 @@ export interface NodeDecorator {
   (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void
 }
 
-type Apply = (
+/** What a wrapper does with one request: `run` runs the wrapped view (or `next`). */
+export type Apply = (
   req: IncomingMessage,
   res: ServerResponse,
   run: () => unknown,
@@ -66,7 +67,8 @@ function noView(res: ServerResponse): void {
   res.end()
 }
 
-function decorator(apply: Apply): NodeDecorator {
+/** Build a `NodeDecorator` (usable around a handler and as middleware) from what it does per request. */
+export function decorator(apply: Apply): NodeDecorator {
   return function cacheworkWrapper(a: unknown, b?: unknown, c?: unknown): unknown {
     if (typeof a === 'function') {
       const handler = a as AnyHandler

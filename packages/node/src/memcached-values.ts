@@ -27,7 +27,12 @@ export interface Encoded {
 
 /** Encode a value; throws `TypeError` for functions and symbols (rule 12). */
 export function encodeMemcachedValue(value: unknown): Encoded {
-  if (typeof value === 'string') return { flags: FLAG_TEXT, data: Buffer.from(value, 'utf8') }
+  if (typeof value === 'string') {
+    // UTF-8 cannot carry a lone surrogate (it would read back as U+FFFD): such a string goes
+    // through the codec, which escapes it, so it round-trips exactly (rule 12).
+    if (!LONE_SURROGATE.test(value)) return { flags: FLAG_TEXT, data: Buffer.from(value, 'utf8') }
+    return { flags: FLAG_CACHEWORK, data: encodeValueBytes(value) }
+  }
   if (typeof value === 'number' && Number.isSafeInteger(value) && !Object.is(value, -0)) {
     return { flags: FLAG_INTEGER, data: Buffer.from(String(value), 'latin1') }
   }
@@ -42,7 +47,9 @@ export function encodeMemcachedValue(value: unknown): Encoded {
 /** What `decodeMemcachedValue` returns for bytes it will not or cannot read. */
 export const UNREADABLE: unique symbol = Symbol('cachework.memcached.unreadable')
 
-const INTEGER = /^-?\d{1,20}$/
+// Decimal integers; a Python long (FLAG_LONG) may be far longer than 20 digits.
+const INTEGER = /^-?\d{1,10000}$/
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /**

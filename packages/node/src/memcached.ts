@@ -16,6 +16,7 @@ import {
   type RawEntry,
   registerBackend,
   type StoredEntry,
+  unsafeIncrMessage,
 } from '@cachework/core'
 import { KetamaRing } from './ketama.ts'
 import { MetaLeases, NO_META } from './memcached-lease.ts'
@@ -327,12 +328,35 @@ export class MemcachedCache extends BaseCache {
   protected override async _incr(rawKey: string, delta: number, callerKey: string): Promise<number> {
     const op = delta < 0 ? Op.DECR : Op.INCR
     const f = await this.connFor(rawKey).request(op, rawKey, incrExtras(Math.abs(delta)))
-    if (f.status === Status.OK && f.value.length === 8) return Number(f.value.readBigUInt64BE(0))
+    if (f.status === Status.OK && f.value.length === 8) {
+      const n = f.value.readBigUInt64BE(0)
+      // memcached counts in 64 bits; a number past 2^53 would come back rounded (rule 7).
+      if (n > BigInt(Number.MAX_SAFE_INTEGER))
+        throw new RangeError(unsafeIncrMessage(callerKey, `${n} (now stored)`))
+      return Number(n)
+    }
     if (f.status === Status.NOT_FOUND) throw new KeyNotFoundError(rawKey)
     if (f.status === Status.NON_NUMERIC) {
       throw new TypeError(`Cannot incr/decr '${callerKey}': the stored value is not a non-negative integer`)
     }
     throw this.failure(f, 'incr')
+  }
+
+  /**
+   * The entry's absolute expiry, for the tiered backend's L1 copy (docs/contract.md rule 18):
+   * the meta command `mg <key> t` answers `HD t<seconds left>` (`t-1`: never) or `EN`
+   * (memcached's protocol.txt, "Meta Get").
+   */
+  protected override async _expiryOf(rawKey: string): Promise<number | null | undefined> {
+    const src = this.servers[this.ring.serverFor(rawKey)] as ServerAddress
+    const reply = await textRequest(src, `mg ${rawKey} t\r\n`, metaGetDone, this.timeoutMs)
+    const head = reply.toString('latin1', 0, Math.max(0, reply.indexOf('\r\n'))).split(' ')
+    if (head[0] !== 'HD') return undefined
+    const t = head.slice(1).find((f) => f.startsWith('t'))
+    const secs = t === undefined ? Number.NaN : Number(t.slice(1))
+    if (!Number.isFinite(secs)) return undefined
+    // Whole seconds: round down, so a copy never outlives the entry.
+    return secs < 0 ? null : this.now() + Math.max(0, secs - 1) * 1000
   }
 
   /**

@@ -53,6 +53,16 @@ export const PERSIST_SCRIPT: LuaScript = script(
     'return 1',
 )
 
+/**
+ * Release a stampede lease (docs/contract.md rule 16) only if it still holds this caller's token:
+ * compare and delete in one step, so a lease that ran out and was retaken is left alone.
+ */
+export const RELEASE_LEASE_SCRIPT: LuaScript = script(
+  "local v = redis.call('GET', KEYS[1])\n" +
+    "if v and string.find(v, ARGV[1], 1, true) then return redis.call('UNLINK', KEYS[1]) end\n" +
+    'return 0',
+)
+
 /** Run `s` through `send` (`EVALSHA`, then `EVAL` when the server does not know the script yet). */
 export async function runScript(
   send: (args: string[]) => Promise<unknown>,

@@ -22,6 +22,7 @@ export const CODEC_TAG = '\u0000cw1:'
 export const UNREADABLE: unique symbol = Symbol('cachework.redis.unreadable')
 
 const INTEGER = /^-?\d{1,20}$/
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
 /** Encode a value as the text stored in Redis; throws `TypeError` for functions and symbols (rule 12). */
 export function encodeRedisValue(value: unknown): string {
@@ -30,7 +31,9 @@ export function encodeRedisValue(value: unknown): string {
     typeof value === 'string' &&
     !INTEGER.test(value) &&
     !value.startsWith(CODEC_TAG) &&
-    !value.includes('\uFFFD')
+    !value.includes('\uFFFD') &&
+    // UTF-8 cannot carry a lone surrogate: such a string goes through the codec (rule 12).
+    !LONE_SURROGATE.test(value)
   ) {
     return value
   }

@@ -14,6 +14,8 @@ import {
   CacheUnavailableError,
   defaultKeyFunction,
   KeyNotFoundError,
+  leaseKeyFor,
+  unsafeIncrMessage,
   type RawEntry,
   registerBackend,
   type StoredEntry,
@@ -26,6 +28,7 @@ import {
   MOVE_SCRIPT,
   PERSIST_SCRIPT,
   READ_WITH_TTL_SCRIPT,
+  RELEASE_LEASE_SCRIPT,
   runScript,
   hashSlot,
 } from './redis-scripts.ts'
@@ -252,6 +255,13 @@ export class RedisCache extends BaseCache {
       throw e
     }
     if (n === null || n === undefined) throw new KeyNotFoundError(rawKey)
+    // Redis counts in 64 bits; a number past 2^53 would come back rounded (rule 7).
+    if (
+      BigInt(n as string | number) > BigInt(Number.MAX_SAFE_INTEGER) ||
+      BigInt(n as string | number) < -BigInt(Number.MAX_SAFE_INTEGER)
+    ) {
+      throw new RangeError(unsafeIncrMessage(callerKey, `${n} (now stored)`))
+    }
     return Number(n)
   }
 
@@ -271,6 +281,33 @@ export class RedisCache extends BaseCache {
     await this.conns.write(toRaw, ttl > 0 ? ['SET', toRaw, value, 'PX', String(ttl)] : ['SET', toRaw, value])
     await this.conns.write(fromRaw, ['UNLINK', fromRaw])
     return true
+  }
+
+  /**
+   * Rule 16: soft-expire in place, keeping the remaining TTL (`SET … KEEPTTL XX`), read from the
+   * primary; the generic version would give the entry the default timeout again.
+   */
+  protected override async _expire(rawKey: string): Promise<boolean> {
+    const text = await this.conns.write(rawKey, ['GET', rawKey])
+    if (text === null || text === undefined) return false
+    const value = decodeRedisValue(text)
+    if (value === UNREADABLE) return false
+    const args = ['SET', rawKey, encodeRedisValue(this.staleEnvelope(value)), 'KEEPTTL', 'XX']
+    return (await this.conns.write(rawKey, args)) === 'OK'
+  }
+
+  /** Rule 16: give the lease back only if it is still ours, compare-and-delete in one script. */
+  override async releaseLease(rawKey: string, token: string): Promise<void> {
+    const lk = leaseKeyFor(rawKey)
+    try {
+      await this.deadlines.run(
+        runScript((a) => this.conns.write(lk, a), RELEASE_LEASE_SCRIPT, [lk], [token]),
+        'releaseLease',
+      )
+    } catch (e) {
+      if (e instanceof CacheUnavailableError) this.noteError(e, lk)
+      throw e
+    }
   }
 
   /** The `SCAN MATCH` pattern of this cache's keys (docs/contract.md rule 19). */
@@ -358,6 +395,13 @@ export class RedisCache extends BaseCache {
 
   protected override async _close(): Promise<void> {
     await this.conns.close()
+  }
+
+  /** The entry's absolute expiry from `PTTL`, for the tiered backend's L1 copy (docs/contract.md rule 18). */
+  protected override async _expiryOf(rawKey: string): Promise<number | null | undefined> {
+    const ms = Number(await this.conns.read([rawKey], ['PTTL', rawKey]))
+    if (ms === -1) return null
+    return Number.isFinite(ms) && ms >= 0 ? this.now() + ms : undefined
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The public HTTP caching test suite (cache-tests, npm `http-cache-tests`) with its
  * command-line client, the runner behind the published proxy results: `cacheMiddleware` in front
- * of a pass-through to the suite's origin, in Django mode (the default). Results are held to
+ * of a pass-through to the suite's origin, in shared mode (RFC 9111) and in Django mode (the
+ * default), beside the origin alone. Results are held to
  * `tests/fixtures/cache-tests/expected/cli-<mode>.json`: a test that passed before fails this
  * test when it also fails run again alone, with the diff printed. Counts: docs/http.md.
  */
@@ -36,9 +37,9 @@ afterAll(async () => {
 })
 
 /** A cache (its own locmem store, large enough for the whole suite) in front of the origin. */
-async function proxy(mode: 'django'): Promise<Running> {
+async function proxy(mode: 'django' | 'shared'): Promise<Running> {
   const alias = new LocMemCache({ location: `cache-tests-${mode}`, options: { maxEntries: 100_000 } })
-  const p = await startProxy(origin.url, (h) => cacheMiddleware({ alias })(h))
+  const p = await startProxy(origin.url, (h) => cacheMiddleware({ alias, mode })(h))
   running.push(p)
   return p
 }
@@ -50,11 +51,18 @@ async function run(name: string, base: string): Promise<Record<string, SuiteResu
   return again.length ? { ...results, ...(await runCli(base, again)) } : results
 }
 
-it('cache-tests CLI suite: cacheMiddleware in Django mode', { timeout: 240_000 }, async () => {
-  const django = await proxy('django')
-  const [none, dj] = await Promise.all([run('cli-none', origin.url), run('cli-django', django.url)])
+it('cache-tests CLI suite: cacheMiddleware in shared mode and in Django mode', {
+  timeout: 240_000,
+}, async () => {
+  const [shared, django] = await Promise.all([proxy('shared'), proxy('django')])
+  const [none, sh, dj] = await Promise.all([
+    run('cli-none', origin.url),
+    run('cli-shared', shared.url),
+    run('cli-django', django.url),
+  ])
   const lines = [
     `no cache:      ${formatCounts(countResults(tests, none))}`,
+    `shared mode:   ${formatCounts(countResults(tests, sh))}`,
     `Django mode:   ${formatCounts(countResults(tests, dj))}`,
   ]
   for (const name of ['squid', 'apache', 'trafficserver', 'varnish', 'nginx', 'nuster', 'fastly']) {
@@ -62,7 +70,9 @@ it('cache-tests CLI suite: cacheMiddleware in Django mode', { timeout: 240_000 }
   }
   console.log(`cache-tests (cli)\n${lines.join('\n')}`)
   compareWithExpected('cli-none', tests, none)
-  const diff = compareWithExpected('cli-django', tests, dj)
-  if (diff.report) console.log(diff.report)
-  expect(diff.regressions, diff.report).toEqual([])
+  const sharedDiff = compareWithExpected('cli-shared', tests, sh)
+  const djangoDiff = compareWithExpected('cli-django', tests, dj)
+  for (const d of [sharedDiff, djangoDiff]) if (d.report) console.log(d.report)
+  expect(sharedDiff.regressions, sharedDiff.report).toEqual([])
+  expect(djangoDiff.regressions, djangoDiff.report).toEqual([])
 })

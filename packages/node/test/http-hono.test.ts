@@ -1,6 +1,7 @@
 /**
  * The Hono adapter (`@cachework/core/hono`): the conformance suite on `@hono/node-server`, and
- * the same middleware in a bare Fetch runtime (`app.request`, no server) over other stores.
+ * the same middleware in a bare Fetch runtime (`app.request`, no server) over locmem, memcached,
+ * redis, file and db stores.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,19 +13,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adapterConformanceSuite } from './support/adapter-conformance.ts'
 import { startHono } from './support/hono-harness.ts'
 import { MemcachedProcess } from './support/memcached-server.ts'
+import { RedisProcess } from './support/redis-server.ts'
 
 adapterConformanceSuite('Hono on @hono/node-server', startHono)
 
 describe('Hono in a bare Fetch runtime (app.request, no server)', () => {
   let memcached: MemcachedProcess
+  let redis: RedisProcess
   let dir: string
   let registry: CacheRegistry
   beforeAll(async () => {
     memcached = await MemcachedProcess.start()
+    redis = await RedisProcess.start()
     dir = mkdtempSync(join(tmpdir(), 'cachework-hono-'))
     registry = createCaches({
       default: { backend: 'locmem', location: 'hono-default' },
       memcached: { backend: 'memcached', location: memcached.location },
+      redis: { backend: 'redis', location: redis.url },
       file: { backend: 'file', location: join(dir, 'pages') },
       db: { backend: 'db', location: 'pages', options: { database: join(dir, 'cache.sqlite3') } },
     })
@@ -32,10 +37,11 @@ describe('Hono in a bare Fetch runtime (app.request, no server)', () => {
   afterAll(async () => {
     await registry.closeAll()
     await memcached.stop()
+    await redis.stop()
     rmSync(dir, { recursive: true, force: true })
   })
 
-  it.each(['default', 'memcached', 'file', 'db'])(
+  it.each(['default', 'memcached', 'redis', 'file', 'db'])(
     'stores and serves pages through the %s store',
     async (alias) => {
       let runs = 0

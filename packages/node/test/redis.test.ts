@@ -229,3 +229,53 @@ describe('redis backend on a real server', () => {
     expect(await c.get('n')).toBe(40_000)
   }, 120_000)
 })
+
+describe('redis: rule 16 hooks', () => {
+  let server: RedisProcess
+  beforeAll(async () => {
+    server = await RedisProcess.start()
+  })
+  afterAll(async () => {
+    await server.stop()
+  })
+
+  it('expire() marks an entry stale in place, keeping its remaining TTL', async () => {
+    const c = new RedisCache({
+      location: server.url,
+      keyPrefix: uniqueKey('x'),
+      options: { timeoutMs: 5000 },
+    })
+    try {
+      await untilWritable(c)
+      await c.set('k', 'v', 60)
+      expect(await c.expire('k')).toBe(true)
+      const pttl = Number(await server.cli('PTTL', c.makeKey('k')))
+      expect(pttl).toBeGreaterThan(50_000)
+      expect(pttl).toBeLessThanOrEqual(60_000)
+      expect(await c.expire('missing')).toBe(false)
+    } finally {
+      await c.close()
+    }
+  })
+
+  it('a lease has one holder; release with another token leaves it, with the right one frees it', async () => {
+    const c = new RedisCache({
+      location: server.url,
+      keyPrefix: uniqueKey('l'),
+      options: { timeoutMs: 5000 },
+    })
+    try {
+      await untilWritable(c)
+      const raw = c.makeKey('page')
+      const token = await c.acquireLease(raw, 10_000)
+      expect(token).toBeTypeOf('string')
+      expect(await c.acquireLease(raw, 10_000)).toBeUndefined()
+      await c.releaseLease(raw, 'not-the-token')
+      expect(await c.acquireLease(raw, 10_000)).toBeUndefined()
+      await c.releaseLease(raw, token as string)
+      expect(await c.acquireLease(raw, 10_000)).toBeTypeOf('string')
+    } finally {
+      await c.close()
+    }
+  })
+})

@@ -36,6 +36,7 @@ import {
 import { boundView } from './request-view.ts'
 import { isServablePage } from './stored-page.ts'
 import { type PageTags, pageTags, type TagHeader, writeTagHeader } from './page-tags.ts'
+import { djangoOnly, sharedEngine, type SharedResponseCache } from './shared-mode.ts'
 
 /** Options of the response cache (Django's `CACHE_MIDDLEWARE_*` settings and ours). */
 export interface ResponseCacheOptions extends KeyOptions, PageStampedeOptions {
@@ -71,6 +72,11 @@ export interface ResponseCacheOptions extends KeyOptions, PageStampedeOptions {
   /** Clock, epoch ms. Default `Date.now`. */
   now?: () => number
   /**
+   * `'django'` (Django's middleware rules, the default) or `'shared'`: an RFC 9111 shared cache
+   * (shared-cache.ts, docs/contract.md §3b; `pageTimeout` becomes its `defaultTtl`).
+   */
+  mode?: 'django' | 'shared'
+  /**
    * Tags stored with each page (a list, or a function of the request), so `invalidateTags`
    * drops them (docs/contract.md rule 17; page-tags.ts). Default: none.
    */
@@ -105,6 +111,8 @@ const PRIVATE = ['private', 'no-cache', 'no-store']
 /** The engine behind `cacheMiddleware` and `cachePage`; usable as two halves. */
 export class ResponseCache {
   readonly options: Readonly<ResponseCacheOptions>
+  /** The RFC 9111 engine when `mode: 'shared'`. */
+  readonly shared?: SharedResponseCache
   private readonly flights = new Map<string, Promise<Outcome>>()
   /** Rule 16 for pages (page-stampede.ts): refresh claims, and each claimer's stale page. */
   private readonly claims = new RefreshClaims()
@@ -128,6 +136,11 @@ export class ResponseCache {
       }
     }
     this.options = { ...options }
+    if (options.mode === 'shared') this.shared = sharedEngine(options)
+    else if (options.mode !== undefined && options.mode !== 'django')
+      throw new TypeError(
+        `Response cache option 'mode' must be 'django' or 'shared', got ${JSON.stringify(options.mode)}`,
+      )
   }
 
   /** Run the handler and check it answered with a `Response` (a common mistake otherwise fails far away). */
@@ -221,6 +234,7 @@ export class ResponseCache {
    * `updateCache`). A cache failure is a miss.
    */
   async fetchFromCache(request: Request): Promise<Response | undefined> {
+    djangoOnly(this, 'fetchFromCache')
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       updateFlag.set(request, false)
       return undefined
@@ -261,6 +275,7 @@ export class ResponseCache {
    * headers and store the response when the rules allow, then return the response to send.
    */
   async updateCache(request: Request, response: Response): Promise<Response> {
+    djangoOnly(this, 'updateCache')
     try {
       return (await this.update(request, response)).response
     } finally {
@@ -456,6 +471,7 @@ export class ResponseCache {
    */
   async handle(request: Request, handler: NextHandler): Promise<Response> {
     if (!this.hostOk(request)) return badHostResponse()
+    if (this.shared) return this.shared.handle(request, (r) => this.run(r, handler))
     const hit = await this.fetchFromCache(request)
     if (hit) return hit
     const safe = request.method === 'GET' || request.method === 'HEAD'

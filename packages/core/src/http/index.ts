@@ -23,6 +23,24 @@ export {
   splitHeaderValue,
 } from './cache-control.ts'
 export { conditionalResponse, notModified, parseEtags } from './conditional.ts'
+export {
+  applyValidators,
+  type ConditionOptions,
+  computeValidators,
+  condition,
+  etag,
+  lastModified,
+  preconditionStatus,
+  quoteEtag,
+  type ValidatorFn,
+} from './conditional-views.ts'
+export {
+  type SharedCacheOptions,
+  type SharedEntry,
+  type SharedHandleOptions,
+  SharedResponseCache,
+  type SharedVariant,
+} from './shared-cache.ts'
 // RFC 9111 (the service worker's private cache, the server's shared mode): `rfc9111.evaluate(…)`.
 export * as rfc9111 from './rfc9111/index.ts'
 export {

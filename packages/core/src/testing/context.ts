@@ -46,6 +46,11 @@ export interface ConformanceOptions {
    * `overrides` applied. When given, the suite runs the rule-15 group against it. Default: none.
    */
   unreachable?(overrides?: CacheInit): Cache | Promise<Cache>
+  /**
+   * How many random cases each property of the fast-check group runs (the model-based check
+   * runs half as many sequences). Default 20; keep it small for backends with slow round trips.
+   */
+  propertyRuns?: number
 }
 
 /** A clock that moves only when told: `now()` is `start` plus every `advance`. */

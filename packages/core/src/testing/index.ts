@@ -24,6 +24,7 @@ import { getOrSetRules } from './get-or-set.ts'
 import { keyRules } from './keys.ts'
 import { lifecycleRules } from './lifecycle.ts'
 import { manyRules } from './many.ts'
+import { propertyRules } from './properties.ts'
 import { stampedeRules } from './stampede.ts'
 import { tagRules } from './tags.ts'
 import { timeoutRules } from './timeouts.ts'
@@ -49,6 +50,7 @@ export const conformanceGroups: ReadonlyArray<(ctx: SuiteContext) => void> = [
   entryRules, // rule 14
   failureRules, // rule 15 (options.unreachable)
   stampedeRules, // rule 16
+  propertyRules, // rules 3-8, 12 as properties and a reference model (fast-check)
   tagRules, // rule 17
 ]
 

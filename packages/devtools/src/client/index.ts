@@ -3,7 +3,7 @@
  * `mountDevtools` in `vite dev`; it can also be mounted by hand (tests, other dev servers).
  */
 import type { Cache } from '@cachework/core'
-import { Panel } from './panel.ts'
+import { Panel, type PanelOptions } from './panel.ts'
 import {
   type HotChannel,
   HttpSource,
@@ -14,7 +14,7 @@ import {
 } from './sources.ts'
 
 export type { EventBatch, Op, Snapshot, WireCache, WireEntry, WireEvent } from '../protocol.ts'
-export { Panel } from './panel.ts'
+export { Panel, type PanelOptions } from './panel.ts'
 export type { HotChannel, Source } from './sources.ts'
 export { HttpSource, PageSource, ServiceWorkerSource, ViteSource } from './sources.ts'
 
@@ -32,6 +32,11 @@ export interface MountOptions {
   serviceWorker?: boolean
   /** More page caches to list besides core's `caches` and `inspectCache`d ones. */
   caches?: () => Cache[]
+  /**
+   * Mount inside this element, filling it, instead of docking over the page (how the TanStack
+   * Devtools plugin and the Vite DevTools dock mount the panel). Default: none.
+   */
+  target?: HTMLElement
 }
 
 /** What `mountDevtools` returns. */
@@ -55,8 +60,11 @@ export function mountDevtools(options: MountOptions = {}): DevtoolsHandle {
   const sw = options.serviceWorker ?? (typeof navigator !== 'undefined' && 'serviceWorker' in navigator)
   if (sw) sources.push(new ServiceWorkerSource())
   const host = document.createElement('cachework-devtools')
-  document.body.append(host)
-  const panel = new Panel(host, sources, options.shortcut ? { shortcut: options.shortcut } : {})
+  ;(options.target ?? document.body).append(host)
+  const panelOpts: PanelOptions = {}
+  if (options.shortcut) panelOpts.shortcut = options.shortcut
+  if (options.target) panelOpts.embedded = true
+  const panel = new Panel(host, sources, panelOpts)
   const handle: DevtoolsHandle = {
     panel,
     open: () => panel.open(),
@@ -68,11 +76,17 @@ export function mountDevtools(options: MountOptions = {}): DevtoolsHandle {
     },
   }
   // Reachable from the browser console and from tests (dev only: this module never ships).
-  globalThis.__cacheworkDevtools = handle
+  // An embedded panel leaves the page's own panel as the console handle.
+  if (!options.target || !globalThis.__cacheworkDevtools) globalThis.__cacheworkDevtools = handle
   return handle
 }
+
+/** What the Vite plugin's virtual module hands the page: the token, the server proxy, the channel. */
+export type DevtoolsConfig = Pick<MountOptions, 'token' | 'hot' | 'server' | 'shortcut'>
 
 declare global {
   /** The mounted devtools panel of this page, if any (`__cacheworkDevtools.open()` in the console). */
   var __cacheworkDevtools: DevtoolsHandle | undefined
+  /** Set by the plugin's virtual module in `vite dev`: how shells (TanStack, Vite DevTools) mount the panel. */
+  var __cacheworkDevtoolsConfig: DevtoolsConfig | undefined
 }

@@ -1,18 +1,34 @@
 /**
  * The inspector panel: framework-free DOM inside a shadow root (so neither side's styles leak),
- * a virtualised entry list (only the visible rows exist in the DOM, so 10,000 entries stay
- * responsive), per-cache live stats, a detail view, actions and an operation log.
+ * docked at the bottom or right and resizable (dock.ts), with three views: entries (a
+ * virtualised list grouped by key prefix and version, and an entry view with a typed value
+ * explorer, HTTP responses and actions), a live timeline of every source's events, and per
+ * cache charts. It can also mount inside another shell's container (`embedded`).
  */
-import type { EventBatch, Snapshot, WireCache, WireEntry } from '../protocol.ts'
-import { formatExpiresIn, formatSize, matchesShortcut, parseShortcut } from './format.ts'
-import { entryId, fillRow, newRowEl, ROW_H, type Row, readStorage, showValue, writeStorage } from './rows.ts'
+import type { CacheStats } from '@cachework/core'
+import type { EventBatch, Snapshot, WireCache, WireEntry, WireEvent } from '../protocol.ts'
+import { ChartStore, renderChart } from './charts.ts'
+import { applyDock, type DockState, DOCK_KEY, loadDock, wireDock } from './dock.ts'
+import { matchesShortcut, parseShortcut } from './format.ts'
+import { renderDetail } from './detail.ts'
+import { entryLabel, keyPrefix, urlDigestOf } from './labels.ts'
+import {
+  entryId,
+  fillGroup,
+  fillRow,
+  type Item,
+  newRowEl,
+  ROW_H,
+  type Row,
+  readStorage,
+  writeStorage,
+} from './rows.ts'
 import type { Source } from './sources.ts'
 import { PANEL_CSS } from './styles.ts'
-import { buildPanelDom, el, type PanelDom } from './view.ts'
+import { Timeline, type TimelineEvent } from './timeline.ts'
+import { buildPanelDom, el, type PanelDom, VIEWS, type ViewName } from './view.ts'
 
 export type { Row } from './rows.ts'
-
-const LOG_MAX = 200
 
 interface SourceState {
   caches: Map<string, WireCache>
@@ -27,7 +43,11 @@ export interface PanelOptions {
   shortcut?: string
   /** localStorage key remembering open/closed. Default `cachework-devtools:open`. */
   storageKey?: string
+  /** Fill the host element instead of docking over the page (TanStack Devtools, Vite DevTools). */
+  embedded?: boolean
 }
+
+const CHANGES = new Set(['set', 'delete', 'expire', 'evict', 'clear', 'page:store'])
 
 /** The mounted panel; `mountDevtools` creates one. */
 export class Panel {
@@ -35,17 +55,27 @@ export class Panel {
   private readonly dom: PanelDom
   private readonly state = new Map<string, SourceState>()
   private rows: Row[] = []
+  private items: Item[] = []
   private readonly counts = new Map<string, number>()
-  private shown: Row[] = []
+  private readonly firstSeen = new Map<string, number>()
+  private readonly collapsed = new Set<string>()
+  private grouped = true
   private filterText = ''
   private cacheFilter = ''
   private selected: { source: string; cache: string; id: string } | null = null
-  private readonly log: Array<{ at: number; text: string; type: string }> = []
   private readonly unsubs: Array<() => void> = []
   private readonly refreshTimers = new Map<string, ReturnType<typeof setTimeout>>()
   private ticker: ReturnType<typeof setInterval> | undefined
   private readonly storageKey: string
   private readonly onKey: (e: KeyboardEvent) => void
+  private readonly dock: DockState
+  private readonly offDock: () => void
+  private view: ViewName = 'entries'
+  private readonly embedded: boolean
+  /** The live timeline (all sources). */
+  readonly timeline: Timeline
+  /** The per-cache series behind the charts. */
+  readonly charts = new ChartStore()
 
   constructor(
     readonly host: HTMLElement,
@@ -53,38 +83,88 @@ export class Panel {
     opts: PanelOptions = {},
   ) {
     this.storageKey = opts.storageKey ?? 'cachework-devtools:open'
+    this.embedded = opts.embedded === true
     this.root = host.attachShadow({ mode: 'open' })
     const style = document.createElement('style')
     style.textContent = PANEL_CSS
-    this.dom = buildPanelDom()
+    const shortcutText = opts.shortcut ?? 'Alt+Shift+C'
+    this.dom = buildPanelDom(shortcutText)
     this.root.append(style, this.dom.wrap)
     const d = this.dom
+    if (this.embedded) {
+      d.panel.dataset.embedded = ''
+      d.toggle.remove()
+      d.close.hidden = true
+      d.side.hidden = true
+      host.style.display = 'block'
+      host.style.height = '100%'
+    }
+    this.dock = loadDock()
+    applyDock(d.panel, d.resize, this.dock)
+    this.renderSide()
+    this.offDock = wireDock(
+      d.panel,
+      d.resize,
+      () => this.dock,
+      (s) => Object.assign(this.dock, s),
+    )
+    this.timeline = new Timeline(d, (e) => void this.pick(e))
     d.toggle.addEventListener('click', () => this.toggle())
     d.close.addEventListener('click', () => this.close())
     d.refresh.addEventListener('click', () => void this.refresh())
+    d.side.addEventListener('click', () => this.setSide(this.dock.side === 'bottom' ? 'right' : 'bottom'))
     d.filter.addEventListener('input', () => this.setFilter(d.filter.value))
     d.cacheSelect.addEventListener('change', () => this.setCacheFilter(d.cacheSelect.value))
+    d.group.addEventListener('click', () => {
+      this.grouped = !this.grouped
+      d.group.setAttribute('aria-pressed', String(this.grouped))
+      this.applyFilter()
+    })
     d.viewport.addEventListener('scroll', () => this.renderRows())
     d.rowsHost.addEventListener('click', (e) => {
       const rowEl = (e.target as HTMLElement).closest('.cw-row') as HTMLElement | null
-      const i = rowEl ? Number(rowEl.dataset.index) : -1
-      const row = this.shown[i]
-      if (row) void this.select(row)
+      const item = rowEl ? this.items[Number(rowEl.dataset.index)] : undefined
+      if (!item) return
+      if (item.kind === 'group') {
+        if (this.collapsed.has(item.id)) this.collapsed.delete(item.id)
+        else this.collapsed.add(item.id)
+        this.applyFilter()
+      } else void this.select(item.row)
     })
-    const shortcut = parseShortcut(opts.shortcut ?? 'Alt+Shift+C')
+    d.viewport.addEventListener('keydown', (e) => this.listKey(e))
+    for (const v of VIEWS) d.tabs[v].addEventListener('click', () => this.show(v))
+    d.tabs.entries.parentElement?.addEventListener('keydown', (e) => {
+      if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft' && e.key !== 'Home' && e.key !== 'End') return
+      e.preventDefault()
+      const i = VIEWS.indexOf(this.view)
+      const next =
+        e.key === 'Home'
+          ? 0
+          : e.key === 'End'
+            ? VIEWS.length - 1
+            : (i + (e.key === 'ArrowRight' ? 1 : VIEWS.length - 1)) % VIEWS.length
+      this.show(VIEWS[next] as ViewName)
+      d.tabs[VIEWS[next] as ViewName].focus()
+    })
+    const shortcut = parseShortcut(shortcutText)
     this.onKey = (e) => {
-      if (matchesShortcut(e, shortcut)) {
+      if (!this.embedded && matchesShortcut(e, shortcut)) {
         e.preventDefault()
         this.toggle()
       }
     }
     window.addEventListener('keydown', this.onKey)
-    if (readStorage(this.storageKey) === '1') void this.open()
+    if (this.embedded || readStorage(this.storageKey) === '1') void this.open()
   }
 
   /** Whether the panel is open. */
   get isOpen(): boolean {
     return !this.dom.panel.hidden
+  }
+
+  /** The current dock (side and size). */
+  get dockState(): Readonly<DockState> {
+    return this.dock
   }
 
   /**
@@ -95,7 +175,7 @@ export class Panel {
     if (this.isOpen) return Promise.resolve()
     this.dom.panel.hidden = false
     this.dom.toggle.hidden = true
-    writeStorage(this.storageKey, '1')
+    if (!this.embedded) writeStorage(this.storageKey, '1')
     for (const s of this.sources) this.unsubs.push(s.subscribe((b) => this.onBatch(s, b)))
     this.ticker = setInterval(() => this.tick(), 1000)
     return this.refresh()
@@ -103,7 +183,7 @@ export class Panel {
 
   /** Close the panel (remembered) and stop live updates. */
   close(): void {
-    if (!this.isOpen) return
+    if (!this.isOpen || this.embedded) return
     this.dom.panel.hidden = true
     this.dom.toggle.hidden = false
     writeStorage(this.storageKey, '0')
@@ -115,6 +195,39 @@ export class Panel {
   toggle(): void {
     if (this.isOpen) this.close()
     else void this.open()
+  }
+
+  /** Show one view (`entries`, `timeline`, `caches`). */
+  show(view: ViewName): void {
+    this.view = view
+    for (const v of VIEWS) {
+      const on = v === view
+      this.dom.tabs[v].setAttribute('aria-selected', String(on))
+      this.dom.tabs[v].tabIndex = on ? 0 : -1
+      this.dom.views[v].hidden = !on
+    }
+    if (view === 'timeline') this.timeline.apply()
+    if (view === 'caches') this.renderCards()
+    if (view === 'entries') this.renderRows()
+  }
+
+  /** Dock at the bottom or the right (remembered). */
+  setSide(side: DockState['side']): void {
+    this.dock.side = side
+    this.dock.size =
+      side === 'right'
+        ? Math.round(Math.min(640, window.innerWidth * 0.45))
+        : Math.round(Math.min(520, window.innerHeight * 0.45))
+    applyDock(this.dom.panel, this.dom.resize, this.dock)
+    writeStorage(DOCK_KEY, JSON.stringify(this.dock))
+    this.renderSide()
+    this.renderRows()
+  }
+
+  private renderSide(): void {
+    const right = this.dock.side === 'right'
+    this.dom.side.textContent = right ? '⤓ bottom' : '⇥ right'
+    this.dom.side.setAttribute('aria-label', right ? 'dock to the bottom' : 'dock to the right')
   }
 
   /** Re-list one source, or all of them. Resolves when the list is rendered. */
@@ -144,7 +257,7 @@ export class Panel {
     this.rebuild()
   }
 
-  /** Keep entries whose alias, key, raw key or preview contains `text` (case-insensitive). */
+  /** Keep entries whose alias, key, label, raw key or preview contains `text` (case-insensitive). */
   setFilter(text: string): void {
     this.filterText = text.toLowerCase()
     if (this.dom.filter.value !== text) this.dom.filter.value = text
@@ -160,12 +273,16 @@ export class Panel {
 
   /** How many entries pass the filters. */
   get visibleCount(): number {
-    return this.shown.length
+    return this.items.reduce((n, i) => n + (i.kind === 'row' ? 1 : 0), 0)
   }
 
   /** Remove the panel and every listener. */
   destroy(): void {
-    this.close()
+    if (this.embedded) {
+      for (const off of this.unsubs.splice(0)) off()
+      clearInterval(this.ticker)
+    } else this.close()
+    this.offDock()
     window.removeEventListener('keydown', this.onKey)
     for (const t of this.refreshTimers.values()) clearTimeout(t)
     this.host.remove()
@@ -174,58 +291,145 @@ export class Panel {
   private rebuild(): void {
     const rows: Row[] = []
     this.counts.clear()
+    const now = Date.now()
     for (const s of this.sources) {
       const st = this.state.get(s.id)
       if (!st) continue
+      const urls = new Map<string, string>()
+      for (const e of st.entries) {
+        const dg = e.http?.url ? urlDigestOf(e.key ?? e.rawKey) : undefined
+        if (dg && e.http?.url) urls.set(dg, e.http.url)
+      }
       for (const entry of st.entries) {
         const countKey = `${s.id}|${entry.cache}`
         this.counts.set(countKey, (this.counts.get(countKey) ?? 0) + 1)
         const cache = st.caches.get(entry.cache)
-        const hay = `${cache?.alias ?? ''}\u0000${entry.key ?? ''}\u0000${entry.rawKey}\u0000${entry.preview}`
-        rows.push({ source: s, cache, entry, hay: hay.toLowerCase() })
+        const label = entryLabel(entry, urls)
+        const key = entry.key ?? entry.rawKey
+        const group = `${s.id}|${entry.cache}|${keyPrefix(key)}|${entry.version ?? ''}`
+        const seenKey = `${s.id}|${entry.cache}|${entry.rawKey}|${entry.expiresAt}`
+        if (!this.firstSeen.has(seenKey)) this.firstSeen.set(seenKey, now)
+        const hay = `${cache?.alias ?? ''}\u0000${key}\u0000${label}\u0000${entry.rawKey}\u0000${entry.preview}`
+        rows.push({
+          source: s,
+          cache,
+          entry,
+          hay: hay.toLowerCase(),
+          label,
+          group,
+          seen: this.firstSeen.get(seenKey) as number,
+        })
       }
     }
+    if (this.firstSeen.size > rows.length * 2 + 1000) {
+      const live = new Set(
+        rows.map((r) => `${r.source.id}|${r.entry.cache}|${r.entry.rawKey}|${r.entry.expiresAt}`),
+      )
+      for (const k of this.firstSeen.keys()) if (!live.has(k)) this.firstSeen.delete(k)
+    }
+    // Sources in their order (vite, server, page, worker), then groups, then labels.
+    const order = new Map(this.sources.map((s, i) => [s.id, i]))
+    const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0)
+    rows.sort(
+      (a, b) =>
+        (order.get(a.source.id) ?? 0) - (order.get(b.source.id) ?? 0) ||
+        cmp(a.group, b.group) ||
+        cmp(a.label, b.label),
+    )
     this.rows = rows
     this.renderCacheSelect()
-    this.renderStats()
     this.renderStatus()
     this.applyFilter()
+    if (this.view === 'caches') this.renderCards()
     if (this.selected) {
       const sel = this.selected
       const again = rows.find(
         (r) => r.source.id === sel.source && r.entry.cache === sel.cache && entryId(r.entry) === sel.id,
       )
-      if (again) void this.select(again)
-      else this.dom.detail.hidden = true
+      if (again) void this.select(again, true)
+      else this.hideDetail()
     }
   }
 
   private applyFilter(): void {
     const t = this.filterText
     const c = this.cacheFilter
-    this.shown = this.rows.filter(
-      (r) => (c === '' || `${r.source.id}|${r.entry.cache}` === c) && (t === '' || r.hay.includes(t)),
-    )
-    this.dom.spacer.style.height = `${this.shown.length * ROW_H}px`
-    this.dom.count.textContent = `${this.shown.length} / ${this.rows.length} entries`
+    const items: Item[] = []
+    let group: Extract<Item, { kind: 'group' }> | undefined
+    let total = 0
+    for (const r of this.rows) {
+      if (c !== '' && `${r.source.id}|${r.entry.cache}` !== c) continue
+      if (t !== '' && !r.hay.includes(t)) continue
+      total++
+      if (this.grouped) {
+        if (group?.id !== r.group) {
+          const [, , prefix, version] = r.group.split('|')
+          group = {
+            kind: 'group',
+            id: r.group,
+            label: `${r.source.label} · ${r.cache?.alias ?? r.entry.cache} · ${prefix}${version ? ` · v${version}` : ''}`,
+            count: 0,
+            collapsed: this.collapsed.has(r.group),
+          }
+          items.push(group)
+        }
+        group.count++
+        if (group.collapsed) continue
+      }
+      items.push({ kind: 'row', row: r })
+    }
+    this.items = items
+    this.dom.spacer.style.height = `${items.length * ROW_H}px`
+    this.dom.count.textContent = `${total} / ${this.rows.length} entries`
+    // The entry view closes when the filter hides its row.
+    if (this.selected && !items.some((i) => i.kind === 'row' && this.isSelected(i.row))) this.hideDetail()
     this.renderRows()
+  }
+
+  private isSelected(r: Row): boolean {
+    const s = this.selected
+    return s !== null && s.source === r.source.id && s.cache === r.entry.cache && s.id === entryId(r.entry)
   }
 
   private renderRows(): void {
     const d = this.dom
+    if (d.views.entries.hidden) return
     const top = d.viewport.scrollTop
     const height = d.viewport.clientHeight || 400
     const first = Math.max(0, Math.floor(top / ROW_H) - 5)
-    const last = Math.min(this.shown.length, Math.ceil((top + height) / ROW_H) + 5)
-    const need = last - first
+    const last = Math.min(this.items.length, Math.ceil((top + height) / ROW_H) + 5)
+    const need = Math.max(0, last - first)
     while (d.rowsHost.children.length < need) d.rowsHost.append(newRowEl())
     while (d.rowsHost.children.length > need) d.rowsHost.lastElementChild?.remove()
     const now = Date.now()
     for (let i = 0; i < need; i++) {
-      const row = this.shown[first + i] as Row
+      const item = this.items[first + i] as Item
       const rowEl = d.rowsHost.children[i] as HTMLElement
-      fillRow(rowEl, row, first + i, now, this.selected)
+      if (item.kind === 'group') fillGroup(rowEl, item, first + i)
+      else fillRow(rowEl, item.row, first + i, now, this.selected)
     }
+  }
+
+  private listKey(e: KeyboardEvent): void {
+    if (e.key === 'Escape') {
+      this.hideDetail()
+      return
+    }
+    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp' && e.key !== 'Enter') return
+    e.preventDefault()
+    const rowsOnly = this.items.map((it, i) => [it, i] as const).filter(([it]) => it.kind === 'row')
+    if (rowsOnly.length === 0) return
+    let at = rowsOnly.findIndex(([it]) => it.kind === 'row' && this.isSelected(it.row))
+    if (e.key === 'ArrowDown') at = Math.min(rowsOnly.length - 1, at + 1)
+    else if (e.key === 'ArrowUp') at = Math.max(0, at - 1)
+    else at = Math.max(0, at)
+    const [item, index] = rowsOnly[at] as readonly [Item, number]
+    if (item.kind !== 'row') return
+    const vp = this.dom.viewport
+    if (index * ROW_H < vp.scrollTop) vp.scrollTop = index * ROW_H
+    else if ((index + 1) * ROW_H > vp.scrollTop + vp.clientHeight)
+      vp.scrollTop = (index + 1) * ROW_H - vp.clientHeight
+    void this.select(item.row)
   }
 
   private renderCacheSelect(): void {
@@ -240,37 +444,6 @@ export class Panel {
     sel.value = opts.some(([v]) => v === this.cacheFilter) ? this.cacheFilter : ''
   }
 
-  private renderStats(): void {
-    const body = this.dom.statsBody
-    const trs: HTMLElement[] = []
-    for (const s of this.sources) {
-      const st = this.state.get(s.id)
-      for (const c of st?.caches.values() ?? []) {
-        const { hits, misses, sets, evictions } = c.stats
-        const rate = hits + misses === 0 ? '–' : `${((hits / (hits + misses)) * 100).toFixed(1)}%`
-        const count = this.counts.get(`${s.id}|${c.id}`) ?? 0
-        const clear = el('button', { 'data-action': 'clear' }, 'clear')
-        clear.addEventListener('click', () => void this.act(s, () => s.run({ op: 'clear', cache: c.id })))
-        const tr = el(
-          'tr',
-          { 'data-source': s.id, 'data-alias': c.alias },
-          el('td', { class: 'cw-src' }, s.label),
-          el('td', {}, c.alias),
-          el('td', {}, c.backend),
-          el('td', {}, String(count)),
-          el('td', { 'data-stat': 'hits' }, String(hits)),
-          el('td', { 'data-stat': 'misses' }, String(misses)),
-          el('td', { 'data-stat': 'sets' }, String(sets)),
-          el('td', { 'data-stat': 'evictions' }, String(evictions)),
-          el('td', { 'data-stat': 'rate' }, rate),
-          el('td', {}, clear),
-        )
-        trs.push(tr)
-      }
-    }
-    body.replaceChildren(...trs)
-  }
-
   private renderStatus(): void {
     const problems: string[] = []
     for (const s of this.sources) {
@@ -278,16 +451,127 @@ export class Panel {
       if (st?.error) problems.push(`${s.label}: ${st.error}`)
       if (st?.truncated) problems.push(`${s.label}: list truncated`)
     }
-    this.dom.status.textContent = problems.join(' · ')
+    const text = problems.join(' · ')
+    this.dom.status.textContent = text
     this.dom.status.title = problems.join('\n')
+    this.dom.status.classList.toggle('long', text.length > 90)
   }
 
-  private renderLog(): void {
-    const items = this.log.slice(-60).reverse()
-    this.dom.log.replaceChildren(
-      ...items.map((l) =>
-        el('div', { class: `t-${l.type}` }, `${new Date(l.at).toISOString().slice(11, 23)} ${l.text}`),
+  /** The cards of the caches view: counters, chart, and page-cache decisions. */
+  private renderCards(): void {
+    const cards: HTMLElement[] = []
+    for (const s of this.sources) {
+      const st = this.state.get(s.id)
+      for (const c of st?.caches.values() ?? []) {
+        const id = `${s.id}|${c.id}`
+        const samples = this.charts.of(id)
+        const { hits, misses, sets, evictions } = c.stats
+        const rate = hits + misses === 0 ? '–' : `${((hits / (hits + misses)) * 100).toFixed(1)}%`
+        const recent = samples.slice(-10)
+        const opsPerSec = recent.length ? recent.reduce((n, x) => n + x.ops, 0) / recent.length : 0
+        const count = this.counts.get(id) ?? 0
+        const clear = el(
+          'button',
+          { 'data-action': 'clear', 'aria-label': `clear ${c.alias} (${s.label})` },
+          'clear',
+        )
+        clear.addEventListener('click', () => void this.act(s, () => s.run({ op: 'clear', cache: c.id })))
+        const stat = (name: string, label: string, value: string): HTMLElement[] => [
+          el('dt', {}, label),
+          el('dd', { 'data-stat': name }, value),
+        ]
+        const unused = hits + misses + sets === 0 && count === 0
+        cards.push(
+          el(
+            'article',
+            {
+              class: 'cw-card',
+              role: 'listitem',
+              'data-source': s.id,
+              'data-alias': c.alias,
+              'aria-label': `${c.alias} (${s.label})`,
+            },
+            el(
+              'h3',
+              {},
+              el('span', { class: 'name' }, c.alias),
+              el('span', { class: 'muted' }, `${c.backend} · ${s.label}`),
+              clear,
+            ),
+            el(
+              'dl',
+              {},
+              ...stat('entries', 'entries', String(count)),
+              ...stat('rate', 'hit rate', rate),
+              ...stat('ops', 'ops/s', opsPerSec.toFixed(1)),
+              ...stat('evictions', 'evictions', String(evictions)),
+              ...stat('hits', 'hits', String(hits)),
+              ...stat('misses', 'misses', String(misses)),
+              ...stat('sets', 'sets', String(sets)),
+              ...stat('deletes', 'deletes', String(c.stats.deletes)),
+            ),
+            renderChart(samples),
+            unused
+              ? el('div', { class: 'unused' }, 'configured, not used yet')
+              : el(
+                  'div',
+                  { class: 'legend' },
+                  'bars: operations per second · line: hit rate · last 5 minutes',
+                ),
+          ),
+        )
+        const page = this.charts.pages.get(`${s.id}|${c.alias}`)
+        if (page) cards.push(this.pageCard(s, c, page))
+      }
+    }
+    this.dom.cards.replaceChildren(...cards)
+  }
+
+  private pageCard(
+    s: Source,
+    c: WireCache,
+    p: { hit: number; miss: number; store: number; reasons: Map<string, number> },
+  ): HTMLElement {
+    const notStored = [...p.reasons.values()].reduce((a, b) => a + b, 0)
+    const max = Math.max(1, ...p.reasons.values())
+    const reasons = [...p.reasons].sort((a, b) => b[1] - a[1])
+    const bars = el('div', { class: 'reasons', 'aria-label': 'why responses were not stored' })
+    for (const [reason, n] of reasons) {
+      const bar = el('i')
+      bar.style.width = `${Math.round((n / max) * 100)}%`
+      bars.append(
+        el('span', { 'data-reason': reason }, reason),
+        el('span', {}, bar),
+        el('span', {}, String(n)),
+      )
+    }
+    const stat = (name: string, label: string, value: number): HTMLElement[] => [
+      el('dt', {}, label),
+      el('dd', { 'data-stat': name }, String(value)),
+    ]
+    return el(
+      'article',
+      {
+        class: 'cw-card',
+        role: 'listitem',
+        'data-page-cache': `${s.id}|${c.alias}`,
+        'aria-label': `page cache ${c.alias} (${s.label})`,
+      },
+      el(
+        'h3',
+        {},
+        el('span', { class: 'name' }, `page cache · ${c.alias}`),
+        el('span', { class: 'muted' }, s.label),
       ),
+      el(
+        'dl',
+        {},
+        ...stat('page-hits', 'hits', p.hit),
+        ...stat('page-misses', 'misses', p.miss),
+        ...stat('page-stored', 'stored', p.store),
+        ...stat('page-not-stored', 'not stored', notStored),
+      ),
+      reasons.length ? bars : el('div', { class: 'legend' }, 'every response so far was storable'),
     )
   }
 
@@ -300,25 +584,26 @@ export class Panel {
       }
     }
     let changed = false
+    const events: Array<WireEvent & { alias: string }> = []
     for (const e of batch.events) {
-      const alias = st?.caches.get(e.cache)?.alias ?? e.cache
-      const v = e.version === undefined ? '' : ` v${e.version}`
-      this.log.push({
-        at: e.at,
-        type: e.type,
-        text: `${source.label} ${alias} ${e.type} ${e.key ?? e.rawKey ?? ''}${v}`,
-      })
-      if (e.type !== 'hit' && e.type !== 'miss' && e.type !== 'warning' && e.type !== 'error') changed = true
+      const alias = st?.caches.get(e.cache)?.alias ?? (e.cache || 'page cache')
+      events.push({ ...e, alias })
+      if (e.type.startsWith('page:')) this.charts.page(`${source.id}|${alias}`, e)
+      if (CHANGES.has(e.type)) changed = true
     }
-    if (this.log.length > LOG_MAX) this.log.splice(0, this.log.length - LOG_MAX)
-    if (batch.events.length) this.renderLog()
-    this.renderStats()
+    this.timeline.add(source.id, source.label, events)
     if (changed) this.scheduleRefresh(source.id)
   }
 
-  /** Once a second: advance the countdowns, and re-list sources whose entries just expired. */
+  /** Once a second: sample the charts, advance the countdowns, re-list sources whose entries expired. */
   private tick(): void {
     const now = Date.now()
+    for (const s of this.sources) {
+      for (const c of this.state.get(s.id)?.caches.values() ?? []) {
+        const id = `${s.id}|${c.id}`
+        this.charts.sample(id, c.stats as CacheStats, this.counts.get(id) ?? 0, now)
+      }
+    }
     const expired = new Set<string>()
     for (const r of this.rows) {
       // The worker keeps stale responses for revalidation, so its entries outlive `expires`.
@@ -326,6 +611,7 @@ export class Panel {
         expired.add(r.source.id)
     }
     for (const id of expired) this.scheduleRefresh(id)
+    if (this.view === 'caches') this.renderCards()
     this.renderRows()
   }
 
@@ -349,62 +635,51 @@ export class Panel {
     await this.refresh(source.id)
   }
 
-  private async select(row: Row): Promise<void> {
-    const { source, entry, cache } = row
+  /** A timeline event was clicked: show its entry (by key, or by URL for page-cache events). */
+  private async pick(e: TimelineEvent): Promise<void> {
+    const match = (r: Row): boolean =>
+      r.source.id === e.source &&
+      (e.cache === '' || r.entry.cache === e.cache || r.source.id === 'sw') &&
+      (e.key !== undefined
+        ? entryId(r.entry) === e.key || r.entry.key === e.key
+        : e.url !== undefined && r.entry.http?.url !== undefined && e.url.endsWith(` ${r.entry.http.url}`))
+    this.show('entries')
+    this.setCacheFilter('')
+    let row = this.rows.find(match)
+    if (!row) {
+      await this.refresh(e.source)
+      row = this.rows.find(match)
+    }
+    if (!row) {
+      this.dom.status.textContent = `${e.sourceLabel}: ${e.key ?? e.url ?? 'that entry'} is no longer cached`
+      return
+    }
+    this.setFilter(row.entry.key ?? row.entry.rawKey)
+    this.collapsed.delete(row.group)
+    this.applyFilter()
+    await this.select(row)
+  }
+
+  private hideDetail(): void {
+    this.selected = null
+    this.dom.detail.hidden = true
+    this.dom.split.classList.remove('has-detail')
+  }
+
+  private async select(row: Row, again = false): Promise<void> {
+    const { source, entry } = row
     this.selected = { source: source.id, cache: entry.cache, id: entryId(entry) }
-    this.renderRows()
     const d = this.dom
     d.detail.hidden = false
-    d.detail.dataset.source = source.id
-    d.detail.dataset.key = entry.key ?? ''
-    d.detail.dataset.version = entry.version === undefined ? '' : String(entry.version)
-    d.detailMeta.replaceChildren(
-      el('div', {}, `${source.label} · ${cache?.alias ?? entry.cache} (${cache?.backend ?? '?'})`),
-      el('div', {}, `key: ${entry.key ?? '–'}   version: ${entry.version ?? '–'}`),
-      el('div', {}, `raw key: ${entry.rawKey}`),
-      el(
-        'div',
-        {},
-        `size: ${formatSize(entry.size) || '–'}   expires: ${formatExpiresIn(entry.expiresAt, Date.now())}`,
-      ),
-    )
-    const del = el('button', { 'data-action': 'delete' }, 'delete')
-    const bump = el('button', { 'data-action': 'bump' }, 'bump version')
-    const key = entry.key ?? (source.id === 'sw' ? entry.rawKey : undefined)
-    if (key === undefined) {
-      del.disabled = true
-      del.title = 'this cache uses a custom key function: the caller key is unknown'
-    }
-    if (entry.key === undefined || source.id === 'sw') bump.disabled = true
-    del.addEventListener('click', () => {
-      if (key === undefined) return
-      this.selected = null
-      d.detail.hidden = true
-      void this.act(source, () =>
-        source.run(versioned({ op: 'delete', cache: entry.cache, key }, entry.version)),
-      )
+    d.split.classList.add('has-detail')
+    this.renderRows()
+    await renderDetail(d, row, again, {
+      isCurrent: () => this.selected?.source === source.id && this.selected.id === entryId(entry),
+      act: (fn) => this.act(source, fn),
+      close: () => this.hideDetail(),
+      status: (t) => {
+        d.status.textContent = t
+      },
     })
-    bump.addEventListener('click', () => {
-      if (entry.key === undefined) return
-      const k = entry.key
-      void this.act(source, () =>
-        source.run(versioned({ op: 'bump', cache: entry.cache, key: k }, entry.version)),
-      )
-    })
-    d.detailActions.replaceChildren(del, bump)
-    d.detailValue.textContent = entry.preview
-    try {
-      const { text } = (await source.run({ op: 'value', cache: entry.cache, rawKey: entry.rawKey })) as {
-        text: string | null
-      }
-      if (this.selected?.id !== entryId(entry)) return
-      showValue(d, text ?? entry.preview)
-    } catch (e) {
-      d.detailValue.textContent = `(${e instanceof Error ? e.message : String(e)})`
-    }
   }
-}
-
-function versioned<T extends object>(op: T, version: number | undefined): T & { version?: number } {
-  return version === undefined ? op : { ...op, version }
 }

@@ -5,6 +5,7 @@
  */
 import { type Cache, inspectedCaches } from '@cachework/core'
 import { CacheInspector } from '../inspector.ts'
+import type { CacheStats } from '@cachework/core'
 import {
   type EventBatch,
   type Op,
@@ -12,6 +13,9 @@ import {
   TOKEN_HEADER,
   WS_EVENTS,
   type WireEntry,
+  type WireEvent,
+  type WireHttp,
+  type WireValue,
 } from '../protocol.ts'
 
 /** One place caches live, as the panel sees it. */
@@ -175,15 +179,37 @@ interface SwEntry {
   size?: number
 }
 
+/** The worker's counters (`EngineStats` of `@cachework/browser/sw`). */
+type SwStats = Record<string, number>
+
+const SW_HITS = ['hit', 'stale', 'revalidated', 'stale-if-error']
+
+function swCacheStats(s: SwStats | undefined, entries: number): CacheStats {
+  const n = (k: string): number => (typeof s?.[k] === 'number' ? (s[k] as number) : 0)
+  return {
+    hits: SW_HITS.reduce((a, k) => a + n(k), 0),
+    misses: n('miss'),
+    sets: entries,
+    deletes: 0,
+    evictions: 0,
+    expirations: 0,
+    errors: 0,
+  }
+}
+
 /**
  * The service worker's response cache, over `postMessage` (the protocol of
- * `@cachework/browser/sw`): `cachework:list` / `cachework:delete` / `cachework:clear`, each
- * answered on the transferred port.
+ * `@cachework/browser/sw`): `cachework:list` / `cachework:value` / `cachework:delete` /
+ * `cachework:clear`, each answered on the transferred port. The worker has no event stream (it
+ * may be stopped between requests), so a subscription polls the list once a second and turns
+ * what changed into events: `set` for a response stored or replaced, `delete` for one gone,
+ * and one `hit` / `stale` / `revalidated` / `miss` per step of the worker's counters.
  */
 export class ServiceWorkerSource implements Source {
   readonly id = 'sw'
   readonly label = 'service worker'
   private static readonly CACHE = 'sw'
+  private readonly storedAt = new Map<string, number>()
 
   private async ask(message: Record<string, unknown>): Promise<Record<string, unknown>> {
     const sw = typeof navigator === 'undefined' ? undefined : navigator.serviceWorker
@@ -205,14 +231,18 @@ export class ServiceWorkerSource implements Source {
     })
   }
 
+  private async listRaw(): Promise<{ list: SwEntry[]; stats: SwStats | undefined }> {
+    if (typeof navigator === 'undefined' || !navigator.serviceWorker?.controller)
+      return { list: [], stats: undefined }
+    const data = await this.ask({ type: 'cachework:list' })
+    const list = Array.isArray(data.entries) ? (data.entries as SwEntry[]) : []
+    return { list, stats: data.stats as SwStats | undefined }
+  }
+
   async run(op: Op): Promise<unknown> {
     switch (op.op) {
       case 'list': {
-        if (typeof navigator === 'undefined' || !navigator.serviceWorker?.controller) {
-          return { caches: [], entries: [] } satisfies Snapshot
-        }
-        const data = await this.ask({ type: 'cachework:list' })
-        const list = Array.isArray(data.entries) ? (data.entries as SwEntry[]) : []
+        const { list, stats } = await this.listRaw()
         const entries = list.map((e): WireEntry => {
           const w: WireEntry = {
             cache: ServiceWorkerSource.CACHE,
@@ -222,11 +252,23 @@ export class ServiceWorkerSource implements Source {
           }
           if (typeof e.key === 'string') w.key = e.key
           if (typeof e.size === 'number') w.size = e.size
+          if (typeof e.status === 'number' && typeof e.storedAt === 'number') {
+            w.http = { status: e.status, storedAt: e.storedAt, method: 'GET' }
+            if (e.url) w.http.url = e.url
+            if (e.variant) w.http.vary = e.variant
+            this.storedAt.set(w.rawKey, e.storedAt)
+          }
           return w
         })
-        const stats = { hits: 0, misses: 0, sets: 0, deletes: 0, evictions: 0, expirations: 0, errors: 0 }
         const snapshot: Snapshot = {
-          caches: [{ id: ServiceWorkerSource.CACHE, alias: 'responses', backend: 'service worker', stats }],
+          caches: [
+            {
+              id: ServiceWorkerSource.CACHE,
+              alias: 'responses',
+              backend: 'service worker',
+              stats: swCacheStats(stats, entries.length),
+            },
+          ],
           entries,
         }
         return snapshot
@@ -235,15 +277,85 @@ export class ServiceWorkerSource implements Source {
         return this.ask({ type: 'cachework:delete', key: op.key })
       case 'clear':
         return this.ask({ type: 'cachework:clear' })
-      case 'value':
-        return { text: null }
-      case 'bump':
-        throw new Error('the service worker cache has no versions to bump')
+      case 'value': {
+        const data = await this.ask({ type: 'cachework:value', key: op.rawKey })
+        const v = data.value as {
+          status: number
+          headers: Array<[string, string]>
+          text: string | null
+          size: number
+        } | null
+        if (!v) return { text: null } satisfies WireValue
+        const entry = (await this.listRaw()).list.find((e) => e.key === op.rawKey)
+        const http: WireHttp = {
+          status: v.status,
+          statusText: '',
+          headers: v.headers,
+          storedAt: entry?.storedAt ?? this.storedAt.get(op.rawKey) ?? Date.now(),
+          size: v.size,
+          text: v.text,
+          method: 'GET',
+        }
+        if (entry?.url) http.url = entry.url
+        return { text: v.text ?? '', http } satisfies WireValue
+      }
+      default:
+        throw new Error(`the service worker cache cannot ${op.op}`)
     }
   }
 
-  subscribe(): () => void {
-    // The worker's protocol has no event stream; the panel re-lists it on refresh.
-    return () => {}
+  subscribe(onBatch: (batch: EventBatch) => void): () => void {
+    let prev: Map<string, SwEntry> | undefined
+    let prevStats: SwStats | undefined
+    let stopped = false
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const poll = async (): Promise<void> => {
+      try {
+        const { list, stats } = await this.listRaw()
+        const now = Date.now()
+        const events: WireEvent[] = []
+        const cur = new Map(list.map((e) => [String(e.key ?? e.url), e]))
+        if (prev) {
+          for (const [k, e] of cur) {
+            const old = prev.get(k)
+            if (!old || old.storedAt !== e.storedAt) {
+              const w: WireEvent = {
+                cache: ServiceWorkerSource.CACHE,
+                type: 'set',
+                key: k,
+                at: e.storedAt ?? now,
+              }
+              if (e.url) w.url = `GET ${e.url}`
+              if (e.status !== undefined) w.status = e.status
+              events.push(w)
+            }
+          }
+          for (const [k, e] of prev) {
+            if (cur.has(k)) continue
+            const w: WireEvent = { cache: ServiceWorkerSource.CACHE, type: 'delete', key: k, at: now }
+            if (e.url) w.url = `GET ${e.url}`
+            events.push(w)
+          }
+        }
+        if (prevStats && stats) {
+          for (const type of [...SW_HITS, 'miss']) {
+            const n = Math.min(50, Math.max(0, (stats[type] ?? 0) - (prevStats[type] ?? 0)))
+            for (let i = 0; i < n; i++) events.push({ cache: ServiceWorkerSource.CACHE, type, at: now })
+          }
+        }
+        prev = cur
+        prevStats = stats
+        if (!stopped)
+          onBatch({ events, stats: { [ServiceWorkerSource.CACHE]: swCacheStats(stats, cur.size) } })
+      } catch {
+        // The worker is busy or gone: try again next second.
+      }
+      if (!stopped) timer = setTimeout(() => void poll(), 1000)
+    }
+    void poll()
+    return () => {
+      stopped = true
+      clearTimeout(timer)
+    }
   }
 }

@@ -1,0 +1,156 @@
+/**
+ * The redis suite's contenders, each built in its own process by bench/support/worker.ts.
+ * Factories take `{ url, n, op, conc, prefix }`: `n` keys with ~100-byte string values stored
+ * under the contender's own `prefix` on the suite's redis-server with a 300 s TTL, then read,
+ * overwritten or multi-read (100 keys per call) in a fixed pseudo-random order; `conc`
+ * operations in flight per call. Every client runs with its default settings.
+ */
+import { createCaches } from '@cachework/core'
+import '@cachework/node'
+import KeyvRedis, { Keyv } from '@keyv/redis'
+import { createCache } from 'cache-manager'
+import { Redis } from 'ioredis'
+import { createClient } from 'redis'
+import type { Contender } from '../support/worker.ts'
+
+interface Params {
+  url: string
+  n: number
+  op: 'get' | 'set' | 'getMany' | 'getSeq'
+  conc: number
+  prefix: string
+}
+
+const TTL_MS = 300_000
+
+/** Keys, values and a pseudo-random order (the same in every process). */
+function fixture(p: Params) {
+  const keys = Array.from({ length: p.n }, (_, i) => `${p.prefix}-${i}`)
+  const pad = 'x'.repeat(84)
+  const value = (i: number) => `value-${String(i).padStart(8, '0')}-${pad}`
+  const order = new Int32Array(p.n)
+  let x = 2463534242
+  for (let i = 0; i < p.n; i++) order[i] = i
+  for (let i = p.n - 1; i > 0; i--) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    const j = (x >>> 0) % (i + 1)
+    const t = order[i] as number
+    order[i] = order[j] as number
+    order[j] = t
+  }
+  const keyAt = (i: number) => keys[order[i % p.n] as number] as string
+  const batchAt = (i: number) => Array.from({ length: 100 }, (_, j) => keyAt(i * 100 + j))
+  return { keys, value, keyAt, batchAt }
+}
+
+async function contender(
+  p: Params,
+  get: (k: string) => Promise<unknown>,
+  set: (k: string, v: string) => Promise<unknown>,
+  many: (ks: string[]) => Promise<unknown>,
+  close: () => unknown,
+): Promise<Contender> {
+  const f = fixture(p)
+  const one =
+    p.op === 'get'
+      ? (i: number) => get(f.keyAt(i))
+      : p.op === 'set'
+        ? (i: number) => set(f.keyAt(i), f.value(i % p.n))
+        : p.op === 'getMany'
+          ? (i: number) => many(f.batchAt(i))
+          : async (i: number) => {
+              for (const k of f.batchAt(i)) await get(k)
+            }
+  const op =
+    p.conc === 1
+      ? one
+      : (i: number) => Promise.all(Array.from({ length: p.conc }, (_, j) => one(i * p.conc + j)))
+  for (let i = 0; i < p.n; i += 100) {
+    await Promise.all(f.keys.slice(i, i + 100).map((k, j) => set(k, f.value(i + j))))
+  }
+  const probe = await get(f.keyAt(0))
+  if (typeof probe !== 'string') throw new Error(`fill failed: read back ${String(probe)}`)
+  const batch = p.op === 'get' || p.op === 'set' ? (p.conc === 1 ? 100 : 5) : 5
+  return { op, batch, opsPerCall: p.conc, close }
+}
+
+/**
+ * cachework's `redis` backend (node-redis underneath), through a caches registry as an app would.
+ * `timeoutMs` is 5000 (default 1000): it is only the deadline, and on a loaded machine the first
+ * call (which loads node-redis and connects) can take longer than a second.
+ */
+export async function cachework(p: Params): Promise<Contender> {
+  const caches = createCaches({
+    default: { backend: 'redis', location: p.url, keyPrefix: p.prefix, options: { timeoutMs: 5000 } },
+  })
+  const c = caches.get('default')
+  for (let i = 0; i < 100 && !(await c.set('warm', 1).catch(() => false)); i++) {
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return contender(
+    p,
+    (k) => c.get(k),
+    (k, v) => c.set(k, v),
+    (ks) => c.getMany(ks),
+    () => caches.closeAll(),
+  )
+}
+
+/** node-redis 6 itself: `GET`, `SET … PX`, one `MGET` (the ceiling). */
+export async function nodeRedis(p: Params): Promise<Contender> {
+  const client = createClient({ url: p.url })
+  client.on('error', () => {})
+  await client.connect()
+  return contender(
+    p,
+    (k) => client.get(k),
+    (k, v) => client.set(k, v, { expiration: { type: 'PX', value: TTL_MS } }),
+    (ks) => client.mGet(ks),
+    () => client.destroy(),
+  )
+}
+
+/** ioredis 5 with its defaults (no auto-pipelining): `GET`, `SET … PX`, `MGET`. */
+export async function ioredis(p: Params): Promise<Contender> {
+  const client = new Redis(p.url, { lazyConnect: true })
+  client.on('error', () => {})
+  await client.connect()
+  return contender(
+    p,
+    (k) => client.get(k),
+    (k, v) => client.set(k, v, 'PX', TTL_MS),
+    (ks) => client.mget(ks),
+    () => client.disconnect(),
+  )
+}
+
+/** Keyv 5 over @keyv/redis (its `getMany` for many keys). */
+export async function keyv(p: Params): Promise<Contender> {
+  const store = new KeyvRedis(p.url)
+  const kv = new Keyv({ store, namespace: p.prefix })
+  kv.on('error', () => {})
+  return contender(
+    p,
+    (k) => kv.get(k),
+    (k, v) => kv.set(k, v, TTL_MS),
+    (ks) => kv.getMany(ks),
+    () => kv.disconnect(),
+  )
+}
+
+/** cache-manager 7 over a Keyv on @keyv/redis (its `mget` for many keys). */
+export async function cacheManager(p: Params): Promise<Contender> {
+  const store = new KeyvRedis(p.url)
+  const kv = new Keyv({ store, namespace: p.prefix })
+  kv.on('error', () => {})
+  const cm = createCache({ stores: [kv], ttl: TTL_MS })
+  return contender(
+    p,
+    (k) => cm.get(k),
+    (k, v) => cm.set(k, v),
+    (ks) => cm.mget(ks),
+    () => cm.disconnect(),
+  )
+}

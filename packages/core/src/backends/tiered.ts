@@ -1,0 +1,385 @@
+/**
+ * `tiered`: a fast local cache (L1, e.g. `locmem`) in front of a shared one (L2, e.g. `redis`,
+ * `memcached`, `indexeddb`), kept coherent by a bus (docs/contract.md rule 18).
+ *
+ * - Reads: L1, then L2; an L2 hit is copied into L1 for the smaller of L1's own default timeout
+ *   (its cap) and L2's remaining lifetime, so an L1 copy never outlives the L2 entry (unlike
+ *   cache-manager's `wrap`, which backfills with the full TTL). When L2 cannot tell the
+ *   remaining lifetime, nothing is copied.
+ * - Writes and deletes: L2 first, then L1, then a bus message naming the raw keys, so other
+ *   processes or tabs drop their L1 copies. Tag invalidation is an `incr` of the tag counter, so
+ *   it travels the same way.
+ * - No bus: L1's cap is then the only bound on how stale another process's L1 can be.
+ * - A bus that reconnects empties L1: messages sent while it was away are lost.
+ *
+ * The tiers are given as aliases, configs or `Cache` instances; this cache makes its own keys
+ * and hands the raw keys to the tiers' storage primitives.
+ */
+import { BaseCache, type RawEntry, type StoredEntry } from '../base-cache.ts'
+import { type BusMessage, busFactory, type CacheBus } from '../bus.ts'
+import { CacheError, CacheUnavailableError, ImproperlyConfigured } from '../errors.ts'
+import type { CacheStats } from '../events.ts'
+import { caches, createCaches } from '../registry.ts'
+import { isTagCounterKey } from '../tags.ts'
+import type { Cache, CacheConfig, CacheInit } from '../types.ts'
+
+/** One tier as configured: an alias, a config, or a cache. */
+export type TierSpec = string | CacheConfig | Cache
+
+/** The bus option: an instance, `{ type: 'broadcast' | 'redis', … }`, or `false`/absent for none. */
+export type BusSpec = CacheBus | { type: string; [option: string]: unknown } | false
+
+/** The storage primitives of a tier (BaseCache's protected methods, reached from here). */
+interface Tier {
+  readonly alias: string
+  readonly backendName: string
+  readonly defaultTimeout: number | null
+  validateKey(raw: string): void
+  stats(): CacheStats
+  _get(raw: string): Promise<StoredEntry | undefined>
+  _set(raw: string, value: unknown, exp: number | null): Promise<boolean>
+  _add(raw: string, value: unknown, exp: number | null): Promise<boolean>
+  _touch(raw: string, exp: number | null): Promise<boolean>
+  _delete(raw: string): Promise<boolean>
+  _clear(): Promise<void>
+  _entries(): AsyncIterable<RawEntry>
+  _getMany(raws: string[]): Promise<Map<string, unknown>>
+  _setMany(pairs: Array<[string, unknown]>, exp: number | null): Promise<string[]>
+  _deleteMany(raws: string[]): Promise<void>
+  _incr(raw: string, delta: number, callerKey: string): Promise<number>
+  _moveVersion(from: string, to: string): Promise<boolean>
+  _expiryOf(raw: string): Promise<number | null | undefined>
+  close(): Promise<void>
+}
+
+/** Per-tier counters `stats().tiers` reports. */
+export interface TierStats {
+  tier: 'l1' | 'l2'
+  alias: string
+  backend: string
+  hits: number
+  misses: number
+  sets: number
+  deletes: number
+}
+
+/** `stats()` of a tiered cache: the usual counters, plus one row per tier. */
+export interface TieredStats extends CacheStats {
+  tiers: [TierStats, TierStats]
+  /** Bus messages received that dropped L1 copies, and L1 flushes after a bus reconnect. */
+  bus: { received: number; flushes: number }
+}
+
+/**
+ * A tier's read that fails with a bare error (a socket closed under it) is storage that cannot
+ * be reached: a miss for the tiered read (docs/contract.md rule 15). Our own errors and
+ * `TypeError`s pass through unchanged.
+ */
+async function unavailableOnFailure<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p
+  } catch (e) {
+    if (e instanceof CacheError || e instanceof TypeError) throw e
+    throw new CacheUnavailableError(`tiered cache: L2 read failed: ${(e as Error)?.message ?? String(e)}`)
+  }
+}
+
+function randomId(): string {
+  const b = new Uint32Array(2)
+  globalThis.crypto.getRandomValues(b)
+  return `${(b[0] as number).toString(36)}${(b[1] as number).toString(36)}`
+}
+
+/** The two-tier backend (`tiered`). Options: `tiers: [l1, l2]` (required), `bus` (default none). */
+export class TieredCache extends BaseCache {
+  static override readonly backendName: string = 'tiered'
+  static override readonly knownOptions: readonly string[] = ['tiers', 'bus']
+  /** Check `tiers` and `bus` at configure time. */
+  static validateOptions(options: Record<string, unknown>): string | undefined {
+    const t = options.tiers
+    if (!Array.isArray(t) || t.length !== 2) return 'tiers must be [l1, l2]: two aliases, configs or caches'
+    for (const x of t)
+      if (typeof x !== 'string' && (typeof x !== 'object' || x === null))
+        return 'each tier must be an alias, a config or a cache'
+    const b = options.bus
+    if (b !== undefined && b !== false && (typeof b !== 'object' || b === null))
+      return 'bus must be a CacheBus, { type, … } or false'
+    return undefined
+  }
+
+  protected override readonly usesIO = true
+  /** This instance's id on the bus. */
+  readonly busId = randomId()
+  private tiersResolved: [Tier, Tier] | undefined
+  private bus: CacheBus | undefined
+  private unsubscribe: (() => void) | undefined
+  private readonly tierStats: [TierStats, TierStats]
+  private readonly busStats = { received: 0, flushes: 0 }
+
+  constructor(init: CacheInit = {}, alias = 'default') {
+    super(init, alias)
+    const [a, b] = this.options.tiers as [TierSpec, TierSpec]
+    const row = (tier: 'l1' | 'l2', spec: TierSpec): TierStats => ({
+      tier,
+      alias: typeof spec === 'string' ? spec : `${alias}:${tier}`,
+      backend: '',
+      hits: 0,
+      misses: 0,
+      sets: 0,
+      deletes: 0,
+    })
+    this.tierStats = [row('l1', a), row('l2', b)]
+  }
+
+  /** The tiers, made on first use (an alias may be configured in the same `configureCaches`). */
+  private tiers(): [Tier, Tier] {
+    if (this.tiersResolved) return this.tiersResolved
+    const specs = this.options.tiers as [TierSpec, TierSpec]
+    const made = specs.map((spec, i) => {
+      let c: Cache
+      if (typeof spec === 'string') c = caches.get(spec)
+      else if (typeof (spec as Cache).get === 'function') c = spec as Cache
+      else
+        c = createCaches({ [`${this.alias}:l${i + 1}`]: spec as CacheConfig }).get(`${this.alias}:l${i + 1}`)
+      if (!(c instanceof BaseCache))
+        throw new ImproperlyConfigured(`tiered cache '${this.alias}': tier ${i + 1} is not a BaseCache`)
+      if (c === (this as unknown))
+        throw new ImproperlyConfigured(`tiered cache '${this.alias}' cannot be its own tier`)
+      return c as unknown as Tier
+    }) as [Tier, Tier]
+    this.tierStats[0].backend = made[0].backendName
+    this.tierStats[1].backend = made[1].backendName
+    this.tiersResolved = made
+    this.connectBus()
+    return made
+  }
+
+  private connectBus(): void {
+    const spec = this.options.bus as BusSpec | undefined
+    if (!spec) return
+    let bus: CacheBus
+    if (typeof (spec as CacheBus).publish === 'function') bus = spec as CacheBus
+    else {
+      const { type, ...rest } = spec as { type: string }
+      const f = busFactory(type)
+      if (!f) {
+        throw new ImproperlyConfigured(
+          `tiered cache '${this.alias}': bus type '${type}' is not registered (import '@cachework/node' for 'redis')`,
+        )
+      }
+      bus = f(rest, `cachework:tiered:${this.alias}`)
+    }
+    this.bus = bus
+    this.unsubscribe = bus.subscribe(
+      (m) => void this.onBusMessage(m),
+      () => void this.flushL1(),
+    )
+  }
+
+  private async onBusMessage(m: BusMessage): Promise<void> {
+    if (m.from === this.busId) return
+    const l1 = this.tiers()[0]
+    this.busStats.received++
+    try {
+      if (m.clear) await l1._clear()
+      else if (m.keys?.length) await l1._deleteMany(m.keys)
+    } catch {
+      // L1 is local memory or storage of this process: nothing to recover here.
+    }
+  }
+
+  /** Empty L1 (after a bus reconnect: messages may have been lost). */
+  private async flushL1(): Promise<void> {
+    this.busStats.flushes++
+    await this.tiers()[0]._clear()
+  }
+
+  private publish(keys: string[]): void {
+    if (this.bus && keys.length > 0) this.bus.publish({ from: this.busId, keys })
+  }
+
+  /** L1's expiry for an entry expiring at `exp` in L2: the smaller of the two (rule 18). */
+  private l1Expiry(exp: number | null): number | null {
+    const cap = this.tiers()[0].defaultTimeout
+    const capAt = cap === null ? null : this.now() + cap * 1000
+    if (exp === null) return capAt
+    return capAt === null ? exp : Math.min(exp, capAt)
+  }
+
+  /** Also check the raw key against each tier (memcached rejects what it cannot store). */
+  override validateKey(rawKey: string): void {
+    super.validateKey(rawKey)
+    for (const t of this.tiers()) t.validateKey(rawKey)
+  }
+
+  override stats(): TieredStats {
+    return {
+      ...super.stats(),
+      tiers: [{ ...this.tierStats[0] }, { ...this.tierStats[1] }],
+      bus: { ...this.busStats },
+    }
+  }
+
+  protected async _get(rawKey: string): Promise<StoredEntry | undefined> {
+    const [l1, l2] = this.tiers()
+    const [s1, s2] = this.tierStats
+    const e1 = await l1._get(rawKey)
+    if (e1 !== undefined) {
+      s1.hits++
+      return e1
+    }
+    s1.misses++
+    const e2 = await unavailableOnFailure(l2._get(rawKey))
+    if (e2 === undefined) {
+      s2.misses++
+      return undefined
+    }
+    s2.hits++
+    let exp = e2.expiresAt
+    if (exp === undefined) exp = await l2._expiryOf(rawKey)
+    // Unknown remaining lifetime: no copy, rather than one that could outlive L2's entry.
+    if (exp !== undefined) {
+      const at = this.l1Expiry(exp)
+      if (at === null || at > this.now()) {
+        await l1._set(rawKey, e2.value, at)
+        s1.sets++
+      }
+    }
+    return { value: e2.value, expiresAt: exp }
+  }
+
+  protected override async _getMany(rawKeys: string[]): Promise<Map<string, unknown>> {
+    const [l1, l2] = this.tiers()
+    const [s1, s2] = this.tierStats
+    const out = await l1._getMany(rawKeys)
+    s1.hits += out.size
+    const rest = rawKeys.filter((k) => !out.has(k))
+    s1.misses += rest.length
+    if (rest.length === 0) return out
+    const got = await unavailableOnFailure(l2._getMany(rest))
+    s2.hits += got.size
+    s2.misses += rest.length - got.size
+    for (const [k, v] of got) {
+      out.set(k, v)
+      // Tag counters never expire in L2 (tags.ts), so their L1 copy lives for L1's cap. Other
+      // entries' remaining lifetimes are unknown here: they are not copied.
+      if (isTagCounterKey(k)) {
+        await l1._set(k, v, this.l1Expiry(null))
+        s1.sets++
+      }
+    }
+    return out
+  }
+
+  protected async _set(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
+    const [l1, l2] = this.tiers()
+    const ok = await l2._set(rawKey, value, expiresAt)
+    if (ok) {
+      await l1._set(rawKey, value, this.l1Expiry(expiresAt))
+      this.tierStats[0].sets++
+      this.tierStats[1].sets++
+    } else await l1._delete(rawKey)
+    this.publish([rawKey])
+    return ok
+  }
+
+  protected async _add(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
+    const [l1, l2] = this.tiers()
+    const ok = await l2._add(rawKey, value, expiresAt)
+    if (ok) {
+      await l1._set(rawKey, value, this.l1Expiry(expiresAt))
+      this.tierStats[0].sets++
+      this.tierStats[1].sets++
+      this.publish([rawKey])
+    }
+    return ok
+  }
+
+  protected async _touch(rawKey: string, expiresAt: number | null): Promise<boolean> {
+    const [l1, l2] = this.tiers()
+    const ok = await l2._touch(rawKey, expiresAt)
+    // The next read copies it again with the new remaining lifetime.
+    await l1._delete(rawKey)
+    if (ok) this.publish([rawKey])
+    return ok
+  }
+
+  protected async _delete(rawKey: string): Promise<boolean> {
+    const [l1, l2] = this.tiers()
+    const ok = await l2._delete(rawKey)
+    const ok1 = await l1._delete(rawKey)
+    if (ok || ok1) {
+      this.tierStats[0].deletes++
+      this.tierStats[1].deletes++
+    }
+    this.publish([rawKey])
+    return ok
+  }
+
+  protected override async _setMany(
+    pairs: Array<[string, unknown]>,
+    expiresAt: number | null,
+  ): Promise<string[]> {
+    const [l1, l2] = this.tiers()
+    const failed = await l2._setMany(pairs, expiresAt)
+    const bad = new Set(failed)
+    await l1._setMany(
+      pairs.filter(([k]) => !bad.has(k)),
+      this.l1Expiry(expiresAt),
+    )
+    if (bad.size) await l1._deleteMany([...bad])
+    this.publish(pairs.map((p) => p[0]))
+    return failed
+  }
+
+  protected override async _deleteMany(rawKeys: string[]): Promise<void> {
+    const [l1, l2] = this.tiers()
+    await l2._deleteMany(rawKeys)
+    await l1._deleteMany(rawKeys)
+    this.publish(rawKeys)
+  }
+
+  protected override async _incr(rawKey: string, delta: number, callerKey: string): Promise<number> {
+    const [l1, l2] = this.tiers()
+    try {
+      return await l2._incr(rawKey, delta, callerKey)
+    } finally {
+      await l1._delete(rawKey)
+      this.publish([rawKey])
+    }
+  }
+
+  protected override async _moveVersion(fromRaw: string, toRaw: string): Promise<boolean> {
+    const [l1, l2] = this.tiers()
+    const ok = await l2._moveVersion(fromRaw, toRaw)
+    await l1._deleteMany([fromRaw, toRaw])
+    this.publish([fromRaw, toRaw])
+    return ok
+  }
+
+  protected override async _expiryOf(rawKey: string): Promise<number | null | undefined> {
+    return this.tiers()[1]._expiryOf(rawKey)
+  }
+
+  protected async _clear(): Promise<void> {
+    const [l1, l2] = this.tiers()
+    await l2._clear()
+    await l1._clear()
+    if (this.bus) this.bus.publish({ from: this.busId, clear: true })
+  }
+
+  /** L2 is the source of truth for listings. */
+  protected async *_entries(): AsyncIterable<RawEntry> {
+    yield* this.tiers()[1]._entries()
+  }
+
+  protected override async _close(): Promise<void> {
+    this.unsubscribe?.()
+    this.unsubscribe = undefined
+    await this.bus?.close()
+    this.bus = undefined
+    const t = this.tiersResolved
+    this.tiersResolved = undefined
+    if (t) await Promise.all(t.map((x) => x.close()))
+  }
+}
