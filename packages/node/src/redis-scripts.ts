@@ -22,7 +22,10 @@ function script(source: string): LuaScript {
  */
 export const INCR_SCRIPT: LuaScript = script(
   "if redis.call('EXISTS', KEYS[1]) == 0 then return false end\n" +
-    "return redis.call('INCRBY', KEYS[1], ARGV[1])",
+    "redis.call('INCRBY', KEYS[1], ARGV[1])\n" +
+    // The new value as the stored decimal text, not an integer reply: node-redis parses integer
+    // replies into a float, which can round near 2^53; the text is exact at any size.
+    "return redis.call('GET', KEYS[1])",
 )
 
 /**
