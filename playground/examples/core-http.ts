@@ -3,7 +3,8 @@
  * on hits, getCacheKey for invalidation. Works in any runtime with Request/Response (Node,
  * Deno, Bun, workers). Run: node --conditions=@cachework/source --import tsx playground/examples/core-http.ts
  */
-import { cache, cachePage, getCacheKey, makeTemplateFragmentKey, patchCacheControl } from '@cachework/core'
+import { cache } from '@cachework/core'
+import { cachePage, getCacheKey, makeTemplateFragmentKey, patchCacheControl } from '@cachework/core/http'
 
 let renders = 0
 const article = cachePage(60 * 15)(async (request: Request) => {

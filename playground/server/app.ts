@@ -3,8 +3,9 @@
  * (per-site middleware, a per-view page cache, a per-user template fragment, a low-level
  * `getOrSet`), with a "publish" action that invalidates an article.
  */
-import { type CacheRegistry, caches as defaultCaches, getCacheKey } from '@cachework/core'
-import { cacheMiddleware, cachePage } from '@cachework/node'
+import { type CacheRegistry, caches as defaultCaches } from '@cachework/core'
+import { getCacheKey } from '@cachework/core/http'
+import { cacheMiddleware, cachePage } from '@cachework/node/http'
 import express, { type Express, type Request, type Response } from 'express'
 import type nunjucks from 'nunjucks'
 import { findArticle, listArticles, publishArticle, slow, USERS, userFromCookie } from './data.ts'

@@ -3,7 +3,7 @@
  * render, and an async filter that stands in for a slow recommendation service.
  */
 import { join } from 'node:path'
-import { installCacheTag } from '@cachework/node'
+import { installCacheTag } from '@cachework/node/nunjucks'
 import nunjucks from 'nunjucks'
 import { listArticles, slow } from './data.ts'
 

@@ -3,7 +3,7 @@
  * the rule 11 cull over one transaction. Raw IDB (not idb's proxies) on these hot paths, as
  * idb-keyval does.
  */
-import type { CullableStore } from '@cachework/core'
+import type { CullableStore } from '@cachework/core/backend'
 import { BY_EXPIRY, BY_USE, type IdbRecord } from './idb-schema.ts'
 
 /** Settle an IDB request as a promise (resolves in a microtask, so the transaction stays active). */

@@ -9,18 +9,20 @@
  * idb-keyval. Hot paths use raw IDB requests, as idb-keyval does, to avoid a proxy per call.
  */
 import {
-  BaseCache,
   type CacheInit,
   KeyNotFoundError,
-  type RawEntry,
-  type StoredEntry,
   type Timeout,
-  addDelta,
-  encodeValue,
   registerBackend,
   type GetOrSetOptions,
-  leaseToken,
 } from '@cachework/core'
+import {
+  BaseCache,
+  type RawEntry,
+  type StoredEntry,
+  addDelta,
+  encodeValue,
+  leaseToken,
+} from '@cachework/core/backend'
 import { InsertLease } from './idb-lease.ts'
 import { IdbConnection } from './idb-connection.ts'
 import { type IdbRecord, LEASES, STORE } from './idb-schema.ts'

@@ -9,22 +9,24 @@
  * and workers of the origin (an in-page mutex where Web Locks are missing).
  */
 import {
-  BaseCache,
   CacheError,
   CacheUnavailableError,
   type CacheInit,
-  type CullableStore,
   KeyNotFoundError,
+  type Timeout,
+  registerBackend,
+  type GetOrSetOptions,
+} from '@cachework/core'
+import {
+  BaseCache,
+  type CullableStore,
   type RawEntry,
   type StoredEntry,
-  type Timeout,
   addDelta,
   decodeValue,
   encodeValue,
-  registerBackend,
-  type GetOrSetOptions,
   leaseToken,
-} from '@cachework/core'
+} from '@cachework/core/backend'
 import localforage from 'localforage'
 import { crossTabGetOrSet, NO_WEB_LOCKS, usesStampedeOptions, WebLockLeases, withLock } from './web-locks.ts'
 

@@ -1,10 +1,5 @@
-import {
-  type Cache,
-  type GetOrSetOptions,
-  type Timeout,
-  type VersionOpts,
-  isolatedCopy,
-} from '@cachework/core'
+import type { Cache, GetOrSetOptions, Timeout, VersionOpts } from '@cachework/core'
+import { isolatedCopy } from '@cachework/core/backend'
 
 /**
  * Exclusive named locks for read-modify-write sequences. In a page or worker with the Web Locks

@@ -4,10 +4,16 @@
  */
 import { markValidated, normalizeConfig, resolveInit } from './config.ts'
 import { ImproperlyConfigured, InvalidCacheBackendError } from './errors.ts'
+import { DummyCache } from './backends/dummy.ts'
+import { LocMemCache } from './backends/locmem.ts'
 import { inspectSource } from './inspect.ts'
 import type { BackendClass, Cache, CacheConfig, CachesConfig } from './types.ts'
 
-const backends = new Map<string, BackendClass>()
+// Core's own backends are known wherever the registry is, whichever entry was imported.
+const backends = new Map<string, BackendClass>([
+  ['locmem', LocMemCache],
+  ['dummy', DummyCache],
+])
 
 // Django's dotted paths (django/core/cache/__init__.py) → our names.
 const DJANGO_NAMES: Record<string, string> = {
@@ -22,10 +28,10 @@ const DJANGO_NAMES: Record<string, string> = {
 }
 
 const PACKAGE_OF: Record<string, string> = {
-  memcached: '@cachework/node',
-  db: '@cachework/node',
-  file: '@cachework/node',
-  redis: '@cachework/node',
+  memcached: '@cachework/node/memcached',
+  db: '@cachework/node/db',
+  file: '@cachework/node/file',
+  redis: '@cachework/node/redis',
   indexeddb: '@cachework/browser',
   localforage: '@cachework/browser',
 }

@@ -82,10 +82,10 @@ describe('the registry (docs/contract.md §1)', () => {
   it.each([
     [{ default: {} }, /CACHES\['default'\]\.backend is missing/],
     [{ default: { backend: 'nosuch' } }, /'nosuch' is not a known backend/],
-    [{ default: { backend: 'memcached' } }, /import '@cachework\/node'/],
+    [{ default: { backend: 'memcached' } }, /import '@cachework\/node\/memcached'/],
     [
       { default: { backend: 'django.core.cache.backends.redis.RedisCache' } },
-      /'django\.core\.cache\.backends\.redis\.RedisCache' is not registered: import '@cachework\/node'/,
+      /'django\.core\.cache\.backends\.redis\.RedisCache' is not registered: import '@cachework\/node\/redis'/,
     ],
     [{ default: { backend: 'locmem', timeout: 'abc' } }, /CACHES\['default'\]\.timeout must be a number/],
     [

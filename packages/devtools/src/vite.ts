@@ -4,7 +4,8 @@
  * (docs/contract.md §6).
  */
 import { fileURLToPath } from 'node:url'
-import { type Cache, inspectedCaches } from '@cachework/core'
+import type { Cache } from '@cachework/core'
+import { inspectedCaches } from '@cachework/core/inspect'
 import type { Plugin } from 'vite'
 import { CacheInspector, type InspectorOptions } from './inspector.ts'
 import { PROXY_PATH, serverProxy } from './node/proxy.ts'

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { extname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { type CacheConfig, CacheError, type CachesConfig, normalizeConfig } from '@cachework/core'
+import { type CacheConfig, CacheError, type CachesConfig } from '@cachework/core'
+import { normalizeConfig } from '@cachework/core/backend'
 import { DatabaseCache, type TableReport } from './db.ts'
 import { DEFAULT_DATABASE } from './db-sql.ts'
 

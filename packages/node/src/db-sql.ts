@@ -5,8 +5,10 @@
  * index, and our clock is already in milliseconds.
  */
 import { resolve } from 'node:path'
-import { CacheUnavailableError, KeyNotFoundError, addDelta, decodeValue, encodeValue } from '@cachework/core'
-import Database from 'better-sqlite3'
+import { CacheUnavailableError, KeyNotFoundError } from '@cachework/core'
+import { addDelta, decodeValue, encodeValue } from '@cachework/core/backend'
+import { createRequire } from 'node:module'
+import type Database from 'better-sqlite3'
 
 /** `expires` of an entry that never expires: 9999-12-31T23:59:59.999Z, Django's `datetime.max`. */
 export const NEVER = 253_402_300_799_999
@@ -17,23 +19,9 @@ export const DEFAULT_DATABASE = 'cachework-cache.sqlite3'
 /** How long (ms) a connection waits for another process's write lock before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000
 
-/** The model Django's routers are asked about (django/core/cache/backends/db.py `cache_model_class`). */
-export interface CacheModel {
-  appLabel: 'django_cache'
-  modelName: 'CacheEntry'
-  /** The table (the alias's `location`). */
-  dbTable: string
-}
+import type { CacheModel, CacheRouter } from './db-types.ts'
 
-/**
- * A Django-style database router. Every method is optional; returning `undefined`/`null` lets
- * the next router (or the default, `'default'` and "allowed") decide, as Django's do.
- */
-export interface CacheRouter {
-  dbForRead?(model: CacheModel): string | null | undefined
-  dbForWrite?(model: CacheModel): string | null | undefined
-  allowMigrate?(db: string, model: CacheModel): boolean | null | undefined
-}
+export type { CacheModel, CacheRouter }
 
 /** Why `name` cannot be a table name, or undefined when it can (any text SQLite can quote). */
 export function tableNameProblem(name: unknown): string | undefined {
@@ -78,6 +66,27 @@ export function ensureTable(db: Database.Database, table: string): boolean {
   return true
 }
 
+let driver: typeof Database | undefined
+
+/**
+ * better-sqlite3, loaded on first use (an optional peer dependency: importing `@cachework/node`
+ * or any of its other entries loads no native module). A missing package is unreachable storage
+ * (docs/contract.md rule 15): reads miss, writes reject with `CacheUnavailableError` saying what
+ * to install.
+ */
+export function sqliteDriver(): typeof Database {
+  if (driver !== undefined) return driver
+  try {
+    driver = createRequire(import.meta.url)('better-sqlite3') as typeof Database
+  } catch (e) {
+    throw new CacheUnavailableError(
+      `the db backend needs better-sqlite3, which could not be loaded (${e instanceof Error ? e.message : String(e)}): run \`npm install better-sqlite3\``,
+      { cause: e },
+    )
+  }
+  return driver
+}
+
 /**
  * Open a SQLite file for caching: WAL (readers never block the writer, so several processes
  * share one file), `synchronous=NORMAL` (in WAL mode a commit is an append without fsync;
@@ -85,7 +94,7 @@ export function ensureTable(db: Database.Database, table: string): boolean {
  * a busy timeout so concurrent writers wait for each other instead of failing.
  */
 export function openDatabase(file: string): Database.Database {
-  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS })
+  const db = new (sqliteDriver())(file, { timeout: BUSY_TIMEOUT_MS })
   try {
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
@@ -213,9 +222,10 @@ export function openConnection(file: string, table: string, migrate: boolean): C
 /** Whether `table` exists in `file`, without creating the file (for dry runs). */
 export function existsReadOnly(file: string, table: string): boolean {
   if (file === ':memory:') return false
+  const Driver = sqliteDriver()
   let db: Database.Database
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true })
+    db = new Driver(file, { readonly: true, fileMustExist: true })
   } catch {
     return false // no file yet: nothing exists in it
   }
@@ -244,6 +254,14 @@ export function translateError(e: unknown, file: string): unknown {
   ) {
     return new CacheUnavailableError(
       `SQLite cache database '${file}' is unavailable (${typeof code === 'string' ? `${code}: ` : ''}${message}); check the path, its permissions and free disk space`,
+      { cause: e },
+    )
+  }
+  if (
+    /bindings file|NODE_MODULE_VERSION|compiled against a different Node|invalid ELF header/.test(message)
+  ) {
+    return new CacheUnavailableError(
+      `better-sqlite3's native binary could not be loaded (${message}); reinstall it (\`npm rebuild better-sqlite3\`)`,
       { cause: e },
     )
   }

@@ -6,16 +6,14 @@
  * expiry is kept by `incr`, culling removes the soonest-to-expire rows (Django: the smallest
  * keys) and `touch` never revives an expired row.
  */
+import { type CacheInit, ImproperlyConfigured, registerBackend } from '@cachework/core'
 import {
   BaseCache,
-  type CacheInit,
   type CullableStore,
   encodeValue,
-  ImproperlyConfigured,
   type RawEntry,
-  registerBackend,
   type StoredEntry,
-} from '@cachework/core'
+} from '@cachework/core/backend'
 import type Database from 'better-sqlite3'
 import {
   CORRUPT,
@@ -36,7 +34,7 @@ import {
   translateError,
 } from './db-sql.ts'
 
-export type { CacheModel, CacheRouter } from './db-sql.ts'
+export type { CacheModel, CacheRouter } from './db-types.ts'
 
 /** What `createTables` did (or would do) in one database. */
 export interface TableReport {

@@ -5,14 +5,8 @@
  * (`events`). It answers only in development, only loopback peers, only with the shared token.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import {
-  type Cache,
-  CacheError,
-  CacheInspector,
-  type CacheStats,
-  type InspectorOp,
-  inspectedCaches,
-} from '@cachework/core'
+import { type Cache, CacheError, type CacheStats } from '@cachework/core'
+import { CacheInspector, type InspectorOp, inspectedCaches } from '@cachework/core/inspect'
 import {
   isLoopbackAddress,
   isProduction,
@@ -20,12 +14,12 @@ import {
   sharedToken,
   sharedTokenSource,
   tokensEqual,
-} from './devtools-security.ts'
+} from '@cachework/devtools/security'
 
 /** The operations that change caches, each a POST route (`/delete`, `/touch`, …). */
 const WRITE_OPS = new Set(['delete', 'clear', 'bump', 'touch', 'edit', 'invalidateTags'])
 
-export { isLoopbackAddress } from './devtools-security.ts'
+export { isLoopbackAddress } from '@cachework/devtools/security'
 
 /** Options of `devtoolsEndpoint`. */
 export interface DevtoolsEndpointOptions {

@@ -19,14 +19,14 @@ import type {
   RouteOptions,
 } from 'fastify'
 import fastifyPlugin from 'fastify-plugin'
+import type { Cache } from '@cachework/core'
 import {
   addNeverCacheHeaders,
-  type Cache,
   type CacheControlDirectives,
   type CacheMiddlewareOptions,
   patchCacheControl,
   patchVaryHeaders,
-} from '@cachework/core'
+} from '@cachework/core/http'
 import { passThrough } from './http-bridge.ts'
 import { NodePageCache } from './http-engine.ts'
 

@@ -14,12 +14,15 @@
 import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
 import {
-  BaseCache,
   type CacheInit,
   CacheUnavailableError,
-  type CullableStore,
   ImproperlyConfigured,
   KeyNotFoundError,
+  registerBackend,
+} from '@cachework/core'
+import {
+  BaseCache,
+  type CullableStore,
   type RawEntry,
   type StoredEntry,
   addDelta,
@@ -27,8 +30,7 @@ import {
   decodeValueBytes,
   encodeValueBytes,
   leaseToken,
-  registerBackend,
-} from '@cachework/core'
+} from '@cachework/core/backend'
 import {
   decodeEntry,
   encodeEntry,

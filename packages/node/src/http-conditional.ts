@@ -6,7 +6,7 @@
  * `304` / `412` without running the view; GET/HEAD responses get `ETag` / `Last-Modified`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { applyValidators, preconditionStatus, quoteEtag } from '@cachework/core'
+import { applyValidators, preconditionStatus, quoteEtag } from '@cachework/core/http'
 import type { NextFunction } from './http-bridge.ts'
 import { beforeHeaders } from './http-hooks.ts'
 import { decorator, type NodeDecorator } from './http.ts'

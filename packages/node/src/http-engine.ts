@@ -6,22 +6,21 @@
  * objects and both paths key alike (docs/contract.md rule 20).
  */
 import { type IncomingMessage, ServerResponse } from 'node:http'
+import { NO_PEEK, peekShared } from '@cachework/core/backend'
 import {
   badHostResponse,
   cacheHeaderKey,
   DEFAULT_MAX_BODY_BYTES,
   isServablePage,
   isStalePage,
-  NO_PEEK,
   pageCacheKey,
   pageCacheReporting,
-  peekShared,
   type RequestView,
   ResponseCache,
   reportPageCache,
   type ResponseCacheOptions,
   type StoredResponse,
-} from '@cachework/core'
+} from '@cachework/core/http'
 import { captureResponse, toFetchRequest, writeNodeResponse } from './http-bridge.ts'
 import { hasHeaderHooks } from './http-hooks.ts'
 import { handleShared } from './http-shared.ts'

@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'
-import { bindRequestView, checkedHost, type RequestView } from '@cachework/core'
+import { bindRequestView, checkedHost, type RequestView } from '@cachework/core/http'
 
 /** Which parts of a request may come from a proxy, and which hosts the site answers for. */
 export interface RequestTrustOptions {

@@ -7,7 +7,7 @@
  * here (RFC 5861 allows a cache not to serve stale).
  */
 import type { IncomingMessage } from 'node:http'
-import type { SharedResponseCache } from '@cachework/core'
+import type { SharedResponseCache } from '@cachework/core/http'
 import { toFetchRequest } from './http-bridge.ts'
 
 /** Request headers the shared cache may replace on the request it sends to the view. */

@@ -14,7 +14,7 @@ import {
   type CachePageOptions,
   patchCacheControl,
   patchVaryHeaders,
-} from '@cachework/core'
+} from '@cachework/core/http'
 import type { NextFunction } from './http-bridge.ts'
 import { NodePageCache } from './http-engine.ts'
 import { beforeHeaders, patchNodeHeaders } from './http-hooks.ts'

@@ -1,12 +1,47 @@
 /**
- * `@cachework/node`: memcached, SQLite and file backends, node:http/Express/Connect middleware,
- * the Nunjucks `{% cache %}` tag and the devtools endpoint. Importing this entry registers the
- * `memcached`, `db`, `file` and `redis` backends and the `redis` bus of the `tiered` backend (`redis` loads the optional `redis` package on first use).
+ * `@cachework/node`: a convenience entry that registers the `memcached`, `db`, `file` and `redis`
+ * backends (and the `redis` bus of the `tiered` backend) and re-exports every Node entry. Each concern has an entry of its own, which loads
+ * only what it needs (no native module unless it is the `db` backend's, and only on first use):
+ * `@cachework/node/memcached`, `/db`, `/file`, `/redis`, `/http` (node:http, Connect, Express), `/nunjucks`,
+ * `/fastify`, `/koa`, `/devtools` (not re-exported here: it needs `@cachework/devtools`). better-sqlite3 (db),
+ * redis and nunjucks (the template tag) are optional peer dependencies, loaded on first use.
  */
-export * from './db.ts'
-export * from './devtools-endpoint.ts'
-export * from './file.ts'
-export * from './http.ts'
+export { type CacheModel, type CacheRouter, DatabaseCache, type TableReport } from './db.ts'
+export { FileBasedCache } from './file.ts'
+export {
+  absoluteUrl,
+  type Apply,
+  cacheControl,
+  cacheMiddleware,
+  cachePage,
+  captureResponse,
+  decorator,
+  fetchFromCacheMiddleware,
+  fetchHeaderValue,
+  neverCache,
+  type NextFunction,
+  type NodeCacheMiddlewareOptions,
+  type NodeCacheOptions,
+  type NodeCachePageOptions,
+  type NodeDecorator,
+  type NodeHandler,
+  NodePageCache,
+  nodeRequestView,
+  type RequestTrustOptions,
+  toFetchRequest,
+  updateCacheMiddleware,
+  varyOnCookie,
+  varyOnHeaders,
+} from './http.ts'
+export { MemcachedCache } from './memcached.ts'
+export {
+  type CacheTagOptions,
+  installCacheTag,
+  type NunjucksEnvironment,
+  TemplateSyntaxError,
+} from './nunjucks.ts'
+export { RedisCache } from './redis.ts'
+export { RedisBus, type RedisBusOptions } from './redis-bus.ts'
 export {
   condition,
   etag,
@@ -14,7 +49,3 @@ export {
   type NodeConditionOptions,
   type NodeValidatorFn,
 } from './http-conditional.ts'
-export * from './memcached.ts'
-export * from './nunjucks.ts'
-export { RedisCache } from './redis.ts'
-export { RedisBus, type RedisBusOptions } from './redis-bus.ts'

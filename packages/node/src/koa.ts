@@ -16,7 +16,7 @@ import {
   type CachePageOptions,
   patchCacheControl,
   patchVaryHeaders,
-} from '@cachework/core'
+} from '@cachework/core/http'
 import { passThrough } from './http-bridge.ts'
 import { NodePageCache } from './http-engine.ts'
 import { patchNodeHeaders } from './http-hooks.ts'

@@ -4,7 +4,7 @@
  * `FLAG_BYTES = 0`, `FLAG_PICKLE = 1`, `FLAG_INTEGER = 2`, `FLAG_LONG = 4`, `FLAG_TEXT = 16`.
  * Everything else uses cachework's codec under `FLAG_CACHEWORK`. Pickle is never loaded.
  */
-import { decodeValueBytes, encodeValueBytes } from '@cachework/core'
+import { decodeValueBytes, encodeValueBytes } from '@cachework/core/backend'
 
 /** Raw bytes (pymemcache `FLAG_BYTES`). */
 export const FLAG_BYTES = 0

@@ -6,18 +6,20 @@
  * moved to other servers, as in Django/pymemcache) and the server is used again once it is back.
  */
 import {
-  BaseCache,
   type CacheInit,
   CacheUnavailableError,
   defaultKeyFunction,
   InvalidCacheKey,
   KeyNotFoundError,
+  registerBackend,
+} from '@cachework/core'
+import {
+  BaseCache,
   leaseKeyFor,
   type RawEntry,
-  registerBackend,
   type StoredEntry,
   unsafeIncrMessage,
-} from '@cachework/core'
+} from '@cachework/core/backend'
 import { KetamaRing } from './ketama.ts'
 import { MetaLeases, NO_META } from './memcached-lease.ts'
 import { parseLocation, type ServerAddress } from './memcached-location.ts'

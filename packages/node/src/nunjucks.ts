@@ -3,8 +3,9 @@
  * `{% cache 500 sidebar request.user.username using="localcache" %}…{% endcache %}`.
  * Parsing follows Django's token rules; rendering goes through core's `cacheFragment`.
  */
-import { CacheError, cacheFragment, caches } from '@cachework/core'
-import nunjucks from 'nunjucks'
+import { CacheError, caches } from '@cachework/core'
+import { cacheFragment } from '@cachework/core/http'
+import { createRequire } from 'node:module'
 
 /** A `{% cache %}` tag used or resolved wrongly; the message is Django's (django/templatetags/cache.py). */
 export class TemplateSyntaxError extends CacheError {
@@ -17,6 +18,28 @@ export class TemplateSyntaxError extends CacheError {
 export interface CacheTagOptions {
   /** The tag's name; default `'cache'` (its closing tag is `end<name>`). */
   tagName?: string
+}
+
+/** What `installCacheTag` needs of a Nunjucks `Environment` (so these types never name nunjucks'). */
+export interface NunjucksEnvironment {
+  addExtension(name: string, extension: object): unknown
+}
+
+type SafeStringClass = new (value: string) => object
+let SafeString: SafeStringClass | undefined
+
+/** nunjucks' `runtime.SafeString`, loaded on first use (nunjucks is an optional peer dependency). */
+function safeString(): SafeStringClass {
+  if (SafeString === undefined) {
+    try {
+      SafeString = (
+        createRequire(import.meta.url)('nunjucks') as { runtime: { SafeString: SafeStringClass } }
+      ).runtime.SafeString
+    } catch (e) {
+      throw new Error('installCacheTag needs nunjucks: run `npm install nunjucks`', { cause: e })
+    }
+  }
+  return SafeString
 }
 
 interface Token {
@@ -146,7 +169,7 @@ class CacheTagExtension {
     const callback = rest.pop() as Callback
     const body = rest.pop() as Body
     this.render(meta, rest, body).then(
-      (out) => callback(null, new nunjucks.runtime.SafeString(out)),
+      (out) => callback(null, new (safeString())(out)),
       (err: unknown) => callback(err),
     )
   }
@@ -190,8 +213,9 @@ class CacheTagExtension {
  * Nunjucks environment. Rendering is asynchronous: use `env.render(name, ctx, cb)` or
  * `env.renderString(src, ctx, cb)` with a callback. Returns `env`.
  */
-export function installCacheTag<E extends nunjucks.Environment>(env: E, options: CacheTagOptions = {}): E {
+export function installCacheTag<E extends NunjucksEnvironment>(env: E, options: CacheTagOptions = {}): E {
   const tagName = options.tagName ?? 'cache'
+  safeString() // fail here, not at render time, when nunjucks is missing
   env.addExtension(`cachework:${tagName}`, new CacheTagExtension(tagName))
   return env
 }

@@ -13,7 +13,7 @@
  * decoded with U+FFFD (not UTF-8, e.g. Django's pickles, which start with byte 0x80) → a miss,
  * never unpickled; other text → that string.
  */
-import { decodeValue, encodeValue } from '@cachework/core'
+import { decodeValue, encodeValue } from '@cachework/core/backend'
 
 /** The prefix of values in cachework's codec. The NUL keeps it apart from ordinary text. */
 export const CODEC_TAG = '\u0000cw1:'

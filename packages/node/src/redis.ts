@@ -8,18 +8,20 @@
  * Redis evicts by its own `maxmemory-policy`.
  */
 import {
-  BaseCache,
   type CacheInit,
   type CacheStats,
   CacheUnavailableError,
   defaultKeyFunction,
   KeyNotFoundError,
+  registerBackend,
+} from '@cachework/core'
+import {
+  BaseCache,
   leaseKeyFor,
   unsafeIncrMessage,
   type RawEntry,
-  registerBackend,
   type StoredEntry,
-} from '@cachework/core'
+} from '@cachework/core/backend'
 import { isReplyError, type RedisNodeClient, RedisConnections } from './redis-connection.ts'
 import { Deadlines, toCacheError } from './redis-deadline.ts'
 import { parseRedisLocation, type RedisServer } from './redis-location.ts'

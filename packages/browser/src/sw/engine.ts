@@ -4,7 +4,9 @@
  * §4.3, invalidation §4.4) and RFC 5861's stale windows. It knows nothing about worker events;
  * `index.ts` wires it to `fetch` and `message`.
  */
-import { type Cache, type Clock, hasVaryHeader, rfc9111, systemClock } from '@cachework/core'
+import type { Cache, Clock } from '@cachework/core'
+import { systemClock } from '@cachework/core/backend'
+import { hasVaryHeader, rfc9111 } from '@cachework/core/http'
 import {
   evaluate,
   type Evaluation,

@@ -5,7 +5,7 @@
  * policy (which refuses `private` and `no-cache`); a browser-side cache is exactly the private
  * cache the RFC describes.
  */
-import { rfc9111 } from '@cachework/core'
+import { rfc9111 } from '@cachework/core/http'
 
 /** Header pairs as stored: `[name, value]`, names in any case. */
 export type HeaderList = rfc9111.HeaderList

@@ -4,7 +4,8 @@
  * and per variant one entry holding the response as a plain object. Everything lives in the
  * backend (IndexedDB by default), so a restarted worker finds it again.
  */
-import { type Cache, rfc9111 } from '@cachework/core'
+import type { Cache } from '@cachework/core'
+import { rfc9111 } from '@cachework/core/http'
 import type { HeaderList } from './freshness.ts'
 
 /** Prefix of every key this cache writes. */

@@ -3,7 +3,8 @@
  * the Vite process (Vite's WebSocket), a separate Node server (HTTP + SSE through the Vite
  * proxy), the page itself (in-page inspector), the service worker (`postMessage`).
  */
-import { type Cache, inspectedCaches } from '@cachework/core'
+import type { Cache } from '@cachework/core'
+import { inspectedCaches } from '@cachework/core/inspect'
 import { CacheInspector } from '../inspector.ts'
 import type { CacheStats } from '@cachework/core'
 import {

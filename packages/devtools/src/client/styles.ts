@@ -50,6 +50,7 @@ input, select, textarea { background: var(--bg); border: 1px solid var(--line); 
 .cw-tools input[type="search"] { flex: 1 1 160px; }
 .cw-tools select { max-width: 220px; }
 .cw-count { color: var(--muted); white-space: nowrap; }
+.cw-note { color: var(--muted); min-width: 0; overflow-wrap: anywhere; }
 .cw-split { display: grid; grid-template-columns: minmax(0, 1fr); grid-template-rows: minmax(0, 1fr); min-height: 0; min-width: 0; }
 .cw-split.has-detail { grid-template-columns: minmax(0, 1.5fr) minmax(0, 1fr); }
 @container body (max-width: 720px) {
@@ -118,7 +119,7 @@ input, select, textarea { background: var(--bg); border: 1px solid var(--line); 
 .cw-tl-row { position: absolute; left: 0; right: 0; height: 22px; contain: strict; cursor: pointer; border-bottom: 1px solid var(--bg3); }
 .cw-tl-row:hover { background: var(--hover); }
 @container (max-width: 640px) {
-  .cw-tl-head, .cw-tl-row { grid-template-columns: 74px 76px minmax(0, 1fr); }
+  .cw-tl-head, .cw-tl-row { grid-template-columns: 92px 76px minmax(0, 1fr); }
   .cw-tl-head > :nth-child(2), .cw-tl-row > :nth-child(2), .cw-tl-head > :nth-child(3), .cw-tl-row > :nth-child(3),
   .cw-tl-head > :nth-child(6), .cw-tl-row > :nth-child(6) { display: none; }
 }

@@ -3,7 +3,7 @@
  * labelled with its type (`Map(2)`, `Set(1)`, `Uint8Array(16)`, `Date`, `12n`, `[Circular *1]`).
  * Text only: values never become HTML.
  */
-import type { ValueNode } from '@cachework/core'
+import type { ValueNode } from '@cachework/core/inspect'
 import { el } from './view.ts'
 
 function scalar(n: ValueNode): { text: string; cls: string } | null {

@@ -201,7 +201,7 @@ export function buildPanelDom(shortcut: string): PanelDom {
       { class: 'cw-tools' },
       el(
         'span',
-        { class: 'cw-count' },
+        { class: 'cw-note' },
         'per cache: hit rate and operations per second over the last 5 minutes',
       ),
     ),
