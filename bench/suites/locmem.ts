@@ -11,7 +11,10 @@ import { targetNote } from '../support/notes.ts'
 import { type ContenderSpec, compare, loadNow, nodeContender, pythonContender } from '../support/rounds.ts'
 
 const FILE = fileURLToPath(new URL('../contenders/locmem.ts', import.meta.url))
-const SIZES = [1_000, 10_000, 100_000, 1_000_000]
+/** Working sets measured; `LOCMEM_BENCH_SIZES=10000,100000` narrows a run (the command line is recorded). */
+const SIZES = (process.env.LOCMEM_BENCH_SIZES ?? '1000,10000,100000,1000000').split(',').map(Number)
+/** Value shapes measured; `LOCMEM_BENCH_SHAPES=object` narrows a run. */
+const SHAPES = (process.env.LOCMEM_BENCH_SHAPES ?? 'object,string4k').split(',')
 
 type Shape = 'object' | 'string4k'
 const shapeLabel = (s: Shape) => (s === 'object' ? 'small object `{ id, name, tags }`' : '4 KiB string')
@@ -100,13 +103,16 @@ async function cull(max: number, distinct: number, roundMs = 500): Promise<Table
 export const suite: BenchSuite = {
   name: 'locmem',
   title: 'locmem vs in-memory peers',
-  command: 'npm run bench -- locmem',
+  command: `${process.env.LOCMEM_BENCH_SIZES ? `LOCMEM_BENCH_SIZES=${process.env.LOCMEM_BENCH_SIZES} ` : ''}${process.env.LOCMEM_BENCH_SHAPES ? `LOCMEM_BENCH_SHAPES=${process.env.LOCMEM_BENCH_SHAPES} ` : ''}npm run bench -- locmem`,
   async run() {
     const before = loadNow()
     const memory = new Map<string, Row[]>()
     const tables: Table[] = []
-    for (const n of SIZES) tables.push(await getHit(n, 'object', memory))
-    for (const n of SIZES.slice(0, 3)) tables.push(await getHit(n, 'string4k', memory))
+    if (SHAPES.includes('object')) for (const n of SIZES) tables.push(await getHit(n, 'object', memory))
+    // 4 KiB values stop at 100,000 keys: eight processes of 4 GB each would not fit.
+    if (SHAPES.includes('string4k')) {
+      for (const n of SIZES.filter((x) => x <= 100_000)) tables.push(await getHit(n, 'string4k', memory))
+    }
     tables.push(await setOverwrite(10_000))
     tables.push(await cull(10_000, 100_000))
     const small = await cull(1_000, 10_000)

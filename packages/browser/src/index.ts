@@ -2,6 +2,11 @@
  * `@cachework/browser`: the `indexeddb` and `localforage` backends and the page-side helper that
  * registers the service-worker response cache. Importing this entry registers both backends.
  */
-export * from './indexeddb.ts'
-export * from './localforage.ts'
-export * from './register.ts'
+export { IndexedDBCache } from './indexeddb.ts'
+export { LocalForageCache } from './localforage.ts'
+export {
+  type RegisterOptions,
+  registerResponseCache,
+  type ResponseCacheHandle,
+  ServiceWorkerUnavailableError,
+} from './register.ts'

@@ -24,8 +24,33 @@ export {
   STATUS_HEADER,
   networkRequest,
 } from './engine.ts'
-export * from './freshness.ts'
-export * from './messages.ts'
+export {
+  currentAge,
+  deltaSeconds,
+  type Directives,
+  evaluate,
+  type Evaluation,
+  freshnessLifetime,
+  type FreshnessOptions,
+  type HeaderList,
+  headerValue,
+  HEURISTIC_STATUSES,
+  heuristicLifetime,
+  isStorable,
+  mergeNotModified,
+  parseCacheControl,
+  parseHttpDate,
+  responseDirectives,
+  type StoredTiming,
+} from './freshness.ts'
+export {
+  clearEntries,
+  deleteEntry,
+  entryValue,
+  listEntries,
+  type MessageReply,
+  type SwMessage,
+} from './messages.ts'
 export {
   KEY_PREFIX,
   type StoredResponse,
