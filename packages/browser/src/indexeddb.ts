@@ -16,6 +16,7 @@ import {
   type GetOrSetOptions,
 } from '@cachework/core'
 import {
+  assertStorable,
   BaseCache,
   type RawEntry,
   type StoredEntry,
@@ -65,6 +66,8 @@ export class IndexedDBCache extends BaseCache {
   }
 
   private record(k: string, v: unknown, expiresAt: number | null, u = this.uses.next()): IdbRecord {
+    // IndexedDB clones by itself (and would keep a Blob): refuse what every backend refuses.
+    assertStorable(v)
     // A never-expiring entry has no `e`, so the expiry index skips it: one index write less.
     return expiresAt === null ? { k, v, u } : { k, v, e: expiresAt, u }
   }

@@ -6,7 +6,7 @@
  */
 export { addDelta, BaseCache, type RawEntry, type StoredEntry, unsafeIncrMessage } from './base-cache.ts'
 export { type Clock, systemClock } from './clock.ts'
-export { fastClone, isolatedCopy, restore, type Snapshot, snapshot } from './clone.ts'
+export { assertStorable, fastClone, isolatedCopy, restore, type Snapshot, snapshot } from './clone.ts'
 export { decodeValue, decodeValueBytes, encodeValue, encodeValueBytes } from './codec.ts'
 export { configWarning, normalizeConfig } from './config.ts'
 export type { CullableStore, CullPolicy } from './cull.ts'

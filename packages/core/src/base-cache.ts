@@ -399,6 +399,11 @@ export abstract class BaseCache implements Cache {
 
   /** What a write stores for `value`: an envelope with the current versions of `tags` (rule 17), or the value (escaped). */
   private async stored(value: unknown, tags: readonly string[]): Promise<unknown> {
+    // Returned from an async function a thenable would be awaited and its result stored: refuse
+    // it as structured clone refuses a Promise (docs/contract.md rule 12).
+    if (typeof (value as { then?: unknown } | null)?.then === 'function') {
+      throw new TypeError('cachework cannot store a Promise or thenable: await it and store the result')
+    }
     if (tags.length === 0) return escapeEnvelope(value)
     return makeEnvelope(value, { tags: await this.tagIndex.snapshot(tags) })
   }

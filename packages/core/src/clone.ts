@@ -14,6 +14,8 @@ export interface Snapshot {
 
 const OBJECT_PROTO = Object.prototype
 
+import { checkStorable } from './storable.ts'
+
 function isPlainObject(v: object): boolean {
   const p = Object.getPrototypeOf(v)
   return p === OBJECT_PROTO || p === null
@@ -75,10 +77,14 @@ function inspect(v: unknown, seen: Set<object>): boolean {
     for (const x of o) inspect(x, seen)
     return false
   }
-  if (ArrayBuffer.isView(o)) return isWholeUint8Array(o)
+  if (ArrayBuffer.isView(o)) {
+    checkStorable(o)
+    return isWholeUint8Array(o)
+  }
   if (o instanceof ArrayBuffer || o instanceof Date || o instanceof RegExp) return false
   if (Object.getOwnPropertySymbols(o).length > 0) rejectType('symbol-keyed property')
   let simple = isPlainObject(o)
+  if (!simple) checkStorable(o)
   for (const k in o) {
     if (!inspect((o as Record<string, unknown>)[k], seen)) simple = false
   }
@@ -133,6 +139,24 @@ export function snapshot(value: unknown): Snapshot {
   }
   if (simple) return { v: fastClone(value), kind: 1 }
   return { v: cloneOrTypeError(value), kind: 2 }
+}
+
+/**
+ * Throw `TypeError` for what no backend stores (functions, symbols, Blob, URL, Promise, shared
+ * memory… anywhere inside `value`, docs/contract.md rule 12) without copying it: for backends
+ * whose storage clones by itself (IndexedDB), so they refuse exactly what the others refuse.
+ */
+export function assertStorable(value: unknown): void {
+  if (typeof value !== 'object' || value === null) {
+    if (typeof value === 'function') rejectType('function')
+    if (typeof value === 'symbol') rejectType('symbol')
+    return
+  }
+  try {
+    inspect(value, SEEN)
+  } finally {
+    SEEN.clear()
+  }
 }
 
 /** Copy a stored snapshot out, so the caller can mutate it freely. */

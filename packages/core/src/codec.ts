@@ -6,6 +6,7 @@
  * never run code (unlike Django's pickle, django/core/cache/backends/filebased.py).
  */
 import { parse, stringify } from 'devalue'
+import { checkStorable } from './storable.ts'
 
 const KNOWN_PROTOS = new Set<object>([
   Object.prototype,
@@ -42,9 +43,16 @@ const reducers = {
       : undefined,
   // Class instances come back as plain objects, as structuredClone does (docs/contract.md rule 12).
   o: (v: unknown) => {
-    if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return undefined
+    if (typeof v !== 'object' || v === null) return undefined
+    if (ArrayBuffer.isView(v)) {
+      checkStorable(v)
+      return undefined
+    }
     const p = Object.getPrototypeOf(v)
     if (p === null || KNOWN_PROTOS.has(p)) return undefined
+    checkStorable(v)
+    // A subclass of Map, Set, Date or RegExp is stored as its base kind, as structuredClone does.
+    if (v instanceof Map || v instanceof Set || v instanceof Date || v instanceof RegExp) return undefined
     if (v instanceof Error) return { name: v.name, message: v.message }
     return plainCopy(v)
   },

@@ -37,7 +37,12 @@ export function encodeMemcachedValue(value: unknown): Encoded {
     return { flags: FLAG_INTEGER, data: Buffer.from(String(value), 'latin1') }
   }
   if (typeof value === 'bigint') return { flags: FLAG_LONG, data: Buffer.from(value.toString(), 'latin1') }
-  if (value instanceof Uint8Array && (value.constructor === Uint8Array || Buffer.isBuffer(value))) {
+  if (
+    value instanceof Uint8Array &&
+    (value.constructor === Uint8Array || Buffer.isBuffer(value)) &&
+    // A view over shared memory goes to the codec, which rejects it like every backend (rule 12).
+    !(value.buffer instanceof SharedArrayBuffer)
+  ) {
     // Copy: the caller may mutate its buffer before the socket writes it (rule 12 isolation).
     return { flags: FLAG_BYTES, data: Uint8Array.prototype.slice.call(value) }
   }

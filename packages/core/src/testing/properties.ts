@@ -123,6 +123,36 @@ export function propertyRules(ctx: SuiteContext): void {
       expect(await c.get('v')).toBe(1)
     })
 
+    it('values no backend stores faithfully reject with TypeError everywhere; subclasses store as their base (D2)', async () => {
+      const c = await ctx.make({ timeout: null })
+      const g = globalThis as { SharedArrayBuffer?: new (n: number) => ArrayBufferLike; Blob?: typeof Blob }
+      const refused: unknown[] = [
+        new URL('http://a.example/'),
+        new URLSearchParams('a=1'),
+        new WeakMap(),
+        Promise.resolve(1),
+      ]
+      if (g.Blob) refused.push(new g.Blob(['x']), { inner: new g.Blob(['y']) })
+      if (g.SharedArrayBuffer)
+        refused.push(new g.SharedArrayBuffer(4), new Uint8Array(new g.SharedArrayBuffer(4)))
+      for (const value of refused) {
+        const key = uniqueKey('d2')
+        await expect(c.set(key, value), Object.prototype.toString.call(value)).rejects.toBeInstanceOf(
+          TypeError,
+        )
+        expect(await c.has(key)).toBe(false)
+      }
+      class MyMap extends Map<string, number> {}
+      class MyDate extends Date {}
+      const key = uniqueKey('d2s')
+      await c.set(key, { m: new MyMap([['a', 1]]), d: new MyDate(5) })
+      const got = (await c.get(key)) as { m: Map<string, number>; d: Date }
+      expect(Object.getPrototypeOf(got.m)).toBe(Map.prototype)
+      expect([...got.m]).toEqual([['a', 1]])
+      expect(Object.getPrototypeOf(got.d)).toBe(Date.prototype)
+      expect(got.d.getTime()).toBe(5)
+    })
+
     it('random values round-trip exactly or are rejected with TypeError', async () => {
       const c = await ctx.make({ timeout: null })
       await fc.assert(
