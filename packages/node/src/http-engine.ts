@@ -12,6 +12,7 @@ import {
   cacheHeaderKey,
   DEFAULT_MAX_BODY_BYTES,
   isServablePage,
+  isStalePage,
   pageCacheKey,
   pageCacheReporting,
   type RequestView,
@@ -289,6 +290,8 @@ export class NodePageCache {
     }
     if (stored === NO_PEEK) return undefined
     if (stored === undefined) return false
+    // A stale page (rule 16) needs core's refresh claim, which is async.
+    if (isStalePage(stored, this.now())) return undefined
     writeStored(res, stored, this.now(), true)
     this.reportHit(req, stored)
     return true
@@ -320,7 +323,12 @@ export class NodePageCache {
   }
 
   /** `serveFromCache` for a GET/HEAD the synchronous path could not answer. */
-  private async serveAsync(req: IncomingMessage, res: ServerResponse, view: RequestView): Promise<boolean> {
+  private async serveAsync(
+    req: IncomingMessage,
+    res: ServerResponse,
+    view: RequestView,
+    staleAsMiss = false,
+  ): Promise<boolean> {
     if (!this.fast || isConditional(req)) {
       const hit = await this.engine.fetchFromCache(this.fetchRequest(req, view))
       updateFlag.set(req, hit === undefined)
@@ -332,6 +340,14 @@ export class NodePageCache {
       stored = await this.lookup(req, view)
     } catch (error) {
       this.engine.options.onError?.(error)
+    }
+    if (stored !== undefined && isStalePage(stored, this.now())) {
+      // Rule 16: core decides who re-renders a stale page; `handle` lets core's `handle` do it.
+      if (staleAsMiss) return false
+      const hit = await this.engine.fetchFromCache(this.fetchRequest(req, view))
+      updateFlag.set(req, hit === undefined)
+      if (hit) await writeResponse(res, hit)
+      return hit !== undefined
     }
     updateFlag.set(req, stored === undefined)
     if (stored === undefined) return false
@@ -405,7 +421,7 @@ export class NodePageCache {
     rv: RequestView,
     knownMiss: boolean,
   ): Promise<void> {
-    if (!knownMiss && this.fast && !isConditional(req) && (await this.serveAsync(req, res, rv))) return
+    if (!knownMiss && this.fast && !isConditional(req) && (await this.serveAsync(req, res, rv, true))) return
     const request = this.fetchRequest(req, rv)
     const response = await this.engine.handle(request, () => this.runCaptured(res, view))
     await writeResponse(res, response)

@@ -5,6 +5,7 @@
  * from timings; waits are printed, not asserted.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { uniqueKey } from '@cachework/core/testing'
@@ -150,5 +151,55 @@ describe('memcached without meta commands', () => {
     await c.releaseLease(raw, t1 as string)
     expect(await c.acquireLease(raw, 3000)).toMatch(/^mc:\d+$/)
     await c.close()
+  })
+})
+
+describe("page cache: 4 node:http processes with cacheMiddleware({ lock: 'distributed' }) on one memcached", () => {
+  // The servers stand behind one site name, as behind a load balancer: the page key holds the host.
+  function get(port: number, path: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port, path, headers: { host: 'shop.example' }, agent: false },
+        (res) => {
+          let body = ''
+          res.setEncoding('utf8')
+          res.on('data', (c) => {
+            body += c
+          })
+          res.on('end', () => resolve(body))
+        },
+      )
+      req.on('error', reject)
+      req.setTimeout(20_000, () => req.destroy(new Error('no answer in 20 s')))
+      req.end()
+    })
+  }
+
+  it('200 concurrent cold requests spread over the 4 servers run the view once', async () => {
+    const countFile = join(dir, `${uniqueKey('page')}.runs`)
+    writeFileSync(countFile, '')
+    const job = { location: server.location, countFile, seconds: 60, staleWhileRevalidate: 0, renderMs: 200 }
+    const ports = await Promise.all(fleet.map((w) => w.serve(job)))
+    const path = `/cold/${uniqueKey('p')}`
+    const bodies = await Promise.all(Array.from({ length: 200 }, (_, i) => get(ports[i % 4] as number, path)))
+    expect(runs(countFile)).toHaveLength(1)
+    expect(new Set(bodies)).toEqual(new Set(['render 1']))
+  })
+
+  it('staleWhileRevalidate: requests during a re-render get the stale page; then the new one', async () => {
+    const countFile = join(dir, `${uniqueKey('swr')}.runs`)
+    writeFileSync(countFile, '')
+    const job = { location: server.location, countFile, seconds: 1, staleWhileRevalidate: 30, renderMs: 300 }
+    const ports = await Promise.all(fleet.map((w) => w.serve(job)))
+    const path = `/swr/${uniqueKey('p')}`
+    expect(await get(ports[0] as number, path)).toBe('render 1')
+    // Past the 1 s fresh lifetime (real time: memcached and the servers run on their own clocks).
+    await new Promise((r) => setTimeout(r, 1100))
+    const bodies = await Promise.all(Array.from({ length: 40 }, (_, i) => get(ports[i % 4] as number, path)))
+    // One request re-rendered (and got its own new page); all the others were answered stale.
+    expect(runs(countFile)).toHaveLength(2)
+    expect(bodies.filter((b) => b === 'render 1')).toHaveLength(39)
+    expect(bodies.filter((b) => b === 'render 2')).toHaveLength(1)
+    expect(await get(ports[3] as number, path)).toBe('render 2')
   })
 })

@@ -22,13 +22,24 @@ import {
   varyHeaderList,
 } from './keys.ts'
 import { type NotStoredReason, type PageCacheReport, pageCacheReporting, reportPageCache } from './report.ts'
+import {
+  isErrorStatus,
+  isStalePage,
+  type PageStampedeOptions,
+  pagePollMs,
+  RefreshClaims,
+  type Release,
+  type StalePageFields,
+  staleWindows,
+  takePageLease,
+} from './page-stampede.ts'
 import { boundView } from './request-view.ts'
 import { isServablePage } from './stored-page.ts'
 import { type PageTags, pageTags, type TagHeader, writeTagHeader } from './page-tags.ts'
 import { djangoOnly, sharedEngine, type SharedResponseCache } from './shared-mode.ts'
 
 /** Options of the response cache (Django's `CACHE_MIDDLEWARE_*` settings and ours). */
-export interface ResponseCacheOptions extends KeyOptions {
+export interface ResponseCacheOptions extends KeyOptions, PageStampedeOptions {
   /** Django's `cache_timeout` (`CACHE_MIDDLEWARE_SECONDS`): used when the response has no `max-age`. Default 600. */
   cacheTimeout?: number
   /** `cache_page`'s timeout: beats `max-age` when set (Django 3.1+). Default: none. */
@@ -103,6 +114,12 @@ export class ResponseCache {
   /** The RFC 9111 engine when `mode: 'shared'`. */
   readonly shared?: SharedResponseCache
   private readonly flights = new Map<string, Promise<Outcome>>()
+  /** Rule 16 for pages (page-stampede.ts): refresh claims, and each claimer's stale page. */
+  private readonly claims = new RefreshClaims()
+  private readonly refreshes = new WeakMap<
+    Request,
+    { release: Release; stale: StoredResponse & StalePageFields }
+  >()
 
   /** Build an engine; see `ResponseCacheOptions` for the defaults. */
   constructor(options: ResponseCacheOptions = {}) {
@@ -229,6 +246,7 @@ export class ResponseCache {
     let stored: StoredResponse | undefined
     try {
       stored = await this.lookup(request)
+      if (stored && isStalePage(stored, this.now())) stored = await this.staleOrRefresh(request, stored)
     } catch (error) {
       this.fail(error)
     }
@@ -258,7 +276,78 @@ export class ResponseCache {
    */
   async updateCache(request: Request, response: Response): Promise<Response> {
     djangoOnly(this, 'updateCache')
-    return (await this.update(request, response)).response
+    try {
+      return (await this.update(request, response)).response
+    } finally {
+      await this.endRefresh(request)
+    }
+  }
+
+  /**
+   * A stale page (rule 16, RFC 5861 §3): the first request per URL claims its refresh and gets
+   * a miss (it re-renders, the stale page kept as its stale-if-error fallback); the others are
+   * served the stale page while its stale-while-revalidate window lasts, and miss after it.
+   */
+  private async staleOrRefresh(request: Request, stale: StoredResponse & StalePageFields) {
+    const now = this.now()
+    const release = await this.claims.claim(
+      this.cache(),
+      cacheHeaderKey(request, this.options),
+      this.options,
+      now,
+    )
+    if (release) {
+      // Another process may have re-rendered it and released its claim just now: look again.
+      const again = await this.lookup(request)
+      if (again && !isStalePage(again, this.now())) {
+        await release()
+        return again
+      }
+      this.refreshes.set(request, { release, stale })
+      return undefined
+    }
+    return (stale.swrUntil ?? 0) > now ? stale : undefined
+  }
+
+  private async endRefresh(request: Request): Promise<void> {
+    const r = this.refreshes.get(request)
+    if (!r) return
+    this.refreshes.delete(request)
+    await r.release()
+  }
+
+  /** RFC 5861 §4: the claimer's stale page, when its re-render failed inside stale-if-error. */
+  private staleOnError(request: Request): Response | undefined {
+    const stale = this.refreshes.get(request)?.stale
+    if (!stale || (stale.sieUntil ?? 0) <= this.now()) return undefined
+    updateFlag.set(request, false)
+    this.report(request, 'hit', stale.status)
+    const out = this.finish(request, responseFrom(stale, request.method !== 'HEAD'))
+    fromCache.add(out)
+    return out
+  }
+
+  /**
+   * Rule 16 for a cold page with `lock: 'distributed'`: take the URL's lease, or wait (polling,
+   * bounded by `flightWaitMs`) for the holder's page; a lease that runs out is taken over.
+   */
+  private async coldLease(request: Request): Promise<Response | Release> {
+    const key = cacheHeaderKey(request, this.options)
+    const giveUpAt = Date.now() + (this.options.flightWaitMs ?? DEFAULT_FLIGHT_WAIT_MS)
+    for (let attempt = 0; ; attempt++) {
+      const release = await takePageLease(this.cache(), key, this.options)
+      if (release) {
+        // The previous holder may have stored the page and released just now: look once more.
+        const stored = await this.fetchFromCache(request)
+        if (!stored) return release
+        await release()
+        return stored
+      }
+      if (Date.now() >= giveUpAt) return async () => {}
+      await new Promise((r) => setTimeout(r, pagePollMs(attempt)))
+      const hit = await this.fetchFromCache(request)
+      if (hit) return hit
+    }
   }
 
   private async update(
@@ -314,7 +403,15 @@ export class ResponseCache {
         const sent = res
         void body.done
           .then((bytes) =>
-            bytes ? this.store(request, storeResponse(sent, bytes, now), timeout, tags) : undefined,
+            bytes
+              ? this.store(
+                  request,
+                  storeResponse(sent, bytes, now),
+                  timeout,
+                  tags,
+                  staleWindows(sent, this.options),
+                )
+              : undefined,
           )
           .catch((error: unknown) => this.fail(error))
       } else {
@@ -326,7 +423,7 @@ export class ResponseCache {
           outcome.headerList = varyHeaderList(res, this.options)
           outcome.key = pageCacheKey(request, request.method, outcome.headerList, this.options)
         }
-        await this.store(request, stored, timeout, tags)
+        await this.store(request, stored, timeout, tags, staleWindows(res, this.options))
       }
     }
     if (timeout === 0 || res.status !== 200)
@@ -340,14 +437,27 @@ export class ResponseCache {
     stored: StoredResponse,
     timeout: number,
     tags: readonly string[],
+    windows: { swr: number; sie: number } = { swr: 0, sie: 0 },
   ): Promise<void> {
     try {
       const headers = new Headers()
       for (const [name, value] of stored.headers) headers.append(name, value)
-      const key = await learnCacheKey(request, { headers }, { ...this.options, timeout })
+      // Rule 16: a page with a stale window is kept through it; its fields say when it goes stale.
+      const extra = Math.max(windows.swr, windows.sie)
+      const kept = timeout > 0 ? timeout + extra : timeout
+      const key = await learnCacheKey(request, { headers }, { ...this.options, timeout: kept })
+      const page: StoredResponse & StalePageFields = {
+        ...stored,
+        url: absoluteUri(request),
+        method: request.method,
+      }
+      if (extra > 0 && timeout > 0) {
+        page.freshUntil = stored.storedAt + timeout * 1000
+        page.swrUntil = page.freshUntil + windows.swr * 1000
+        page.sieUntil = page.freshUntil + windows.sie * 1000
+      }
       // The URL and method travel with the page so inspectors can name its hashed key.
-      const page = { ...stored, url: absoluteUri(request), method: request.method }
-      await this.cache().set(key, page, timeout, tags.length > 0 ? { tags } : undefined)
+      await this.cache().set(key, page, kept, tags.length > 0 ? { tags } : undefined)
       this.report(request, 'store', stored.status)
     } catch (error) {
       this.fail(error)
@@ -383,6 +493,11 @@ export class ResponseCache {
           return out
         }
       }
+      // The leader may have found the page another process rendered (rule 16): look again.
+      if (this.options.lock === 'distributed') {
+        const again = await this.fetchFromCache(request)
+        if (again) return again
+      }
       return this.updateCache(request, await this.run(request, handler))
     }
     let settle: (o: Outcome) => void = () => {}
@@ -393,11 +508,31 @@ export class ResponseCache {
       }),
     )
     let outcome: Outcome = {}
+    let lease: Release | undefined
     try {
-      const result = await this.update(request, await this.run(request, handler))
+      if (this.options.lock === 'distributed' && !this.refreshes.has(request)) {
+        const got = await this.coldLease(request)
+        if (got instanceof Response) return got
+        lease = got
+      }
+      let response: Response
+      try {
+        response = await this.run(request, handler)
+      } catch (error) {
+        const stale = this.staleOnError(request)
+        if (stale) return stale
+        throw error
+      }
+      if (isErrorStatus(response.status)) {
+        const stale = this.staleOnError(request)
+        if (stale) return stale
+      }
+      const result = await this.update(request, response)
       outcome = result.outcome
       return result.response
     } finally {
+      await lease?.()
+      await this.endRefresh(request)
       this.flights.delete(flightKey)
       settle(outcome)
     }

@@ -90,6 +90,14 @@ export { bindRequestView, boundView, isRequestView, type RequestView } from './r
 export { isServablePage } from './stored-page.ts'
 export { MAX_TAG_HEADER_BYTES, type PageTags, pageTags, type TagHeader, writeTagHeader } from './page-tags.ts'
 export {
+  DEFAULT_PAGE_LEASE_MS,
+  isErrorStatus,
+  isStalePage,
+  type PageStampedeOptions,
+  type StalePageFields,
+  staleWindows,
+} from './page-stampede.ts'
+export {
   type CacheMiddlewareOptions,
   type CachePageOptions,
   cacheControl,

@@ -2,7 +2,7 @@
 // jobs, wait for their answers (every wait bounded), kill one by pid.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { supportFile, TS_NODE_ARGS } from './db-child.ts'
-import type { StampedeJob } from './stampede-worker.ts'
+import type { ServeJob, StampedeJob } from './stampede-worker.ts'
 
 /** What a worker answers for a job. */
 export interface JobResult {
@@ -10,6 +10,8 @@ export interface JobResult {
   answers?: string[]
   maxWaitMs?: number
   computing?: boolean
+  /** For a serve job: the site's port. */
+  port?: number
   error?: string
 }
 
@@ -77,7 +79,7 @@ export class StampedeWorker {
   }
 
   /** Send a job; returns its id. */
-  send(job: Omit<StampedeJob, 'id'>): number {
+  send(job: Omit<StampedeJob, 'id'> | Omit<ServeJob, 'id'>): number {
     const id = nextId++
     this.child.stdin?.write(`${JSON.stringify({ ...job, id })}\n`)
     return id
@@ -86,6 +88,12 @@ export class StampedeWorker {
   /** The final answer of job `id`. */
   result(id: number): Promise<JobResult> {
     return this.next((m) => m.id === id && m.answers !== undefined)
+  }
+
+  /** Start a site in this worker (a serve job); resolves with its port. */
+  async serve(job: Omit<ServeJob, 'id' | 'serve'>): Promise<number> {
+    const id = this.send({ ...job, serve: true })
+    return (await this.next((m) => m.id === id && m.port !== undefined)).port as number
   }
 
   /** SIGKILL this worker by pid and wait for it to be gone. */

@@ -5,11 +5,55 @@
 // run appends this pid to `countFile` first, so the parent counts runs across the fleet from
 // the file, not from timings. With `hold`, the factory prints `{ id, computing: true }` and never
 // finishes (the parent SIGKILLs this process while it holds the lease).
-import { appendFileSync } from 'node:fs'
-import type { Cache } from '@cachework/core'
+import { appendFileSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { type Cache, configureCaches } from '@cachework/core'
 import { DatabaseCache } from '../../src/db.ts'
 import { FileBasedCache } from '../../src/file.ts'
+import { cacheMiddleware } from '../../src/http.ts'
 import { MemcachedCache } from '../../src/memcached.ts'
+
+/** A page-cache job: serve a node:http site through `cacheMiddleware` on one memcached. */
+export interface ServeJob {
+  id: number
+  serve: true
+  location: string
+  countFile: string
+  seconds: number
+  staleWhileRevalidate: number
+  renderMs: number
+}
+
+let configured = false
+
+function serve(j: ServeJob): void {
+  if (!configured) {
+    configureCaches({
+      default: { backend: MemcachedCache, location: j.location, options: { timeoutMs: 3000 } },
+    })
+    configured = true
+  }
+  const site = cacheMiddleware({
+    seconds: j.seconds,
+    staleWhileRevalidate: j.staleWhileRevalidate,
+    lock: 'distributed',
+    lockTimeoutMs: 5000,
+  })
+  const server = createServer(
+    site((_req, res) => {
+      appendFileSync(j.countFile, `${process.pid}\n`)
+      const run = readFileSync(j.countFile, 'utf8').split('\n').filter(Boolean).length
+      setTimeout(() => {
+        res.setHeader('content-type', 'text/plain')
+        res.end(`render ${run}`)
+      }, j.renderMs)
+    }),
+  )
+  server.listen(0, '127.0.0.1', () => {
+    const addr = server.address()
+    say({ id: j.id, port: typeof addr === 'object' && addr ? addr.port : 0 })
+  })
+}
 
 /** One job. */
 export interface StampedeJob {
@@ -80,7 +124,11 @@ process.stdin.on('data', (d) => {
       Promise.all([...caches.values()].map((c) => c.close())).then(() => process.exit(0))
       return
     }
-    const job = JSON.parse(line) as StampedeJob
+    const job = JSON.parse(line) as StampedeJob | ServeJob
+    if ('serve' in job) {
+      serve(job)
+      continue
+    }
     run(job).catch((e) => say({ id: job.id, error: String(e?.stack ?? e) }))
   }
 })
