@@ -8,6 +8,8 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { configureCaches } from '@cachework/core'
+import '@cachework/node/db' // registers the 'db' backend used below
+import '@cachework/node/file' // registers the 'file' backend used below
 import { cacheMiddleware, cachePage, neverCache } from '@cachework/node/http'
 import { installCacheTag } from '@cachework/node/nunjucks'
 import express from 'express'
