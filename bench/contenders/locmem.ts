@@ -10,6 +10,7 @@ import { createCache } from 'cache-manager'
 import { Keyv } from 'keyv'
 import { LRUCache } from 'lru-cache'
 import NodeCache from 'node-cache'
+import { shuffledOrder } from '../support/order.ts'
 import type { Contender } from '../support/worker.ts'
 
 interface Params {
@@ -31,18 +32,7 @@ function fixture(p: Params) {
     p.shape === 'string4k'
       ? (i: number) => `${FOUR_K}${String(i).padStart(8, '0')}`
       : (i: number) => ({ id: i, name: `user ${i}`, tags: ['admin', 'beta', `group-${i % 10}`] })
-  const order = new Int32Array(n)
-  let x = 2463534242
-  for (let i = 0; i < n; i++) order[i] = i
-  for (let i = n - 1; i > 0; i--) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    const j = (x >>> 0) % (i + 1)
-    const t = order[i] as number
-    order[i] = order[j] as number
-    order[j] = t
-  }
+  const order = shuffledOrder(n)
   const keyAt = (i: number) => keys[order[i % n] as number] as string
   return { n, keys, value, keyAt }
 }

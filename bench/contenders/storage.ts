@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { createCaches } from '@cachework/core'
 import '@cachework/node'
+import { shuffledOrder } from '../support/order.ts'
 import type { Contender } from '../support/worker.ts'
 
 interface Params {
@@ -21,18 +22,7 @@ interface Params {
 export function storageFixture(n: number) {
   const keys = Array.from({ length: n }, (_, i) => `user:${i}`)
   const value = (i: number) => ({ id: i, name: `user ${i}`, tags: ['admin', 'beta', `group-${i % 10}`] })
-  const order = new Int32Array(n)
-  let x = 2463534242
-  for (let i = 0; i < n; i++) order[i] = i
-  for (let i = n - 1; i > 0; i--) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    const j = (x >>> 0) % (i + 1)
-    const t = order[i] as number
-    order[i] = order[j] as number
-    order[j] = t
-  }
+  const order = shuffledOrder(n)
   return { keys, value, keyAt: (i: number) => keys[order[i % n] as number] as string }
 }
 
