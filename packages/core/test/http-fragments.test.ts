@@ -4,12 +4,8 @@
  */
 import { uniqueKey } from '@cachework/core/testing'
 import { describe, expect, it } from 'vitest'
-import {
-  cacheFragment,
-  createCaches,
-  InvalidCacheBackendError,
-  makeTemplateFragmentKey,
-} from '../src/index.ts'
+import { createCaches, InvalidCacheBackendError } from '../src/index.ts'
+import { cacheFragment, makeTemplateFragmentKey } from '../src/http/index.ts'
 
 function registry(withFragments: boolean) {
   return createCaches({

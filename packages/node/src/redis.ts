@@ -15,7 +15,7 @@ import {
   registerBackend,
 } from '@cachework/core'
 import { BaseCache, leaseToken, type RawEntry, type StoredEntry } from '@cachework/core/backend'
-import { isReplyError, RedisConnections } from './redis-connection.ts'
+import { isReplyError, loadRedisModule, RedisConnections, redisModuleReady } from './redis-connection.ts'
 import { incrBy, moveKey } from './redis-counters.ts'
 import { Deadlines, toCacheError } from './redis-deadline.ts'
 import { clearKeys, type Keyspace, listEntries, scanPatternFor } from './redis-keyspace.ts'
@@ -91,7 +91,12 @@ export class RedisCache extends BaseCache {
 
   /** One watchdog for every call instead of a timer per call (redis-deadline.ts). */
   protected override withTimeout<T>(op: Promise<T>, what: string): Promise<T> {
-    return this.deadlines.run(op, what)
+    if (redisModuleReady() || this.options.client !== undefined) return this.deadlines.run(op, what)
+    // The first calls of a process wait for node-redis to load (about a second on a busy
+    // machine): local work, so `timeoutMs` (rule 15) starts counting once it is loaded.
+    op.catch(() => {})
+    const timed = () => this.deadlines.run(op, what)
+    return loadRedisModule().then(timed, timed)
   }
 
   /** Counters since creation (rule 13), and `culls: false`: Redis evicts by `maxmemory-policy`, silently. */

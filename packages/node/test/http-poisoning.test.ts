@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { cachePage as fetchCachePage } from '@cachework/core'
+import { cachePage as fetchCachePage } from '@cachework/core/http'
 import express from 'express'
 import { cacheMiddleware, cachePage, fetchFromCacheMiddleware, updateCacheMiddleware } from '../src/http.ts'
 import {

@@ -13,14 +13,13 @@
  * routes on them (so a view renders what the application would).
  */
 import '../../src/index.ts'
+import { type Cache, createCaches } from '@cachework/core'
 import {
-  type Cache,
   type CacheMiddlewareOptions,
   cacheHeaderKey,
-  createCaches,
   pageCacheKey,
   type StoredResponse,
-} from '@cachework/core'
+} from '@cachework/core/http'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { RequestTrustOptions } from '../../src/http-request.ts'
 import { type RawResponse, rawTarget } from '../http-support.ts'
