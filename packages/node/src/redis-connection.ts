@@ -67,6 +67,35 @@ function isCluster(c: unknown): c is RedisClusterClient {
  */
 let template: RedisNodeClient | undefined
 
+/** The part of the `redis` package this backend uses. */
+interface RedisModule {
+  createClient(o: unknown): RedisNodeClient
+  createCluster(o: unknown): RedisClusterClient
+}
+
+let redisModule: Promise<RedisModule> | undefined
+let redisModuleLoaded = false
+
+/** The `redis` package (the optional peer), imported once per process. */
+export function loadRedisModule(): Promise<RedisModule> {
+  redisModule ??= (import('redis') as unknown as Promise<RedisModule>).then(
+    (m) => {
+      redisModuleLoaded = true
+      return m
+    },
+    (e: unknown) => {
+      redisModule = undefined
+      throw e
+    },
+  )
+  return redisModule
+}
+
+/** Whether `loadRedisModule` has finished (loading it is local work, not server time). */
+export function redisModuleReady(): boolean {
+  return redisModuleLoaded
+}
+
 /** A rejection for a command that cannot be sent: the server is known to be unreachable. */
 export class OfflineError extends Error {
   override readonly name = 'OfflineError'
@@ -119,9 +148,9 @@ export class RedisConnections {
       this.ready = true
       return
     }
-    let redis: { createClient(o: unknown): RedisNodeClient; createCluster(o: unknown): RedisClusterClient }
+    let redis: RedisModule
     try {
-      redis = (await import('redis')) as unknown as typeof redis
+      redis = await loadRedisModule()
     } catch (e) {
       throw new ImproperlyConfigured(
         `CACHES['${this.s.alias}'] uses the redis backend, which needs the 'redis' package: npm install redis (${(e as Error).message})`,

@@ -22,7 +22,13 @@ import {
   type RawEntry,
   type StoredEntry,
 } from '@cachework/core/backend'
-import { isReplyError, type RedisNodeClient, RedisConnections } from './redis-connection.ts'
+import {
+  isReplyError,
+  loadRedisModule,
+  type RedisNodeClient,
+  RedisConnections,
+  redisModuleReady,
+} from './redis-connection.ts'
 import { Deadlines, toCacheError } from './redis-deadline.ts'
 import { parseRedisLocation, type RedisServer } from './redis-location.ts'
 import {
@@ -125,7 +131,12 @@ export class RedisCache extends BaseCache {
 
   /** One watchdog for every call instead of a timer per call (redis-deadline.ts). */
   protected override withTimeout<T>(op: Promise<T>, what: string): Promise<T> {
-    return this.deadlines.run(op, what)
+    if (redisModuleReady() || this.options.client !== undefined) return this.deadlines.run(op, what)
+    // The first calls of a process wait for node-redis to load (about a second on a busy
+    // machine): local work, so `timeoutMs` (rule 15) starts counting once it is loaded.
+    op.catch(() => {})
+    const timed = () => this.deadlines.run(op, what)
+    return loadRedisModule().then(timed, timed)
   }
 
   /** Counters since creation (rule 13), and `culls: false`: Redis evicts by `maxmemory-policy`, silently. */
