@@ -188,10 +188,11 @@ export abstract class BaseCache implements Cache {
   /**
    * The absolute expiry (epoch ms, `null` never) of the live entry at `rawKey`, for backends whose
    * `_get` cannot tell it (memcached, redis); `undefined` when unknown or missing. The `tiered`
-   * backend uses it so an L1 copy never outlives the L2 entry (docs/contract.md rule 18).
+   * backend uses it so an L1 copy never outlives the L2 entry (docs/contract.md rule 18). The
+   * default reads the entry with `_get` (whose expiry locmem, db, file and indexeddb know).
    */
-  protected async _expiryOf(_rawKey: string): Promise<number | null | undefined> {
-    return undefined
+  protected async _expiryOf(rawKey: string): Promise<number | null | undefined> {
+    return (await this._get(rawKey))?.expiresAt
   }
 
   /** Values of the live keys among `rawKeys`. Override for one round trip. */

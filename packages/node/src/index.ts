@@ -40,7 +40,7 @@ export {
   type NunjucksEnvironment,
   TemplateSyntaxError,
 } from './nunjucks.ts'
-export { RedisCache } from './redis.ts'
+export { RedisCache, type RedisTlsOptions } from './redis.ts'
 export { RedisBus, type RedisBusOptions } from './redis-bus.ts'
 export {
   condition,

@@ -12,6 +12,7 @@ import { DatabaseCache } from '../../src/db.ts'
 import { FileBasedCache } from '../../src/file.ts'
 import { cacheMiddleware } from '../../src/http.ts'
 import { MemcachedCache } from '../../src/memcached.ts'
+import { RedisCache } from '../../src/redis.ts'
 
 /** A page-cache job: serve a node:http site through `cacheMiddleware` on one memcached. */
 export interface ServeJob {
@@ -58,7 +59,7 @@ function serve(j: ServeJob): void {
 /** One job. */
 export interface StampedeJob {
   id: number
-  backend: 'memcached' | 'db' | 'file'
+  backend: 'memcached' | 'db' | 'file' | 'redis'
   location: string
   database?: string
   key: string
@@ -77,6 +78,7 @@ function open(j: StampedeJob): Cache {
   if (!c) {
     const options = { timeoutMs: 3000, ...(j.database ? { database: j.database } : {}) }
     if (j.backend === 'memcached') c = new MemcachedCache({ location: j.location, options })
+    else if (j.backend === 'redis') c = new RedisCache({ location: j.location, options })
     else if (j.backend === 'db') c = new DatabaseCache({ location: j.location, options })
     else c = new FileBasedCache({ location: j.location, options })
     caches.set(id, c)
