@@ -9,6 +9,7 @@
  */
 import { ImproperlyConfigured } from '@cachework/core'
 import type { RedisServer } from './redis-location.ts'
+import type { RedisTlsOptions } from './redis-options.ts'
 import { hashSlot } from './redis-scripts.ts'
 
 /** The part of a node-redis client (`createClient`) this backend uses. */
@@ -47,8 +48,10 @@ export interface ConnectionSettings {
   client?: unknown
   timeoutMs: number
   readYourWritesMs: number
-  /** Extra node-redis socket options (TLS certificates, keepAlive, …). */
+  /** Extra node-redis socket options (keepAlive, …). */
   socket?: Record<string, unknown>
+  /** node:tls options for `rediss://` servers (`options.tls`: the CA, a client certificate). */
+  tls?: RedisTlsOptions
   onError(e: unknown): void
 }
 
@@ -158,7 +161,7 @@ export class RedisConnections {
     }
     const socketOf = (sv: RedisServer) => ({
       ...(sv.path ? { path: sv.path } : { host: sv.host, port: sv.port }),
-      ...(sv.tls ? { tls: true } : {}),
+      ...(sv.tls ? { ...this.s.tls, tls: true } : {}),
       connectTimeout: Math.max(this.s.timeoutMs, 100),
       reconnectStrategy,
       ...this.s.socket,
