@@ -40,7 +40,7 @@ export {
 } from './keys.ts'
 export { NO_PEEK, PEEK, peekShared } from './peek.ts'
 export { registerBackend, registeredBackends } from './registry.ts'
-export type { BackendClass } from './types.ts'
+export type { AnyCacheConfig, BackendClass, CacheOptions } from './types.ts'
 export {
   freshTagVersion,
   MAX_TAG_LENGTH,

@@ -28,6 +28,7 @@ import { type GetOrSetHost, type GetOrSetOptions, getOrSetWith } from './get-or-
 import { isLeaseKey, isLeaseRecord, LEASE_SUFFIX, leaseKeyFor, leaseToken } from './lease.ts'
 import { isTagCounterKey, normalizeTags, type TagOpts, TagIndex, type TagSnapshot } from './tags.ts'
 import type { Cache, CacheInit, EntryInfo, Timeout, VersionOpts } from './types.ts'
+import type { StorableValue, ValueOrDefault } from './value-types.ts'
 
 /** What a backend's `_get` returns for a live entry; `expiresAt` undefined means unknown. */
 export interface StoredEntry {
@@ -188,10 +189,11 @@ export abstract class BaseCache implements Cache {
   /**
    * The absolute expiry (epoch ms, `null` never) of the live entry at `rawKey`, for backends whose
    * `_get` cannot tell it (memcached, redis); `undefined` when unknown or missing. The `tiered`
-   * backend uses it so an L1 copy never outlives the L2 entry (docs/contract.md rule 18).
+   * backend uses it so an L1 copy never outlives the L2 entry (docs/contract.md rule 18). The
+   * default reads the entry with `_get` (whose expiry locmem, db, file and indexeddb know).
    */
-  protected async _expiryOf(_rawKey: string): Promise<number | null | undefined> {
-    return undefined
+  protected async _expiryOf(rawKey: string): Promise<number | null | undefined> {
+    return (await this._get(rawKey))?.expiresAt
   }
 
   /** Values of the live keys among `rawKeys`. Override for one round trip. */
@@ -357,7 +359,9 @@ export abstract class BaseCache implements Cache {
    * The live value, or `defaultValue`. `opts.tags`, when given, are the tags the caller expects
    * the entry to carry: their counters are fetched with the entry in one round trip (rule 17).
    */
-  async get<T = unknown>(key: string, defaultValue?: T, opts?: Opts): Promise<T | undefined> {
+  get<T = unknown>(key: string, defaultValue?: undefined, opts?: Opts): Promise<T | undefined>
+  get<T = unknown, D = T>(key: string, defaultValue: D, opts?: Opts): Promise<ValueOrDefault<T, D>>
+  async get(key: string, defaultValue?: unknown, opts?: Opts): Promise<unknown> {
     const raw = this.rawKey(key, opts?.version)
     const t0 = this.events.active ? this.clock.now() : undefined
     const e = await this.read('get', () => this.readChecked(raw, opts?.tags), undefined, raw)
@@ -370,7 +374,7 @@ export abstract class BaseCache implements Cache {
     }
     this.counters.hits++
     if (t0 !== undefined) this.report.key('hit', key, raw, opts?.version, t0)
-    return v as T
+    return v
   }
 
   /**
@@ -408,7 +412,7 @@ export abstract class BaseCache implements Cache {
     return makeEnvelope(value, { tags: await this.tagIndex.snapshot(tags) })
   }
 
-  async set(key: string, value: unknown, timeout?: Timeout, opts?: Opts): Promise<boolean> {
+  async set<T>(key: string, value: StorableValue<T>, timeout?: Timeout, opts?: Opts): Promise<boolean> {
     const tags = opts?.tags === undefined ? NO_TAGS : normalizeTags(opts.tags)
     const raw = this.rawKey(key, opts?.version)
     const exp = this.expiryFor(timeout)
@@ -435,7 +439,7 @@ export abstract class BaseCache implements Cache {
     return true
   }
 
-  async add(key: string, value: unknown, timeout?: Timeout, opts?: Opts): Promise<boolean> {
+  async add<T>(key: string, value: StorableValue<T>, timeout?: Timeout, opts?: Opts): Promise<boolean> {
     const tags = opts?.tags === undefined ? NO_TAGS : normalizeTags(opts.tags)
     const raw = this.rawKey(key, opts?.version)
     const exp = this.expiryFor(timeout)
@@ -543,8 +547,8 @@ export abstract class BaseCache implements Cache {
     return found
   }
 
-  async setMany(
-    entries: Record<string, unknown> | Iterable<[string, unknown]>,
+  async setMany<E extends Record<string, unknown> | Iterable<readonly [string, unknown]>>(
+    entries: StorableValue<E>,
     timeout?: Timeout,
     opts?: Opts,
   ): Promise<string[]> {
