@@ -38,6 +38,7 @@ export {
   type CacheTagOptions,
   installCacheTag,
   type NunjucksEnvironment,
+  SyncRenderError,
   TemplateSyntaxError,
 } from './nunjucks.ts'
 export { RedisCache, type RedisTlsOptions } from './redis.ts'
