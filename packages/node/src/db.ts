@@ -6,7 +6,14 @@
  * expiry is kept by `incr`, culling removes the soonest-to-expire rows (Django: the smallest
  * keys) and `touch` never revives an expired row.
  */
-import { type CacheInit, CacheUnavailableError, ImproperlyConfigured, registerBackend } from '@cachework/core'
+import {
+  type CacheInit,
+  CacheUnavailableError,
+  type CommonOptions,
+  ImproperlyConfigured,
+  registerBackend,
+} from '@cachework/core'
+import type { CacheRouter } from './db-types.ts'
 import {
   BaseCache,
   type CullableStore,
@@ -497,3 +504,21 @@ function storedExpiry(expiresAt: number | null): number {
 }
 
 registerBackend('db', DatabaseCache)
+
+/** `db` options, beside the common ones. */
+export interface DatabaseOptions extends CommonOptions {
+  /** The SQLite file. Default `cachework-cache.sqlite3` in the working directory. */
+  database?: string
+  /** Database alias → SQLite file (with `default`), for routing. */
+  databases?: Record<string, string>
+  /** Django-style routers, asked in order. */
+  router?: CacheRouter | readonly CacheRouter[]
+}
+
+// The names this entry registers, with their options, for `configureCaches`' types.
+declare module '@cachework/core' {
+  interface CacheBackends {
+    db: DatabaseOptions
+    'django.core.cache.backends.db.DatabaseCache': DatabaseOptions
+  }
+}
