@@ -3,13 +3,14 @@
 // core's Fetch wrappers with a fake clock and a fresh locmem store per test. Each case counts
 // handler runs and reads what the handler was asked.
 import { describe, expect, it } from 'vitest'
+import { LocMemCache } from '../src/index.ts'
 import {
   cacheMiddleware,
   fetchFromCacheMiddleware,
-  LocMemCache,
+  parseSurrogateControl,
   updateCacheMiddleware,
-} from '../src/index.ts'
-import { parseSurrogateControl, withoutSurrogateControl } from '../src/http/index.ts'
+  withoutSurrogateControl,
+} from '../src/http/index.ts'
 import { uniqueKey } from '../src/testing/index.ts'
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0)
