@@ -112,6 +112,32 @@ export async function bento(p: Params): Promise<Contender> {
   )
 }
 
+/**
+ * bentocache on the same redis-server, L2 only (no memory layer, so every get goes to Redis as
+ * ours do), untagged or tagged with the same two tags: its tag check reads each tag's
+ * timestamp (bentocache `cache/tag_system.ts`).
+ */
+export async function bentoTags(p: Params): Promise<Contender> {
+  const u = new URL(p.url as string)
+  const bc = new BentoCache({
+    default: 'redis',
+    stores: {
+      redis: bentostore().useL2Layer(
+        redisDriver({ connection: { host: u.hostname, port: Number(u.port), keyPrefix: `${p.prefix}:` } }),
+      ),
+    },
+  })
+  const tags = ['article', 'list']
+  return filled(
+    p,
+    p.mode === 'untagged'
+      ? (k, v) => bc.set({ key: k, value: v, ttl: '10m' })
+      : (k, v) => bc.set({ key: k, value: v, ttl: '10m', tags }),
+    (k) => bc.get({ key: k }),
+    () => bc.disconnectAll(),
+  )
+}
+
 /** A plain backend (redis or memcached), untagged, tagged, or tagged with the get hint. */
 export async function backend(p: Params): Promise<Contender> {
   const caches = createCaches({

@@ -2,7 +2,11 @@
  * `npm run bench -- tiers`: the tiered backend's L1 hit against locmem alone and against
  * bentocache's two-tier cache on the same redis-server; and what tags cost a `get` on redis and
  * memcached (an untagged get is one round trip; a tagged one two; a tagged one told its tags,
- * one multi-get). Each contender in its own process (bench/contenders/tiers.ts).
+ * one multi-get), beside bentocache's tags on the same Redis. Each contender in its own process
+ * (bench/contenders/tiers.ts).
+ *
+ * `TIERS_BENCH_QUICK=1`: a smoke run (200 keys, one short round) that shows every contender
+ * fills and answers; its figures are not measurements.
  */
 import { fileURLToPath } from 'node:url'
 import { MemcachedProcess } from '../../packages/node/test/support/memcached-server.ts'
@@ -11,12 +15,14 @@ import type { BenchSuite, Table } from '../harness.ts'
 import { compare, loadNow, nodeContender } from '../support/rounds.ts'
 
 const FILE = fileURLToPath(new URL('../contenders/tiers.ts', import.meta.url))
-const N = 2_000
+const QUICK = process.env.TIERS_BENCH_QUICK === '1'
+const N = QUICK ? 200 : 2_000
+const ROUNDS = QUICK ? { rounds: 1, roundMs: 100 } : { rounds: 5 }
 
 export const suite: BenchSuite = {
   name: 'tiers',
   title: 'tiers and tags',
-  command: 'npm run bench -- tiers',
+  command: `${QUICK ? 'TIERS_BENCH_QUICK=1 ' : ''}npm run bench -- tiers`,
   async run(): Promise<Table[]> {
     const before = loadNow()
     const redis = await RedisProcess.start()
@@ -25,7 +31,7 @@ export const suite: BenchSuite = {
       const tables: Table[] = []
       const { table: hit } = await compare({
         title: `get (hit), ${N.toLocaleString('en-US')} keys, ~100-byte strings: L1 hits`,
-        rounds: 5,
+        ...ROUNDS,
         contenders: [
           nodeContender('locmem alone', FILE, 'locmem', { n: N, prefix: 'lm' }),
           nodeContender('tiered(locmem, redis) + redis bus', FILE, 'tiered', {
@@ -44,7 +50,7 @@ export const suite: BenchSuite = {
       ] as const) {
         const { table } = await compare({
           title: `${name}: get (hit) untagged vs tagged (2 tags), concurrency 1`,
-          rounds: 5,
+          ...ROUNDS,
           contenders: [
             nodeContender(`${name} untagged (1 round trip)`, FILE, 'backend', {
               n: N,
@@ -64,11 +70,30 @@ export const suite: BenchSuite = {
               mode: 'tagged-hint',
               ...where,
             }),
+            ...(name === 'redis'
+              ? [
+                  nodeContender('bentocache redis untagged', FILE, 'bentoTags', {
+                    n: N,
+                    prefix: 'bcu',
+                    mode: 'untagged',
+                    ...where,
+                  }),
+                  nodeContender('bentocache redis tagged', FILE, 'bentoTags', {
+                    n: N,
+                    prefix: 'bct',
+                    mode: 'tagged',
+                    ...where,
+                  }),
+                ]
+              : []),
           ],
         })
-        table.notes?.push('Target: a tagged get costs at most one round trip more than an untagged one.')
+        table.notes?.push(
+          'Target: a tagged get costs at most one round trip more than an untagged one (counted in packages/node/test/tag-round-trips.test.ts).',
+        )
         tables.push(table)
       }
+      if (QUICK) for (const t of tables) t.notes?.push('TIERS_BENCH_QUICK=1: a smoke run, not a measurement.')
       tables[tables.length - 1]?.notes?.push(
         `Machine load (1/5/15 min) before the suite: ${before}; after: ${loadNow()}.`,
       )

@@ -106,3 +106,15 @@ for (const example of ['fastify-site.ts', 'hono-site.ts', 'koa-site.ts']) {
     }
   })
 }
+
+test('stampede.ts: distributed lease, stale-while-revalidate, stale-if-error, XFetch, page stale window', () => {
+  const out = run('stampede.ts')
+  expect(out).toContain('distributed: factory ran 1 time(s) for 20 callers')
+  expect(out).toContain('get() after expire: undefined')
+  expect(out).toContain('during the refresh: v1 v1 v1 v1 v1')
+  expect(out).toContain('after the refresh: v2')
+  expect(out).toContain('error event: upstream down')
+  expect(out).toContain('staleIfError answered: {"eur":1.08}')
+  expect(out).toContain('beta: computed 2 times')
+  expect(out).toContain('pages during the re-render: 3 stale, 1 new; renders: 2')
+})

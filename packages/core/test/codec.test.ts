@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeValue, decodeValueBytes, encodeValue, encodeValueBytes } from '../src/index.ts'
+import { decodeValue, decodeValueBytes, encodeValue, encodeValueBytes } from '../src/backend.ts'
 import { roundTripValues } from '../src/testing/index.ts'
 
 describe('the value codec (docs/contract.md rule 12)', () => {

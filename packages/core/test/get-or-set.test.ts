@@ -4,7 +4,8 @@
  * refresh" is a state the test controls, and results are counted, never timed.
  */
 import { describe, expect, it } from 'vitest'
-import { type CacheEvent, ENVELOPE_MARK, LocMemCache, leaseKeyFor } from '../src/index.ts'
+import { type CacheEvent, LocMemCache } from '../src/index.ts'
+import { ENVELOPE_MARK, leaseKeyFor } from '../src/backend.ts'
 import { uniqueKey } from '../src/testing/index.ts'
 
 function deferred<T>() {

@@ -1,7 +1,7 @@
 // Django's condition / etag / last_modified (django/views/decorators/http.py) for Fetch handlers:
 // a matching precondition is answered without running the view (counted), headers are added.
 import { describe, expect, it } from 'vitest'
-import { condition, etag, lastModified, quoteEtag } from '../src/index.ts'
+import { condition, etag, lastModified, quoteEtag } from '../src/http/index.ts'
 
 const LM = Date.UTC(2026, 0, 1, 12, 0, 0)
 const LM_HTTP = new Date(LM).toUTCString()

@@ -22,7 +22,7 @@ import {
   patchResponseHeaders,
   patchVaryHeaders,
   varyHeaderList,
-} from '../src/index.ts'
+} from '../src/http/index.ts'
 
 const PYTHON = '/usr/bin/python3'
 

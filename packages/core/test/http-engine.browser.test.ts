@@ -3,14 +3,14 @@
  * Fetch API, so what runs in Node runs in a page (and in a service worker) unchanged.
  */
 import { describe, expect, it } from 'vitest'
+import { LocMemCache } from '../src/index.ts'
 import {
   cachePage,
   getCacheKey,
-  LocMemCache,
   makeTemplateFragmentKey,
   md5Hex,
   patchCacheControl,
-} from '../src/index.ts'
+} from '../src/http/index.ts'
 import { uniqueKey } from '../src/testing/index.ts'
 
 describe('HTTP caching in the browser', () => {

@@ -5,14 +5,8 @@
  */
 import { uniqueKey } from '@cachework/core/testing'
 import { describe, expect, it } from 'vitest'
-import {
-  cacheControl,
-  cacheMiddleware,
-  cachePage,
-  createCaches,
-  getCacheKey,
-  isStoredResponse,
-} from '../src/index.ts'
+import { createCaches } from '../src/index.ts'
+import { cacheControl, cacheMiddleware, cachePage, getCacheKey, isStoredResponse } from '../src/http/index.ts'
 import { counting, freshCache, get } from './support/http-setup.ts'
 
 describe('cachePage: store and serve', () => {

@@ -3,16 +3,9 @@
  * size limits, slow and endless streams, an unreachable cache (docs/contract.md §3).
  */
 import { describe, expect, it } from 'vitest'
-import {
-  BaseCache,
-  type Cache,
-  CacheUnavailableError,
-  cachePage,
-  getCacheKey,
-  isStoredResponse,
-  type RawEntry,
-  type StoredEntry,
-} from '../src/index.ts'
+import { type Cache, CacheUnavailableError } from '../src/index.ts'
+import { BaseCache, type RawEntry, type StoredEntry } from '../src/backend.ts'
+import { cachePage, getCacheKey, isStoredResponse } from '../src/http/index.ts'
 import { counting, freshCache, get } from './support/http-setup.ts'
 
 describe('single-flight', () => {

@@ -5,22 +5,21 @@
  */
 import { uniqueKey } from '@cachework/core/testing'
 import { describe, expect, it } from 'vitest'
+import { createCaches, LocMemCache } from '../src/index.ts'
 import {
   cacheHeaderKey,
   conditionalResponse,
-  createCaches,
   getCacheKey,
   getMaxAge,
   hasVaryHeader,
   httpDate,
-  LocMemCache,
   learnCacheKey,
   md5Hex,
   parseEtags,
   parseHttpDate,
   patchCacheControl,
   patchVaryHeaders,
-} from '../src/index.ts'
+} from '../src/http/index.ts'
 
 const freshCache = () => new LocMemCache({ location: uniqueKey('http-helpers') })
 

@@ -3,7 +3,7 @@
  * stored pages, and each reason a response was not stored (Django's UpdateCacheMiddleware rules).
  */
 import { describe, expect, it } from 'vitest'
-import { cachePage, getCacheKey, onPageCacheReport, type PageCacheReport } from '../src/index.ts'
+import { cachePage, getCacheKey, onPageCacheReport, type PageCacheReport } from '../src/http/index.ts'
 import { freshCache, get } from './support/http-setup.ts'
 
 function respond(status: number, headers: Record<string, string>, body = 'x'): () => Response {

@@ -4,19 +4,18 @@
  * waiters, no `Set-Cookie` on a shared entry, stored pages checked before they are served, and
  * core's Fetch-style wrappers failing at once when used as (req, res, next) middleware.
  */
+import { type Cache, createCaches } from '@cachework/core'
 import {
-  type Cache,
   cacheHeaderKey,
   cacheMiddleware,
   cachePage,
-  createCaches,
   isAllowedHost,
   isServablePage,
   neverCache,
   pageCacheKey,
   ResponseCache,
   splitHost,
-} from '@cachework/core'
+} from '@cachework/core/http'
 import { describe, expect, it } from 'vitest'
 
 let n = 0

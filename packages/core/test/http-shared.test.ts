@@ -2,7 +2,8 @@
 // core's cacheMiddleware with a fake clock and a fresh locmem store per test. Each case counts
 // handler runs and reads what the handler was asked (conditional headers).
 import { describe, expect, it } from 'vitest'
-import { cacheMiddleware, cachePage, LocMemCache } from '../src/index.ts'
+import { LocMemCache } from '../src/index.ts'
+import { cacheMiddleware, cachePage } from '../src/http/index.ts'
 import { uniqueKey } from '../src/testing/index.ts'
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0)

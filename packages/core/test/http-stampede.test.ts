@@ -3,7 +3,8 @@
  * an injected clock: renders are counted and held open with deferred promises, never timed.
  */
 import { describe, expect, it } from 'vitest'
-import { LocMemCache, ResponseCache } from '../src/index.ts'
+import { LocMemCache } from '../src/index.ts'
+import { ResponseCache } from '../src/http/index.ts'
 import { uniqueKey } from '../src/testing/index.ts'
 
 function setup(opts: ConstructorParameters<typeof ResponseCache>[0] = {}) {

@@ -4,15 +4,14 @@
  */
 import { uniqueKey } from '@cachework/core/testing'
 import { describe, expect, it } from 'vitest'
+import { createCaches, LocMemCache } from '../src/index.ts'
 import {
   cacheFragment,
   cacheMiddleware,
   cachePage,
-  createCaches,
-  LocMemCache,
   MAX_TAG_HEADER_BYTES,
   writeTagHeader,
-} from '../src/index.ts'
+} from '../src/http/index.ts'
 
 const freshCache = () => new LocMemCache({ location: uniqueKey('http-tags') })
 

@@ -4,17 +4,17 @@
  */
 import { uniqueKey } from '@cachework/core/testing'
 import { describe, expect, it } from 'vitest'
+import { LocMemCache } from '../src/index.ts'
 import {
   cacheControl,
   cacheMiddleware,
   cachePage,
   fetchFromCacheMiddleware,
-  LocMemCache,
   neverCache,
   updateCacheMiddleware,
   varyOnCookie,
   varyOnHeaders,
-} from '../src/index.ts'
+} from '../src/http/index.ts'
 
 const freshCache = () => new LocMemCache({ location: uniqueKey('http-wrappers') })
 const req = (url = 'http://example.com/w', headers: Record<string, string> = {}) =>

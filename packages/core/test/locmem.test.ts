@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { DummyCache, LocMemCache, NO_PEEK, createCaches, peekShared } from '../src/index.ts'
+import { DummyCache, LocMemCache, createCaches } from '../src/index.ts'
+import { NO_PEEK, peekShared } from '../src/backend.ts'
 import { cacheConformanceSuite, uniqueKey } from '../src/testing/index.ts'
 
 cacheConformanceSuite('locmem', {

@@ -1,7 +1,7 @@
 // The RFC 9111 toolkit (`rfc9111` in core): parsing, dates, freshness and age for a private and
 // a shared cache, storability, validation, reuse and ranges. Times are explicit epoch ms.
 import { describe, expect, it } from 'vitest'
-import { parseHttpDate, rfc9111 } from '../src/index.ts'
+import { parseHttpDate, rfc9111 } from '../src/http/index.ts'
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0)
 const date = (ms: number) => new Date(ms).toUTCString()

@@ -68,6 +68,43 @@ describe('tiered specifics', () => {
     expect((t.stats() as TieredStats).tiers[0].hits).toBe(1)
   })
 
+  it('getMany backfills L1 with the same bound as get: min(L1 cap, L2 remaining)', async () => {
+    let now = 2_000_000
+    const clock = { now: () => now }
+    const l1 = new LocMemCache({ location: uniqueKey('l1'), timeout: 30, options: { clock } })
+    const l2 = new LocMemCache({ location: uniqueKey('l2'), options: { clock } })
+    const t = new TieredCache({ options: { tiers: [l1, l2], clock } })
+    await l2.setMany({ s1: 'a', s2: 'b' }, 10)
+    await l2.set('long', 'c', 3600)
+    await l2.set('forever', 'd', null)
+    now += 4_000
+    expect(await t.getMany(['s1', 's2', 'long', 'forever', 'absent'])).toEqual({
+      s1: 'a',
+      s2: 'b',
+      long: 'c',
+      forever: 'd',
+    })
+    const copies = new Map<string, number | null>()
+    for await (const e of l1.entries()) copies.set(e.key as string, e.expiresAt)
+    expect(Object.fromEntries(copies)).toEqual({
+      s1: 2_000_000 + 10_000,
+      s2: 2_000_000 + 10_000,
+      long: now + 30_000,
+      forever: now + 30_000,
+    })
+    let s = t.stats() as TieredStats
+    expect(s.tiers[0]).toMatchObject({ hits: 0, misses: 5, sets: 4 })
+    expect(s.tiers[1]).toMatchObject({ hits: 4, misses: 1 })
+    // The second read is served by L1 alone; when L2's entries expire, their copies are gone too.
+    expect(Object.keys(await t.getMany(['s1', 'long']))).toEqual(['s1', 'long'])
+    s = t.stats() as TieredStats
+    expect(s.tiers[0].hits).toBe(2)
+    expect(s.tiers[1].hits).toBe(4)
+    now += 6_000
+    expect(await l1.getMany(['s1', 's2'])).toEqual({})
+    expect(await t.getMany(['s1', 's2', 'long'])).toEqual({ long: 'c' })
+  })
+
   it('two caches with their own L1 over one L2: the BroadcastChannel bus drops stale L1 copies', async () => {
     const l2loc = uniqueKey('shared-l2')
     const channel = uniqueKey('bus')
@@ -133,6 +170,7 @@ describe('tiered specifics', () => {
     await t.set('a', 1)
     expect(await reg.get('far').get(t.makeKey('a').split(':').slice(2).join(':'))).toBe(1)
     expect(reg.get('both').backendName).toBe('tiered')
+    // @ts-expect-error tiers is [l1, l2] in the types too
     expect(() => createCaches({ bad: { backend: 'tiered', options: { tiers: ['only-one'] } } })).toThrow(
       /tiers/,
     )

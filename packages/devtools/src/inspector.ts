@@ -1,2 +1,2 @@
 /** The inspector of every in-process channel; one implementation, in `@cachework/core`. */
-export { CacheInspector, InspectorError, type InspectorOptions } from '@cachework/core'
+export { CacheInspector, InspectorError, type InspectorOptions } from '@cachework/core/inspect'

@@ -14,4 +14,4 @@ export {
   type WireHttpSummary,
   type WireValue,
   WS_EVENTS,
-} from '@cachework/core'
+} from '@cachework/core/inspect'

@@ -2,14 +2,8 @@
  * The inspector every in-process channel uses, against real locmem caches, and the safe value
  * preview that carries values across the wire as text.
  */
-import {
-  caches,
-  configureCaches,
-  createCaches,
-  formatValue,
-  inspectCache,
-  inspectedCaches,
-} from '@cachework/core'
+import { caches, configureCaches, createCaches } from '@cachework/core'
+import { formatValue, inspectCache, inspectedCaches } from '@cachework/core/inspect'
 import { uniqueKey } from '@cachework/core/testing'
 import { describe, expect, it } from 'vitest'
 import { CacheInspector } from '../src/inspector.ts'

@@ -16,7 +16,11 @@ export const NEVER = 253_402_300_799_999
 /** The SQLite file used when `options.database` is not given (in the working directory). */
 export const DEFAULT_DATABASE = 'cachework-cache.sqlite3'
 
-/** How long (ms) a connection waits for another process's write lock before SQLITE_BUSY. */
+/**
+ * How long (ms) a management connection (`createTables`) waits for another process's write lock
+ * before SQLITE_BUSY. The cache's own connections use 0 and retry on timers instead (`db.ts`):
+ * better-sqlite3's busy wait would block the event loop.
+ */
 export const BUSY_TIMEOUT_MS = 5000
 
 import type { CacheModel, CacheRouter } from './db-types.ts'
@@ -91,10 +95,11 @@ export function sqliteDriver(): typeof Database {
  * Open a SQLite file for caching: WAL (readers never block the writer, so several processes
  * share one file), `synchronous=NORMAL` (in WAL mode a commit is an append without fsync;
  * a power cut may lose the last commits but never corrupts the file — fine for a cache) and
- * a busy timeout so concurrent writers wait for each other instead of failing.
+ * a busy timeout (`busyTimeoutMs`, default `BUSY_TIMEOUT_MS`) so concurrent writers wait for
+ * each other instead of failing.
  */
-export function openDatabase(file: string): Database.Database {
-  const db = new (sqliteDriver())(file, { timeout: BUSY_TIMEOUT_MS })
+export function openDatabase(file: string, busyTimeoutMs = BUSY_TIMEOUT_MS): Database.Database {
+  const db = new (sqliteDriver())(file, { timeout: busyTimeoutMs })
   try {
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
@@ -187,7 +192,8 @@ export interface Connection {
 
 /** Open `file`, create the table when `migrate` allows and it is missing, prepare everything. */
 export function openConnection(file: string, table: string, migrate: boolean): Connection {
-  const db = openDatabase(file)
+  // No busy wait inside SQLite: a lock held elsewhere fails at once, and db.ts retries on timers.
+  const db = openDatabase(file, 0)
   try {
     if (migrate) ensureTable(db, table)
     const stmts = new Statements(db, table)
@@ -234,6 +240,12 @@ export function existsReadOnly(file: string, table: string): boolean {
   } finally {
     db.close()
   }
+}
+
+/** Whether `e` is SQLite's "another connection holds the lock" (worth retrying later). */
+export function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code)
 }
 
 const UNAVAILABLE =

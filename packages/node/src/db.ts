@@ -2,11 +2,18 @@
  * `db`: Django's DatabaseCache (django/core/cache/backends/db.py) on SQLite through better-sqlite3. The
  * table has Django's shape (`cache_key`, `value`, `expires`; see `db-sql.ts` for the one
  * difference), values are core's text codec (never pickle), and several processes may share
- * one file (WAL, busy timeout). Unlike Django: `incr`, `incrVersion` and `add` are atomic, the
+ * one file (WAL; a lock held by another process is waited for on timers, within `timeoutMs`). Unlike Django: `incr`, `incrVersion` and `add` are atomic, the
  * expiry is kept by `incr`, culling removes the soonest-to-expire rows (Django: the smallest
  * keys) and `touch` never revives an expired row.
  */
-import { type CacheInit, ImproperlyConfigured, registerBackend } from '@cachework/core'
+import {
+  type CacheInit,
+  CacheUnavailableError,
+  type CommonOptions,
+  ImproperlyConfigured,
+  registerBackend,
+} from '@cachework/core'
+import type { CacheRouter } from './db-types.ts'
 import {
   BaseCache,
   type CullableStore,
@@ -24,6 +31,7 @@ import {
   dbOptionsProblem,
   ensureTable,
   existsReadOnly,
+  isBusy,
   NEVER,
   openConnection,
   openDatabase,
@@ -50,6 +58,9 @@ export interface TableReport {
 
 // A count older than this is re-read before trusting it: other processes insert too.
 const COUNT_TTL_MS = 1000
+// The longest pause between two tries of a step that met another process's lock.
+const MAX_BUSY_PAUSE_MS = 20
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /**
  * The SQLite backend (`db`). `location` is the table name; `options.database` the SQLite file
@@ -151,7 +162,7 @@ export class DatabaseCache extends BaseCache {
 
   /**
    * better-sqlite3 is synchronous: a call returns before any timer could fire, so rule 15's
-   * timer would only cost time. The busy timeout (5 s) bounds a wait for another process's lock.
+   * timer would only cost time. Waits for another process's lock are bounded by `sql()` instead.
    */
   protected override withTimeout<T>(op: Promise<T>): Promise<T> {
     return op
@@ -162,10 +173,58 @@ export class DatabaseCache extends BaseCache {
     try {
       return fn()
     } catch (e) {
-      const t = translateError(e, [...this.files.values()].join(', '))
-      // Reopen on next use (rule 15: recover by itself when the file is usable again).
-      if (t !== e) this.closeAll()
-      throw t
+      throw this.failure(e)
+    }
+  }
+
+  private failure(e: unknown): unknown {
+    const t = translateError(e, [...this.files.values()].join(', '))
+    // Reopen on next use (rule 15: recover by itself when the file is usable again).
+    if (t !== e) this.closeAll()
+    return t
+  }
+
+  /**
+   * Run one synchronous SQLite step that may meet another process's lock. The connections have
+   * no busy timeout (SQLite's busy wait would block the event loop for its whole length), so a
+   * held lock fails at once with SQLITE_BUSY; the step is then tried again after short timers
+   * (capped backoff with jitter) until `timeoutMs` runs out, and fails with
+   * `CacheUnavailableError` (docs/contract.md rule 15: reads miss, writes reject).
+   */
+  private sql<T>(fn: () => T): T | Promise<T> {
+    try {
+      return fn()
+    } catch (e) {
+      if (!isBusy(e)) throw this.failure(e)
+      return this.busyRetry(fn, e)
+    }
+  }
+
+  private async busyRetry<T>(fn: () => T, first: unknown): Promise<T> {
+    const deadline = Date.now() + this.timeoutMs
+    let last = first
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
+      const pause = Math.min(MAX_BUSY_PAUSE_MS, 2 ** attempt) * (0.5 + Math.random())
+      await sleep(Math.min(pause, Math.max(0, deadline - Date.now())))
+      try {
+        return fn()
+      } catch (e) {
+        if (!isBusy(e)) throw this.failure(e)
+        last = e
+      }
+    }
+    throw new CacheUnavailableError(
+      `SQLite cache database '${[...this.files.values()].join(', ')}' stayed locked by another connection for ${this.timeoutMs} ms (${(last as { code?: string }).code}); a long write transaction elsewhere holds it`,
+      { cause: last },
+    )
+  }
+
+  /** Best-effort housekeeping (removing an expired or corrupt row): skipped when another process holds the lock. */
+  private tidy(fn: () => unknown): void {
+    try {
+      fn()
+    } catch (e) {
+      if (!isBusy(e)) throw this.failure(e)
     }
   }
 
@@ -197,10 +256,13 @@ export class DatabaseCache extends BaseCache {
     })
     let conn: Connection | undefined
     try {
-      conn = this.translated(() => this.conn('write'))
+      conn = await this.sql(() => {
+        const c = this.conn('write')
+        c.stmts.begin.run()
+        return c
+      })
       const s = conn.stmts
       this.txStmts = s
-      this.translated(() => s.begin.run())
       const live = this.translated(() => s.live.get(raw, this.now())) !== undefined
       if (!live) await this.cullBeforeInsert(this.cullable)
       else if (this.estimate < 0 || Date.now() - this.countedAt >= COUNT_TTL_MS) this.cullable.size()
@@ -225,7 +287,7 @@ export class DatabaseCache extends BaseCache {
   private decodeRow(raw: string, text: string): unknown {
     const value = safeDecode(text)
     // A row that does not decode is a miss, and is removed so it cannot fail again.
-    if (value === CORRUPT) this.translated(() => this.conn('write').stmts.delete.all(raw))
+    if (value === CORRUPT) this.tidy(() => this.conn('write').stmts.delete.all(raw))
     return value
   }
 
@@ -233,11 +295,12 @@ export class DatabaseCache extends BaseCache {
 
   protected async _get(rawKey: string): Promise<StoredEntry | undefined> {
     if (this.tx) await this.idle()
-    const row = this.translated(() => this.conn('read').stmts.get.get(rawKey))
+    const row = await this.sql(() => this.conn('read').stmts.get.get(rawKey))
     if (row === undefined) return undefined
     const now = this.now()
     if (row.expires <= now) {
-      this.translated(() => this.conn('write').stmts.deleteExpired.run(rawKey, now))
+      // A miss either way: when another process holds the write lock the row stays for later.
+      this.tidy(() => this.conn('write').stmts.deleteExpired.run(rawKey, now))
       this.noteExpired(rawKey)
       return undefined
     }
@@ -248,7 +311,7 @@ export class DatabaseCache extends BaseCache {
 
   protected override async _has(rawKey: string): Promise<boolean> {
     if (this.tx) await this.idle()
-    return this.translated(() => this.conn('read').stmts.live.get(rawKey, this.now())) !== undefined
+    return (await this.sql(() => this.conn('read').stmts.live.get(rawKey, this.now()))) !== undefined
   }
 
   protected async _set(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
@@ -256,7 +319,7 @@ export class DatabaseCache extends BaseCache {
     const exp = storedExpiry(expiresAt)
     if (this.tx) await this.idle()
     if (this.hasRoom()) {
-      this.translated(() => this.conn('write').stmts.upsert.run(rawKey, text, exp))
+      await this.sql(() => this.conn('write').stmts.upsert.run(rawKey, text, exp))
       this.estimate++
       return true
     }
@@ -269,7 +332,7 @@ export class DatabaseCache extends BaseCache {
     const exp = storedExpiry(expiresAt)
     if (this.tx) await this.idle()
     if (this.hasRoom()) {
-      const n = this.translated(
+      const n = await this.sql(
         () => this.conn('write').stmts.addIfNotLive.run(rawKey, text, exp, this.now()).changes,
       )
       this.estimate += n
@@ -281,12 +344,12 @@ export class DatabaseCache extends BaseCache {
   protected async _touch(rawKey: string, expiresAt: number | null): Promise<boolean> {
     if (this.tx) await this.idle()
     const exp = storedExpiry(expiresAt)
-    return this.translated(() => this.conn('write').stmts.touch.run(exp, rawKey, this.now()).changes) > 0
+    return (await this.sql(() => this.conn('write').stmts.touch.run(exp, rawKey, this.now()).changes)) > 0
   }
 
   protected async _delete(rawKey: string): Promise<boolean> {
     if (this.tx) await this.idle()
-    const rows = this.translated(() => this.conn('write').stmts.delete.all(rawKey))
+    const rows = await this.sql(() => this.conn('write').stmts.delete.all(rawKey))
     this.estimate -= rows.length
     const now = this.now()
     return rows.some((r) => r.expires > now)
@@ -295,7 +358,7 @@ export class DatabaseCache extends BaseCache {
   protected override async _getMany(rawKeys: string[]): Promise<Map<string, unknown>> {
     if (this.tx) await this.idle()
     // One query for all keys (rule 6), and one more to drop the expired rows it met (Django).
-    const rows = this.translated(() => this.conn('read').stmts.getMany.all(JSON.stringify(rawKeys)))
+    const rows = await this.sql(() => this.conn('read').stmts.getMany.all(JSON.stringify(rawKeys)))
     const now = this.now()
     const out = new Map<string, unknown>()
     const expired: string[] = []
@@ -307,7 +370,7 @@ export class DatabaseCache extends BaseCache {
       }
     }
     if (expired.length > 0) {
-      this.translated(() => this.conn('write').stmts.deleteManyExpired.run(JSON.stringify(expired), now))
+      this.tidy(() => this.conn('write').stmts.deleteManyExpired.run(JSON.stringify(expired), now))
       for (const k of expired) this.noteExpired(k)
     }
     return out
@@ -322,12 +385,12 @@ export class DatabaseCache extends BaseCache {
     const exp = storedExpiry(expiresAt)
     if (this.tx) await this.idle()
     if (this.hasRoom(rows.length)) {
-      const c = this.translated(() => this.conn('write'))
-      this.translated(() =>
+      await this.sql(() => {
+        const c = this.conn('write')
         c.db.transaction(() => {
           for (const [k, text] of rows) c.stmts.upsert.run(k, text, exp)
-        })(),
-      )
+        })()
+      })
       this.estimate += rows.length
       return []
     }
@@ -337,7 +400,7 @@ export class DatabaseCache extends BaseCache {
 
   protected override async _deleteMany(rawKeys: string[]): Promise<void> {
     if (this.tx) await this.idle()
-    this.estimate -= this.translated(
+    this.estimate -= await this.sql(
       () => this.conn('write').stmts.deleteMany.run(JSON.stringify(rawKeys)).changes,
     )
   }
@@ -346,17 +409,17 @@ export class DatabaseCache extends BaseCache {
     if (this.tx) await this.idle()
     // BEGIN IMMEDIATE takes the write lock before reading, so two processes never both read
     // the old value (a deferred transaction would fail with SQLITE_BUSY on upgrade instead).
-    return this.translated(() => this.conn('write').incr.immediate(rawKey, delta, callerKey, this.now()))
+    return this.sql(() => this.conn('write').incr.immediate(rawKey, delta, callerKey, this.now()))
   }
 
   protected override async _moveVersion(fromRaw: string, toRaw: string): Promise<boolean> {
     if (this.tx) await this.idle()
-    return this.translated(() => this.conn('write').move.immediate(fromRaw, toRaw, this.now()))
+    return this.sql(() => this.conn('write').move.immediate(fromRaw, toRaw, this.now()))
   }
 
   protected async _clear(): Promise<void> {
     if (this.tx) await this.idle()
-    this.translated(() => this.conn('write').stmts.removeAll.run())
+    await this.sql(() => this.conn('write').stmts.removeAll.run())
     this.estimate = 0
     this.countedAt = Date.now()
   }
@@ -364,7 +427,7 @@ export class DatabaseCache extends BaseCache {
   protected async *_entries(): AsyncIterable<RawEntry> {
     if (this.tx) await this.idle()
     // `all()`, not `iterate()`: the consumer may write (delete) while we yield.
-    const rows = this.translated(() => this.conn('read').stmts.entries.all(this.now()))
+    const rows = await this.sql(() => this.conn('read').stmts.entries.all(this.now()))
     for (const r of rows) {
       const value = safeDecode(r.value)
       if (value === CORRUPT) continue
@@ -441,3 +504,21 @@ function storedExpiry(expiresAt: number | null): number {
 }
 
 registerBackend('db', DatabaseCache)
+
+/** `db` options, beside the common ones. */
+export interface DatabaseOptions extends CommonOptions {
+  /** The SQLite file. Default `cachework-cache.sqlite3` in the working directory. */
+  database?: string
+  /** Database alias → SQLite file (with `default`), for routing. */
+  databases?: Record<string, string>
+  /** Django-style routers, asked in order. */
+  router?: CacheRouter | readonly CacheRouter[]
+}
+
+// The names this entry registers, with their options, for `configureCaches`' types.
+declare module '@cachework/core' {
+  interface CacheBackends {
+    db: DatabaseOptions
+    'django.core.cache.backends.db.DatabaseCache': DatabaseOptions
+  }
+}

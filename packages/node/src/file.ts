@@ -11,10 +11,12 @@
  * page cache, and one thread-pool round trip costs more than the read itself (see
  * docs/backends-db-file.md). Do not point it at a network filesystem that can hang.
  */
+import { randomBytes } from 'node:crypto'
 import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
 import {
   type CacheInit,
+  type CommonOptions,
   CacheUnavailableError,
   ImproperlyConfigured,
   KeyNotFoundError,
@@ -187,10 +189,17 @@ export class FileBasedCache extends BaseCache {
     this.state.made = true
   }
 
-  /** Write `buf` to a new temp file in the directory (same filesystem, so rename is atomic). */
+  /**
+   * Write `buf` to a new temp file in the directory (same filesystem, so rename is atomic). The
+   * name carries 8 random bytes besides the PID: two containers on one volume can share a PID,
+   * and a writer killed before its rename leaves its name behind (`wx` would then fail).
+   */
   private writeTemp(buf: Uint8Array): string {
     if (!this.state.made) this.makeDir()
-    const tmp = join(this.dir, `tmp-${process.pid}-${(tempSeq++).toString(36)}${TEMP_SUFFIX}`)
+    const tmp = join(
+      this.dir,
+      `tmp-${process.pid}-${(tempSeq++).toString(36)}-${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`,
+    )
     try {
       writeFileSync(tmp, buf, { mode: 0o600, flag: 'wx' })
     } catch (e) {
@@ -313,7 +322,7 @@ export class FileBasedCache extends BaseCache {
       if (live && add) return false
       if (!live) await this.cullOnce()
     }
-    return this.translated(() => {
+    const won = this.translated((): boolean | undefined => {
       if (!add) {
         this.replace(path, buf)
         this.state.count++
@@ -327,9 +336,32 @@ export class FileBasedCache extends BaseCache {
         return true
       } catch (e) {
         if (code(e) !== 'EEXIST') throw e
-        if (this.liveHeader(path, rawKey) !== undefined) return false
-        renameSync(tmp, path)
+        // A live entry: add loses at once. Otherwise the file must be replaced, under the lock.
+        return this.liveHeader(path, rawKey) !== undefined ? false : undefined
+      } finally {
+        quietUnlink(tmp)
+      }
+    })
+    return won ?? this.takeOverExpired(rawKey, buf)
+  }
+
+  /**
+   * `add` over an expired (or foreign, or corrupt) file: replacing it must have one winner when
+   * several processes race (Django's `add` is check-then-set, so several can win). Under the
+   * key's lock file the file is checked again, removed, and the new one linked in; a racer that
+   * links between our unlink and our link wins instead, and we answer false.
+   */
+  private takeOverExpired(rawKey: string, buf: Uint8Array): Promise<boolean> {
+    return this.locked(rawKey, (path) => {
+      if (this.liveHeader(path, rawKey) !== undefined) return false
+      const tmp = this.writeTemp(buf)
+      try {
+        quietUnlink(path)
+        linkSync(tmp, path)
         return true
+      } catch (e) {
+        if (code(e) === 'EEXIST') return false
+        throw e
       } finally {
         quietUnlink(tmp)
       }
@@ -444,3 +476,14 @@ export class FileBasedCache extends BaseCache {
 }
 
 registerBackend('file', FileBasedCache)
+
+/** `file` options: the common ones (`maxEntries`, `cullFrequency`, `timeoutMs`, `ignoreErrors`, `clock`). */
+export type FileOptions = CommonOptions
+
+// The names this entry registers, with their options, for `configureCaches`' types.
+declare module '@cachework/core' {
+  interface CacheBackends {
+    file: FileOptions
+    'django.core.cache.backends.filebased.FileBasedCache': FileOptions
+  }
+}

@@ -9,6 +9,7 @@
  */
 import { ImproperlyConfigured } from '@cachework/core'
 import type { RedisServer } from './redis-location.ts'
+import type { RedisTlsOptions } from './redis-options.ts'
 import { hashSlot } from './redis-scripts.ts'
 
 /** The part of a node-redis client (`createClient`) this backend uses. */
@@ -47,8 +48,10 @@ export interface ConnectionSettings {
   client?: unknown
   timeoutMs: number
   readYourWritesMs: number
-  /** Extra node-redis socket options (TLS certificates, keepAlive, …). */
+  /** Extra node-redis socket options (keepAlive, …). */
   socket?: Record<string, unknown>
+  /** node:tls options for `rediss://` servers (`options.tls`: the CA, a client certificate). */
+  tls?: RedisTlsOptions
   onError(e: unknown): void
 }
 
@@ -66,6 +69,35 @@ function isCluster(c: unknown): c is RedisClusterClient {
  * options one after another, would rebuild it every time.
  */
 let template: RedisNodeClient | undefined
+
+/** The part of the `redis` package this backend uses. */
+interface RedisModule {
+  createClient(o: unknown): RedisNodeClient
+  createCluster(o: unknown): RedisClusterClient
+}
+
+let redisModule: Promise<RedisModule> | undefined
+let redisModuleLoaded = false
+
+/** The `redis` package (the optional peer), imported once per process. */
+export function loadRedisModule(): Promise<RedisModule> {
+  redisModule ??= (import('redis') as unknown as Promise<RedisModule>).then(
+    (m) => {
+      redisModuleLoaded = true
+      return m
+    },
+    (e: unknown) => {
+      redisModule = undefined
+      throw e
+    },
+  )
+  return redisModule
+}
+
+/** Whether `loadRedisModule` has finished (loading it is local work, not server time). */
+export function redisModuleReady(): boolean {
+  return redisModuleLoaded
+}
 
 /** A rejection for a command that cannot be sent: the server is known to be unreachable. */
 export class OfflineError extends Error {
@@ -119,9 +151,9 @@ export class RedisConnections {
       this.ready = true
       return
     }
-    let redis: { createClient(o: unknown): RedisNodeClient; createCluster(o: unknown): RedisClusterClient }
+    let redis: RedisModule
     try {
-      redis = (await import('redis')) as unknown as typeof redis
+      redis = await loadRedisModule()
     } catch (e) {
       throw new ImproperlyConfigured(
         `CACHES['${this.s.alias}'] uses the redis backend, which needs the 'redis' package: npm install redis (${(e as Error).message})`,
@@ -129,7 +161,7 @@ export class RedisConnections {
     }
     const socketOf = (sv: RedisServer) => ({
       ...(sv.path ? { path: sv.path } : { host: sv.host, port: sv.port }),
-      ...(sv.tls ? { tls: true } : {}),
+      ...(sv.tls ? { ...this.s.tls, tls: true } : {}),
       connectTimeout: Math.max(this.s.timeoutMs, 100),
       reconnectStrategy,
       ...this.s.socket,

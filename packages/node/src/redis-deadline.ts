@@ -6,7 +6,10 @@
  *
  * One watchdog timer per cache replaces a timer per call: pending calls sit in a Map in start
  * order, and each tick rejects those past their deadline, so the hot path pays a Map insert and
- * delete instead of a `setTimeout`/`clearTimeout` pair.
+ * delete instead of a `setTimeout`/`clearTimeout` pair. A call past its deadline fails only
+ * after the event loop has read the sockets once more (a reply that arrived while the loop was
+ * busy still counts), and loading the `redis` module on first use is not server time: a call
+ * made before it is loaded starts its deadline once it is (redis.ts `withTimeout`).
  */
 import {
   CacheUnavailableError,
@@ -61,11 +64,30 @@ export class Deadlines {
 
   private tick(): void {
     const now = performance.now()
+    const due: number[] = []
     for (const [id, p] of this.pending) {
       if (p.at > now) break
-      this.pending.delete(id)
-      p.reject(new CacheUnavailableError(`${this.label} did not answer ${p.what} within ${this.ms} ms`))
+      due.push(id)
     }
+    if (due.length > 0) {
+      // Timers run before the poll phase that reads sockets: after the event loop was busy
+      // (a long synchronous task, a GC pause, a starved process) the reply may be waiting
+      // unread. Let that phase run first, and fail only the calls still unanswered after it.
+      setImmediate(() => {
+        for (const id of due) {
+          const p = this.pending.get(id)
+          if (p === undefined) continue
+          this.pending.delete(id)
+          p.reject(new CacheUnavailableError(`${this.label} did not answer ${p.what} within ${this.ms} ms`))
+        }
+        this.stopWhenIdle()
+      })
+      return
+    }
+    this.stopWhenIdle()
+  }
+
+  private stopWhenIdle(): void {
     if (this.pending.size === 0 && this.timer !== undefined) {
       clearInterval(this.timer)
       this.timer = undefined

@@ -11,7 +11,8 @@ export interface LuaScript {
   readonly sha: string
 }
 
-function script(source: string): LuaScript {
+/** A script from its Lua source, with the SHA1 `EVALSHA` names it by. */
+export function script(source: string): LuaScript {
   return { source, sha: createHash('sha1').update(source).digest('hex') }
 }
 
@@ -54,16 +55,6 @@ export const PERSIST_SCRIPT: LuaScript = script(
   "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n" +
     "redis.call('PERSIST', KEYS[1])\n" +
     'return 1',
-)
-
-/**
- * Release a stampede lease (docs/contract.md rule 16) only if it still holds this caller's token:
- * compare and delete in one step, so a lease that ran out and was retaken is left alone.
- */
-export const RELEASE_LEASE_SCRIPT: LuaScript = script(
-  "local v = redis.call('GET', KEYS[1])\n" +
-    "if v and string.find(v, ARGV[1], 1, true) then return redis.call('UNLINK', KEYS[1]) end\n" +
-    'return 0',
 )
 
 /** Run `s` through `send` (`EVALSHA`, then `EVAL` when the server does not know the script yet). */

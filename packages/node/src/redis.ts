@@ -9,85 +9,46 @@
  */
 import {
   type CacheInit,
+  type CommonOptions,
   type CacheStats,
   CacheUnavailableError,
-  defaultKeyFunction,
-  KeyNotFoundError,
+  ImproperlyConfigured,
   registerBackend,
 } from '@cachework/core'
-import {
-  BaseCache,
-  leaseKeyFor,
-  unsafeIncrMessage,
-  type RawEntry,
-  type StoredEntry,
-} from '@cachework/core/backend'
-import { isReplyError, type RedisNodeClient, RedisConnections } from './redis-connection.ts'
+import { BaseCache, leaseToken, type RawEntry, type StoredEntry } from '@cachework/core/backend'
+import { isReplyError, loadRedisModule, RedisConnections, redisModuleReady } from './redis-connection.ts'
+import { incrBy, moveKey } from './redis-counters.ts'
 import { Deadlines, toCacheError } from './redis-deadline.ts'
+import { clearKeys, type Keyspace, listEntries, scanPatternFor } from './redis-keyspace.ts'
+import { acquireRedisLease, releaseRedisLease } from './redis-lease.ts'
 import { parseRedisLocation, type RedisServer } from './redis-location.ts'
 import {
-  INCR_SCRIPT,
-  MOVE_SCRIPT,
-  PERSIST_SCRIPT,
-  READ_WITH_TTL_SCRIPT,
-  RELEASE_LEASE_SCRIPT,
-  runScript,
-  hashSlot,
-} from './redis-scripts.ts'
+  checkRedisOptions,
+  DEFAULT_READ_YOUR_WRITES_MS,
+  REDIS_OPTION_NAMES,
+  type RedisTlsOptions,
+} from './redis-options.ts'
+import { PERSIST_SCRIPT, runScript } from './redis-scripts.ts'
 import { decodeRedisValue, encodeRedisValue, UNREADABLE } from './redis-values.ts'
 
-/** How many keys one `SCAN` step asks for and one `UNLINK` removes. */
-const SCAN_BATCH = 1000
-
-function checkOptions(o: Record<string, unknown>): string | undefined {
-  if (o.db !== undefined && !(Number.isInteger(o.db) && (o.db as number) >= 0))
-    return `db must be an integer >= 0, got ${String(o.db)}`
-  for (const k of ['username', 'password'] as const)
-    if (o[k] !== undefined && typeof o[k] !== 'string') return `${k} must be a string`
-  if (o.cluster !== undefined && typeof o.cluster !== 'boolean') return 'cluster must be a boolean'
-  if (o.clear !== undefined && o.clear !== 'prefix' && o.clear !== 'flushdb')
-    return `clear must be 'prefix' or 'flushdb', got ${JSON.stringify(o.clear)}`
-  const ryw = o.readYourWritesMs
-  if (ryw !== undefined && !(typeof ryw === 'number' && ryw >= 0))
-    return `readYourWritesMs must be a number >= 0, got ${String(ryw)}`
-  if (
-    o.client !== undefined &&
-    (typeof o.client !== 'object' || o.client === null || !('sendCommand' in o.client))
-  )
-    return 'client must be a node-redis client or cluster (createClient / createCluster from the redis package)'
-  if (o.socket !== undefined && (typeof o.socket !== 'object' || o.socket === null))
-    return 'socket must be an object'
-  return undefined
-}
-
-/** `*`, `?`, `[`, `]` and `\` are glob characters in `SCAN MATCH`. */
-function globEscape(s: string): string {
-  return s.replace(/[*?[\]\\]/g, '\\$&')
-}
+export type { RedisTlsOptions } from './redis-options.ts'
 
 /**
  * A cache on Redis. `location`: `redis://[user:pass@]host:port[/db]`, `rediss://…`,
  * `unix:///path`, a list or one string split on `;`/`,` (the first server is the primary, the
  * others its replicas). Options: `db`, `username`, `password` (the URL's own win), `cluster`
  * (false), `client` (an existing node-redis client or cluster, left open on `close()`),
- * `clear` ('prefix'; 'flushdb' for Django's), `readYourWritesMs` (1000), `socket` (extra
- * node-redis socket options), and `timeoutMs` (1000) / `ignoreErrors` (false) from rule 15.
+ * `clear` ('prefix'; 'flushdb' for Django's), `readYourWritesMs` (1000), `tls` (for
+ * `rediss://` servers: `{ ca, cert, key, servername, rejectUnauthorized }`, node:tls options;
+ * Node's default CAs when absent), `socket` (extra node-redis socket options), and
+ * `timeoutMs` (1000) / `ignoreErrors` (false) from rule 15.
  */
 export class RedisCache extends BaseCache {
   static override readonly backendName: string = 'redis'
-  static override readonly knownOptions: readonly string[] = [
-    'db',
-    'username',
-    'password',
-    'cluster',
-    'client',
-    'clear',
-    'readYourWritesMs',
-    'socket',
-  ]
+  static override readonly knownOptions: readonly string[] = REDIS_OPTION_NAMES
   /** Checks the redis-specific options (called by the config validation). */
   static validateOptions(options: Record<string, unknown>): string | undefined {
-    return checkOptions(options)
+    return checkRedisOptions(options)
   }
 
   protected override readonly usesIO = true
@@ -108,6 +69,11 @@ export class RedisCache extends BaseCache {
             password: o.password as string | undefined,
           })
         : []
+    if (o.tls !== undefined && this.servers.some((sv) => !sv.tls)) {
+      throw new ImproperlyConfigured(
+        `CACHES['${alias}'].options.tls is given, so every location must be a rediss:// URL (TLS), got ${JSON.stringify(this.location)}`,
+      )
+    }
     this.deadlines = new Deadlines(this.timeoutMs, `redis cache '${alias}'`)
     this.conns = new RedisConnections({
       alias,
@@ -115,8 +81,9 @@ export class RedisCache extends BaseCache {
       cluster: o.cluster === true,
       client: o.client,
       timeoutMs: this.timeoutMs,
-      readYourWritesMs: (o.readYourWritesMs as number | undefined) ?? 1000,
+      readYourWritesMs: (o.readYourWritesMs as number | undefined) ?? DEFAULT_READ_YOUR_WRITES_MS,
       socket: o.socket as Record<string, unknown> | undefined,
+      tls: o.tls as RedisTlsOptions | undefined,
       // node-redis emits `error` on every failed (re)connect: counted and re-emitted as cachework
       // `error` events, never left for the process to see as an unhandled 'error' (rule 15).
       onError: (e) => this.noteError(toCacheError(e, `redis cache '${alias}'`, 'to connect')),
@@ -125,7 +92,12 @@ export class RedisCache extends BaseCache {
 
   /** One watchdog for every call instead of a timer per call (redis-deadline.ts). */
   protected override withTimeout<T>(op: Promise<T>, what: string): Promise<T> {
-    return this.deadlines.run(op, what)
+    if (redisModuleReady() || this.options.client !== undefined) return this.deadlines.run(op, what)
+    // The first calls of a process wait for node-redis to load (about a second on a busy
+    // machine): local work, so `timeoutMs` (rule 15) starts counting once it is loaded.
+    op.catch(() => {})
+    const timed = () => this.deadlines.run(op, what)
+    return loadRedisModule().then(timed, timed)
   }
 
   /** Counters since creation (rule 13), and `culls: false`: Redis evicts by `maxmemory-policy`, silently. */
@@ -246,43 +218,13 @@ export class RedisCache extends BaseCache {
   }
 
   /** Atomic and TTL-keeping in one script (rule 7); Django's `EXISTS` + `INCRBY` is neither. */
-  protected override async _incr(rawKey: string, delta: number, callerKey: string): Promise<number> {
-    let n: unknown
-    try {
-      n = await runScript((a) => this.conns.write(rawKey, a), INCR_SCRIPT, [rawKey], [String(delta)])
-    } catch (e) {
-      if (isReplyError(e) && /not an integer|overflow|WRONGTYPE/.test(e.message)) {
-        throw new TypeError(`Cannot incr/decr '${callerKey}': the stored value is not a 64-bit integer`)
-      }
-      throw e
-    }
-    if (n === null || n === undefined) throw new KeyNotFoundError(rawKey)
-    // Redis counts in 64 bits; a number past 2^53 would come back rounded (rule 7).
-    if (
-      BigInt(n as string | number) > BigInt(Number.MAX_SAFE_INTEGER) ||
-      BigInt(n as string | number) < -BigInt(Number.MAX_SAFE_INTEGER)
-    ) {
-      throw new RangeError(unsafeIncrMessage(callerKey, `${n} (now stored)`))
-    }
-    return Number(n)
+  protected override _incr(rawKey: string, delta: number, callerKey: string): Promise<number> {
+    return incrBy(this.send, rawKey, delta, callerKey)
   }
 
-  /**
-   * Move to another version keeping the remaining TTL (rule 8): one atomic script when both keys
-   * share a server (always, except on a cluster when the two versions hash to different slots;
-   * then read-with-TTL, `SET … PX`, `UNLINK` in three steps).
-   */
-  protected override async _moveVersion(fromRaw: string, toRaw: string): Promise<boolean> {
-    const send = (key: string) => (a: string[]) => this.conns.write(key, a)
-    if (!this.conns.clustered || hashSlot(fromRaw) === hashSlot(toRaw)) {
-      return (await runScript(send(fromRaw), MOVE_SCRIPT, [fromRaw, toRaw], [])) === 1
-    }
-    const got = await runScript(send(fromRaw), READ_WITH_TTL_SCRIPT, [fromRaw], [])
-    if (!Array.isArray(got)) return false
-    const [value, ttl] = got as [string, number]
-    await this.conns.write(toRaw, ttl > 0 ? ['SET', toRaw, value, 'PX', String(ttl)] : ['SET', toRaw, value])
-    await this.conns.write(fromRaw, ['UNLINK', fromRaw])
-    return true
+  /** Move to another version keeping the remaining TTL (rule 8), atomically unless a cluster splits the two. */
+  protected override _moveVersion(fromRaw: string, toRaw: string): Promise<boolean> {
+    return moveKey(this.send, this.conns.clustered, fromRaw, toRaw)
   }
 
   /**
@@ -298,101 +240,54 @@ export class RedisCache extends BaseCache {
     return (await this.conns.write(rawKey, args)) === 'OK'
   }
 
+  /** Rule 16: `SET <leaseKey> <token> NX PX <ttlMs>` on the primary, one winner across every process (redis-lease.ts). */
+  override async acquireLease(rawKey: string, ttlMs: number): Promise<string | undefined> {
+    const token = leaseToken()
+    const won = await this.leaseCall(acquireRedisLease(this.send, rawKey, token, ttlMs), 'acquireLease')
+    return won ? token : undefined
+  }
+
   /** Rule 16: give the lease back only if it is still ours, compare-and-delete in one script. */
   override async releaseLease(rawKey: string, token: string): Promise<void> {
-    const lk = leaseKeyFor(rawKey)
+    await this.leaseCall(releaseRedisLease(this.send, rawKey, token), 'releaseLease')
+  }
+
+  private readonly send = (key: string, args: string[]): Promise<unknown> => this.conns.write(key, args)
+
+  /** A lease command under the deadline; a failure to reach the server is an `error` event too (rule 15). */
+  private async leaseCall<T>(op: Promise<T>, what: string): Promise<T> {
     try {
-      await this.deadlines.run(
-        runScript((a) => this.conns.write(lk, a), RELEASE_LEASE_SCRIPT, [lk], [token]),
-        'releaseLease',
-      )
+      return await this.deadlines.run(op, what)
     } catch (e) {
-      if (e instanceof CacheUnavailableError) this.noteError(e, lk)
+      if (e instanceof CacheUnavailableError) this.noteError(e)
       throw e
     }
   }
 
   /** The `SCAN MATCH` pattern of this cache's keys (docs/contract.md rule 19). */
   scanPattern(): string {
-    if (this.keyFunction === defaultKeyFunction) return `${globEscape(this.keyPrefix)}:*`
-    return this.keyPrefix === '' ? '*' : `${globEscape(this.keyPrefix)}*`
+    return scanPatternFor(this.keyPrefix, this.keyFunction)
   }
 
-  /** `SCAN` one client in steps under the deadline, yielding batches of keys. */
-  private async *scan(c: RedisNodeClient): AsyncIterable<string[]> {
-    let cursor = '0'
-    // Bounded: SCAN visits each slot of the keyspace once; the guard only stops a broken server.
-    for (let steps = 0; steps < 10_000_000; steps++) {
-      const reply = (await this.deadlines.run(
-        c.sendCommand(['SCAN', cursor, 'MATCH', this.scanPattern(), 'COUNT', String(SCAN_BATCH)]),
-        'SCAN',
-      )) as [string, string[]]
-      cursor = String(reply[0])
-      if (reply[1].length > 0) yield reply[1]
-      if (cursor === '0') return
+  private keyspace(): Keyspace {
+    return {
+      conns: this.conns,
+      deadlines: this.deadlines,
+      pattern: this.scanPattern(),
+      label: `redis cache '${this.alias}'`,
+      now: () => this.now(),
+      noteError: (e) => this.noteError(e),
     }
   }
 
   /** Only this cache's keys (`SCAN MATCH` + `UNLINK` in batches), or `FLUSHDB` with `options.clear: 'flushdb'`. */
   protected async _clear(): Promise<void> {
-    this.conns.noteWriteAll()
-    const clients = await this.conns.primaries()
-    if (this.options.clear === 'flushdb') {
-      await Promise.all(clients.map((c) => c.sendCommand(['FLUSHDB'])))
-      return
-    }
-    await Promise.all(
-      clients.map(async (c) => {
-        for await (const keys of this.scan(c)) {
-          // A cluster node holds many slots; UNLINK takes keys of one slot at a time.
-          await Promise.all(this.conns.groups(keys).map((g) => c.sendCommand(['UNLINK', ...g])))
-        }
-      }),
-    )
+    await clearKeys(this.keyspace(), this.options.clear === 'flushdb')
   }
 
-  /** Every key of this cache via `SCAN`, with `PTTL`, `MEMORY USAGE` and the value, in pipelined batches. */
-  protected async *_entries(): AsyncIterable<RawEntry> {
-    let clients: RedisNodeClient[]
-    try {
-      clients = await this.deadlines.run(this.conns.primaries(), 'entries')
-    } catch (e) {
-      if (!(e instanceof CacheUnavailableError)) throw e
-      this.noteError(e) // like every read (rule 15): an unreachable server lists nothing
-      return
-    }
-    for (const c of clients) {
-      try {
-        for await (const keys of this.scan(c)) {
-          const now = this.now()
-          const rows = await this.deadlines.run(
-            Promise.all(
-              keys.map((k) =>
-                Promise.all([
-                  c.sendCommand(['GET', k]).catch(() => null),
-                  c.sendCommand(['PTTL', k]),
-                  c.sendCommand(['MEMORY', 'USAGE', k, 'SAMPLES', '0']).catch(() => null),
-                ]),
-              ),
-            ),
-            'entries',
-          )
-          for (let i = 0; i < keys.length; i++) {
-            const [text, ttl, size] = rows[i] as [unknown, number, unknown]
-            if (text === null || ttl === -2) continue
-            const value = decodeRedisValue(text)
-            if (value === UNREADABLE) continue
-            const e: RawEntry = { rawKey: keys[i] as string, expiresAt: ttl >= 0 ? now + ttl : null, value }
-            if (typeof size === 'number') e.size = size
-            yield e
-          }
-        }
-      } catch (e) {
-        const err = toCacheError(e, `redis cache '${this.alias}'`, 'entries')
-        if (!(err instanceof CacheUnavailableError)) throw err
-        this.noteError(err)
-      }
-    }
+  /** Every key of this cache via `SCAN`, with `PTTL`, `MEMORY USAGE` and the value (redis-keyspace.ts). */
+  protected _entries(): AsyncIterable<RawEntry> {
+    return listEntries(this.keyspace())
   }
 
   protected override async _close(): Promise<void> {
@@ -408,3 +303,31 @@ export class RedisCache extends BaseCache {
 }
 
 registerBackend('redis', RedisCache)
+
+/** `redis` options, beside the common ones (see `RedisCache`). */
+export interface RedisOptions extends CommonOptions {
+  /** The database number (the URL's own wins). */
+  db?: number
+  username?: string
+  password?: string
+  /** The servers form a Redis Cluster. Default false. */
+  cluster?: boolean
+  /** An existing node-redis client or cluster (`createClient`/`createCluster`), left open on `close()`. */
+  client?: object
+  /** What `clear()` removes: this cache's keys (`'prefix'`, the default) or the database (`'flushdb'`, Django's). */
+  clear?: 'prefix' | 'flushdb'
+  /** How long reads go to the primary after this process wrote, in ms. Default 1000. */
+  readYourWritesMs?: number
+  /** Extra node-redis socket options. */
+  socket?: Record<string, unknown>
+  /** For `rediss://` servers: node:tls options (`ca`, `cert`, `key`, `servername`, `rejectUnauthorized`). */
+  tls?: RedisTlsOptions
+}
+
+// The names this entry registers, with their options, for `configureCaches`' types.
+declare module '@cachework/core' {
+  interface CacheBackends {
+    redis: RedisOptions
+    'django.core.cache.backends.redis.RedisCache': RedisOptions
+  }
+}

@@ -131,6 +131,53 @@ describe('file backend specifics', () => {
     expect(await c.get('n')).toBe(1000)
   })
 
+  it('four processes racing add() on 8 × 100 keys over expired files: exactly one winner per key', {
+    timeout: 60_000,
+  }, async () => {
+    const dir = freshDir()
+    // Files that expired an hour ago: written through a clock set back by two hours.
+    const past = new FileBasedCache({
+      location: dir,
+      options: { maxEntries: 100_000, clock: { now: () => Date.now() - 7_200_000 } },
+    })
+    const [perRound, rounds] = [100, 8]
+    const keys = Array.from(
+      { length: rounds * perRound },
+      (_, i) => `r${Math.floor(i / perRound)}k${i % perRound}`,
+    )
+    const n = keys.length
+    await past.setMany(Object.fromEntries(keys.map((k) => [k, 'old'])), 3600)
+    const startAt = String(Date.now() + 2000) // every child has loaded by then
+    const args = (id: string) => [dir, id, String(perRound), String(rounds), startAt]
+    const results = await Promise.all(
+      ['a', 'b', 'c', 'd'].map((id) => runTs(supportFile('file-add-worker.ts'), args(id))),
+    )
+    const winners = new Map<string, string[]>()
+    for (const [i, r] of results.entries()) {
+      expect(r.stderr).toBe('')
+      for (const k of JSON.parse(r.stdout) as string[])
+        winners.set(k, [...(winners.get(k) ?? []), 'abcd'[i] as string])
+    }
+    const c = new FileBasedCache({ location: dir, options: { maxEntries: 100_000 } })
+    const stored = await c.getMany(keys)
+    const multi = [...winners].filter(([, w]) => w.length !== 1)
+    expect(multi).toEqual([])
+    expect(winners.size).toBe(n)
+    // The value on disk is the one winner's.
+    for (const [k, [w]] of winners) expect(stored[k]).toBe(w)
+  })
+
+  it('temporary names are unique beyond the PID: stale temp files of this PID do not make set() fail', async () => {
+    const dir = freshDir()
+    mkdirSync(dir, { recursive: true })
+    // A writer with the same PID (another container on the same volume, or this process before a
+    // crash) left temp files under every name a PID-and-counter scheme would pick next.
+    for (let i = 0; i < 2000; i++) writeFileSync(join(dir, `tmp-${process.pid}-${i.toString(36)}.djtmp`), '')
+    const c = new FileBasedCache({ location: dir })
+    for (let i = 0; i < 20; i++) expect(await c.set(`t${i}`, i)).toBe(true)
+    expect(await c.get('t19')).toBe(19)
+  })
+
   it('a writer SIGKILLed mid-write never leaves a corrupt value', { timeout: 180_000 }, async () => {
     const dir = freshDir()
     for (let round = 0; round < 6; round++) {

@@ -4,7 +4,8 @@
  */
 import { createServer as netServer } from 'node:net'
 import '@cachework/node'
-import { caches, configureCaches, pageCacheKey, varyHeaderList } from '@cachework/core'
+import { caches, configureCaches } from '@cachework/core'
+import { pageCacheKey, varyHeaderList } from '@cachework/core/http'
 import express from 'express'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { absoluteUrl, toFetchRequest } from '../src/http-bridge.ts'

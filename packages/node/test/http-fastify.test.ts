@@ -2,7 +2,8 @@
  * The Fastify 5 adapter: the conformance suite, per-route `config.cache`, the global default,
  * the header hooks, and Fastify's own error handling, through real sockets.
  */
-import { cacheHeaderKey, createCaches, pageCacheKey } from '@cachework/core'
+import { createCaches } from '@cachework/core'
+import { cacheHeaderKey, pageCacheKey } from '@cachework/core/http'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cacheControl, fastifyCache, neverCache, varyOnCookie, varyOnHeaders } from '../src/fastify.ts'

@@ -4,7 +4,7 @@
  * core's Fetch-style `cachePage` mounted in Express answers at once with an error instead of
  * hanging every request.
  */
-import { cachePage as fetchCachePage } from '@cachework/core'
+import { cachePage as fetchCachePage } from '@cachework/core/http'
 import express from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cacheMiddleware } from '../src/http.ts'

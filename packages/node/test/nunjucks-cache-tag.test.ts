@@ -1,4 +1,5 @@
-import { caches, configureCaches, makeTemplateFragmentKey } from '@cachework/core'
+import { caches, configureCaches } from '@cachework/core'
+import { makeTemplateFragmentKey } from '@cachework/core/http'
 import { uniqueKey } from '@cachework/core/testing'
 import nunjucks from 'nunjucks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

@@ -5,6 +5,7 @@
  * atomic across processes.
  */
 import { createCaches, ImproperlyConfigured } from '@cachework/core'
+import { leaseKeyFor } from '@cachework/core/backend'
 import { uniqueKey } from '@cachework/core/testing'
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,7 +14,7 @@ import { parseRedisLocation } from '../src/redis-location.ts'
 import { CODEC_TAG } from '../src/redis-values.ts'
 import { runTs, supportFile } from './support/db-child.ts'
 import { untilWritable } from './support/redis-conformance.ts'
-import { RedisProcess } from './support/redis-server.ts'
+import { RedisProcess, waitFor } from './support/redis-server.ts'
 
 describe('redis location', () => {
   it('parses redis://, rediss:// and unix:// URLs, lists and ;/, separated strings', () => {
@@ -75,6 +76,7 @@ describe('redis location', () => {
     expect(r.get('a')).toBeInstanceOf(RedisCache)
     expect(r.get('b')).toBeInstanceOf(RedisCache)
     expect(() =>
+      // @ts-expect-error clear is 'prefix' | 'flushdb' in the types too
       createCaches({ a: { backend: 'redis', location: 'redis://h:1', options: { clear: 'all' } } }),
     ).toThrow(ImproperlyConfigured)
     expect(() =>
@@ -236,6 +238,8 @@ describe('redis backend on a real server', () => {
 
 describe('redis: rule 16 hooks', () => {
   let server: RedisProcess
+  const calls = async (cmd: string) =>
+    Number(/calls=(\d+)/.exec((await server.info('commandstats')).get(`cmdstat_${cmd}`) ?? '')?.[1] ?? 0)
   beforeAll(async () => {
     server = await RedisProcess.start()
   })
@@ -271,12 +275,34 @@ describe('redis: rule 16 hooks', () => {
     try {
       await untilWritable(c)
       const raw = c.makeKey('page')
+      const [sets, evals] = [await calls('set'), await calls('evalsha')]
       const token = await c.acquireLease(raw, 10_000)
       expect(token).toBeTypeOf('string')
+      // SET <leaseKey> <token> NX PX 10000: the token as plain text, with a millisecond TTL.
+      expect(await calls('set')).toBe(sets + 1)
+      expect(await server.cli('GET', leaseKeyFor(raw))).toBe(token)
+      const pttl = Number(await server.cli('PTTL', leaseKeyFor(raw)))
+      expect(pttl).toBeGreaterThan(5000)
+      expect(pttl).toBeLessThanOrEqual(10_000)
       expect(await c.acquireLease(raw, 10_000)).toBeUndefined()
+      // entries() lists the lease with its holder.
+      const listed = []
+      for await (const e of c.entries()) listed.push(e)
+      expect(listed.filter((e) => e.key === 'page')).toMatchObject([{ state: 'leased', leaseHolder: token }])
       await c.releaseLease(raw, 'not-the-token')
       expect(await c.acquireLease(raw, 10_000)).toBeUndefined()
       await c.releaseLease(raw, token as string)
+      // Both releases were one compare-and-delete script each.
+      expect((await calls('evalsha')) + (await calls('eval'))).toBeGreaterThanOrEqual(evals + 2)
+      expect(await server.cli('EXISTS', leaseKeyFor(raw))).toBe('0')
+      const t2 = await c.acquireLease(raw, 150)
+      expect(t2).toBeTypeOf('string')
+      // A holder that never releases (it died): the lease runs out on the server by itself.
+      await waitFor(
+        async () => (await server.cli('EXISTS', leaseKeyFor(raw))) === '0',
+        'the lease to run out',
+        5000,
+      )
       expect(await c.acquireLease(raw, 10_000)).toBeTypeOf('string')
     } finally {
       await c.close()

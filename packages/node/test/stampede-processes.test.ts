@@ -1,6 +1,6 @@
 /**
  * docs/contract.md rule 16 across real processes: a fleet of Node processes sharing one
- * memcached server, one SQLite file or one directory runs `getOrSet(…, { lock: 'distributed' })`
+ * memcached server, one redis-server, one SQLite file or one directory runs `getOrSet(…, { lock: 'distributed' })`
  * on one cold key. Factory runs are counted from a file every run appends to, never inferred
  * from timings; waits are printed, not asserted.
  */
@@ -13,37 +13,64 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MemcachedCache } from '../src/memcached.ts'
 import { MemcachedProcess } from './support/memcached-server.ts'
 import { MetaRefusingProxy } from './support/meta-refusing-proxy.ts'
+import { RedisProcess } from './support/redis-server.ts'
 import { StampedeWorker } from './support/stampede-fleet.ts'
 
 let server: MemcachedProcess
+let redis: RedisProcess
 let dir: string
 /** Four warm "server processes", reused by every test. */
 let fleet: StampedeWorker[] = []
 /** One process per backend that takes the lease and is then killed. */
 const holders = new Map<string, StampedeWorker>()
 
-const backends = ['memcached', 'db', 'file'] as const
+const backends = ['memcached', 'redis', 'db', 'file'] as const
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cachework-stampede-'))
   const started = await Promise.all([
     MemcachedProcess.start(),
+    RedisProcess.start(),
     ...Array.from({ length: 4 + backends.length }, () => StampedeWorker.start()),
   ])
   server = started[0] as MemcachedProcess
-  const workers = started.slice(1) as StampedeWorker[]
+  redis = started[1] as RedisProcess
+  const workers = started.slice(2) as StampedeWorker[]
   fleet = workers.slice(0, 4)
   for (const [i, b] of backends.entries()) holders.set(b, workers[4 + i] as StampedeWorker)
+  // Each process's first redis call loads node-redis and connects (seconds on a loaded machine,
+  // past the jobs' timeoutMs): do that once here, so the tests start from connected caches.
+  const warmRuns = join(dir, 'warm.runs')
+  writeFileSync(warmRuns, '')
+  const warmed = [...fleet, holders.get('redis') as StampedeWorker].map(async (w) => {
+    for (let attempt = 1; ; attempt++) {
+      const job = {
+        ...target('redis'),
+        key: uniqueKey('warm'),
+        callers: 1,
+        factoryMs: 0,
+        lockTimeoutMs: 5000,
+      }
+      try {
+        return await w.result(w.send({ ...job, countFile: warmRuns }))
+      } catch (e) {
+        if (attempt >= 5) throw e
+      }
+    }
+  })
+  await Promise.all(warmed)
 })
 
 afterAll(async () => {
   await Promise.all([...fleet, ...holders.values()].map((w) => w.stop()))
   await server?.stop()
+  await redis?.stop()
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
 function target(backend: (typeof backends)[number]) {
   if (backend === 'memcached') return { backend, location: server.location }
+  if (backend === 'redis') return { backend, location: redis.url }
   if (backend === 'db') return { backend, location: 'stampede_cache', database: join(dir, 'shared.sqlite3') }
   return { backend, location: join(dir, 'files') }
 }

@@ -20,6 +20,7 @@ import { KeyNotFoundError } from '../errors.ts'
 import { NO_PEEK, PEEK } from '../peek.ts'
 import type { TagOpts } from '../tags.ts'
 import type { CacheInit, Timeout, VersionOpts } from '../types.ts'
+import type { StorableValue, ValueOrDefault } from '../value-types.ts'
 
 interface Item extends Snapshot {
   k: string
@@ -276,7 +277,13 @@ export class LocMemCache extends BaseCache {
 
   // Fast paths: with nobody listening, `get` and `set` skip the generic machinery (and its
   // promise chain); with listeners, the base class does the same work and emits events.
-  override get<T = unknown>(key: string, defaultValue?: T, opts?: VersionOpts): Promise<T | undefined> {
+  override get<T = unknown>(key: string, defaultValue?: undefined, opts?: VersionOpts): Promise<T | undefined>
+  override get<T = unknown, D = T>(
+    key: string,
+    defaultValue: D,
+    opts?: VersionOpts,
+  ): Promise<ValueOrDefault<T, D>>
+  override get(key: string, defaultValue?: unknown, opts?: VersionOpts): Promise<unknown> {
     if (this.events.active) return super.get(key, defaultValue, opts)
     try {
       const it = this.liveByKey(key, opts?.version, true)
@@ -286,15 +293,15 @@ export class LocMemCache extends BaseCache {
       }
       if (it.x) return super.get(key, defaultValue, opts) // rule 16 metadata
       this.counters.hits++
-      return Promise.resolve((it.kind === 0 ? it.v : restore(it)) as T)
+      return Promise.resolve(it.kind === 0 ? it.v : restore(it))
     } catch (e) {
       return Promise.reject(e)
     }
   }
 
-  override set(
+  override set<T>(
     key: string,
-    value: unknown,
+    value: StorableValue<T>,
     timeout?: Timeout,
     opts?: VersionOpts & TagOpts,
   ): Promise<boolean> {

@@ -2,10 +2,10 @@
  * `tiered`: a fast local cache (L1, e.g. `locmem`) in front of a shared one (L2, e.g. `redis`,
  * `memcached`, `indexeddb`), kept coherent by a bus (docs/contract.md rule 18).
  *
- * - Reads: L1, then L2; an L2 hit is copied into L1 for the smaller of L1's own default timeout
- *   (its cap) and L2's remaining lifetime, so an L1 copy never outlives the L2 entry (unlike
- *   cache-manager's `wrap`, which backfills with the full TTL). When L2 cannot tell the
- *   remaining lifetime, nothing is copied.
+ * - Reads (`get` and `getMany`): L1, then L2; an L2 hit is copied into L1 for the smaller of
+ *   L1's own default timeout (its cap) and L2's remaining lifetime, so an L1 copy never
+ *   outlives the L2 entry (unlike cache-manager's `wrap`, which backfills with the full TTL).
+ *   When L2 cannot tell the remaining lifetime, nothing is copied.
  * - Writes and deletes: L2 first, then L1, then a bus message naming the raw keys, so other
  *   processes or tabs drop their L1 copies. Tag invalidation is an `incr` of the tag counter, so
  *   it travels the same way.
@@ -259,15 +259,25 @@ export class TieredCache extends BaseCache {
     const got = await unavailableOnFailure(l2._getMany(rest))
     s2.hits += got.size
     s2.misses += rest.length - got.size
-    for (const [k, v] of got) {
-      out.set(k, v)
-      // Tag counters never expire in L2 (tags.ts), so their L1 copy lives for L1's cap. Other
-      // entries' remaining lifetimes are unknown here: they are not copied.
-      if (isTagCounterKey(k)) {
-        await l1._set(k, v, this.l1Expiry(null))
+    for (const [k, v] of got) out.set(k, v)
+    // Backfill as `_get` does (rule 18): each copy lives for min(L1 cap, L2's remaining
+    // lifetime), asked of L2 for all found keys at once; an unknown lifetime means no copy. Tag
+    // counters never expire in L2 (tags.ts), so theirs live for L1's cap.
+    const found = [...got.keys()]
+    const exps = await Promise.all(
+      found.map((k) => (isTagCounterKey(k) ? null : l2._expiryOf(k).catch(() => undefined))),
+    )
+    const now = this.now()
+    await Promise.all(
+      found.map(async (k, i) => {
+        const exp = exps[i]
+        if (exp === undefined) return
+        const at = this.l1Expiry(exp)
+        if (at !== null && at <= now) return
+        await l1._set(k, got.get(k), at)
         s1.sets++
-      }
-    }
+      }),
+    )
     return out
   }
 

@@ -13,7 +13,8 @@
  * a streamed body reaches the client before the view ends; an unreachable cache is a miss.
  */
 import '../../src/index.ts'
-import { type CacheMiddlewareOptions, type CacheRegistry, createCaches } from '@cachework/core'
+import { type CacheRegistry, createCaches } from '@cachework/core'
+import type { CacheMiddlewareOptions } from '@cachework/core/http'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from './free-port.ts'
 
