@@ -43,10 +43,14 @@ export { registerBackend, registeredBackends } from './registry.ts'
 export type { AnyCacheConfig, BackendClass, CacheOptions } from './types.ts'
 export {
   freshTagVersion,
+  HARD_STEP,
   MAX_TAG_LENGTH,
   normalizeTags,
+  TAG_EXPIRED_PREFIX,
   TAG_KEY_PREFIX,
   TagIndex,
+  type TagJudgement,
   type TagSnapshot,
   type TagStore,
+  type TagVerdict,
 } from './tags.ts'

@@ -88,6 +88,11 @@ export interface Cache<V = unknown> {
   expire(key: string, opts?: VersionOpts): Promise<boolean>
   /** Make every entry tagged with any of `tags` miss, in every process sharing the store (rule 17). */
   invalidateTags(tags: Iterable<string>): Promise<void>
+  /**
+   * Mark every entry tagged with any of `tags` stale without removing it (rule 17): `get`/`has`
+   * miss it; `getOrSet` with `staleWhileRevalidate`/`staleIfError` may still serve it.
+   */
+  expireTags(tags: Iterable<string>): Promise<void>
   clear(): Promise<void>
   close(): Promise<void>
   makeKey(key: string, version?: number): string

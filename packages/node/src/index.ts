@@ -44,6 +44,7 @@ export {
   type CacheTagOptions,
   installCacheTag,
   type NunjucksEnvironment,
+  SyncRenderError,
   TemplateSyntaxError,
 } from './nunjucks.ts'
 export { RedisCache, type RedisOptions, type RedisTlsOptions } from './redis.ts'
