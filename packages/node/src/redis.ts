@@ -15,7 +15,8 @@ import {
   registerBackend,
 } from '@cachework/core'
 import { BaseCache, leaseToken, type RawEntry, type StoredEntry } from '@cachework/core/backend'
-import { isReplyError, loadRedisModule, RedisConnections, redisModuleReady } from './redis-connection.ts'
+import { isReplyError, loadRedisModule, redisModuleReady } from './redis-client.ts'
+import { RedisConnections } from './redis-connection.ts'
 import { incrBy, moveKey } from './redis-counters.ts'
 import { Deadlines, toCacheError } from './redis-deadline.ts'
 import { clearKeys, type Keyspace, listEntries, scanPatternFor } from './redis-keyspace.ts'
