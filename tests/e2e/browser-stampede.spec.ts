@@ -1,6 +1,6 @@
 /**
  * Stampede protection across tabs (docs/contract.md rule 16): `getOrSet(…, { lock: 'distributed' })`
- * on the `indexeddb` backend takes its lease from Web Locks, so three tabs of one origin with 20
+ * on the `indexeddb` and `localforage` backends takes its lease from Web Locks, so three tabs of one origin with 20
  * concurrent callers each run the factory once in total; and when the tab holding the lease goes
  * away mid-compute, the browser frees the lock and exactly one other tab computes. Factory runs
  * are counted in the tabs AND in a separate IndexedDB database (one readwrite transaction per
@@ -28,7 +28,7 @@ test.beforeAll(async ({ browser }) => {
     server: { host: '127.0.0.1', port: 0, hmr: false, watch: null },
     resolve: { conditions: ['@cachework/source', ...defaultClientConditions] },
     // Pre-bundle up front: a dependency discovered mid-test would make Vite reload the page.
-    optimizeDeps: { include: ['idb', 'devalue'], noDiscovery: true },
+    optimizeDeps: { include: ['idb', 'localforage', 'devalue'], noDiscovery: true },
     plugins: [
       {
         name: 'cachework-stampede-page',
@@ -53,7 +53,7 @@ test.afterAll(async () => {
 })
 
 /**
- * A tab of the origin with the `indexeddb` backend loaded as `window.cw`, and `window.countRun(db)`:
+ * A tab of the origin with the browser backends loaded as `window.cw`, and `window.countRun(db)`:
  * one factory run recorded in the IndexedDB database `db` (store `runs`, key `n`).
  */
 async function openTab(): Promise<Page> {
@@ -62,7 +62,9 @@ async function openTab(): Promise<Page> {
   await page.evaluate(async () => {
     const w = window as unknown as Record<string, unknown>
     const idb = '/packages/browser/src/indexeddb.ts'
-    w.cw = await import(idb)
+    const lf = '/packages/browser/src/localforage.ts'
+    const [a, b] = await Promise.all([import(idb), import(lf)])
+    w.cw = { ...a, ...b }
     const open = (name: string) =>
       new Promise<IDBDatabase>((resolve, reject) => {
         const r = indexedDB.open(name, 1)
@@ -102,8 +104,9 @@ interface PageCache {
   get(k: string): Promise<unknown>
   getOrSet<T>(k: string, f: () => Promise<T>, timeout?: number, opts?: object): Promise<T>
 }
+type Backend = 'IndexedDBCache' | 'LocalForageCache'
 type PageGlobals = {
-  cw: { IndexedDBCache: new (init: object) => PageCache }
+  cw: Record<Backend, new (init: object) => PageCache>
   countRun(db: string): Promise<void>
   readRuns(db: string): Promise<number>
   started?: boolean
@@ -115,115 +118,117 @@ function readRuns(page: Page, tally: string): Promise<number> {
   return page.evaluate((tally) => (window as unknown as PageGlobals).readRuns(tally), tally)
 }
 
-test("IndexedDBCache: 3 tabs × 20 concurrent getOrSet({ lock: 'distributed' }) on one cold key run the factory once", async () => {
-  const tabs = await Promise.all([openTab(), openTab(), openTab()])
-  const db = `stampede-${Date.now()}`
-  const tally = `${db}-runs`
-  // Every tab starts its callers at the same instant, so all 60 miss before anything is stored.
-  const startAt = Date.now() + 1500
-  const run = (page: Page, tab: number) =>
-    page.evaluate(
-      async ([db, tally, startAt, tab]) => {
-        const g = window as unknown as PageGlobals
-        const c = new g.cw.IndexedDBCache({ location: db, options: { timeoutMs: 30_000 } })
-        await c.has('warm-up')
-        await new Promise((r) => setTimeout(r, Math.max(0, startAt - Date.now())))
-        let ran = 0
-        const values = await Promise.all(
-          Array.from({ length: 20 }, () =>
-            c.getOrSet(
-              'report',
-              async () => {
-                ran++
-                await g.countRun(tally)
-                await new Promise((r) => setTimeout(r, 200))
-                return { by: tab, at: Date.now() }
-              },
-              60,
-              { lock: 'distributed' },
+for (const backend of ['IndexedDBCache', 'LocalForageCache'] as Backend[]) {
+  test(`${backend}: 3 tabs × 20 concurrent getOrSet({ lock: 'distributed' }) on one cold key run the factory once`, async () => {
+    const tabs = await Promise.all([openTab(), openTab(), openTab()])
+    const db = `stampede-${backend}-${Date.now()}`
+    const tally = `${db}-runs`
+    // Every tab starts its callers at the same instant, so all 60 miss before anything is stored.
+    const startAt = Date.now() + 1500
+    const run = (page: Page, tab: number) =>
+      page.evaluate(
+        async ([cls, db, tally, startAt, tab]) => {
+          const g = window as unknown as PageGlobals
+          const c = new g.cw[cls]({ location: db, options: { timeoutMs: 30_000 } })
+          await c.has('warm-up')
+          await new Promise((r) => setTimeout(r, Math.max(0, startAt - Date.now())))
+          let ran = 0
+          const values = await Promise.all(
+            Array.from({ length: 20 }, () =>
+              c.getOrSet(
+                'report',
+                async () => {
+                  ran++
+                  await g.countRun(tally)
+                  await new Promise((r) => setTimeout(r, 200))
+                  return { by: tab, at: Date.now() }
+                },
+                60,
+                { lock: 'distributed' },
+              ),
             ),
-          ),
-        )
-        return { ran, values }
-      },
-      [db, tally, startAt, tab] as const,
-    )
-  const results = await Promise.all(tabs.map((t, i) => run(t, i)))
-  expect(await readRuns(tabs[0], tally)).toBe(1)
-  expect(results.reduce((n, r) => n + r.ran, 0)).toBe(1)
-  const all = results.flatMap((r) => r.values)
-  expect(all).toHaveLength(60)
-  // Every caller in every tab got the one computed value.
-  for (const v of all) expect(v).toEqual(all[0])
-  await Promise.all(tabs.map((t) => t.close()))
-})
+          )
+          return { ran, values }
+        },
+        [backend, db, tally, startAt, tab] as const,
+      )
+    const results = await Promise.all(tabs.map((t, i) => run(t, i)))
+    expect(await readRuns(tabs[0], tally)).toBe(1)
+    expect(results.reduce((n, r) => n + r.ran, 0)).toBe(1)
+    const all = results.flatMap((r) => r.values)
+    expect(all).toHaveLength(60)
+    // Every caller in every tab got the one computed value.
+    for (const v of all) expect(v).toEqual(all[0])
+    await Promise.all(tabs.map((t) => t.close()))
+  })
 
-test('IndexedDBCache: the tab holding the lease closes mid-compute; exactly one other tab computes', async () => {
-  const [holder, ...others] = await Promise.all([openTab(), openTab(), openTab()])
-  const db = `stampede-gone-${Date.now()}`
-  const tally = `${db}-runs`
-  // A lease far longer than the test: only the browser freeing the dead tab's Web Lock lets the
-  // others through (web-locks.ts tryWebLock).
-  const opts = { lock: 'distributed', lockTimeoutMs: 60_000 }
-  const hung = holder
-    .evaluate(
-      async ([db, tally, opts]) => {
-        const g = window as unknown as PageGlobals
-        const c = new g.cw.IndexedDBCache({ location: db, options: { timeoutMs: 30_000 } })
-        return c.getOrSet(
-          'report',
-          async () => {
-            await g.countRun(tally)
-            g.started = true
-            return new Promise<string>(() => {})
-          },
-          60,
-          opts,
-        )
-      },
-      [db, tally, opts] as const,
+  test(`${backend}: the tab holding the lease closes mid-compute; exactly one other tab computes`, async () => {
+    const [holder, ...others] = await Promise.all([openTab(), openTab(), openTab()])
+    const db = `stampede-gone-${backend}-${Date.now()}`
+    const tally = `${db}-runs`
+    // A lease far longer than the test: only the browser freeing the dead tab's Web Lock lets the
+    // others through (web-locks.ts tryWebLock).
+    const opts = { lock: 'distributed', lockTimeoutMs: 60_000 }
+    const hung = holder
+      .evaluate(
+        async ([cls, db, tally, opts]) => {
+          const g = window as unknown as PageGlobals
+          const c = new g.cw[cls]({ location: db, options: { timeoutMs: 30_000 } })
+          return c.getOrSet(
+            'report',
+            async () => {
+              await g.countRun(tally)
+              g.started = true
+              return new Promise<string>(() => {})
+            },
+            60,
+            opts,
+          )
+        },
+        [backend, db, tally, opts] as const,
+      )
+      .catch(() => 'closed')
+    await holder.waitForFunction(() => (window as unknown as PageGlobals).started === true)
+    const waiting = others.map((page, i) =>
+      page.evaluate(
+        async ([cls, db, tally, opts, tab]) => {
+          const g = window as unknown as PageGlobals
+          const c = new g.cw[cls]({ location: db, options: { timeoutMs: 30_000 } })
+          let ran = 0
+          g.issued = 0
+          const values = await Promise.all(
+            Array.from({ length: 20 }, () => {
+              const p = c.getOrSet(
+                'report',
+                async () => {
+                  ran++
+                  await g.countRun(tally)
+                  return `computed by tab ${tab}`
+                },
+                60,
+                opts,
+              )
+              g.issued = (g.issued ?? 0) + 1
+              return p
+            }),
+          )
+          return { ran, values }
+        },
+        [backend, db, tally, opts, i + 1] as const,
+      ),
     )
-    .catch(() => 'closed')
-  await holder.waitForFunction(() => (window as unknown as PageGlobals).started === true)
-  const waiting = others.map((page, i) =>
-    page.evaluate(
-      async ([db, tally, opts, tab]) => {
-        const g = window as unknown as PageGlobals
-        const c = new g.cw.IndexedDBCache({ location: db, options: { timeoutMs: 30_000 } })
-        let ran = 0
-        g.issued = 0
-        const values = await Promise.all(
-          Array.from({ length: 20 }, () => {
-            const p = c.getOrSet(
-              'report',
-              async () => {
-                ran++
-                await g.countRun(tally)
-                return `computed by tab ${tab}`
-              },
-              60,
-              opts,
-            )
-            g.issued = (g.issued ?? 0) + 1
-            return p
-          }),
-        )
-        return { ran, values }
-      },
-      [db, tally, opts, i + 1] as const,
-    ),
-  )
-  for (const page of others)
-    await page.waitForFunction(() => (window as unknown as PageGlobals).issued === 20)
-  // While the holder lives, nobody else has computed: the tally still shows the holder's run only.
-  expect(await readRuns(others[0], tally)).toBe(1)
-  await holder.close()
-  expect(await hung).toBe('closed')
-  const results = await Promise.all(waiting)
-  expect(results.reduce((n, r) => n + r.ran, 0)).toBe(1)
-  expect(await readRuns(others[0], tally)).toBe(2)
-  const all = results.flatMap((r) => r.values)
-  expect(all).toHaveLength(40)
-  for (const v of all) expect(v).toBe(all[0])
-  await Promise.all(others.map((t) => t.close()))
-})
+    for (const page of others)
+      await page.waitForFunction(() => (window as unknown as PageGlobals).issued === 20)
+    // While the holder lives, nobody else has computed: the tally still shows the holder's run only.
+    expect(await readRuns(others[0], tally)).toBe(1)
+    await holder.close()
+    expect(await hung).toBe('closed')
+    const results = await Promise.all(waiting)
+    expect(results.reduce((n, r) => n + r.ran, 0)).toBe(1)
+    expect(await readRuns(others[0], tally)).toBe(2)
+    const all = results.flatMap((r) => r.values)
+    expect(all).toHaveLength(40)
+    for (const v of all) expect(v).toBe(all[0])
+    await Promise.all(others.map((t) => t.close()))
+  })
+}

@@ -540,17 +540,11 @@ test('edit and touch change what get returns; copy key; the typed tree; the entr
   await expect(detail).toBeHidden()
 })
 
-test('the same panel renders inside TanStack Devtools and the Vite DevTools dock', async ({
-  page,
-}, testInfo) => {
+test('the same panel renders inside TanStack Devtools', async ({ page }, testInfo) => {
   await page.setViewportSize({ width: 1280, height: 900 })
   await page.goto(`${fx.url}/shells.html`)
   await page.waitForFunction(() => window.cwShells?.ready === true, undefined, { timeout: 90_000 })
   // TanStack Devtools: the real shell, with cachework as its plugin.
-  const tanstack = page
-    .locator('cachework-devtools')
-    .filter({ has: page.locator('.cw-panel[data-embedded]') })
-  await expect(tanstack).toHaveCount(2)
   const inTanStack = page.locator(
     '[id^="plugin-container"] cachework-devtools[data-shell="tanstack"] .cw-panel[data-embedded]',
   )
@@ -559,14 +553,60 @@ test('the same panel renders inside TanStack Devtools and the Vite DevTools dock
   await expect(inTanStack.locator('.cw-row[data-source="vite"][data-key="vite-a"]')).toBeVisible({
     timeout: 45_000,
   })
-  // The Vite DevTools dock renderer, mounted into the panel element the shell hands it.
-  const inDock = page.locator(
-    '#vite-devtools-panel cachework-devtools[data-shell="vite-devtools"] .cw-panel[data-embedded]',
-  )
-  await expect(inDock).toBeVisible()
-  await inDock.locator('input[aria-label="filter"]').fill('server-a')
-  await expect(inDock.locator('.cw-row[data-source="server"][data-key="server-a"]')).toBeVisible()
-  const path = testInfo.outputPath('shells.png')
+  await inTanStack.locator('input[aria-label="filter"]').fill('server-a')
+  await expect(inTanStack.locator('.cw-row[data-source="server"][data-key="server-a"]')).toBeVisible()
+  const path = testInfo.outputPath('tanstack.png')
   await page.screenshot({ path })
-  await testInfo.attach('shells', { path, contentType: 'image/png' })
+  await testInfo.attach('tanstack', { path, contentType: 'image/png' })
+})
+
+test("the cachework dock renders inside the real Vite DevTools shell (@vitejs/devtools), listing the caches' entries", async ({
+  page,
+}, testInfo) => {
+  // Its own Vite server: the shell injects its dock into every page it serves.
+  const shell = await startDevtoolsFixture({ viteDevtools: true })
+  try {
+    await shell.viteCache.set('in-vite-shell', { shown: 'in the Vite DevTools dock' }, 600)
+    await page.setViewportSize({ width: 1280, height: 800 })
+    await page.goto(`${shell.url}/shells.html?tanstack=0`)
+    // The shell's own dock (devframes' <devframes-dock-embedded>), with the entry our plugin registered.
+    const button = page.locator('devframes-dock-embedded button[aria-label="cachework"]')
+    await expect(button).toBeAttached({ timeout: 90_000 })
+    // The collapsed dock expands under the pointer.
+    await page.locator('devframes-dock-embedded #devframes-dock-container').hover()
+    await button.click()
+    const panel = page.locator(
+      'devframes-dock-embedded [data-iframe-pane="cachework"] cachework-devtools[data-shell="vite-devtools"] .cw-panel[data-embedded]',
+    )
+    await expect(panel).toBeVisible()
+    // It fills the shell's pane (no dock size of its own).
+    const pane = page.locator('devframes-dock-embedded [data-iframe-pane="cachework"]')
+    const heights = async () => [(await panel.boundingBox())?.height, (await pane.boundingBox())?.height]
+    await expect
+      .poll(async () => {
+        const [a, b] = await heights()
+        return a !== undefined && b !== undefined && b > 100 && Math.abs(a - b) <= 2
+      })
+      .toBe(true)
+    // Exactly the Vite process's entries, as its cache lists them, plus the separate server's.
+    const keys: string[] = []
+    for await (const e of shell.viteCache.entries()) keys.push(e.key ?? e.rawKey)
+    expect(keys).toContain('in-vite-shell')
+    await panel.locator('input[aria-label="filter"]').fill('')
+    const viteRows = panel.locator('.cw-row[data-source="vite"]')
+    await expect(viteRows).toHaveCount(keys.length, { timeout: 45_000 })
+    expect((await viteRows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-key')))).sort()).toEqual(
+      keys.sort(),
+    )
+    await expect(panel.locator('.cw-row[data-source="server"][data-key="server-a"]')).toBeVisible()
+    await panel.locator('input[aria-label="filter"]').fill('in-vite-shell')
+    await panel.locator('.cw-row[data-source="vite"][data-key="in-vite-shell"]').click()
+    await expect(panel.locator('.cw-detail .cw-tree')).toContainText('in the Vite DevTools dock')
+    await panel.locator('input[aria-label="filter"]').fill('')
+    const path = testInfo.outputPath('vite-devtools-shell.png')
+    await page.screenshot({ path })
+    await testInfo.attach('vite-devtools-shell', { path, contentType: 'image/png' })
+  } finally {
+    await shell.close()
+  }
 })

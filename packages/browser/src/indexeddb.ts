@@ -10,6 +10,7 @@
  */
 import {
   type CacheInit,
+  type CommonOptions,
   KeyNotFoundError,
   type Timeout,
   registerBackend,
@@ -343,3 +344,13 @@ export class IndexedDBCache extends BaseCache {
 }
 
 registerBackend('indexeddb', IndexedDBCache)
+
+/** `indexeddb` options: the common ones (`maxEntries`, `cullFrequency`, `timeoutMs`, `ignoreErrors`, `clock`). */
+export type IndexedDBOptions = CommonOptions
+
+// The name this entry registers, with its options, for `configureCaches`' types.
+declare module '@cachework/core' {
+  interface CacheBackends {
+    indexeddb: IndexedDBOptions
+  }
+}

@@ -12,6 +12,7 @@ import {
   CacheError,
   CacheUnavailableError,
   type CacheInit,
+  type CommonOptions,
   KeyNotFoundError,
   type Timeout,
   registerBackend,
@@ -350,3 +351,18 @@ export class LocalForageCache extends BaseCache {
 }
 
 registerBackend('localforage', LocalForageCache)
+
+/** `localforage` options, beside the common ones. */
+export interface LocalForageOptions extends CommonOptions {
+  /** A localForage driver name or list (`localforage.INDEXEDDB`, …). Default: localForage's choice. */
+  driver?: string | readonly string[]
+  /** localForage's `storeName`. Default `'entries'`. */
+  storeName?: string
+}
+
+// The name this entry registers, with its options, for `configureCaches`' types.
+declare module '@cachework/core' {
+  interface CacheBackends {
+    localforage: LocalForageOptions
+  }
+}

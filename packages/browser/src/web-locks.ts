@@ -74,7 +74,7 @@ export async function crossTabGetOrSet<T>(
     if (again !== MISSING) return again as T
     const value =
       typeof defaultValue === 'function' ? await (defaultValue as () => T | Promise<T>)() : defaultValue
-    await cache.add(key, value, timeout, opts)
+    await cache.add(key, value as unknown, timeout, opts)
     // Django re-reads after add, so a concurrent writer's value wins (django/core/cache/backends/base.py).
     const now = await cache.get<T | typeof MISSING>(key, MISSING, opts)
     return (now === MISSING ? value : now) as T

@@ -40,13 +40,17 @@ export {
 } from './keys.ts'
 export { NO_PEEK, PEEK, peekShared } from './peek.ts'
 export { registerBackend, registeredBackends } from './registry.ts'
-export type { BackendClass } from './types.ts'
+export type { AnyCacheConfig, BackendClass, CacheOptions } from './types.ts'
 export {
   freshTagVersion,
+  HARD_STEP,
   MAX_TAG_LENGTH,
   normalizeTags,
+  TAG_EXPIRED_PREFIX,
   TAG_KEY_PREFIX,
   TagIndex,
+  type TagJudgement,
   type TagSnapshot,
   type TagStore,
+  type TagVerdict,
 } from './tags.ts'

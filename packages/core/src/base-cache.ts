@@ -22,12 +22,26 @@ import {
 } from './events.ts'
 import { readOrMiss, withTimeout, writeOrRefuse, writeOrThrow } from './failure-policy.ts'
 import { KeyMemo, makeAndValidateKey, warnOnBadKey } from './key-maker.ts'
-import { defaultKeyFunction, type KeyFunction, parseDefaultKey } from './keys.ts'
+import {
+  defaultKeyFunction,
+  hasBadKeyChar,
+  type KeyFunction,
+  MEMCACHE_MAX_KEY_LENGTH,
+  parseDefaultKey,
+} from './keys.ts'
 import { type Envelope, escapeEnvelope, isEnvelope, makeEnvelope, openEnvelope, STALE } from './envelope.ts'
 import { type GetOrSetHost, type GetOrSetOptions, getOrSetWith } from './get-or-set.ts'
 import { isLeaseKey, isLeaseRecord, LEASE_SUFFIX, leaseKeyFor, leaseToken } from './lease.ts'
-import { isTagCounterKey, normalizeTags, type TagOpts, TagIndex, type TagSnapshot } from './tags.ts'
+import {
+  isTagCounterKey,
+  normalizeTags,
+  type TagJudgement,
+  type TagOpts,
+  TagIndex,
+  type TagSnapshot,
+} from './tags.ts'
 import type { Cache, CacheInit, EntryInfo, Timeout, VersionOpts } from './types.ts'
+import type { StorableValue, ValueOrDefault } from './value-types.ts'
 
 /** What a backend's `_get` returns for a live entry; `expiresAt` undefined means unknown. */
 export interface StoredEntry {
@@ -116,6 +130,7 @@ export abstract class BaseCache implements Cache {
     rawKeyOf: (k) => this.rawKey(k),
     getMany: (raws) => this._getMany(raws),
     add: (raw, v) => this._add(raw, v, null),
+    set: (raw, v) => this._set(raw, v, null),
     incr: (raw, d) => this._incr(raw, d, raw),
   })
 
@@ -332,9 +347,25 @@ export abstract class BaseCache implements Cache {
     return makeAndValidateKey(this, this.keyMemo, key, version)
   }
 
+  /**
+   * Whether this backend memoises made keys (`KeyMemo`, default true); one that keeps its own
+   * index from caller keys to entries (locmem) turns it off rather than hold both.
+   */
+  protected static readonly memoKeys: boolean = true
+
   /** Made keys of the default version (see `rawKey`); off when `validateKey` is overridden. */
   private readonly keyMemo: KeyMemo | undefined =
-    this.validateKey === BaseCache.prototype.validateKey ? new KeyMemo() : undefined
+    this.memoisesKeys() && (this.constructor as typeof BaseCache).memoKeys ? new KeyMemo() : undefined
+
+  /** True when a made key validated once need not be validated again (`validateKey` not overridden). */
+  protected memoisesKeys(): boolean {
+    return this.validateKey === BaseCache.prototype.validateKey
+  }
+
+  /** True for a made key the base validation passes silently (short, no control character). */
+  protected cleanKey(rawKey: string): boolean {
+    return rawKey.length <= MEMCACHE_MAX_KEY_LENGTH && !hasBadKeyChar(rawKey)
+  }
 
   // ---- events ----
 
@@ -358,7 +389,9 @@ export abstract class BaseCache implements Cache {
    * The live value, or `defaultValue`. `opts.tags`, when given, are the tags the caller expects
    * the entry to carry: their counters are fetched with the entry in one round trip (rule 17).
    */
-  async get<T = unknown>(key: string, defaultValue?: T, opts?: Opts): Promise<T | undefined> {
+  get<T = unknown>(key: string, defaultValue?: undefined, opts?: Opts): Promise<T | undefined>
+  get<T = unknown, D = T>(key: string, defaultValue: D, opts?: Opts): Promise<ValueOrDefault<T, D>>
+  async get(key: string, defaultValue?: unknown, opts?: Opts): Promise<unknown> {
     const raw = this.rawKey(key, opts?.version)
     const t0 = this.events.active ? this.clock.now() : undefined
     const e = await this.read('get', () => this.readChecked(raw, opts?.tags), undefined, raw)
@@ -371,28 +404,46 @@ export abstract class BaseCache implements Cache {
     }
     this.counters.hits++
     if (t0 !== undefined) this.report.key('hit', key, raw, opts?.version, t0)
-    return v as T
+    return v
   }
 
   /**
    * The stored entry at `rawKey` (an envelope stays an envelope), or `undefined` when it is
    * missing or carries tags that were invalidated since it was written (rule 17). `hint` tags
-   * are fetched with the entry in one round trip.
+   * are fetched with the entry in one round trip. An entry soft-expired by `expireTags` comes
+   * back as a stale envelope: stale since its tags' expiry time when `staleSince` is asked for
+   * (one more round trip, on that path only; `getOrSet` needs it for its windows), else since
+   * the epoch (every read but `getOrSet` treats stale as missing).
    */
-  protected async readChecked(rawKey: string, hint?: Iterable<string>): Promise<StoredEntry | undefined> {
+  protected async readChecked(
+    rawKey: string,
+    hint?: Iterable<string>,
+    staleSince = false,
+  ): Promise<StoredEntry | undefined> {
     const tags = hint === undefined ? NO_TAGS : normalizeTags(hint)
+    let entry: StoredEntry | undefined
+    let counters: Map<string, unknown> | undefined
     if (tags.length > 0) {
       const r = await this._getWithCounters(rawKey, this.tagIndex.counterKeys(tags))
-      const v = r.entry?.value
-      if (r.entry === undefined || !isEnvelope(v) || v.tags === undefined) return r.entry
-      return (await this.tagIndex.isCurrent(v.tags, r.counters)) ? r.entry : undefined
+      entry = r.entry
+      counters = r.counters
+    } else entry = await this._get(rawKey)
+    const v = entry?.value
+    if (entry === undefined || !isEnvelope(v) || v.tags === undefined) return entry
+    const j = (await this.tagIndex.judge([v.tags], counters))[0] as TagJudgement
+    if (j.verdict === 'fresh') return entry
+    if (j.verdict === 'gone') return undefined
+    let since = 0
+    if (staleSince) {
+      const at = await this.tagIndex.staleSince(j.staleTags)
+      if (at === undefined) return undefined // its expiry time was evicted: fail safe
+      since = at
     }
-    const e = await this._get(rawKey)
-    if (e === undefined) return e
-    return (await this.tagsCurrent(e.value)) ? e : undefined
+    const soft = v.softExpiresAt == null ? since : Math.min(v.softExpiresAt, since)
+    return { ...entry, value: { ...v, softExpiresAt: soft } }
   }
 
-  /** Whether a stored value's tags (if any) are all still current (rule 17). */
+  /** Whether a stored value's tags (if any) are all still current: not invalidated, not expired (rule 17). */
   protected async tagsCurrent(stored: unknown): Promise<boolean> {
     if (!isEnvelope(stored) || stored.tags === undefined) return true
     return this.tagIndex.isCurrent(stored.tags)
@@ -409,7 +460,7 @@ export abstract class BaseCache implements Cache {
     return makeEnvelope(value, { tags: await this.tagIndex.snapshot(tags) })
   }
 
-  async set(key: string, value: unknown, timeout?: Timeout, opts?: Opts): Promise<boolean> {
+  async set<T>(key: string, value: StorableValue<T>, timeout?: Timeout, opts?: Opts): Promise<boolean> {
     const tags = opts?.tags === undefined ? NO_TAGS : normalizeTags(opts.tags)
     const raw = this.rawKey(key, opts?.version)
     const exp = this.expiryFor(timeout)
@@ -436,7 +487,7 @@ export abstract class BaseCache implements Cache {
     return true
   }
 
-  async add(key: string, value: unknown, timeout?: Timeout, opts?: Opts): Promise<boolean> {
+  async add<T>(key: string, value: StorableValue<T>, timeout?: Timeout, opts?: Opts): Promise<boolean> {
     const tags = opts?.tags === undefined ? NO_TAGS : normalizeTags(opts.tags)
     const raw = this.rawKey(key, opts?.version)
     const exp = this.expiryFor(timeout)
@@ -544,8 +595,8 @@ export abstract class BaseCache implements Cache {
     return found
   }
 
-  async setMany(
-    entries: Record<string, unknown> | Iterable<[string, unknown]>,
+  async setMany<E extends Record<string, unknown> | Iterable<readonly [string, unknown]>>(
+    entries: StorableValue<E>,
     timeout?: Timeout,
     opts?: Opts,
   ): Promise<string[]> {
@@ -723,7 +774,7 @@ export abstract class BaseCache implements Cache {
       now: () => this.clock.now(),
       rawKey: (k, v) => this.rawKey(k, v),
       expiryFor: (t) => this.expiryFor(t),
-      readStored: (raw, tags) => this.read('get', () => this.readChecked(raw, tags), undefined, raw),
+      readStored: (raw, tags) => this.read('get', () => this.readChecked(raw, tags, true), undefined, raw),
       tagSnapshot: async (opts) => {
         const tags = opts?.tags === undefined ? NO_TAGS : normalizeTags(opts.tags)
         return tags.length === 0 ? undefined : this.mustWrite('getOrSet', () => this.tagIndex.snapshot(tags))
@@ -766,6 +817,18 @@ export abstract class BaseCache implements Cache {
     await this.mustWrite('invalidateTags', () => this.tagIndex.invalidate(list))
   }
 
+  /**
+   * Soft invalidation by tag (rule 17; `expire()` for every entry carrying any of `tags`): they
+   * become stale at once, so `get` and `has` miss them, while `getOrSet` with
+   * `staleWhileRevalidate` or `staleIfError` may still serve them within those windows, counted
+   * from now, while it refreshes them. One write and one atomic `incr` per tag; no key is scanned.
+   */
+  async expireTags(tags: Iterable<string>): Promise<void> {
+    const list = normalizeTags(tags)
+    if (list.length === 0) return
+    await this.mustWrite('expireTags', () => this.tagIndex.expire(list, this.clock.now()))
+  }
+
   async clear(): Promise<void> {
     await this.mustWrite('clear', () => this._clear())
     if (this.events.active) this.report.whole('clear')
@@ -792,6 +855,7 @@ export abstract class BaseCache implements Cache {
       // Tag counters are bookkeeping, not entries; invalidated entries are not live (rule 17).
       if (isTagCounterKey(e.rawKey)) continue
       let tags: string[] | undefined
+      let tagVerdict: TagJudgement['verdict'] | undefined
       if (isEnvelope(e.value) && e.value.tags !== undefined) {
         tags = Object.keys(e.value.tags)
         const need = this.tagIndex.counterKeys(tags).filter((r) => !counters.has(r))
@@ -799,7 +863,8 @@ export abstract class BaseCache implements Cache {
           const got = await this._getMany(need)
           for (const r of need) counters.set(r, got.get(r))
         }
-        if (!(await this.tagIndex.isCurrent(e.value.tags, counters))) continue
+        tagVerdict = (await this.tagIndex.judge([e.value.tags], counters))[0]?.verdict
+        if (tagVerdict === 'gone') continue
       }
       const info: EntryInfo = { rawKey: e.rawKey, expiresAt: e.expiresAt }
       const lease = isLeaseKey(e.rawKey)
@@ -820,7 +885,7 @@ export abstract class BaseCache implements Cache {
         info.value = env ? env.value : e.value
         info.state = this.refreshing.has(e.rawKey)
           ? 'refreshing'
-          : env && env.softExpiresAt != null && env.softExpiresAt <= now
+          : tagVerdict === 'stale' || (env && env.softExpiresAt != null && env.softExpiresAt <= now)
             ? 'stale'
             : 'fresh'
         if (env?.softExpiresAt != null) info.softExpiresAt = env.softExpiresAt

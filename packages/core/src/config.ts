@@ -6,7 +6,7 @@
 import type { Clock } from './clock.ts'
 import { ImproperlyConfigured } from './errors.ts'
 import { defaultKeyFunction, type KeyFunction } from './keys.ts'
-import type { CacheConfig, CacheInit } from './types.ts'
+import type { AnyCacheConfig, CacheInit } from './types.ts'
 
 /** An alias's settings after defaults and validation. */
 export interface ResolvedInit {
@@ -30,7 +30,7 @@ const UPPER_OPTIONS: Record<string, string> = {
   max_entries: 'maxEntries',
   cull_frequency: 'cullFrequency',
 }
-const FIELDS: Record<string, keyof CacheConfig> = {
+const FIELDS: Record<string, keyof AnyCacheConfig> = {
   backend: 'backend',
   BACKEND: 'backend',
   location: 'location',
@@ -58,7 +58,7 @@ export function configWarning(message: string): void {
  * Map one alias's config (either spelling) onto the camelCase fields, warning about unknown
  * fields. Throws `ImproperlyConfigured` when both spellings of one field disagree.
  */
-export function normalizeConfig(alias: string, raw: CacheConfig): CacheConfig {
+export function normalizeConfig(alias: string, raw: AnyCacheConfig): AnyCacheConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ImproperlyConfigured(`CACHES['${alias}'] must be an object, got ${describe(raw)}`)
   }
@@ -85,7 +85,7 @@ export function normalizeConfig(alias: string, raw: CacheConfig): CacheConfig {
     for (const [k, v] of Object.entries(o)) opts[UPPER_OPTIONS[k] ?? k] = v
     out.options = opts
   }
-  return out as CacheConfig
+  return out as AnyCacheConfig
 }
 
 function describe(v: unknown): string {
@@ -119,7 +119,7 @@ interface BackendInfo {
 /** Validate an alias's settings for one backend and fill in the defaults. */
 export function resolveInit(alias: string, init: CacheInit, backend: BackendInfo): ResolvedInit {
   const warn = !validated.has(init)
-  const i = warn ? normalizeConfig(alias, init as CacheConfig) : (init as CacheConfig)
+  const i = warn ? normalizeConfig(alias, init as AnyCacheConfig) : (init as AnyCacheConfig)
   const location = i.location ?? ''
   if (
     typeof location !== 'string' &&

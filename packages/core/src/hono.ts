@@ -12,8 +12,22 @@ import type { Context, MiddlewareHandler, Next } from 'hono'
 import { mutableResponse } from './http/body.ts'
 import { type CacheControlDirectives, patchCacheControl } from './http/cache-control.ts'
 import { ResponseCache, type ResponseCacheOptions } from './http/engine.ts'
+import { type ForwardedTrustOptions, forwardedRequestView } from './http/forwarded.ts'
 import { addNeverCacheHeaders, patchVaryHeaders } from './http/headers.ts'
+import { badHostResponse } from './http/hosts.ts'
+import { bindRequestView } from './http/request-view.ts'
 import type { CacheMiddlewareOptions, CachePageOptions } from './http/wrappers.ts'
+
+/**
+ * Options of the Hono middleware: core's, plus which forwarded headers to key on. Hono has no
+ * proxy setting of its own: an app behind a proxy that renders `X-Forwarded-Host` or
+ * `X-Forwarded-Proto` must set the matching option, or its pages are keyed on the wrong host
+ * (docs/security.md). Both default false.
+ */
+export type HonoCacheMiddlewareOptions = CacheMiddlewareOptions & ForwardedTrustOptions
+
+/** `cachePage`'s options for Hono: core's, plus the forwarded-header trust (default false). */
+export type HonoCachePageOptions = CachePageOptions & ForwardedTrustOptions
 
 /**
  * Replace the context's response. Hono's `c.res = r` copies the old response's headers onto
@@ -25,8 +39,19 @@ function replaceResponse(c: Context, response: Response): void {
   c.res = response
 }
 
-function cachingMiddleware(engine: ResponseCache): MiddlewareHandler {
+function cachingMiddleware(
+  engine: ResponseCache,
+  trust: ForwardedTrustOptions,
+  allowedHosts: readonly string[] | undefined,
+): MiddlewareHandler {
+  const trusting = trust.trustForwardedHost === true || trust.trustForwardedProto === true
   return async function cacheworkHono(c: Context, next: Next): Promise<Response | undefined> {
+    if (trusting) {
+      // Key on the forwarded host/scheme the app renders (rule 20); a bad one is a 400.
+      const view = forwardedRequestView(c.req.raw, trust, allowedHosts)
+      if (view === null) return badHostResponse()
+      if (view !== undefined) bindRequestView(c.req.raw, view)
+    }
     let ran = false
     const response = await engine.handle(c.req.raw, async () => {
       ran = true
@@ -45,9 +70,13 @@ function cachingMiddleware(engine: ResponseCache): MiddlewareHandler {
  * are stored for their `max-age`, else `seconds` (600), in `alias` (`'default'`) under
  * `keyPrefix` (`''`); a hit carries `Age`, a conditional request gets its 304.
  */
-export function cacheMiddleware(options: CacheMiddlewareOptions = {}): MiddlewareHandler {
-  const { alias, seconds, ...rest } = options
-  return cachingMiddleware(new ResponseCache({ ...rest, cache: alias ?? 'default', cacheTimeout: seconds }))
+export function cacheMiddleware(options: HonoCacheMiddlewareOptions = {}): MiddlewareHandler {
+  const { alias, seconds, trustForwardedHost, trustForwardedProto, ...rest } = options
+  return cachingMiddleware(
+    new ResponseCache({ ...rest, cache: alias ?? 'default', cacheTimeout: seconds }),
+    { trustForwardedHost, trustForwardedProto },
+    rest.allowedHosts,
+  )
 }
 
 /**
@@ -55,18 +84,23 @@ export function cacheMiddleware(options: CacheMiddlewareOptions = {}): Middlewar
  * `cache_page`; `null` uses `max-age`, else 600): `app.get('/x', cachePage(900), handler)`.
  * Alias `'default'` and key prefix `''` unless given.
  */
-export function cachePage(timeout: number | null, options: CachePageOptions = {}): MiddlewareHandler {
+export function cachePage(timeout: number | null, options: HonoCachePageOptions = {}): MiddlewareHandler {
   if (timeout !== null && (typeof timeout !== 'number' || Number.isNaN(timeout))) {
     throw new TypeError(
       `cachePage(timeout): timeout must be a number of seconds or null, got ${String(timeout)}`,
     )
   }
+  const { trustForwardedHost, trustForwardedProto, ...rest } = options
   const engineOptions: ResponseCacheOptions = {
-    ...options,
-    keyPrefix: options.keyPrefix ?? '',
+    ...rest,
+    keyPrefix: rest.keyPrefix ?? '',
     pageTimeout: timeout,
   }
-  return cachingMiddleware(new ResponseCache(engineOptions))
+  return cachingMiddleware(
+    new ResponseCache(engineOptions),
+    { trustForwardedHost, trustForwardedProto },
+    rest.allowedHosts,
+  )
 }
 
 /** Middleware that patches the handler's response headers on the way out. */

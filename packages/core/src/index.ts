@@ -54,7 +54,10 @@ export {
 export type { CacheEvent, CacheEventListener, CacheEventType, CacheStats } from './events.ts'
 export { defaultKeyFunction, type KeyFunction } from './keys.ts'
 export {
+  type AliasOf,
+  type CacheAliases,
   type CacheRegistry,
+  type ProcessCaches,
   cache,
   caches,
   configureCaches,
@@ -63,13 +66,22 @@ export {
   registeredBackends,
   resolveCache,
 } from './registry.ts'
+export type { NotStorable, StorableValue, ValueOrDefault, Widened } from './value-types.ts'
 export type {
+  AliasConfig,
+  AliasFields,
   BackendClass,
+  BackendName,
   Cache,
+  CacheBackends,
   CacheConfig,
   CacheInit,
   CacheOptions,
   CachesConfig,
+  CommonOptions,
+  LocMemOptions,
+  TieredOptions,
+  UpperCaseOptions,
   EntryInfo,
   Timeout,
   VersionOpts,

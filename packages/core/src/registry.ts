@@ -7,7 +7,7 @@ import { ImproperlyConfigured, InvalidCacheBackendError } from './errors.ts'
 import { DummyCache } from './backends/dummy.ts'
 import { LocMemCache } from './backends/locmem.ts'
 import { inspectSource } from './inspect.ts'
-import type { BackendClass, Cache, CacheConfig, CachesConfig } from './types.ts'
+import type { AnyCacheConfig, BackendClass, Cache, CacheConfig, CachesConfig } from './types.ts'
 
 // Core's own backends are known wherever the registry is, whichever entry was imported.
 const backends = new Map<string, BackendClass>([
@@ -73,7 +73,7 @@ function lookupBackend(alias: string, backend: unknown): BackendClass {
 
 interface Prepared {
   cls: BackendClass
-  init: CacheConfig
+  init: AnyCacheConfig
 }
 
 function prepare(config: CachesConfig): Map<string, Prepared> {
@@ -84,7 +84,7 @@ function prepare(config: CachesConfig): Map<string, Prepared> {
   const problems: string[] = []
   for (const [alias, raw] of Object.entries(config)) {
     try {
-      const n = normalizeConfig(alias, raw)
+      const n = normalizeConfig(alias, raw as AnyCacheConfig)
       const cls = lookupBackend(alias, n.backend)
       const { backend: _, ...init } = n
       resolveInit(alias, init, cls)
@@ -101,12 +101,19 @@ function prepare(config: CachesConfig): Map<string, Prepared> {
   return out
 }
 
-/** The registry interface: what `caches` and `createCaches(...)` return. */
-export interface CacheRegistry {
-  /** The cache for `alias`, created on first use; the same object on every call. */
-  get(alias: string): Cache
+/**
+ * The registry interface: what `caches` and `createCaches(...)` return. `M` maps each alias to
+ * the type of its values: `createCaches({ a: …, b: … })` knows the aliases `'a' | 'b'` (a typo
+ * fails to compile); the process-wide `caches` knows what {@link CacheAliases} declares.
+ */
+export interface CacheRegistry<M extends object = Record<string, unknown>> {
+  /**
+   * The cache for `alias`, created on first use; the same object on every call. `V` types its
+   * values (`caches.get<Session>('sessions')`), else the alias's type in `M`.
+   */
+  get<V = unknown, K extends AliasOf<M> = AliasOf<M>>(alias: K): Cache<unknown extends V ? M[K & keyof M] : V>
   /** The configured aliases. */
-  aliases(): string[]
+  aliases(): AliasOf<M>[]
   /** Whether `alias` is configured. */
   has(alias: string): boolean
   /** The caches created so far (devtools lists these). */
@@ -116,6 +123,25 @@ export interface CacheRegistry {
   /** Replace the configuration (validated as a whole; created caches are closed). */
   configure(config: CachesConfig): void
 }
+
+/** The alias names of a registry's alias → value-type map. */
+export type AliasOf<M> = Extract<keyof M, string>
+
+/**
+ * The aliases of the process-wide `caches` and the types of their values. Empty by default (any
+ * alias, values `unknown`); declare yours to type `caches.get(alias)` and reject misspelt aliases:
+ *
+ * ```ts
+ * declare module '@cachework/core' {
+ *   interface CacheAliases { default: unknown; sessions: Session }
+ * }
+ * ```
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: applications declare their aliases into it
+export interface CacheAliases {}
+
+/** The alias map of the process-wide `caches`: {@link CacheAliases}, or any alias when it is empty. */
+export type ProcessCaches = keyof CacheAliases extends never ? Record<string, unknown> : CacheAliases
 
 const DEFAULT_CONFIG: CachesConfig = { default: { backend: 'locmem' } }
 
@@ -144,14 +170,14 @@ class Registry implements CacheRegistry {
     for (const c of old) void c.close().catch(() => {})
   }
 
-  get(alias: string): Cache {
+  get(alias: string): Cache<never> {
     const existing = this.instances.get(alias)
     if (existing) return existing
     const p = this.ensure().get(alias)
     if (!p) throw new InvalidCacheBackendError(`The connection '${alias}' doesn't exist.`)
     const c = new p.cls(p.init, alias)
     this.instances.set(alias, c)
-    return c
+    return c as Cache<never>
   }
 
   aliases(): string[] {
@@ -171,15 +197,20 @@ class Registry implements CacheRegistry {
   }
 }
 
-/** An independent registry with its own config (tests, several apps in one process). */
-export function createCaches(config: CachesConfig): CacheRegistry {
+/**
+ * An independent registry with its own config (tests, several apps in one process). Its
+ * aliases are typed by the config's keys: `reg.get('sesions')` fails to compile.
+ */
+export function createCaches<A extends string>(
+  config: Record<A, CacheConfig>,
+): CacheRegistry<Record<A, unknown>> {
   const r = new Registry(config)
   r.configure(config)
-  return r
+  return r as CacheRegistry as CacheRegistry<Record<A, unknown>>
 }
 
 /** The process-wide registry; with no configuration, `default` is `{ backend: 'locmem' }`. */
-export const caches: CacheRegistry = new Registry(DEFAULT_CONFIG)
+export const caches: CacheRegistry<ProcessCaches> = new Registry(DEFAULT_CONFIG)
 // Devtools lists every configured cache (inspect.ts), from the start: a tool looking creates a
 // cache not used yet, as Django's `caches[alias]` does on first access. One Set.add at import.
 inspectSource(() => {
@@ -201,7 +232,7 @@ export function configureCaches(config: CachesConfig): void {
 }
 
 /** The `default` alias of `caches`, looked up at call time (Django's `cache` proxy). */
-export const cache: Cache = new Proxy({} as Cache, {
+export const cache: Cache<ProcessCaches extends { default: infer V } ? V : unknown> = new Proxy({} as Cache, {
   get(_t, prop) {
     const c = caches.get('default') as unknown as Record<PropertyKey, unknown>
     const v = c[prop]
@@ -213,7 +244,10 @@ export const cache: Cache = new Proxy({} as Cache, {
 })
 
 /** Resolve an alias name or a `Cache` (the `cache` option of the HTTP helpers). */
-export function resolveCache(c: string | Cache | undefined, registry: CacheRegistry = caches): Cache {
+export function resolveCache(
+  c: string | Cache | undefined,
+  registry: CacheRegistry = caches as CacheRegistry,
+): Cache {
   if (c === undefined) return registry.get('default')
   return typeof c === 'string' ? registry.get(c) : c
 }

@@ -9,11 +9,36 @@
  * A missing counter is created with an unpredictable value (`add`, so concurrent creators agree),
  * never with 0 or a timestamp: when the store evicts a counter, every snapshot taken from it
  * mismatches whatever value comes next, so its entries miss instead of coming back to life.
+ *
+ * Soft invalidation (`expireTags`, rule 17): the counter moves by 1 instead of `HARD_STEP`, and
+ * `cachework.tagexp:<tag>` records when. An entry whose counters moved by less than `HARD_STEP`
+ * in total is stale, not gone: `get` and `has` miss it, while `getOrSet` with
+ * `staleWhileRevalidate` / `staleIfError` may still serve it, counting its stale windows from that
+ * time, as after `expire()` (rule 16). Any hard move, a missing counter or a missing time makes it
+ * gone, as before.
  */
 import { KeyNotFoundError } from './errors.ts'
 
 /** The caller-level key prefix of tag counters; `entries()` never lists keys under it. */
 export const TAG_KEY_PREFIX = 'cachework.tag:'
+
+/** The caller-level key prefix of the time of each tag's last `expireTags` (epoch ms). */
+export const TAG_EXPIRED_PREFIX = 'cachework.tagexp:'
+
+/**
+ * How far `invalidateTags` moves a counter (`expireTags` moves it by 1): 2^20, so 2^20 soft
+ * expiries in a row still read as soft, and 2^32 hard ones fit under 2^53 after a fresh value.
+ */
+export const HARD_STEP = 2 ** 20
+
+/** What the counters say of an entry's snapshot: unchanged, soft-expired, or invalidated. */
+export type TagVerdict = 'fresh' | 'stale' | 'gone'
+
+/** A verdict with the tags that were soft-expired (to find since when). */
+export interface TagJudgement {
+  verdict: TagVerdict
+  staleTags: string[]
+}
 
 /** Longest tag accepted, in characters (its counter key must fit memcached's 250 bytes). */
 export const MAX_TAG_LENGTH = 128
@@ -71,6 +96,8 @@ export interface TagStore {
   getMany(rawKeys: string[]): Promise<Map<string, unknown>>
   /** Store only when missing; never expires. */
   add(rawKey: string, value: number): Promise<boolean>
+  /** Store; never expires. */
+  set(rawKey: string, value: number): Promise<boolean>
   /** Atomic add; rejects `KeyNotFoundError` when missing. */
   incr(rawKey: string, delta: number): Promise<number>
 }
@@ -133,19 +160,33 @@ export class TagIndex {
     return out
   }
 
+  /** The raw key of the time of `tag`'s last `expireTags`. */
+  expiredAtKey(tag: string): string {
+    return this.store.rawKeyOf(TAG_EXPIRED_PREFIX + tag)
+  }
+
   /**
-   * Whether a snapshot still matches the counters. `known` holds counters fetched in the same
-   * round trip as the entry; the others are fetched here in one `getMany`.
+   * Whether a snapshot still matches the counters (soft-expired counts as not matching).
+   * `known` holds counters fetched in the same round trip as the entry; the others are fetched
+   * here in one `getMany`.
    */
   async isCurrent(snap: StoredSnapshot, known?: Map<string, unknown>): Promise<boolean> {
-    const tags = Object.keys(snap)
-    if (tags.length === 0) return true
-    const verdicts = await this.currentMany([snap], known)
-    return verdicts[0] as boolean
+    if (Object.keys(snap).length === 0) return true
+    return (await this.judge([snap], known))[0]?.verdict === 'fresh'
   }
 
   /** `isCurrent` for many snapshots at once: one `getMany` for every counter they name. */
   async currentMany(snaps: readonly StoredSnapshot[], known?: Map<string, unknown>): Promise<boolean[]> {
+    return (await this.judge(snaps, known)).map((j) => j.verdict === 'fresh')
+  }
+
+  /**
+   * The verdict on each snapshot: `'fresh'` when every counter is unchanged, `'stale'` when
+   * some moved by `expireTags` only (less than `HARD_STEP` in total), `'gone'` when one moved by
+   * `invalidateTags` or is missing (evicted, cleared: fail safe). One `getMany` for the counters
+   * not in `known`.
+   */
+  async judge(snaps: readonly StoredSnapshot[], known?: Map<string, unknown>): Promise<TagJudgement[]> {
     const need = new Set<string>()
     for (const s of snaps) {
       for (const t of Object.keys(s)) {
@@ -154,26 +195,60 @@ export class TagIndex {
       }
     }
     const got = need.size ? await this.store.getMany([...need]) : new Map<string, unknown>()
-    return snaps.map((s) => {
+    return snaps.map((s): TagJudgement => {
+      const staleTags: string[] = []
       for (const [t, v] of Object.entries(s)) {
         const raw = this.counterKey(t)
         const cur = asVersion(known?.has(raw) ? known.get(raw) : got.get(raw))
-        // A missing counter (evicted, cleared) never matches: fail safe.
-        if (cur === undefined || cur !== asVersion(v)) return false
+        const was = asVersion(v)
+        if (cur === undefined || was === undefined) return { verdict: 'gone', staleTags: [] }
+        if (cur === was) continue
+        const moved = cur - was
+        if (moved > 0 && moved < HARD_STEP) staleTags.push(t)
+        else return { verdict: 'gone', staleTags: [] }
       }
-      return true
+      return { verdict: staleTags.length ? 'stale' : 'fresh', staleTags }
     })
   }
 
   /**
-   * Bump every counter of `tags` (atomic `incr`, all sent at once). A missing counter needs no
-   * bump: entries that name it already miss.
+   * Since when the entry soft-expired by `staleTags` is stale: the earliest of those tags' last
+   * `expireTags` times, or `undefined` when one is missing (then the entry counts as gone).
+   */
+  async staleSince(staleTags: readonly string[]): Promise<number | undefined> {
+    const raws = staleTags.map((t) => this.expiredAtKey(t))
+    const got = await this.store.getMany(raws)
+    let since = Number.POSITIVE_INFINITY
+    for (const raw of raws) {
+      const at = asVersion(got.get(raw))
+      if (at === undefined) return undefined
+      since = Math.min(since, at)
+    }
+    return Number.isFinite(since) ? since : undefined
+  }
+
+  /**
+   * Bump every counter of `tags` by `HARD_STEP` (atomic `incr`, all sent at once). A missing
+   * counter needs no bump: entries that name it already miss.
    */
   async invalidate(tags: readonly string[]): Promise<void> {
+    await this.bump(tags, HARD_STEP)
+  }
+
+  /**
+   * Soft-expire `tags` at `now`: record the time, then move each counter by 1, so a reader that
+   * sees the moved counter finds the time (rule 17).
+   */
+  async expire(tags: readonly string[], now: number): Promise<void> {
+    await Promise.all(tags.map((t) => this.store.set(this.expiredAtKey(t), now)))
+    await this.bump(tags, 1)
+  }
+
+  private async bump(tags: readonly string[], delta: number): Promise<void> {
     await Promise.all(
       this.counterKeys(tags).map(async (raw) => {
         try {
-          await this.store.incr(raw, 1)
+          await this.store.incr(raw, delta)
         } catch (e) {
           if (!(e instanceof KeyNotFoundError)) throw e
         }
@@ -182,7 +257,7 @@ export class TagIndex {
   }
 }
 
-/** Whether a raw key is a tag counter's (for `entries()`, which lists only real entries). */
+/** Whether a raw key is a tag counter's or a tag's expiry time (`entries()` lists only real entries). */
 export function isTagCounterKey(rawKey: string): boolean {
-  return rawKey.includes(TAG_KEY_PREFIX)
+  return rawKey.includes(TAG_KEY_PREFIX) || rawKey.includes(TAG_EXPIRED_PREFIX)
 }

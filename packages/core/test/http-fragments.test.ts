@@ -4,15 +4,16 @@
  */
 import { uniqueKey } from '@cachework/core/testing'
 import { describe, expect, it } from 'vitest'
-import { createCaches, InvalidCacheBackendError } from '../src/index.ts'
+import { type CachesConfig, createCaches, InvalidCacheBackendError } from '../src/index.ts'
 import { cacheFragment, makeTemplateFragmentKey } from '../src/http/index.ts'
 
 function registry(withFragments: boolean) {
-  return createCaches({
+  const config: CachesConfig = {
     default: { backend: 'locmem', location: uniqueKey('frag-default') },
     localcache: { backend: 'locmem', location: uniqueKey('frag-local') },
-    ...(withFragments ? { template_fragments: { backend: 'locmem', location: uniqueKey('frag-tf') } } : {}),
-  })
+  }
+  if (withFragments) config.template_fragments = { backend: 'locmem', location: uniqueKey('frag-tf') }
+  return createCaches(config)
 }
 
 const renderer = () => {

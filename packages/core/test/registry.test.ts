@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
+  type CommonOptions,
   DummyCache,
   ImproperlyConfigured,
   InvalidCacheBackendError,
@@ -73,7 +74,7 @@ describe('the registry (docs/contract.md §1)', () => {
     class Mine extends LocMemCache {
       static override readonly backendName = 'mine'
     }
-    registerBackend('mine', Mine)
+    registerBackend('mine', Mine) // and `declare module` below adds 'mine' to the config's types
     const r = createCaches({ a: { backend: Mine }, b: { backend: 'mine' } })
     expect(r.get('a')).toBeInstanceOf(Mine)
     expect(r.get('b')).toBeInstanceOf(Mine)
@@ -112,6 +113,7 @@ describe('the registry (docs/contract.md §1)', () => {
     const err = (() => {
       try {
         configureCaches({
+          // @ts-expect-error an unknown backend name fails to compile, and to configure
           default: { backend: 'nosuch' },
           other: { backend: 'locmem', timeout: 'x' as never },
         })
@@ -141,3 +143,10 @@ describe('the registry (docs/contract.md §1)', () => {
     expect(r.aliases()).toEqual(['a', 'b'])
   })
 })
+
+// A backend of one's own joins the config's types the documented way (types.ts CacheBackends).
+declare module '@cachework/core' {
+  interface CacheBackends {
+    mine: CommonOptions
+  }
+}

@@ -170,6 +170,7 @@ describe('tiered specifics', () => {
     await t.set('a', 1)
     expect(await reg.get('far').get(t.makeKey('a').split(':').slice(2).join(':'))).toBe(1)
     expect(reg.get('both').backendName).toBe('tiered')
+    // @ts-expect-error tiers is [l1, l2] in the types too
     expect(() => createCaches({ bad: { backend: 'tiered', options: { tiers: ['only-one'] } } })).toThrow(
       /tiers/,
     )

@@ -47,12 +47,28 @@ function clientFile(name: string): string {
   return fileURLToPath(new URL(`./client/${name}.${ext}`, import.meta.url)).replace(/\\/g, '/')
 }
 
+// A database drum in the panel's accent colour.
+const DOCK_ICON = `data:image/svg+xml,${encodeURIComponent(
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="#0b6e4f" stroke-width="2"><ellipse cx="12" cy="5" rx="8" ry="3"/><path d="M4 5v14c0 1.7 3.6 3 8 3s8-1.3 8-3V5"/><path d="M4 12c0 1.7 3.6 3 8 3s8-1.3 8-3"/></svg>',
+)}`
+
+/** A `custom-render` dock entry of Vite DevTools (structurally `@vitejs/devtools-kit`'s type). */
+export interface ViteDevtoolsDockEntry {
+  id: string
+  title: string
+  icon: string
+  category: string
+  type: 'custom-render'
+  renderer: { importFrom: string; importName: string }
+}
+
 /** The dock entry the plugin registers with Vite DevTools (`@vitejs/devtools-kit`'s `custom-render`). */
-export function viteDevtoolsDock(): Record<string, unknown> {
+export function viteDevtoolsDock(): ViteDevtoolsDockEntry {
   return {
     id: 'cachework',
     title: 'cachework',
-    icon: 'ph:database-duotone',
+    // Inline, so the dock needs no icon service (Iconify names are fetched from api.iconify.design).
+    icon: DOCK_ICON,
     category: 'data',
     type: 'custom-render',
     renderer: { importFrom: `/@fs/${clientFile('vite-devtools').replace(/^\//, '')}`, importName: 'default' },
@@ -64,7 +80,7 @@ export default function cachework(options: CacheworkDevtoolsOptions = {}): Plugi
   let token = ''
   let active = false
   const plugin: Plugin & {
-    devtools: { setup(ctx: { docks: { register(entry: unknown): unknown } }): void }
+    devtools: { setup(ctx: { docks: { register(entry: ViteDevtoolsDockEntry): unknown } }): void }
   } = {
     name: 'cachework-devtools',
     // Vite DevTools (when installed) gives its plugins' `devtools.setup` a context: add the dock.

@@ -6,10 +6,10 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { extname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { type CacheConfig, CacheError, type CachesConfig } from '@cachework/core'
-import { normalizeConfig } from '@cachework/core/backend'
+import { CacheError, type CachesConfig } from '@cachework/core'
+import { type AnyCacheConfig, normalizeConfig } from '@cachework/core/backend'
 import { DatabaseCache, type TableReport } from './db.ts'
-import { DEFAULT_DATABASE } from './db-sql.ts'
+import { DEFAULT_DATABASE } from './db-routing.ts'
 
 /** Config files looked for in the working directory when `--config` is not given, in order. */
 export const CONFIG_FILES = ['cachework.config.json', 'cachework.config.mjs', 'cachework.config.js']
@@ -152,7 +152,7 @@ async function createCacheTable(args: Args, cwd: string, out: (l: string) => voi
   const config = await loadConfig(file)
   let tables = 0
   for (const [alias, raw] of Object.entries(config)) {
-    const n = normalizeConfig(alias, raw as CacheConfig)
+    const n = normalizeConfig(alias, raw as AnyCacheConfig)
     if (!isDbBackend(n.backend)) continue
     const { backend, ...init } = n
     init.options = absolutePaths(init.options ?? {}, cwd)

@@ -29,6 +29,7 @@ import {
 } from '@cachework/core/http'
 import { passThrough } from './http-bridge.ts'
 import { NodePageCache } from './http-engine.ts'
+import { routeRequestAs } from './http-request.ts'
 
 /**
  * A route's `config.cache`: Django's `cache_page` for that route. `seconds` beats the
@@ -75,6 +76,8 @@ export function pageCacheHook(page: NodePageCache): onRequestHookHandler {
     const req = request.raw
     if (req.method !== 'GET' && req.method !== 'HEAD') return done()
     const res = reply.raw
+    // Key on the host and scheme Fastify gives the handler (its `trustProxy` applied).
+    routeRequestAs(req, request.protocol, request.host || undefined)
     let ran = false
     const view = (): void => {
       ran = true

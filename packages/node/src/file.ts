@@ -16,6 +16,7 @@ import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, wr
 import { isAbsolute, join, resolve } from 'node:path'
 import {
   type CacheInit,
+  type CommonOptions,
   CacheUnavailableError,
   ImproperlyConfigured,
   KeyNotFoundError,
@@ -475,3 +476,14 @@ export class FileBasedCache extends BaseCache {
 }
 
 registerBackend('file', FileBasedCache)
+
+/** `file` options: the common ones (`maxEntries`, `cullFrequency`, `timeoutMs`, `ignoreErrors`, `clock`). */
+export type FileOptions = CommonOptions
+
+// The names this entry registers, with their options, for `configureCaches`' types.
+declare module '@cachework/core' {
+  interface CacheBackends {
+    file: FileOptions
+    'django.core.cache.backends.filebased.FileBasedCache': FileOptions
+  }
+}

@@ -20,7 +20,8 @@ export interface RequestTrustOptions {
   /**
    * Django's `USE_X_FORWARDED_HOST`: key on `X-Forwarded-Host` (its first value) instead of
    * `Host`, for a server behind a proxy that sets it. Default false; an Express app's own
-   * `trust proxy` setting is followed whatever this says (its `req.host` is used).
+   * `trust proxy` setting is followed whatever this says (its `req.host` is used), and so are
+   * Fastify's `trustProxy` and Koa's `app.proxy` (`routeRequestAs`).
    */
   trustForwardedHost?: boolean
   /**
@@ -36,6 +37,18 @@ interface ExpressLike extends IncomingMessage {
   app?: { get?: unknown }
   protocol?: string
   host?: string
+}
+
+const routed = new WeakMap<IncomingMessage, { scheme: string; host: string | undefined }>()
+
+/**
+ * Key `req` on the scheme and host its framework routes on: Fastify's `request.protocol` /
+ * `request.host`, Koa's `ctx.protocol` / `ctx.host`. They follow the framework's own proxy
+ * trust (Fastify `trustProxy`, Koa `app.proxy`), so a page that renders them is keyed on them
+ * whatever `trustForwardedHost`/`trustForwardedProto` say, as with Express's `trust proxy`.
+ */
+export function routeRequestAs(req: IncomingMessage, scheme: string, host: string | undefined): void {
+  routed.set(req, { scheme, host })
 }
 
 const firstValue = (v: string): string => {
@@ -68,6 +81,16 @@ function schemeAndHost(
   req: ExpressLike,
   opts: RequestTrustOptions,
 ): { scheme: string; host: string | undefined } {
+  const framework = routed.get(req)
+  if (framework !== undefined) {
+    // Koa drops userinfo from `Host` (`evil@h` reads as `h`): a raw Host that is not well formed
+    // is still a 400 (Django's `get_host()`); whether a host is listed is asked of the routed one.
+    const raw = req.headers.host
+    if (raw !== undefined && checkedHost(raw, 'http', undefined) === undefined) {
+      return { scheme: framework.scheme, host: '' } // '' is never a valid host: a 400
+    }
+    return framework
+  }
   if (typeof req.app?.get === 'function' && typeof req.protocol === 'string') {
     // Express: its getters apply the app's `trust proxy` setting, so key on what it routes on.
     return { scheme: req.protocol, host: req.host }

@@ -6,8 +6,14 @@
  * `/fastify`, `/koa`, `/devtools` (not re-exported here: it needs `@cachework/devtools`). better-sqlite3 (db),
  * redis and nunjucks (the template tag) are optional peer dependencies, loaded on first use.
  */
-export { type CacheModel, type CacheRouter, DatabaseCache, type TableReport } from './db.ts'
-export { FileBasedCache } from './file.ts'
+export {
+  type CacheModel,
+  type CacheRouter,
+  DatabaseCache,
+  type DatabaseOptions,
+  type TableReport,
+} from './db.ts'
+export { FileBasedCache, type FileOptions } from './file.ts'
 export {
   absoluteUrl,
   type Apply,
@@ -33,14 +39,15 @@ export {
   varyOnCookie,
   varyOnHeaders,
 } from './http.ts'
-export { MemcachedCache } from './memcached.ts'
+export { MemcachedCache, type MemcachedOptions } from './memcached.ts'
 export {
   type CacheTagOptions,
   installCacheTag,
   type NunjucksEnvironment,
+  SyncRenderError,
   TemplateSyntaxError,
 } from './nunjucks.ts'
-export { RedisCache, type RedisTlsOptions } from './redis.ts'
+export { RedisCache, type RedisOptions, type RedisTlsOptions } from './redis.ts'
 export { RedisBus, type RedisBusOptions } from './redis-bus.ts'
 export {
   condition,

@@ -20,6 +20,7 @@ import {
 import { passThrough } from './http-bridge.ts'
 import { NodePageCache } from './http-engine.ts'
 import { patchNodeHeaders } from './http-hooks.ts'
+import { routeRequestAs } from './http-request.ts'
 
 function isStream(body: unknown): boolean {
   const b = body as { pipe?: unknown; getReader?: unknown } | null | undefined
@@ -33,6 +34,8 @@ function cachingMiddleware(page: NodePageCache): Middleware {
     const method = ctx.req.method
     if (method !== 'GET' && method !== 'HEAD') return next()
     const res = ctx.res
+    // Key on the host and scheme Koa gives the routes (its `app.proxy` applied).
+    routeRequestAs(ctx.req, ctx.protocol, ctx.host || undefined)
     let downstream: Promise<unknown> | undefined
     // Wait until the engine either answered (a hit) or asked for the view (a miss).
     await new Promise<void>((resolve, reject) => {

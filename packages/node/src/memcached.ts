@@ -7,6 +7,7 @@
  */
 import {
   type CacheInit,
+  type CommonOptions,
   CacheUnavailableError,
   defaultKeyFunction,
   InvalidCacheKey,
@@ -464,3 +465,19 @@ export class MemcachedCache extends BaseCache {
 }
 
 registerBackend('memcached', MemcachedCache)
+
+/** `memcached` options, beside the common ones. */
+export interface MemcachedOptions extends CommonOptions {
+  /** How long a failed server is skipped before reconnecting, in ms. Default 1000. */
+  retryMs?: number
+}
+
+// The names this entry registers, with their options, for `configureCaches`' types.
+declare module '@cachework/core' {
+  interface CacheBackends {
+    memcached: MemcachedOptions
+    'django.core.cache.backends.memcached.PyMemcacheCache': MemcachedOptions
+    'django.core.cache.backends.memcached.PyLibMCCache': MemcachedOptions
+    'django.core.cache.backends.memcached.MemcachedCache': MemcachedOptions
+  }
+}

@@ -14,6 +14,20 @@ export class TemplateSyntaxError extends CacheError {
   }
 }
 
+/**
+ * A template holding `{% cache %}` was rendered synchronously (`env.render(name, ctx)` or
+ * `renderString(src, ctx)` without a callback). The tag reads and writes a cache, which is
+ * asynchronous, so nunjucks' synchronous render could only return `null`: render with a callback.
+ */
+export class SyncRenderError extends CacheError {
+  constructor(tagName: string) {
+    super(
+      'ERR_CACHE_TEMPLATE_SYNC_RENDER',
+      `The {% ${tagName} %} tag needs nunjucks' asynchronous render: pass a callback, as in env.render(name, ctx, (err, html) => …) or env.renderString(src, ctx, (err, html) => …); the synchronous form cannot wait for the cache`,
+    )
+  }
+}
+
 /** Options of `installCacheTag`. */
 export interface CacheTagOptions {
   /** The tag's name; default `'cache'` (its closing tag is `end<name>`). */
@@ -26,20 +40,54 @@ export interface NunjucksEnvironment {
 }
 
 type SafeStringClass = new (value: string) => object
+type RenderFn = (this: unknown, ...args: unknown[]) => unknown
+interface NunjucksModule {
+  runtime: { SafeString: SafeStringClass }
+  Template: { prototype: { render: RenderFn } }
+}
 let SafeString: SafeStringClass | undefined
+/** How many synchronous (callback-less) top-level renders are on the stack right now. */
+let syncRenders = 0
+/** The error the tag raised inside the current synchronous render, rethrown as itself. */
+let syncFailure: SyncRenderError | undefined
 
 /** nunjucks' `runtime.SafeString`, loaded on first use (nunjucks is an optional peer dependency). */
 function safeString(): SafeStringClass {
   if (SafeString === undefined) {
+    let nunjucks: NunjucksModule
     try {
-      SafeString = (
-        createRequire(import.meta.url)('nunjucks') as { runtime: { SafeString: SafeStringClass } }
-      ).runtime.SafeString
+      nunjucks = createRequire(import.meta.url)('nunjucks') as NunjucksModule
     } catch (e) {
       throw new Error('installCacheTag needs nunjucks: run `npm install nunjucks`', { cause: e })
     }
+    countSyncRenders(nunjucks)
+    SafeString = nunjucks.runtime.SafeString
   }
   return SafeString
+}
+
+/**
+ * Wrap `Template.prototype.render` so the tag can tell a synchronous render (no callback in
+ * any position: nunjucks' `render(ctx, parentFrame, cb)`) from an asynchronous one. Every
+ * `env.render`/`renderString`/`getTemplate().render` goes through it.
+ */
+function countSyncRenders(nunjucks: NunjucksModule): void {
+  const proto = nunjucks.Template.prototype
+  const original = proto.render
+  proto.render = function render(this: unknown, ...args: unknown[]): unknown {
+    if (args.some((a) => typeof a === 'function')) return original.apply(this, args)
+    syncRenders++
+    try {
+      return original.apply(this, args)
+    } catch (e) {
+      // Nunjucks wraps it in a TemplateError that keeps only the text: throw the tag's own error.
+      const own = syncFailure
+      throw own ?? e
+    } finally {
+      syncRenders--
+      if (syncRenders === 0) syncFailure = undefined
+    }
+  }
 }
 
 interface Token {
@@ -168,6 +216,12 @@ class CacheTagExtension {
   run(_context: unknown, meta: string, ...rest: unknown[]): void {
     const callback = rest.pop() as Callback
     const body = rest.pop() as Body
+    // A synchronous render would return null before the cache answers: say so instead.
+    if (syncRenders > 0) {
+      syncFailure = new SyncRenderError(this.tagName)
+      callback(syncFailure)
+      return
+    }
     this.render(meta, rest, body).then(
       (out) => callback(null, new (safeString())(out)),
       (err: unknown) => callback(err),

@@ -175,6 +175,30 @@ describe('db backend specifics', () => {
     await c.close()
   })
 
+  it('without its native binary, or without better-sqlite3 at all, a db cache is unavailable storage with a fix in the message', {
+    timeout: 60_000,
+  }, async () => {
+    const fixes = {
+      binary: /native binary could not be loaded.*npm rebuild better-sqlite3/s,
+      package: /needs better-sqlite3.*npm install better-sqlite3/s,
+    }
+    const runs = await Promise.all(
+      (['binary', 'package'] as const).map((mode) => runTs(supportFile('db-no-native.ts'), [mode])),
+    )
+    for (const [i, mode] of (['binary', 'package'] as const).entries()) {
+      const r = runs[i] as { stdout: string; stderr: string }
+      expect(r.stderr).toBe('')
+      const out = JSON.parse(r.stdout)
+      // Rule 15: a read misses (and reports), writes reject with CacheUnavailableError.
+      expect(out.get).toEqual({ value: 'default' })
+      for (const op of [out.set, out.incr]) {
+        expect(op).toMatchObject({ name: 'CacheUnavailableError', code: 'ERR_CACHE_UNAVAILABLE' })
+        expect(op.message).toMatch(fixes[mode])
+      }
+      expect(out.errors).toHaveLength(3)
+    }
+  })
+
   it('a router naming an unknown database is a configuration error', async () => {
     const c = new DatabaseCache({
       location: 't',

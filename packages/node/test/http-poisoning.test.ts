@@ -104,30 +104,42 @@ poisoningSuite('node:http cacheMiddleware', (routes, options) =>
   listen(cacheMiddleware(options)(nodeRouter(routes, options.trustProxy === true))),
 )
 
-poisoningSuite('Express cacheMiddleware', (routes, options) => {
-  const app = express()
-  if (options.trustProxy) app.set('trust proxy', true)
-  app.use(cacheMiddleware(options))
-  expressRoutes(app, routes)
-  return listen(app)
-})
+poisoningSuite(
+  'Express cacheMiddleware',
+  (routes, options) => {
+    const app = express()
+    if (options.trustProxy) app.set('trust proxy', true)
+    app.use(cacheMiddleware(options))
+    expressRoutes(app, routes)
+    return listen(app)
+  },
+  { frameworkTrust: true },
+)
 
-poisoningSuite('Express cachePage', (routes, { alias, ...options }) => {
-  const app = express()
-  if (options.trustProxy) app.set('trust proxy', true)
-  const page = cachePage(60, { ...options, cache: alias })
-  expressRoutes(app, routes, (view) => page(view))
-  return listen(app)
-})
+poisoningSuite(
+  'Express cachePage',
+  (routes, { alias, ...options }) => {
+    const app = express()
+    if (options.trustProxy) app.set('trust proxy', true)
+    const page = cachePage(60, { ...options, cache: alias })
+    expressRoutes(app, routes, (view) => page(view))
+    return listen(app)
+  },
+  { frameworkTrust: true },
+)
 
-poisoningSuite('Express two halves', (routes, options) => {
-  const app = express()
-  if (options.trustProxy) app.set('trust proxy', true)
-  app.use(updateCacheMiddleware(options))
-  app.use(fetchFromCacheMiddleware(options))
-  expressRoutes(app, routes)
-  return listen(app)
-})
+poisoningSuite(
+  'Express two halves',
+  (routes, options) => {
+    const app = express()
+    if (options.trustProxy) app.set('trust proxy', true)
+    app.use(updateCacheMiddleware(options))
+    app.use(fetchFromCacheMiddleware(options))
+    expressRoutes(app, routes)
+    return listen(app)
+  },
+  { frameworkTrust: true },
+)
 
 poisoningSuite('core Fetch cachePage behind a node→Fetch bridge', (routes, { alias, ...options }) => {
   const handler = fetchCachePage(60, { ...options, cache: alias })(async (request: Request) => {

@@ -3,7 +3,7 @@ import { makeTemplateFragmentKey } from '@cachework/core/http'
 import { uniqueKey } from '@cachework/core/testing'
 import nunjucks from 'nunjucks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { installCacheTag } from '../src/nunjucks.ts'
+import { installCacheTag, SyncRenderError } from '../src/nunjucks.ts'
 
 function render(env: nunjucks.Environment, src: string, ctx: object): Promise<string> {
   return new Promise((resolve, reject) =>
@@ -29,6 +29,30 @@ describe('{% cache %} for Nunjucks (Django template fragment caching)', () => {
     })
   })
   afterAll(() => configureCaches({ default: { backend: 'locmem' } }))
+
+  it('a synchronous render of {% cache %} throws SyncRenderError naming the async renderer, never returns null', async () => {
+    const name = uniqueKey('sync')
+    const src = `a{% cache 60 ${name} %}<p>{{ n() }}</p>{% endcache %}b`
+    const n = counter()
+    expect(() => env.renderString(src, { n })).toThrow(SyncRenderError)
+    expect(() => env.renderString(src, { n })).toThrow(/asynchronous render: pass a callback/)
+    // Through a template object too, and nested in an include.
+    const loaderEnv = installCacheTag(
+      new nunjucks.Environment(
+        new (class extends nunjucks.Loader {
+          getSource(file: string) {
+            return { src: file === 'outer' ? 'x{% include "inner" %}y' : src, path: file, noCache: true }
+          }
+        })(),
+      ),
+    )
+    expect(() => loaderEnv.render('outer', { n })).toThrow(SyncRenderError)
+    expect(() => loaderEnv.getTemplate('inner').render({ n })).toThrow(SyncRenderError)
+    // The fragment never ran, and the async form still works after the sync attempts.
+    expect(await render(env, src, { n })).toBe('a<p>1</p>b')
+    // A template without the tag still renders synchronously.
+    expect(env.renderString('plain {{ 1 + 1 }}', {})).toBe('plain 2')
+  })
 
   it('caches a fragment per vary-on value, keeping two users apart', async () => {
     const name = uniqueKey('sidebar')

@@ -24,6 +24,21 @@ export function getOrSetRules(ctx: SuiteContext): void {
       expect(await c.getOrSet(n, null)).toBeNull()
       expect(await c.has(n)).toBe(true)
     })
+    it('a cold getOrSet counts one miss and one set, and no hit; a warm one counts one hit', async () => {
+      const c = await make()
+      const k = uniqueKey()
+      const before = c.stats()
+      const seen: string[] = []
+      const offs = (['hit', 'miss', 'set'] as const).map((t) => c.on(t, (e) => seen.push(e.type)))
+      await c.getOrSet(k, 'v')
+      const cold = c.stats()
+      expect([cold.hits - before.hits, cold.misses - before.misses, cold.sets - before.sets]).toEqual([0, 1, 1])
+      expect(seen).toEqual(['miss', 'set'])
+      await c.getOrSet(k, 'other')
+      const warm = c.stats()
+      expect([warm.hits - cold.hits, warm.misses - cold.misses, warm.sets - cold.sets]).toEqual([1, 0, 0])
+      for (const off of offs) off()
+    })
     it('honours the timeout and version', async () => {
       const c = await make()
       const k = uniqueKey()

@@ -2,12 +2,14 @@
  * Conformance group for docs/contract.md rule 17 (tags), run by every backend through
  * `cacheConformanceSuite`: invalidating a tag makes every entry carrying it miss through every
  * read (`get`, `getMany`, `has`, `entries`, `getOrSet`), an evicted counter makes its entries
- * miss, and an invalidation while a `getOrSet` factory runs wins.
+ * miss, and an invalidation while a `getOrSet` factory runs wins. `expireTags` makes them stale
+ * instead: missed by `get`/`getMany`/`has`, listed as stale, and still served by `getOrSet` under
+ * `staleWhileRevalidate` / `staleIfError` within windows counted from the expiry.
  */
 import { describe, expect, it } from 'vitest'
 import { TAG_KEY_PREFIX } from '../tags.ts'
 import type { Cache, EntryInfo } from '../types.ts'
-import type { SuiteContext } from './context.ts'
+import { type SuiteContext, sleep } from './context.ts'
 
 let n = 0
 const unique = (label: string) =>
@@ -19,9 +21,26 @@ async function list(c: Cache): Promise<EntryInfo[]> {
   return out
 }
 
+/** Poll `read` until it gives `want` (bounded: 100 looks). */
+async function eventually(read: () => Promise<unknown>, want: unknown): Promise<unknown> {
+  let got: unknown
+  for (let i = 0; i < 100; i++) {
+    got = await read()
+    if (got === want) return got
+    await sleep(20)
+  }
+  return got
+}
+
 /** Rule 17 (tags): one group of the conformance suite. */
 export function tagRules(ctx: SuiteContext): void {
   const make = () => ctx.make()
+  // Let `ms` pass: move the fake clock, or sleep.
+  const pass = async (ms: number) => {
+    if (ctx.clock === undefined) return sleep(ms)
+    ctx.clock.advance(ms)
+    await sleep(0)
+  }
   describe('rule 17: tags', () => {
     it('invalidating a tag makes every entry carrying it miss, and leaves the others', async () => {
       const c = await make()
@@ -151,6 +170,81 @@ export function tagRules(ctx: SuiteContext): void {
       await c.invalidateTags([t])
       expect(await c.get(k)).toBe('plain')
       expect(await c.get(k, undefined, { version: 2 })).toBeUndefined()
+    })
+
+    it('expireTags makes tagged entries stale, not gone: get/getMany/has miss them, entries() lists them stale', async () => {
+      const c = await make()
+      const [t, other] = [unique('t'), unique('o')]
+      const [a, b, d, plain] = [unique('a'), unique('b'), unique('d'), unique('plain')]
+      await c.set(a, { n: 1 }, 60, { tags: [t] })
+      await c.set(b, 'bee', 60, { tags: [t, other] })
+      await c.set(d, 'dee', 60, { tags: [other] })
+      await c.set(plain, 'plain', 60)
+      await c.expireTags([t])
+      expect(await c.get(a, 'miss')).toBe('miss')
+      expect(await c.get(b, undefined, { tags: [t, other] })).toBeUndefined()
+      expect(await c.has(a)).toBe(false)
+      expect(await c.getMany([a, b, d, plain])).toEqual({ [d]: 'dee', [plain]: 'plain' })
+      const listed = new Map((await list(c)).map((e) => [e.key, e]))
+      expect(listed.has(a)).toBe(true)
+      if (listed.get(a)?.value !== undefined) {
+        expect(listed.get(a)?.state).toBe('stale')
+        expect(listed.get(d)?.state).toBe('fresh')
+      }
+      // Still stored: getOrSet serves it under staleWhileRevalidate while one refresh runs.
+      let runs = 0
+      const refresh = () => {
+        runs++
+        return { n: 2 }
+      }
+      const swr = { tags: [t], staleWhileRevalidate: 60 }
+      expect(await c.getOrSet(a, refresh, 60, swr)).toEqual({ n: 1 })
+      expect(await eventually(async () => ((await c.get(a)) as { n: number } | undefined)?.n, 2)).toBe(2)
+      expect(await c.getOrSet(a, refresh, 60, swr)).toEqual({ n: 2 })
+      expect(runs).toBe(1)
+      // ... and under staleIfError when the factory fails.
+      const down = () => Promise.reject(new Error('down'))
+      expect(await c.getOrSet(b, down, 60, { tags: [t, other], staleIfError: 60 })).toBe('bee')
+      // Without a stale window it is a miss: the factory runs in the foreground.
+      expect(await c.getOrSet(b, 'bee2', 60, { tags: [t, other] })).toBe('bee2')
+      expect(await c.get(b)).toBe('bee2')
+    })
+
+    it('expireTags: the stale windows count from the expiry, and a later invalidateTags makes it gone', async () => {
+      const c = await make()
+      const t = unique('t')
+      const [a, b] = [unique('a'), unique('b')]
+      await c.set(a, 'old-a', 60, { tags: [t] })
+      await c.set(b, 'old-b', 60, { tags: [t] })
+      await c.expireTags([t])
+      await pass(400)
+      // 0.3 s windows are over 0.4 s after the expiry: the factory's value, in the foreground.
+      expect(await c.getOrSet(a, 'new-a', 60, { tags: [t], staleWhileRevalidate: 0.3 })).toBe('new-a')
+      const down = () => Promise.reject(new Error('down'))
+      await expect(c.getOrSet(b, down, 60, { tags: [t], staleIfError: 0.3 })).rejects.toThrow('down')
+      // Soft, then hard: never served stale again (bentocache #63/#71).
+      await c.set(a, 'x', 60, { tags: [t] })
+      await c.expireTags([t])
+      await c.invalidateTags([t])
+      expect(await c.getOrSet(a, 'y', 60, { tags: [t], staleWhileRevalidate: 60, staleIfError: 60 })).toBe(
+        'y',
+      )
+      // An entry written after an expiry is fresh; an expiry while a factory runs wins, softly.
+      expect(await c.get(a)).toBe('y')
+      const k = unique('k')
+      const v = await c.getOrSet(
+        k,
+        async () => {
+          await c.expireTags([t])
+          return 'computed'
+        },
+        60,
+        { tags: [t] },
+      )
+      expect(v).toBe('computed')
+      expect(await c.get(k)).toBeUndefined()
+      expect(await c.getOrSet(k, 'next', 60, { tags: [t], staleWhileRevalidate: 60 })).toBe('computed')
+      await c.expireTags([])
     })
 
     it('rejects bad tags with TypeError and ignores an empty list', async () => {

@@ -93,6 +93,7 @@ export class Panel {
     const d = this.dom
     if (this.embedded) {
       d.panel.dataset.embedded = ''
+      d.wrap.classList.add('cw-embedded')
       d.toggle.remove()
       d.close.hidden = true
       d.side.hidden = true
@@ -100,7 +101,8 @@ export class Panel {
       host.style.height = '100%'
     }
     this.dock = loadDock()
-    applyDock(d.panel, d.resize, this.dock)
+    // Embedded, the shell's container sizes the panel (the CSS fills it): no dock size applies.
+    if (!this.embedded) applyDock(d.panel, d.resize, this.dock)
     this.renderSide()
     this.offDock = wireDock(
       d.panel,
@@ -218,7 +220,7 @@ export class Panel {
       side === 'right'
         ? Math.round(Math.min(640, window.innerWidth * 0.45))
         : Math.round(Math.min(520, window.innerHeight * 0.45))
-    applyDock(this.dom.panel, this.dom.resize, this.dock)
+    if (!this.embedded) applyDock(this.dom.panel, this.dom.resize, this.dock)
     writeStorage(DOCK_KEY, JSON.stringify(this.dock))
     this.renderSide()
     this.renderRows()

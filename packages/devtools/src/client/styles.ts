@@ -30,6 +30,7 @@ input, select, textarea { background: var(--bg); border: 1px solid var(--line); 
 .cw-panel[hidden] { display: none; }
 .cw-panel[data-side="bottom"] { left: 0; right: 0; bottom: 0; border-top: 2px solid var(--accent); }
 .cw-panel[data-side="right"] { top: 0; right: 0; bottom: 0; border-left: 2px solid var(--accent); }
+.cw-embedded { height: 100%; }
 .cw-panel[data-embedded] { position: relative; inset: auto; width: 100%; height: 100%; box-shadow: none; border: 0; }
 .cw-resize { position: absolute; z-index: 2; background: transparent; touch-action: none; }
 .cw-resize:hover, .cw-resize:focus-visible, .cw-resize.drag { background: var(--accent); opacity: .6; }

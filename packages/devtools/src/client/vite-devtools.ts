@@ -8,17 +8,29 @@ import { mountInto, whenConfigured } from './shells.ts'
 
 /** The part of `DevToolsClientScriptContext` the renderer uses. */
 export interface DockRendererContext {
-  current: { events: { on(event: string, fn: (panel: HTMLElement) => void): unknown } }
+  current: {
+    events: { on(event: string, fn: (panel: HTMLElement) => void): unknown }
+    /** The dock's elements once the shell has mounted them (`domElements.panel` for custom-render). */
+    domElements?: { panel?: HTMLElement | undefined }
+  }
 }
 
 /** Vite DevTools calls this once per dock entry (`renderer.importName: 'default'`). */
 export default function setup(ctx: DockRendererContext): void {
   let handle: DevtoolsHandle | undefined
-  ctx.current.events.on('dom:panel:mounted', (panel) => {
+  let mountedIn: HTMLElement | undefined
+  const mount = (panel: HTMLElement): void => {
+    if (panel === mountedIn && panel.isConnected && handle?.panel.host.isConnected) return
+    mountedIn = panel
     whenConfigured(() => {
       handle?.unmount()
       handle = mountInto(panel)
       handle.panel.host.dataset.shell = 'vite-devtools'
     })
-  })
+  }
+  // The shell (@devframes/hub-ui) mounts the panel element while it still imports this module,
+  // so on the first open `dom:panel:mounted` has already fired: use the element it set.
+  const already = ctx.current.domElements?.panel
+  if (already) mount(already)
+  ctx.current.events.on('dom:panel:mounted', mount)
 }

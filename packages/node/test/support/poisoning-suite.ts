@@ -116,11 +116,24 @@ function routes(runs: Map<string, number>): PoisonRoute[] {
   ]
 }
 
+/** What an adapter's framework brings to the suite. */
+export interface PoisoningSuiteOptions {
+  /**
+   * The framework has a proxy setting of its own (Express `trust proxy`, Fastify `trustProxy`,
+   * Koa `app.proxy`) that the adapter follows: then `trustProxy` alone must key what it changes.
+   */
+  frameworkTrust?: boolean
+}
+
 /**
  * Run the poisoning suite for one adapter. `name` labels the describe block; `startServer`
  * serves the routes it is given behind the adapter's page cache with the options it is given.
  */
-export function poisoningSuite(name: string, startServer: StartPoisonServer): void {
+export function poisoningSuite(
+  name: string,
+  startServer: StartPoisonServer,
+  suiteOptions: PoisoningSuiteOptions = {},
+): void {
   describe(`HTTP poisoning: ${name}`, () => {
     const registry = createCaches({
       default: { backend: 'locmem', location: `poison-${name}-${process.pid}` },
@@ -244,6 +257,21 @@ export function poisoningSuite(name: string, startServer: StartPoisonServer): vo
       expect(proto.body).toBe(`<a href="https://127.0.0.1:${sPort}/next">next</a>`)
       expect((await send('/links', {}, s)).body).toBe(`<a href="http://127.0.0.1:${sPort}/next">next</a>`)
     })
+
+    if (suiteOptions.frameworkTrust) {
+      it("S4: the framework's own proxy trust alone keys the page it changes", async () => {
+        const s = await start({ trustProxy: true })
+        const sPort = new URL(s.baseUrl).port
+        const attack = await send(
+          '/links',
+          { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' },
+          s,
+        )
+        expect(attack.body).toContain('https://evil.example/next')
+        expect((await send('/links', {}, s)).body).toBe(`<a href="http://127.0.0.1:${sPort}/next">next</a>`)
+        expect(runs.get('/links')).toBe(2)
+      })
+    }
 
     it('S5: a response that sets a cookie is never stored or replayed to another visitor', async () => {
       const a = await send('/session')

@@ -1,7 +1,7 @@
 // Child process for the stampede tests: one "server process" of a fleet, started once and given
 // jobs as JSON lines on stdin (starting Node + tsx per job would cost seconds). A job opens (or
-// reuses) the shared cache, runs `callers` concurrent getOrSet(key, factory, 60,
-// { lock: 'distributed', lockTimeoutMs }) and prints `{ id, answers, maxWaitMs }`. Every factory
+// reuses) the shared cache, runs `callers` concurrent getOrSet(key, factory, timeout ?? 60,
+// { lock: 'distributed', lockTimeoutMs, staleWhileRevalidate? }) and prints `{ id, answers, maxWaitMs }`. Every factory
 // run appends this pid to `countFile` first, so the parent counts runs across the fleet from
 // the file, not from timings. With `hold`, the factory prints `{ id, computing: true }` and never
 // finishes (the parent SIGKILLs this process while it holds the lease).
@@ -68,6 +68,10 @@ export interface StampedeJob {
   lockTimeoutMs: number
   hold?: boolean
   countFile: string
+  /** getOrSet's timeout in seconds (default 60). */
+  timeout?: number
+  /** getOrSet's staleWhileRevalidate in seconds (default: not passed). */
+  staleWhileRevalidate?: number
 }
 
 const caches = new Map<string, Cache>()
@@ -103,9 +107,10 @@ async function run(j: StampedeJob): Promise<void> {
   let maxWaitMs = 0
   const answers = await Promise.all(
     Array.from({ length: j.callers }, async () => {
-      const v = await cache.getOrSet(j.key, factory, 60, {
+      const v = await cache.getOrSet(j.key, factory, j.timeout ?? 60, {
         lock: 'distributed',
         lockTimeoutMs: j.lockTimeoutMs,
+        ...(j.staleWhileRevalidate === undefined ? {} : { staleWhileRevalidate: j.staleWhileRevalidate }),
       })
       maxWaitMs = Math.max(maxWaitMs, Date.now() - t0)
       return v
