@@ -111,9 +111,11 @@ describe('redis over TLS (rediss://)', () => {
       () => new RedisCache({ location: server.url, options: { tls: { ca: server.tls?.caPem } } }),
     ).toThrow(/options\.tls is given, so every location must be a rediss:\/\/ URL/)
     expect(() =>
+      // @ts-expect-error an unknown tls option is a type error too
       createCaches({ a: { backend: 'redis', location: server.tlsUrl, options: { tls: { cafile: 'x' } } } }),
     ).toThrow(ImproperlyConfigured)
     expect(() =>
+      // @ts-expect-error tls is an object in the types too
       createCaches({ a: { backend: 'redis', location: server.tlsUrl, options: { tls: 'yes' } } }),
     ).toThrow(/tls must be an object/)
   })
