@@ -100,6 +100,23 @@ export function usesStampedeOptions(opts: GetOrSetOptions | undefined): boolean 
   )
 }
 
+/**
+ * The options a browser backend hands to core's `getOrSet` (docs/contract.md rules 9, 16, 17):
+ * a tagged call with no stampede option keeps the cross-tab single flight an untagged one has,
+ * as `lock: 'distributed'` on the backend's Web Locks leases; anything else is passed as given.
+ */
+export function crossTabDefault(opts: GetOrSetOptions | undefined): GetOrSetOptions | undefined {
+  if (
+    opts?.tags === undefined ||
+    opts.lock !== undefined ||
+    opts.staleWhileRevalidate !== undefined ||
+    opts.staleIfError !== undefined ||
+    opts.beta !== undefined
+  )
+    return opts
+  return { ...opts, lock: 'distributed' }
+}
+
 /** What `tryWebLock` answers where the Web Locks API is missing. */
 export const NO_WEB_LOCKS: unique symbol = Symbol('cachework.noWebLocks')
 
