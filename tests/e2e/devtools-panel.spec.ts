@@ -440,6 +440,48 @@ test('the timeline receives events from the Vite process, the server, the page a
   await expect(tl('')).toHaveCount(0)
 })
 
+test('the service worker streams its events live: one per answer and per write, and nothing polls it', async ({
+  page,
+}) => {
+  // Count what the page asks the worker (the panel used to poll `cachework:list` once a second).
+  await page.addInitScript(() => {
+    const counts: Record<string, number> = {}
+    ;(window as unknown as { cwSwAsked: Record<string, number> }).cwSwAsked = counts
+    const post = ServiceWorker.prototype.postMessage as (this: ServiceWorker, ...args: unknown[]) => void
+    ServiceWorker.prototype.postMessage = function (this: ServiceWorker, ...args: unknown[]) {
+      const type = (args[0] as { type?: string } | null)?.type ?? '?'
+      counts[type] = (counts[type] ?? 0) + 1
+      post.apply(this, args)
+    } as typeof ServiceWorker.prototype.postMessage
+  })
+  await openPanel(page)
+  await tab(page, 'timeline').click()
+  const stamp = `live-${Date.now()}`
+  await page.locator('cachework-devtools input[aria-label="event key"]').fill(`/api/${stamp}-`)
+  await page.evaluate(async (s) => {
+    for (const u of [1, 2, 3, 1]) await (await fetch(`/api/${s}-${u}`)).text()
+  }, stamp)
+  const sw = (type: string) =>
+    page.locator(`cachework-devtools .cw-tl-row[data-source="sw"][data-type="${type}"]`)
+  // Three misses that stored, then one hit: each event once, with its URL.
+  await expect(sw('miss')).toHaveCount(3)
+  await expect(sw('set')).toHaveCount(3)
+  await expect(sw('hit')).toHaveCount(1)
+  await expect(sw('hit')).toContainText(`/api/${stamp}-1`)
+  // The new responses are listed (the panel re-lists after a `set`), and then nothing polls the worker.
+  await tab(page, 'entries').click()
+  await filter(page, `/api/${stamp}-`)
+  await expect(page.locator('cachework-devtools .cw-row[data-source="sw"]')).toHaveCount(3)
+  const asked = () =>
+    page.evaluate(
+      () => (window as unknown as { cwSwAsked: Record<string, number> }).cwSwAsked['cachework:list'] ?? 0,
+    )
+  const before = await asked()
+  expect(before).toBeGreaterThan(0)
+  await page.waitForTimeout(3000)
+  expect(await asked()).toBe(before)
+})
+
 test('charts gain points after traffic; the page cache reports hits, misses, stores and why it did not store', async ({
   page,
 }) => {
