@@ -22,7 +22,13 @@ import {
 } from './events.ts'
 import { readOrMiss, withTimeout, writeOrRefuse, writeOrThrow } from './failure-policy.ts'
 import { KeyMemo, makeAndValidateKey, warnOnBadKey } from './key-maker.ts'
-import { defaultKeyFunction, type KeyFunction, parseDefaultKey } from './keys.ts'
+import {
+  defaultKeyFunction,
+  hasBadKeyChar,
+  type KeyFunction,
+  MEMCACHE_MAX_KEY_LENGTH,
+  parseDefaultKey,
+} from './keys.ts'
 import { type Envelope, escapeEnvelope, isEnvelope, makeEnvelope, openEnvelope, STALE } from './envelope.ts'
 import { type GetOrSetHost, type GetOrSetOptions, getOrSetWith } from './get-or-set.ts'
 import { isLeaseKey, isLeaseRecord, LEASE_SUFFIX, leaseKeyFor, leaseToken } from './lease.ts'
@@ -341,9 +347,25 @@ export abstract class BaseCache implements Cache {
     return makeAndValidateKey(this, this.keyMemo, key, version)
   }
 
+  /**
+   * Whether this backend memoises made keys (`KeyMemo`, default true); one that keeps its own
+   * index from caller keys to entries (locmem) turns it off rather than hold both.
+   */
+  protected static readonly memoKeys: boolean = true
+
   /** Made keys of the default version (see `rawKey`); off when `validateKey` is overridden. */
   private readonly keyMemo: KeyMemo | undefined =
-    this.validateKey === BaseCache.prototype.validateKey ? new KeyMemo() : undefined
+    this.memoisesKeys() && (this.constructor as typeof BaseCache).memoKeys ? new KeyMemo() : undefined
+
+  /** True when a made key validated once need not be validated again (`validateKey` not overridden). */
+  protected memoisesKeys(): boolean {
+    return this.validateKey === BaseCache.prototype.validateKey
+  }
+
+  /** True for a made key the base validation passes silently (short, no control character). */
+  protected cleanKey(rawKey: string): boolean {
+    return rawKey.length <= MEMCACHE_MAX_KEY_LENGTH && !hasBadKeyChar(rawKey)
+  }
 
   // ---- events ----
 

@@ -66,7 +66,12 @@ export function isLeaseRecord(v: unknown): v is LeaseRecord {
   )
 }
 
-/** How long a waiter sleeps before its `attempt`-th look: 5 ms doubling to 50 ms, ±50 % jitter. */
+/**
+ * How long a waiter sleeps before its `attempt`-th look (docs/contract.md rule 16): 5, 10, then
+ * 20 ms, ±50 % jitter. So a waiter sees a stored value at most 30 ms after it lands (plus one
+ * round trip), keeping its wait within the factory's time + 50 ms, at about 50 looks a second per
+ * waiting process (one process's concurrent callers share one waiter).
+ */
 export function backoffMs(attempt: number): number {
-  return Math.min(50, 5 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random())
+  return Math.min(20, 5 * 2 ** Math.min(attempt, 2)) * (0.5 + Math.random())
 }

@@ -120,3 +120,77 @@ describe('locmem: made keys at working sets past 4,096', () => {
     expect(warnings).toEqual(['p:1:bad key', 'p:1:bad key'])
   })
 })
+
+describe('locmem: the direct index of caller keys never serves an entry that left the store', () => {
+  it('forgets culled items even when they are reused for other keys', async () => {
+    const c = new LocMemCache({
+      location: uniqueKey('direct'),
+      options: { maxEntries: 30, cullFrequency: 3 },
+    })
+    for (let i = 0; i < 30; i++) await c.set(`k${i}`, i)
+    for (let i = 0; i < 30; i++) expect(await c.get(`k${i}`)).toBe(i) // every key now indexed
+    // Culls recycle the least recently used items for the new keys.
+    for (let i = 30; i < 200; i++) await c.set(`k${i}`, i)
+    for (let i = 0; i < 200; i++) {
+      const v = await c.get(`k${i}`)
+      expect(v === undefined || v === i).toBe(true)
+    }
+    expect(await c.get('k0')).toBeUndefined()
+    expect(await c.get('k199')).toBe(199)
+  })
+
+  it('sees deletes, clears, expiry and overwrites made through another cache on the same store', async () => {
+    let now = 1_000_000
+    const clock = { now: () => now }
+    const loc = uniqueKey('direct-shared')
+    const a = new LocMemCache({ location: loc, options: { clock } })
+    const b = new LocMemCache({ location: loc, options: { clock } })
+    await a.set('k', 1)
+    expect(await a.get('k')).toBe(1)
+    expect(await b.get('k')).toBe(1)
+    await b.set('k', 2)
+    expect(await a.get('k')).toBe(2)
+    expect(await b.delete('k')).toBe(true)
+    expect(await a.get('k')).toBeUndefined()
+    await a.set('k', 3)
+    expect(await b.get('k')).toBe(3)
+    await b.clear()
+    expect(await a.get('k')).toBeUndefined()
+    expect(await a.has('k')).toBe(false)
+    await b.set('k', 4, 10)
+    expect(await a.get('k')).toBe(4)
+    now += 10_000
+    expect(await b.get('k')).toBeUndefined()
+    expect(await a.get('k')).toBeUndefined()
+    await a.set('k', 5)
+    expect(await b.get('k')).toBe(5)
+    expect(await a.get('k')).toBe(5)
+  })
+
+  it('follows version moves and other versions', async () => {
+    const c = new LocMemCache({ location: uniqueKey('direct-version') })
+    await c.set('k', 'v1')
+    expect(await c.get('k')).toBe('v1')
+    expect(await c.incrVersion('k')).toBe(2)
+    expect(await c.get('k')).toBeUndefined()
+    expect(await c.get('k', undefined, { version: 2 })).toBe('v1')
+    await c.set('k', 'again')
+    expect(await c.get('k')).toBe('again')
+    expect(await c.get('k', undefined, { version: 2 })).toBe('v1')
+  })
+
+  it('keeps two caller keys apart when a key function maps both to one made key', async () => {
+    const c = new LocMemCache({
+      location: uniqueKey('direct-fold'),
+      keyFunction: (key, prefix, version) => `${prefix}:${version}:${key.toLowerCase()}`,
+    })
+    await c.set('A', 1)
+    expect(await c.get('a')).toBe(1)
+    await c.set('a', 2)
+    expect(await c.get('A')).toBe(2)
+    await c.delete('A')
+    expect(await c.get('a')).toBeUndefined()
+    await c.set('b', 3)
+    expect(await c.get('A')).toBeUndefined()
+  })
+})

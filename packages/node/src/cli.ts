@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url'
 import { CacheError, type CachesConfig } from '@cachework/core'
 import { type AnyCacheConfig, normalizeConfig } from '@cachework/core/backend'
 import { DatabaseCache, type TableReport } from './db.ts'
-import { DEFAULT_DATABASE } from './db-sql.ts'
+import { DEFAULT_DATABASE } from './db-routing.ts'
 
 /** Config files looked for in the working directory when `--config` is not given, in order. */
 export const CONFIG_FILES = ['cachework.config.json', 'cachework.config.mjs', 'cachework.config.js']

@@ -1,10 +1,8 @@
 /**
- * SQL, connections and routing for the `db` backend (`db.ts`). The table has the shape of
- * Django's `createcachetable` (django/core/cache/backends/db.py) except that `expires` holds epoch
- * milliseconds as an INTEGER instead of a datetime: comparisons are integer compares on the
- * index, and our clock is already in milliseconds.
+ * The SQLite side of the `db` backend (`db.ts`): loading better-sqlite3, opening connections,
+ * the prepared statements, and translating SQLite's errors (rule 15). The table itself is
+ * `db-tables.ts`; which database a call goes to is `db-routing.ts`.
  */
-import { resolve } from 'node:path'
 import { CacheUnavailableError, KeyNotFoundError } from '@cachework/core'
 import { addDelta, decodeValue, encodeValue } from '@cachework/core/backend'
 import { createRequire } from 'node:module'
@@ -13,9 +11,6 @@ import type Database from 'better-sqlite3'
 /** `expires` of an entry that never expires: 9999-12-31T23:59:59.999Z, Django's `datetime.max`. */
 export const NEVER = 253_402_300_799_999
 
-/** The SQLite file used when `options.database` is not given (in the working directory). */
-export const DEFAULT_DATABASE = 'cachework-cache.sqlite3'
-
 /**
  * How long (ms) a management connection (`createTables`) waits for another process's write lock
  * before SQLITE_BUSY. The cache's own connections use 0 and retry on timers instead (`db.ts`):
@@ -23,51 +18,9 @@ export const DEFAULT_DATABASE = 'cachework-cache.sqlite3'
  */
 export const BUSY_TIMEOUT_MS = 5000
 
-import type { CacheModel, CacheRouter } from './db-types.ts'
-
-export type { CacheModel, CacheRouter }
-
-/** Why `name` cannot be a table name, or undefined when it can (any text SQLite can quote). */
-export function tableNameProblem(name: unknown): string | undefined {
-  if (typeof name !== 'string' || name === '') return 'location (the table name) must be a non-empty string'
-  if (name.length > 255) return `table name '${name.slice(0, 20)}…' is longer than 255 characters`
-  // Quoting handles spaces and quotes (Django's own tests use "my cache table"); control
-  // characters and SQLite's reserved prefix are refused.
-  if (/[\x00-\x1f\x7f]/.test(name)) return `table name ${JSON.stringify(name)} contains a control character`
-  if (name.toLowerCase().startsWith('sqlite_'))
-    return `table name '${name}' uses SQLite's reserved prefix sqlite_`
-  return undefined
-}
-
 /** Quote an SQL identifier (doubling embedded quotes). */
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`
-}
-
-/** The DDL for one cache table, as Django's `createcachetable` prints it for SQLite. */
-export function createTableSql(table: string): string[] {
-  const t = quoteIdent(table)
-  return [
-    `CREATE TABLE ${t} (\n    "cache_key" varchar(255) NOT NULL PRIMARY KEY,\n    "value" text NOT NULL,\n    "expires" integer NOT NULL\n);`,
-    `CREATE INDEX ${quoteIdent(`${table}_expires`)} ON ${t} ("expires");`,
-  ]
-}
-
-/** Whether `table` exists in `db`. */
-export function tableExists(db: Database.Database, table: string): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined
-}
-
-/** Create the table and its index when missing; returns true when it created them. */
-export function ensureTable(db: Database.Database, table: string): boolean {
-  if (tableExists(db, table)) return false
-  const [create, index] = createTableSql(table) as [string, string]
-  db.transaction(() => {
-    // Another process may have created it between the check and here.
-    db.exec(create.replace('CREATE TABLE', 'CREATE TABLE IF NOT EXISTS'))
-    db.exec(index.replace('CREATE INDEX', 'CREATE INDEX IF NOT EXISTS'))
-  }).immediate()
-  return true
 }
 
 let driver: typeof Database | undefined
@@ -190,12 +143,19 @@ export interface Connection {
   move: Database.Transaction<(from: string, to: string, now: number) => boolean>
 }
 
-/** Open `file`, create the table when `migrate` allows and it is missing, prepare everything. */
-export function openConnection(file: string, table: string, migrate: boolean): Connection {
+/**
+ * Open `file`, run `prepare` on it (db.ts creates the table there when the routers allow it),
+ * and prepare the statements.
+ */
+export function openConnection(
+  file: string,
+  table: string,
+  prepare?: (db: Database.Database) => void,
+): Connection {
   // No busy wait inside SQLite: a lock held elsewhere fails at once, and db.ts retries on timers.
   const db = openDatabase(file, 0)
   try {
-    if (migrate) ensureTable(db, table)
+    prepare?.(db)
     const stmts = new Statements(db, table)
     return {
       db,
@@ -222,23 +182,6 @@ export function openConnection(file: string, table: string, migrate: boolean): C
   } catch (e) {
     db.close()
     throw e
-  }
-}
-
-/** Whether `table` exists in `file`, without creating the file (for dry runs). */
-export function existsReadOnly(file: string, table: string): boolean {
-  if (file === ':memory:') return false
-  const Driver = sqliteDriver()
-  let db: Database.Database
-  try {
-    db = new Driver(file, { readonly: true, fileMustExist: true })
-  } catch {
-    return false // no file yet: nothing exists in it
-  }
-  try {
-    return tableExists(db, table)
-  } finally {
-    db.close()
   }
 }
 
@@ -284,57 +227,4 @@ export function translateError(e: unknown, file: string): unknown {
     )
   }
   return e
-}
-
-/** The SQLite files of an alias: `databases` (alias → file) or `{ default: database }`, absolute. */
-export function databaseFiles(options: Readonly<Record<string, unknown>>): Map<string, string> {
-  const out = new Map<string, string>()
-  const dbs = options.databases as Record<string, string> | undefined
-  if (dbs !== undefined) {
-    for (const [alias, file] of Object.entries(dbs)) out.set(alias, absolute(file))
-  } else out.set('default', absolute((options.database as string | undefined) ?? DEFAULT_DATABASE))
-  return out
-}
-
-function absolute(file: string): string {
-  return file === ':memory:' ? file : resolve(file)
-}
-
-/** Why the db options are wrong, or undefined (used by `DatabaseCache.validateOptions`). */
-export function dbOptionsProblem(options: Record<string, unknown>): string | undefined {
-  const { database, databases, router } = options
-  if (database !== undefined && (typeof database !== 'string' || database === '')) {
-    return 'database must be a SQLite file path (a non-empty string)'
-  }
-  if (databases !== undefined) {
-    if (database !== undefined) return "give either 'database' or 'databases', not both"
-    if (typeof databases !== 'object' || databases === null || Array.isArray(databases)) {
-      return 'databases must be an object of database alias → SQLite file path'
-    }
-    for (const [alias, file] of Object.entries(databases)) {
-      if (typeof file !== 'string' || file === '') return `databases.${alias} must be a SQLite file path`
-    }
-    if (!('default' in databases)) return "databases must include a 'default' database"
-  }
-  if (router !== undefined) {
-    const list = Array.isArray(router) ? router : [router]
-    for (const r of list) {
-      if (typeof r !== 'object' || r === null) return 'router must be an object (or an array of them)'
-      for (const m of ['dbForRead', 'dbForWrite', 'allowMigrate']) {
-        const f = (r as Record<string, unknown>)[m]
-        if (f !== undefined && typeof f !== 'function') return `router.${m} must be a function`
-      }
-    }
-  }
-  return undefined
-}
-
-/** Ask the routers in order, as Django's `ConnectionRouter` does; the first answer wins. */
-export function route<T>(router: unknown, ask: (r: CacheRouter) => T | null | undefined, fallback: T): T {
-  if (router === undefined) return fallback
-  for (const r of (Array.isArray(router) ? router : [router]) as CacheRouter[]) {
-    const answer = ask(r)
-    if (answer !== undefined && answer !== null) return answer
-  }
-  return fallback
 }

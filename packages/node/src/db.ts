@@ -22,39 +22,21 @@ import {
   type StoredEntry,
 } from '@cachework/core/backend'
 import type Database from 'better-sqlite3'
+import { DatabaseRouting, dbOptionsProblem } from './db-routing.ts'
 import {
   CORRUPT,
-  type CacheModel,
   type Connection,
-  createTableSql,
-  databaseFiles,
-  dbOptionsProblem,
-  ensureTable,
-  existsReadOnly,
   isBusy,
   NEVER,
   openConnection,
-  openDatabase,
-  route,
   type Statements,
   safeDecode,
-  tableNameProblem,
   translateError,
 } from './db-sql.ts'
+import { createTables, ensureTable, type TableReport, tableNameProblem } from './db-tables.ts'
 
 export type { CacheModel, CacheRouter } from './db-types.ts'
-
-/** What `createTables` did (or would do) in one database. */
-export interface TableReport {
-  /** The database alias (`default` unless `options.databases` names others). */
-  database: string
-  /** The SQLite file. */
-  file: string
-  table: string
-  status: 'created' | 'exists' | 'would-create' | 'not-allowed'
-  /** The DDL, for `would-create` (dry run). */
-  sql?: string[]
-}
+export type { TableReport } from './db-tables.ts'
 
 // A count older than this is re-read before trusting it: other processes insert too.
 const COUNT_TTL_MS = 1000
@@ -80,7 +62,7 @@ export class DatabaseCache extends BaseCache {
   readonly table: string
   /** Database alias → absolute SQLite file. */
   readonly files: ReadonlyMap<string, string>
-  private readonly model: CacheModel
+  private readonly routing: DatabaseRouting
   private readonly conns = new Map<string, Connection>()
   /** Upper bound of the row count as far as this instance knows; -1: not counted yet. */
   private estimate = -1
@@ -95,8 +77,8 @@ export class DatabaseCache extends BaseCache {
     const problem = tableNameProblem(this.location)
     if (problem) throw new ImproperlyConfigured(`CACHES['${alias}'].${problem}`)
     this.table = this.location as string
-    this.files = databaseFiles(this.options)
-    this.model = { appLabel: 'django_cache', modelName: 'CacheEntry', dbTable: this.table }
+    this.routing = new DatabaseRouting(alias, this.table, this.options)
+    this.files = this.routing.files
     const s = () => this.txStmts as Statements
     this.cullable = {
       size: () => {
@@ -127,35 +109,20 @@ export class DatabaseCache extends BaseCache {
 
   // ---- connections ----
 
-  private dbAlias(kind: 'read' | 'write'): string {
-    const db = route(
-      this.options.router,
-      (r) => (kind === 'read' ? r.dbForRead?.(this.model) : r.dbForWrite?.(this.model)),
-      'default',
-    )
-    if (!this.files.has(db)) {
-      throw new ImproperlyConfigured(
-        `CACHES['${this.alias}']: the router chose database '${db}', which options.databases does not name`,
-      )
-    }
-    return db
-  }
-
-  private allowMigrate(db: string): boolean {
-    return route(this.options.router, (r) => r.allowMigrate?.(db, this.model), true)
-  }
-
   private conn(kind: 'read' | 'write'): Connection {
     // Without a router every call goes to 'default': skip the routing (the hot path).
-    if (this.options.router === undefined) {
+    if (!this.routing.routed) {
       const d = this.conns.get('default')
       if (d) return d
     }
-    const alias = this.dbAlias(kind)
+    const alias = this.routing.databaseFor(kind)
     const open = this.conns.get(alias)
     if (open) return open
     // A db cache creates its own table on first use (docs/contract.md §4), where migrations may go.
-    const c = openConnection(this.files.get(alias) as string, this.table, this.allowMigrate(alias))
+    const migrate = this.routing.allowMigrate(alias)
+    const c = openConnection(this.files.get(alias) as string, this.table, (db) => {
+      if (migrate) ensureTable(db, this.table)
+    })
     this.conns.set(alias, c)
     return c
   }
@@ -460,42 +427,11 @@ export class DatabaseCache extends BaseCache {
   /**
    * Create this alias's table (and its `expires` index) in every database the router allows
    * (`allowMigrate`), or only in `database`; existing tables are left alone. With `dryRun`,
-   * nothing is created or opened for writing and the DDL is returned instead (`createcachetable`).
+   * nothing is created or opened for writing and the DDL is returned instead (`createcachetable`;
+   * db-tables.ts).
    */
   createTables(opts: { dryRun?: boolean; database?: string } = {}): TableReport[] {
-    const out: TableReport[] = []
-    if (opts.database !== undefined && !this.files.has(opts.database)) {
-      throw new ImproperlyConfigured(
-        `CACHES['${this.alias}'] has no database '${opts.database}' (it has: ${[...this.files.keys()].join(', ')})`,
-      )
-    }
-    for (const [database, file] of this.files) {
-      if (opts.database !== undefined && database !== opts.database) continue
-      const base = { database, file, table: this.table }
-      if (!this.allowMigrate(database)) {
-        out.push({ ...base, status: 'not-allowed' })
-        continue
-      }
-      if (opts.dryRun) {
-        const exists = this.translated(() => existsReadOnly(file, this.table))
-        out.push(
-          exists
-            ? { ...base, status: 'exists' }
-            : { ...base, status: 'would-create', sql: createTableSql(this.table) },
-        )
-        continue
-      }
-      const created = this.translated(() => {
-        const db = openDatabase(file)
-        try {
-          return ensureTable(db, this.table)
-        } finally {
-          db.close()
-        }
-      })
-      out.push({ ...base, status: created ? 'created' : 'exists' })
-    }
-    return out
+    return createTables(this.alias, this.table, this.routing, (fn) => this.translated(fn), opts)
   }
 }
 

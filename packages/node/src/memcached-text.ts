@@ -8,7 +8,7 @@
 import { connect, type Socket } from 'node:net'
 import { CacheUnavailableError } from '@cachework/core'
 import type { ServerAddress } from './memcached-location.ts'
-import { Pipeline } from './memcached-protocol.ts'
+import { Pipeline } from './memcached-pipeline.ts'
 
 /**
  * One `VALUE` of a text-protocol `get`: the key, its flags, and where its bytes are in `buf`
@@ -55,12 +55,13 @@ export function checkedLength(text: string | undefined): number {
  * One pipelined text-protocol connection, used for multi-key `get k1 k2 …`: one command per
  * server, which memcached answers far faster than the same keys as binary GETQ frames.
  */
-export class TextConnection extends Pipeline {
+export class TextConnection extends Pipeline<TextItem, void> {
   /** `get` many keys in one command; resolves with the found items, in request order. */
   getMany(keys: readonly string[]): Promise<TextItem[]> {
     const items: TextItem[] = []
-    return this.enqueue<void>(Buffer.from(`get ${keys.join(' ')}\r\n`, 'utf8'), 0, ((i: TextItem) =>
-      items.push(i)) as (f: never) => void).then(() => items)
+    return this.enqueue(Buffer.from(`get ${keys.join(' ')}\r\n`, 'utf8'), 0, (i) => {
+      items.push(i)
+    }).then(() => items)
   }
 
   protected parse(buf: Buffer, s: Socket): number {
@@ -98,8 +99,7 @@ export class TextConnection extends Pipeline {
           this.protocolError('a VALUE whose data is not followed by \\r\\n')
           return buf.length
         }
-        const p = this.current()
-        ;(p?.collect as ((i: TextItem) => void) | undefined)?.({
+        this.current()?.collect?.({
           key: buf.toString('utf8', off + 6, sp1),
           flags,
           buf,

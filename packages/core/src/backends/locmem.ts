@@ -6,13 +6,18 @@
  * use is a few pointer writes and an eviction pops the tail: O(1) each, and a cull costs
  * O(culled). Re-inserting into the `Map` to move a key would cost ~10× more in V8, and walking
  * `map.keys()` from the start per eviction would cost O(deleted slots).
+ *
+ * Each cache also keeps a direct index from the caller's key (default version) to the item, so a
+ * hit is one hash lookup, not two (made key, then store). It is no memo of made keys and has no
+ * bound a working set can outgrow: it holds the items this cache has found, each checked on use
+ * (`Item.d`, `Item.ck`), and forgets an item when the item leaves the store.
  */
 import { BaseCache, addDelta, type CullableStore, type RawEntry, type StoredEntry } from '../base-cache.ts'
 import { type Snapshot, restore, snapshot } from '../clone.ts'
 import { encodeValue } from '../codec.ts'
 import { escapeEnvelope, isEnvelope, openEnvelope, STALE } from '../envelope.ts'
 import { KeyNotFoundError } from '../errors.ts'
-import { NO_PEEK, PEEK } from '../peek.ts'
+import { NO_PEEK, PEEK, PEEK_RAW } from '../peek.ts'
 import type { TagOpts } from '../tags.ts'
 import type { CacheInit, Timeout, VersionOpts } from '../types.ts'
 import type { StorableValue, ValueOrDefault } from '../value-types.ts'
@@ -25,7 +30,16 @@ interface Item extends Snapshot {
   p: Item | null
   /** Toward the least recently used end. */
   n: Item | null
+  /** The direct index (of one cache) that holds this item, or null; cleared when it leaves the store. */
+  d: DirectIndex | null
+  /** The caller's key under which `d` holds this item. */
+  ck: string | undefined
+  /** The value is an entry envelope (rule 16 metadata): known at write time, so a hit reads no value. */
+  x: boolean
 }
+
+/** Caller key (default version) → item, for one cache; entries are checked against `Item.d`/`ck`. */
+type DirectIndex = Map<string, Item>
 
 /** One named store: the entries and their LRU list. */
 class Store {
@@ -66,9 +80,12 @@ class Store {
   remove(it: Item): void {
     this.unlink(it)
     this.map.delete(it.k)
+    it.d = null
   }
 
   clear(): void {
+    // Every cache sharing this store may hold these items in its direct index.
+    for (const it of this.map.values()) it.d = null
     this.map.clear()
     this.free = []
     this.head = this.tail = null
@@ -102,6 +119,8 @@ function shareValue(value: unknown): Snapshot {
 export class LocMemCache extends BaseCache {
   static override readonly backendName: string = 'locmem'
   static override readonly knownOptions: readonly string[] = ['isolate']
+  // The direct index (caller key → item) replaces the base class's memo of made keys.
+  protected static override readonly memoKeys: boolean = false
   /** Validate `isolate`. */
   static validateOptions(options: Record<string, unknown>): string | undefined {
     const v = options.isolate
@@ -112,12 +131,19 @@ export class LocMemCache extends BaseCache {
   private readonly store: Store
   private readonly copy: (value: unknown) => Snapshot
   private readonly cullable: CullableStore
+  /** Caller key → item for the default version (see the file comment); off when keys must be re-validated. */
+  private readonly direct: DirectIndex | undefined
+  private readonly directLimit: number
 
   constructor(init: CacheInit = {}, alias = 'default') {
     super(init, alias)
     const loc = Array.isArray(this.location) ? this.location.join(',') : this.location
     this.store = storeFor(loc)
     this.copy = this.options.isolate === false ? shareValue : snapshot
+    // Only when validating a made key once is enough (a validateKey override runs every time).
+    this.direct = this.memoisesKeys() ? new Map() : undefined
+    // Stale entries (items that left the store) are dropped in one go past twice the store's bound.
+    this.directLimit = Math.max(4096, 2 * this.maxEntries)
     const s = this.store
     this.cullable = {
       size: () => s.map.size,
@@ -168,6 +194,38 @@ export class LocMemCache extends BaseCache {
     return it
   }
 
+  /**
+   * The live item of the caller's `key` (`version` as given), optionally marked as used: through
+   * the direct index when it holds the key, else by the made key (then indexed).
+   */
+  private liveByKey(key: string, version: number | undefined, use: boolean): Item | undefined {
+    const d = this.direct
+    if (d !== undefined && (version === undefined || version === this.version)) {
+      let it = d.get(key)
+      if (it === undefined || it.d !== d || it.ck !== key) {
+        const raw = this.rawKey(key, version)
+        it = this.store.map.get(raw)
+        if (it === undefined) return undefined
+        if (this.cleanKey(raw)) this.index(d, key, it)
+      }
+      if (it.e !== null && it.e <= this.clock.now()) {
+        this.store.remove(it)
+        this.noteExpired(it.k)
+        return undefined
+      }
+      if (use) this.store.touch(it)
+      return it
+    }
+    return this.live(this.rawKey(key, version), use)
+  }
+
+  private index(d: DirectIndex, key: string, it: Item): void {
+    if (d.size >= this.directLimit) d.clear()
+    d.set(key, it)
+    it.d = d
+    it.ck = key
+  }
+
   /** Store a prepared snapshot; culls first when `rawKey` is not live and the store is full. */
   private async put(rawKey: string, s: Snapshot, expiresAt: number | null): Promise<void> {
     const existing = this.live(rawKey, false)
@@ -177,13 +235,16 @@ export class LocMemCache extends BaseCache {
     this.place(rawKey, s, expiresAt, existing)
   }
 
-  private place(rawKey: string, s: Snapshot, expiresAt: number | null, existing: Item | undefined): void {
+  private place(rawKey: string, s: Snapshot, expiresAt: number | null, existing: Item | undefined): Item {
     const st = this.store
     if (existing !== undefined) {
       existing.v = s.v
       existing.kind = s.kind
+      existing.x = isEnvelope(s.v)
       existing.e = expiresAt
       st.touch(existing)
+      st.noteExpiry(expiresAt)
+      return existing
     } else {
       const recycled = st.free.pop()
       let it: Item
@@ -191,13 +252,27 @@ export class LocMemCache extends BaseCache {
         it = recycled
         it.v = s.v
         it.kind = s.kind
+        it.x = isEnvelope(s.v)
         it.k = rawKey
         it.e = expiresAt
-      } else it = { v: s.v, kind: s.kind, k: rawKey, e: expiresAt, p: null, n: null }
+      } else {
+        it = {
+          v: s.v,
+          kind: s.kind,
+          k: rawKey,
+          e: expiresAt,
+          p: null,
+          n: null,
+          d: null,
+          ck: undefined,
+          x: isEnvelope(s.v),
+        }
+      }
       st.map.set(rawKey, it)
       st.pushHead(it)
+      st.noteExpiry(expiresAt)
+      return it
     }
-    st.noteExpiry(expiresAt)
   }
 
   // Fast paths: with nobody listening, `get` and `set` skip the generic machinery (and its
@@ -211,12 +286,12 @@ export class LocMemCache extends BaseCache {
   override get(key: string, defaultValue?: unknown, opts?: VersionOpts): Promise<unknown> {
     if (this.events.active) return super.get(key, defaultValue, opts)
     try {
-      const it = this.live(this.rawKey(key, opts?.version), true)
+      const it = this.liveByKey(key, opts?.version, true)
       if (it === undefined) {
         this.counters.misses++
         return Promise.resolve(defaultValue)
       }
-      if (isEnvelope(it.v)) return super.get(key, defaultValue, opts) // rule 16 metadata
+      if (it.x) return super.get(key, defaultValue, opts) // rule 16 metadata
       this.counters.hits++
       return Promise.resolve(it.kind === 0 ? it.v : restore(it))
     } catch (e) {
@@ -233,15 +308,21 @@ export class LocMemCache extends BaseCache {
     // Tagged writes (docs/contract.md rule 17) take the generic path.
     if (this.events.active || opts?.tags !== undefined) return super.set(key, value, timeout, opts)
     try {
-      const raw = this.rawKey(key, opts?.version)
+      const version = opts?.version
       const exp = this.expiryFor(timeout)
       if (exp !== null && exp <= this.clock.now()) return super.set(key, value, timeout, opts)
       const s = this.copy(escapeEnvelope(value))
-      const existing = this.live(raw, false)
-      if (existing === undefined && this.store.map.size >= this.maxEntries) {
-        return super.set(key, value, timeout, opts)
+      const existing = this.liveByKey(key, version, false)
+      if (existing !== undefined) this.place(existing.k, s, exp, existing)
+      else {
+        if (this.store.map.size >= this.maxEntries) return super.set(key, value, timeout, opts)
+        const raw = this.rawKey(key, version)
+        const it = this.place(raw, s, exp, undefined)
+        const d = this.direct
+        if (d !== undefined && (version === undefined || version === this.version) && this.cleanKey(raw)) {
+          this.index(d, key, it)
+        }
       }
-      this.place(raw, s, exp, existing)
       this.counters.sets++
       return Promise.resolve(true)
     } catch (e) {
@@ -249,15 +330,31 @@ export class LocMemCache extends BaseCache {
     }
   }
 
+  /**
+   * For a cache in front of this one (tiered's L1 hit, peek.ts `PEEK_RAW`): an isolated copy of
+   * the live plain value at `rawKey`, `undefined` when missing, `NO_PEEK` for an envelope.
+   * Counts nothing (the caller counts its own hit); an expired item is removed as by `_get`.
+   */
+  [PEEK_RAW](rawKey: string): unknown {
+    const it = this.live(rawKey, true)
+    if (it === undefined) return undefined
+    if (isEnvelope(it.v)) return NO_PEEK
+    return it.kind === 0 ? it.v : restore(it)
+  }
+
   /** The stored value itself, for read-only callers (peek.ts); `NO_PEEK` while events flow. */
   [PEEK](key: string): unknown {
     if (this.events.active) return NO_PEEK
-    const it = this.live(this.rawKey(key), true)
+    const it = this.liveByKey(key, undefined, true)
     if (it === undefined) {
       this.counters.misses++
       return undefined
     }
     // Tagged entries need their counters checked (rule 17): the caller uses `get`.
+    if (!it.x) {
+      this.counters.hits++
+      return it.v
+    }
     if (isEnvelope(it.v) && it.v.tags !== undefined) return NO_PEEK
     const v = openEnvelope(it.v, this.clock.now())
     if (v === STALE) {
@@ -328,6 +425,7 @@ export class LocMemCache extends BaseCache {
     const next = addDelta(it.v, delta, callerKey)
     it.v = next
     it.kind = 0
+    it.x = false
     return next
   }
 
@@ -336,7 +434,7 @@ export class LocMemCache extends BaseCache {
     if (it === undefined) return false
     if (fromRaw === toRaw) return true
     this.store.remove(it)
-    await this.put(toRaw, it, it.e)
+    await this.put(toRaw, { v: it.v, kind: it.kind }, it.e)
     return true
   }
 
@@ -347,6 +445,7 @@ export class LocMemCache extends BaseCache {
   protected async *_entries(): AsyncIterable<RawEntry> {
     // Snapshot the items first: the consumer may delete while we iterate.
     for (const it of [...this.store.map.values()]) {
+      if (this.store.map.get(it.k) !== it) continue // deleted while the consumer ran
       const value = restore(it)
       let size: number | undefined
       try {

@@ -11,6 +11,7 @@
  */
 import type { Cache } from '../types.ts'
 import type { StoredResponse } from './body.ts'
+import { backoffMs } from '../lease.ts'
 import { parseCacheControl } from './cache-control.ts'
 
 /** The page-cache options this file reads. */
@@ -127,7 +128,7 @@ export class RefreshClaims {
   }
 }
 
-/** How long a waiter sleeps before its `attempt`-th look at the cache: 5 ms doubling to 50 ms. */
+/** How long a waiter sleeps before its `attempt`-th look at the cache: `backoffMs` (lease.ts). */
 export function pagePollMs(attempt: number): number {
-  return Math.min(50, 5 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random())
+  return backoffMs(attempt)
 }
