@@ -23,7 +23,10 @@ export interface FastifyConditionOptions {
 }
 
 /** An async `preHandler` hook. */
-export type ConditionHook = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>
+export type ConditionHook = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => Promise<FastifyReply | undefined>
 
 /** `condition({ etag, lastModified })` as a route hook: `fastify.get('/x', { preHandler: condition({ … }) }, h)`. */
 export function condition(options: FastifyConditionOptions): ConditionHook {
