@@ -93,6 +93,9 @@ export class ResponseCacheEngine {
     bypass: 0,
   }
 
+  /** Called with every answer (`hit`, `miss`, …, `uncached`, `bypass`) and its URL; `live.ts` streams them. */
+  readonly answered: Array<(how: keyof EngineStats, url: string) => void> = []
+
   constructor(opts: EngineOptions) {
     this.opts = opts
     this.cache = opts.cache
@@ -117,14 +120,20 @@ export class ResponseCacheEngine {
     const answer = this.route(request, waitUntil)
     if (answer === undefined) {
       this.stats.bypass++
+      this.tell('bypass', request.url)
       return undefined
     }
     return answer.then((r) => {
       const how = r.headers.get(STATUS_HEADER) as keyof EngineStats | null
-      if (how !== null && how in this.stats) this.stats[how]++
-      else this.stats.uncached++
+      const counted = how !== null && how in this.stats ? how : 'uncached'
+      this.stats[counted]++
+      this.tell(counted, request.url)
       return r
     })
+  }
+
+  private tell(how: keyof EngineStats, url: string): void {
+    for (const fn of this.answered) fn(how, url)
   }
 
   private route(request: Request, waitUntil: WaitUntil): Promise<Response> | undefined {
