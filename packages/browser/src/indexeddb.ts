@@ -338,6 +338,7 @@ export class IndexedDBCache extends BaseCache {
     const raw = this.rawKey(key, opts?.version)
     return crossTabGetOrSet(
       this,
+      (k, o) => this.getQuietly(k, o),
       this.flights,
       `cachework:indexeddb:${this.dbName}:${raw}`,
       raw,
