@@ -32,7 +32,9 @@ export function getOrSetRules(ctx: SuiteContext): void {
       const offs = (['hit', 'miss', 'set'] as const).map((t) => c.on(t, (e) => seen.push(e.type)))
       await c.getOrSet(k, 'v')
       const cold = c.stats()
-      expect([cold.hits - before.hits, cold.misses - before.misses, cold.sets - before.sets]).toEqual([0, 1, 1])
+      expect([cold.hits - before.hits, cold.misses - before.misses, cold.sets - before.sets]).toEqual([
+        0, 1, 1,
+      ])
       expect(seen).toEqual(['miss', 'set'])
       await c.getOrSet(k, 'other')
       const warm = c.stats()
