@@ -3,7 +3,8 @@
  * (docs/contract.md rule 18): tab A's set, delete, tag invalidation and tag expiry reach tab B,
  * whose L1 copy would otherwise be served for an hour (its cap); a third tab without a bus
  * shows that it would. Counted, not timed: B's reads are polled a bounded number of times, and
- * the bus messages B received and its L1 hits are read from `stats()`.
+ * the bus messages B received and its L1 hits are read from `stats()`. Also: a tagged
+ * `getOrSet` on IndexedDB keeps the cross-tab single flight an untagged one has.
  */
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -141,4 +142,44 @@ test('tiered(locmem, indexeddb): tab A’s writes reach tab B’s L1 over Broadc
   expect(await get(lone, 'tagged')).toBe('tv1')
   expect(await get(lone, 'soft')).toBe('sv1')
   await Promise.all([a.close(), b.close(), lone.close()])
+})
+
+test('IndexedDBCache: a tagged getOrSet runs its factory once across two tabs, and its tags still work', async () => {
+  const db = `tagged-flight-${Date.now()}`
+  const [one, two] = await Promise.all([openTab(db, undefined), openTab(db, undefined)])
+  // Both tabs start at the same instant, so both miss before either has stored anything.
+  const startAt = Date.now() + 1000
+  const run = (page: Page, tab: string) =>
+    page.evaluate(
+      async ([db, startAt, tab]) => {
+        const { IndexedDBCache } = await import('/packages/browser/src/indexeddb.ts' as string)
+        const c = new IndexedDBCache({ location: db, options: { timeoutMs: 30_000 } })
+        await c.has('warm-up')
+        await new Promise((r) => setTimeout(r, Math.max(0, startAt - Date.now())))
+        let ran = 0
+        const value = await c.getOrSet(
+          'report',
+          async () => {
+            ran++
+            await new Promise((r) => setTimeout(r, 500))
+            return `computed by ${tab}`
+          },
+          undefined,
+          { tags: ['reports'] },
+        )
+        return { ran, value }
+      },
+      [db, startAt, tab] as const,
+    )
+  const [a, b] = await Promise.all([run(one, 'one'), run(two, 'two')])
+  expect(a.ran + b.ran).toBe(1)
+  expect(a.value).toBe(b.value)
+  const afterInvalidation = await two.evaluate(async (db) => {
+    const { IndexedDBCache } = await import('/packages/browser/src/indexeddb.ts' as string)
+    const c = new IndexedDBCache({ location: db })
+    await c.invalidateTags(['reports'])
+    return c.get('report', 'gone')
+  }, db)
+  expect(afterInvalidation).toBe('gone')
+  await Promise.all([one.close(), two.close()])
 })

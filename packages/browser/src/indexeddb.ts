@@ -29,7 +29,13 @@ import { InsertLease } from './idb-lease.ts'
 import { IdbConnection } from './idb-connection.ts'
 import { type IdbRecord, LEASES, STORE } from './idb-schema.ts'
 import { LastUses, cullStore, req } from './idb-store.ts'
-import { crossTabGetOrSet, NO_WEB_LOCKS, usesStampedeOptions, WebLockLeases } from './web-locks.ts'
+import {
+  crossTabDefault,
+  crossTabGetOrSet,
+  NO_WEB_LOCKS,
+  usesStampedeOptions,
+  WebLockLeases,
+} from './web-locks.ts'
 
 const MISSING: unique symbol = Symbol('cachework.idb.missing')
 /** The scope of every transaction that may insert a key on the checked path (`insert`). */
@@ -328,10 +334,11 @@ export class IndexedDBCache extends BaseCache {
     opts?: GetOrSetOptions,
   ): Promise<T> {
     // The stampede options (docs/contract.md rule 16) take core's path, on this backend's leases.
-    if (usesStampedeOptions(opts)) return super.getOrSet(key, defaultValue, timeout, opts)
+    if (usesStampedeOptions(opts)) return super.getOrSet(key, defaultValue, timeout, crossTabDefault(opts))
     const raw = this.rawKey(key, opts?.version)
     return crossTabGetOrSet(
       this,
+      (k, o) => this.getQuietly(k, o),
       this.flights,
       `cachework:indexeddb:${this.dbName}:${raw}`,
       raw,

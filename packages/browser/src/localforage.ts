@@ -29,7 +29,14 @@ import {
   leaseToken,
 } from '@cachework/core/backend'
 import localforage from 'localforage'
-import { crossTabGetOrSet, NO_WEB_LOCKS, usesStampedeOptions, WebLockLeases, withLock } from './web-locks.ts'
+import {
+  crossTabGetOrSet,
+  NO_WEB_LOCKS,
+  crossTabDefault,
+  usesStampedeOptions,
+  WebLockLeases,
+  withLock,
+} from './web-locks.ts'
 
 /** One stored item: the encoded value and the expiry (epoch ms, `null` for never). */
 interface Item {
@@ -343,10 +350,20 @@ export class LocalForageCache extends BaseCache {
     opts?: GetOrSetOptions,
   ): Promise<T> {
     // The stampede options (docs/contract.md rule 16) take core's path, on this backend's leases.
-    if (usesStampedeOptions(opts)) return super.getOrSet(key, defaultValue, timeout, opts)
+    if (usesStampedeOptions(opts)) return super.getOrSet(key, defaultValue, timeout, crossTabDefault(opts))
     const raw = this.rawKey(key, opts?.version)
     const lock = `cachework:localforage-flight:${this.dbName}/${this.storeName}:${raw}`
-    return crossTabGetOrSet(this, this.flights, lock, raw, key, defaultValue, timeout, opts)
+    return crossTabGetOrSet(
+      this,
+      (k, o) => this.getQuietly(k, o),
+      this.flights,
+      lock,
+      raw,
+      key,
+      defaultValue,
+      timeout,
+      opts,
+    )
   }
 }
 

@@ -57,6 +57,8 @@ const MISSING: unique symbol = Symbol('cachework.getOrSet.missing')
  */
 export async function crossTabGetOrSet<T>(
   cache: Cache,
+  /** A read that counts no hit or miss (`BaseCache.getQuietly`), for the re-reads. */
+  quiet: (key: string, opts?: VersionOpts) => Promise<{ value: unknown } | undefined>,
   flights: Map<string, Promise<unknown>>,
   lockName: string,
   rawKey: string,
@@ -70,14 +72,15 @@ export async function crossTabGetOrSet<T>(
   const existing = flights.get(rawKey) as Promise<T> | undefined
   if (existing !== undefined) return isolatedCopy(await existing) as T
   const p = withLock(lockName, async (): Promise<T> => {
-    const again = await cache.get<T | typeof MISSING>(key, MISSING, opts)
-    if (again !== MISSING) return again as T
+    // Re-reads count nothing: this call already counted its miss (rule 13).
+    const again = await quiet(key, opts)
+    if (again !== undefined) return again.value as T
     const value =
       typeof defaultValue === 'function' ? await (defaultValue as () => T | Promise<T>)() : defaultValue
     await cache.add(key, value as unknown, timeout, opts)
     // Django re-reads after add, so a concurrent writer's value wins (django/core/cache/backends/base.py).
-    const now = await cache.get<T | typeof MISSING>(key, MISSING, opts)
-    return (now === MISSING ? value : now) as T
+    const now = await quiet(key, opts)
+    return (now === undefined ? value : now.value) as T
   })
   flights.set(rawKey, p)
   const done = () => {
@@ -98,6 +101,23 @@ export function usesStampedeOptions(opts: GetOrSetOptions | undefined): boolean 
       // Tags (docs/contract.md rule 17) need core's compute path: counters read before the factory.
       opts.tags !== undefined)
   )
+}
+
+/**
+ * The options a browser backend hands to core's `getOrSet` (docs/contract.md rules 9, 16, 17):
+ * a tagged call with no stampede option keeps the cross-tab single flight an untagged one has,
+ * as `lock: 'distributed'` on the backend's Web Locks leases; anything else is passed as given.
+ */
+export function crossTabDefault(opts: GetOrSetOptions | undefined): GetOrSetOptions | undefined {
+  if (
+    opts?.tags === undefined ||
+    opts.lock !== undefined ||
+    opts.staleWhileRevalidate !== undefined ||
+    opts.staleIfError !== undefined ||
+    opts.beta !== undefined
+  )
+    return opts
+  return { ...opts, lock: 'distributed' }
 }
 
 /** What `tryWebLock` answers where the Web Locks API is missing. */

@@ -408,6 +408,18 @@ export abstract class BaseCache implements Cache {
   }
 
   /**
+   * `get` that counts and reports nothing: for a backend's own `getOrSet` re-reads (a cold
+   * `getOrSet` is one miss and one set, never a hit: docs/contract.md rule 13). `undefined` on a
+   * miss, else `{ value }` (the backend's usual copy).
+   */
+  protected async getQuietly(key: string, opts?: Opts): Promise<{ value: unknown } | undefined> {
+    const raw = this.rawKey(key, opts?.version)
+    const e = await this.read('get', () => this.readChecked(raw, opts?.tags), undefined, raw)
+    const v = e === undefined ? STALE : openEnvelope(e.value, this.clock.now())
+    return v === STALE ? undefined : { value: v }
+  }
+
+  /**
    * The stored entry at `rawKey` (an envelope stays an envelope), or `undefined` when it is
    * missing or carries tags that were invalidated since it was written (rule 17). `hint` tags
    * are fetched with the entry in one round trip. An entry soft-expired by `expireTags` comes

@@ -45,6 +45,16 @@ export interface WireEntry {
   headerList?: string[]
   /** Tags of the entry, where the backend keeps them. */
   tags?: string[]
+  /**
+   * `EntryInfo.state` (docs/contract.md rule 16): `fresh`, `stale` (soft-expired, served under
+   * staleWhileRevalidate / staleIfError), `refreshing` (its source process recomputes it now) or
+   * `leased` (a lease item: someone computes `key`).
+   */
+  state?: 'fresh' | 'stale' | 'refreshing' | 'leased'
+  /** End of the fresh lifetime (epoch ms) of an entry stored with metadata. */
+  softExpiresAt?: number
+  /** For `leased`: who holds the lease (`pid<pid>-…` in Node, `page-…` in a browser). */
+  leaseHolder?: string
 }
 
 /** What `list` answers. `truncated` is true when a cache held more than the limit. */

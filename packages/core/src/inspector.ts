@@ -167,7 +167,12 @@ export class CacheInspector {
             break
           }
           const w: WireEntry = { cache: id, rawKey: e.rawKey, expiresAt: e.expiresAt, preview: '' }
-          if ('value' in e) {
+          if (e.state === 'leased') {
+            // A lease item (rule 16): its value is the holder's record, not the entry's value.
+            w.state = 'leased'
+            if (e.leaseHolder !== undefined) w.leaseHolder = e.leaseHolder
+            w.preview = `lease held by ${e.leaseHolder ?? 'another caller'}`
+          } else if ('value' in e) {
             const v = e.value
             if (isStoredResponse(v)) {
               w.http = httpSummary(v)
@@ -181,6 +186,8 @@ export class CacheInspector {
           if (e.key !== undefined) w.key = e.key
           if (e.version !== undefined) w.version = e.version
           if (e.size !== undefined) w.size = e.size
+          if (e.state !== undefined && e.state !== 'leased') w.state = e.state
+          if (e.softExpiresAt !== undefined) w.softExpiresAt = e.softExpiresAt
           const tags = (e as { tags?: unknown }).tags
           if (Array.isArray(tags) && tags.every((t) => typeof t === 'string')) w.tags = tags
           entries.push(w)

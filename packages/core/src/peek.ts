@@ -14,6 +14,13 @@ export const PEEK: unique symbol = Symbol.for('cachework.peek') as never
 /** "Cannot answer synchronously: call `get`." */
 export const NO_PEEK: unique symbol = Symbol.for('cachework.noPeek') as never
 
+/**
+ * The method key of a raw-key read for a cache in front of this one (the `tiered` backend's L1
+ * hit, docs/contract.md rule 18): `(rawKey) => an isolated copy | undefined (miss) | NO_PEEK`,
+ * counting nothing. `locmem` offers it; `NO_PEEK` means "use the generic path" (an envelope).
+ */
+export const PEEK_RAW: unique symbol = Symbol.for('cachework.peekRaw') as never
+
 interface Peekable {
   [PEEK](key: string): unknown
 }

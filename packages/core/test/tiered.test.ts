@@ -105,6 +105,25 @@ describe('tiered specifics', () => {
     expect(await t.getMany(['s1', 's2', 'long'])).toEqual({ long: 'c' })
   })
 
+  it('an L1 hit (the fast path) is an isolated copy, counted once, and never reaches L2', async () => {
+    const l1 = new LocMemCache({ location: uniqueKey('l1'), timeout: 60 })
+    const l2 = new LocMemCache({ location: uniqueKey('l2') })
+    const t = new TieredCache({ options: { tiers: [l1, l2] } })
+    await t.set('obj', { list: [1, 2] })
+    await t.set('v2', 'second version', undefined, { version: 2 })
+    const l2Before = l2.stats()
+    const got = (await t.get('obj')) as { list: number[] }
+    got.list.push(3)
+    expect(await t.get('obj')).toEqual({ list: [1, 2] })
+    expect(await t.get('v2', undefined, { version: 2 })).toBe('second version')
+    expect(await t.get('v2')).toBeUndefined() // another version: an L1 miss, then an L2 miss
+    const s = t.stats() as TieredStats
+    expect([s.hits, s.misses]).toEqual([3, 1])
+    expect(s.tiers[0]).toMatchObject({ hits: 3, misses: 1 })
+    expect(s.tiers[1]).toMatchObject({ hits: 0, misses: 1 })
+    expect(l2.stats()).toEqual(l2Before) // tiers are reached through their storage primitives
+  })
+
   it('two caches with their own L1 over one L2: the BroadcastChannel bus drops stale L1 copies', async () => {
     const l2loc = uniqueKey('shared-l2')
     const channel = uniqueKey('bus')

@@ -7,19 +7,8 @@
 import { ImproperlyConfigured } from '@cachework/core'
 import type Database from 'better-sqlite3'
 import type { DatabaseRouting } from './db-routing.ts'
+import type { TableReport } from './db-types.ts'
 import { openDatabase, quoteIdent, sqliteDriver } from './db-sql.ts'
-
-/** What `createTables` did (or would do) in one database. */
-export interface TableReport {
-  /** The database alias (`default` unless `options.databases` names others). */
-  database: string
-  /** The SQLite file. */
-  file: string
-  table: string
-  status: 'created' | 'exists' | 'would-create' | 'not-allowed'
-  /** The DDL, for `would-create` (dry run). */
-  sql?: string[]
-}
 
 /** Why `name` cannot be a table name, or undefined when it can (any text SQLite can quote). */
 export function tableNameProblem(name: unknown): string | undefined {

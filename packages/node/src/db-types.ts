@@ -1,6 +1,6 @@
 /**
- * The public types of the `db` backend's routing (Django's database routers,
- * django/core/cache/backends/db.py), kept apart from the SQLite code so that the declarations
+ * The public types of the `db` backend: its routing (Django's database routers,
+ * django/core/cache/backends/db.py) and `createTables`' report, kept apart from the SQLite code so that the declarations
  * a user compiles against never name better-sqlite3's types.
  */
 
@@ -20,4 +20,16 @@ export interface CacheRouter {
   dbForRead?(model: CacheModel): string | null | undefined
   dbForWrite?(model: CacheModel): string | null | undefined
   allowMigrate?(db: string, model: CacheModel): boolean | null | undefined
+}
+
+/** What `createTables` did (or would do) in one database. */
+export interface TableReport {
+  /** The database alias (`default` unless `options.databases` names others). */
+  database: string
+  /** The SQLite file. */
+  file: string
+  table: string
+  status: 'created' | 'exists' | 'would-create' | 'not-allowed'
+  /** The DDL, for `would-create` (dry run). */
+  sql?: string[]
 }

@@ -13,7 +13,7 @@ import {
   ImproperlyConfigured,
   registerBackend,
 } from '@cachework/core'
-import type { CacheRouter } from './db-types.ts'
+import type { CacheRouter, TableReport } from './db-types.ts'
 import {
   BaseCache,
   type CullableStore,
@@ -33,10 +33,9 @@ import {
   safeDecode,
   translateError,
 } from './db-sql.ts'
-import { createTables, ensureTable, type TableReport, tableNameProblem } from './db-tables.ts'
+import { createTables, ensureTable, tableNameProblem } from './db-tables.ts'
 
-export type { CacheModel, CacheRouter } from './db-types.ts'
-export type { TableReport } from './db-tables.ts'
+export type { CacheModel, CacheRouter, TableReport } from './db-types.ts'
 
 // A count older than this is re-read before trusting it: other processes insert too.
 const COUNT_TTL_MS = 1000

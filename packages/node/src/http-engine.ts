@@ -21,9 +21,10 @@ import {
   type ResponseCacheOptions,
   type StoredResponse,
 } from '@cachework/core/http'
+import { backgroundPair } from './http-background.ts'
 import { captureResponse, toFetchRequest, writeNodeResponse } from './http-bridge.ts'
 import { hasHeaderHooks } from './http-hooks.ts'
-import { handleShared } from './http-shared.ts'
+import { handleShared, sharedServeFromCache, sharedUpdate } from './http-shared.ts'
 import { nodeRequestView, type RequestTrustOptions, withView } from './http-request.ts'
 
 /** Django's `request._cache_update_cache`, shared by both halves (django/middleware/cache.py). */
@@ -185,6 +186,16 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
 }
 
 /**
+ * `writeResponse` for shared mode: the view set its headers on `res` itself, so a field the
+ * shared cache took out of what it sends (`Surrogate-Control` meant for it) is removed here.
+ */
+function writeSharedResponse(res: ServerResponse, response: Response): Promise<void> {
+  if (!response.headers.has('surrogate-control') && !alreadySent.has(response))
+    res.removeHeader('surrogate-control')
+  return writeResponse(res, response)
+}
+
+/**
  * Node options on top of core's: the buffered body limit doubles as the streaming threshold;
  * the trust options say which proxy headers the keys follow (http-request.ts).
  */
@@ -313,6 +324,13 @@ export class NodePageCache {
    * (then `updateFlag` says whether the update half may store). A failing cache is a miss.
    */
   async serveFromCache(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    if (this.engine.shared) {
+      if (this.view(req) === undefined) {
+        badHost(res)
+        return true
+      }
+      return sharedServeFromCache(this.engine.shared, req, (r) => writeResponse(res, r))
+    }
     const method = req.method
     if (method !== 'GET' && method !== 'HEAD') {
       updateFlag.set(req, false)
@@ -399,16 +417,32 @@ export class NodePageCache {
    * Both halves in one (Django's `CacheMiddleware`): serve a hit, or run `view` (which writes
    * to `res`) through core's engine, with single-flight, and write what core returns. A hit from
    * a backend that can peek is written synchronously and returns `undefined` (no promise).
+   * `background` runs the view on another request/response pair (shared mode revalidates in
+   * the background with it; without it, in the foreground).
    */
-  handle(req: IncomingMessage, res: ServerResponse, view: () => void): Promise<void> | undefined {
+  handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    view: () => void,
+    background?: (req: IncomingMessage, res: ServerResponse) => void,
+  ): Promise<void> | undefined {
     if (this.engine.shared) {
       // mode: 'shared' (http-shared.ts): every method goes through the RFC 9111 cache.
       if (this.view(req) === undefined) return void badHost(res)
+      const again =
+        background &&
+        (async (forwarded: Request) => {
+          const pair = backgroundPair(req, res, forwarded)
+          const r = await this.runCaptured(pair.res, () => background(pair.req, pair.res))
+          // What went to the pair's own response (a stream, a status Fetch cannot carry) is lost.
+          return alreadySent.has(r) ? new Response(null, { status: 502, statusText: 'Bad Gateway' }) : r
+        })
       return handleShared(
         this.engine.shared,
         req,
         () => this.runCaptured(res, view),
-        (r) => writeResponse(res, r),
+        (r) => writeSharedResponse(res, r),
+        again,
       )
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -445,6 +479,10 @@ export class NodePageCache {
   async update(req: IncomingMessage, res: ServerResponse, rest: () => void): Promise<void> {
     const response = await this.runCaptured(res, rest)
     if (alreadySent.has(response)) return
+    if (this.engine.shared) {
+      await writeSharedResponse(res, await sharedUpdate(this.engine.shared, req, response))
+      return
+    }
     const view = this.view(req)
     if (getUpdateFlag(req) !== true || view === undefined) {
       await writeResponse(res, response)

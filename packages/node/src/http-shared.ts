@@ -1,53 +1,98 @@
 /**
  * `mode: 'shared'` for node:http / Connect / Express (and the adapters built on `NodePageCache`):
  * core's RFC 9111 shared cache (`SharedResponseCache`, docs/contract.md §3b) around the view. The
- * view runs on the original `IncomingMessage`, so the validators the cache sends when it
- * revalidates (`If-None-Match` / `If-Modified-Since`) are set on `req.headers` before it runs.
- * A Node view runs once per request, so `stale-while-revalidate` is validated in the foreground
- * here (RFC 5861 allows a cache not to serve stale).
+ * view runs on the original `IncomingMessage`, so the fields the cache sends when it asks the
+ * view (`If-None-Match` / `If-Modified-Since`, `Surrogate-Capability`) are set on `req.headers`
+ * before it runs. `stale-while-revalidate` revalidates in the background when the view can run
+ * on a request of its own (`background`: a wrapped handler); middleware placed before a view
+ * (`next`) runs once per request, so there it revalidates in the foreground (RFC 5861 allows a
+ * cache not to serve stale).
  */
 import type { IncomingMessage } from 'node:http'
-import type { SharedResponseCache } from '@cachework/core/http'
+import type { SharedPlan, SharedResponseCache } from '@cachework/core/http'
 import { toFetchRequest } from './http-bridge.ts'
 
-/** Request headers the shared cache may replace on the request it sends to the view. */
-const CONDITIONAL = [
+/** Request headers the shared cache may replace or add on the request it sends to the view. */
+const FORWARDED = [
   'if-none-match',
   'if-modified-since',
   'if-match',
   'if-unmodified-since',
   'if-range',
   'range',
+  'surrogate-capability',
 ]
 
-function syncConditional(req: IncomingMessage, forwarded: Request): void {
-  for (const name of CONDITIONAL) {
+function syncForwarded(req: IncomingMessage, forwarded: Request): void {
+  for (const name of FORWARDED) {
     const v = forwarded.headers.get(name)
     if (v === null) delete req.headers[name]
     else req.headers[name] = v
   }
 }
 
+/** A view run that answers 502 when the cache would need the view a second time for one request. */
+function ranTwice(): Response {
+  return new Response(null, { status: 502, statusText: 'Bad Gateway' })
+}
+
 /**
  * Answer `req` through `shared`: `run` runs the view with `res` captured and returns what it
- * wrote as a Fetch `Response`; `write` sends the answer.
+ * wrote as a Fetch `Response`; `write` sends the answer; `background`, when given, runs the
+ * view on a request of its own (for background revalidation).
  */
 export async function handleShared(
   shared: SharedResponseCache,
   req: IncomingMessage,
   run: () => Promise<Response>,
   write: (response: Response) => Promise<void>,
+  background?: (forwarded: Request) => Promise<Response>,
 ): Promise<void> {
   let ran = false
   const response = await shared.handle(
     toFetchRequest(req),
     (forwarded) => {
-      if (ran) throw new Error('cachework: a Node view runs once per request')
+      if (ran) return background ? background(forwarded) : ranTwice()
       ran = true
-      syncConditional(req, forwarded)
+      syncForwarded(req, forwarded)
       return run()
     },
-    { background: false },
+    { background: background ?? false },
   )
   await write(response)
+}
+
+// The fetch half's plans, by request, for the update half (two middlewares, two engines).
+const plans = new WeakMap<IncomingMessage, SharedPlan>()
+
+/**
+ * The fetch half in shared mode: write a stored response and return true, or set the request
+ * fields the view should see (validators, `Surrogate-Capability`), keep the plan for the
+ * update half, and return false.
+ */
+export async function sharedServeFromCache(
+  shared: SharedResponseCache,
+  req: IncomingMessage,
+  write: (response: Response) => Promise<void>,
+): Promise<boolean> {
+  const got = await shared.fetchHalf(toFetchRequest(req))
+  if (got instanceof Response) {
+    await write(got)
+    return true
+  }
+  syncForwarded(req, got.forwarded)
+  plans.set(req, got)
+  return false
+}
+
+/** The update half in shared mode: what to send for the view's `response` (a request the fetch half never saw passes through). */
+export async function sharedUpdate(
+  shared: SharedResponseCache,
+  req: IncomingMessage,
+  response: Response,
+): Promise<Response> {
+  const plan = plans.get(req)
+  if (plan === undefined) return response
+  plans.delete(req)
+  return shared.updateHalf(plan, response)
 }

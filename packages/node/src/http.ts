@@ -53,13 +53,24 @@ export interface NodeDecorator {
   (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void
 }
 
-/** What a wrapper does with one request: `run` runs the wrapped view (or `next`). */
+/**
+ * What a wrapper does with one request: `run` runs the wrapped view (or `next`); `runOn`, given
+ * only around a handler, runs it on another request/response pair (shared mode's background
+ * revalidation).
+ */
 export type Apply = (
   req: IncomingMessage,
   res: ServerResponse,
   run: () => unknown,
   next: NextFunction | undefined,
+  runOn?: (req: IncomingMessage, res: ServerResponse) => unknown,
 ) => unknown
+
+// A background run's view called `next`: nothing after it may answer, so it ends here.
+function runFailed(res: ServerResponse, err: unknown): void {
+  res.statusCode = err === undefined ? 404 : 500
+  res.end()
+}
 
 // With no `next` (a bare node:http server) there is nothing after the middleware to answer.
 function noView(res: ServerResponse): void {
@@ -73,7 +84,13 @@ export function decorator(apply: Apply): NodeDecorator {
     if (typeof a === 'function') {
       const handler = a as AnyHandler
       return function wrapped(req: IncomingMessage, res: ServerResponse, next?: NextFunction) {
-        return apply(req, res, () => handler(req, res, next), next)
+        return apply(
+          req,
+          res,
+          () => handler(req, res, next),
+          next,
+          (r, s) => handler(r, s, (err?: unknown) => runFailed(s, err)),
+        )
       }
     }
     const res = b as ServerResponse
@@ -113,11 +130,13 @@ function machineryFailed(err: unknown, res: ServerResponse, next: NextFunction |
 }
 
 function cachingDecorator(page: NodePageCache): NodeDecorator {
-  return decorator((req, res, run, next) => {
+  return decorator((req, res, run, next, runOn) => {
     try {
       // A hit from a backend that can peek is answered synchronously (no promise to wait on).
+      const again =
+        runOn && ((r: IncomingMessage, s: ServerResponse) => runView(() => runOn(r, s), s, undefined))
       return page
-        .handle(req, res, () => runView(run, res, next))
+        .handle(req, res, () => runView(run, res, next), again)
         ?.catch((err) => machineryFailed(err, res, next))
     } catch (err) {
       machineryFailed(err, res, next)
@@ -168,7 +187,8 @@ export function updateCacheMiddleware(
 ): (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void {
   const page = new NodePageCache(middlewareOptions(options))
   return (req, res, next) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return next()
+    // Shared mode also sees unsafe methods (their success invalidates stored responses, RFC 9111 §4.4).
+    if (!page.engine.shared && req.method !== 'GET' && req.method !== 'HEAD') return next()
     page.update(req, res, () => next()).catch((err) => machineryFailed(err, res, next))
   }
 }

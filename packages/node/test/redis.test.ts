@@ -85,8 +85,16 @@ describe('redis location', () => {
   })
 })
 
+/** One redis-server for the whole file; every test has its own key prefix. */
+let server: RedisProcess
+beforeAll(async () => {
+  server = await RedisProcess.start({ unixSocket: true })
+})
+afterAll(async () => {
+  await server?.stop()
+})
+
 describe('redis backend on a real server', () => {
-  let server: RedisProcess
   const made: RedisCache[] = []
   const make = (o: Record<string, unknown> = {}, prefix = uniqueKey('p')) => {
     const c = new RedisCache({ location: server.url, keyPrefix: prefix, options: { timeoutMs: 5000, ...o } })
@@ -96,12 +104,8 @@ describe('redis backend on a real server', () => {
   const calls = async (cmd: string) =>
     Number(/calls=(\d+)/.exec((await server.info('commandstats')).get(`cmdstat_${cmd}`) ?? '')?.[1] ?? 0)
 
-  beforeAll(async () => {
-    server = await RedisProcess.start({ unixSocket: true })
-  })
   afterAll(async () => {
     await Promise.all(made.map((c) => c.close()))
-    await server.stop()
   })
 
   it("stores integers as decimal text (Django's convention): redis-cli reads them and incr works on them", async () => {
@@ -237,16 +241,8 @@ describe('redis backend on a real server', () => {
 })
 
 describe('redis: rule 16 hooks', () => {
-  let server: RedisProcess
   const calls = async (cmd: string) =>
     Number(/calls=(\d+)/.exec((await server.info('commandstats')).get(`cmdstat_${cmd}`) ?? '')?.[1] ?? 0)
-  beforeAll(async () => {
-    server = await RedisProcess.start()
-  })
-  afterAll(async () => {
-    await server.stop()
-  })
-
   it('expire() marks an entry stale in place, keeping its remaining TTL', async () => {
     const c = new RedisCache({
       location: server.url,

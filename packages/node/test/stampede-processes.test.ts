@@ -2,7 +2,8 @@
  * docs/contract.md rule 16 across real processes: a fleet of Node processes sharing one
  * memcached server, one redis-server, one SQLite file or one directory runs `getOrSet(…, { lock: 'distributed' })`
  * on one cold key. Factory runs are counted from a file every run appends to, never inferred
- * from timings; waits are printed, not asserted.
+ * from timings; waits are printed, not asserted. With `staleWhileRevalidate`, a stale entry is
+ * refreshed once for the whole fleet while every caller gets the stale value.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
@@ -118,6 +119,48 @@ describe.each(backends)("lock: 'distributed' across processes on %s", (backend) 
     )
   })
 })
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Wait (bounded) until the count file holds `n` runs. */
+async function untilRuns(countFile: string, n: number): Promise<void> {
+  for (let i = 0; i < 200 && runs(countFile).length < n; i++) await sleep(50)
+}
+
+describe.each(backends)(
+  "staleWhileRevalidate with lock: 'distributed' across 4 processes on %s",
+  (backend) => {
+    it('every caller gets the stale value at once; one refresh runs for the whole fleet; then the new value', async () => {
+      const key = uniqueKey('swr')
+      const countFile = join(dir, `${key}.runs`)
+      writeFileSync(countFile, '')
+      const base = { ...target(backend), key, lockTimeoutMs: 5000, countFile, staleWhileRevalidate: 600 }
+      // Warm: fresh for 1 s, kept 600 s more as stale.
+      const first = fleet[0] as StampedeWorker
+      const warm = await first.result(first.send({ ...base, callers: 1, factoryMs: 0, timeout: 1 }))
+      const old = `value-of-${first.pid}`
+      expect(warm.answers).toEqual([old])
+      await sleep(1200) // past the fresh lifetime, well inside the stale window
+      // 4 × 25 callers on the stale key; the refresh takes 500 ms, so a caller that waited for it
+      // would get the new value.
+      const job = { ...base, callers: 25, factoryMs: 500, timeout: 60 }
+      const ids = fleet.map((w) => w.send(job))
+      const during = await Promise.all(fleet.map((w, i) => w.result(ids[i] as number)))
+      expect([...new Set(during.flatMap((r) => r.answers))]).toEqual([old])
+      // The refresh: exactly one run beside the warm-up, in one of the four processes.
+      await untilRuns(countFile, 2)
+      await sleep(800) // room for any second refresh to show up in the count
+      const who = runs(countFile)
+      expect(who).toHaveLength(2)
+      expect(fleet.map((w) => String(w.pid))).toContain(who[1])
+      // Afterwards every process reads the refreshed value, and nothing computes again.
+      const afterIds = fleet.map((w) => w.send({ ...job, callers: 5 }))
+      const after = await Promise.all(fleet.map((w, i) => w.result(afterIds[i] as number)))
+      expect([...new Set(after.flatMap((r) => r.answers))]).toEqual([`value-of-${who[1]}`])
+      expect(runs(countFile)).toHaveLength(2)
+    })
+  },
+)
 
 describe('memcached without meta commands', () => {
   it('falls back to the add lease, warns once, and still computes once', async () => {

@@ -17,7 +17,7 @@ import { type Snapshot, restore, snapshot } from '../clone.ts'
 import { encodeValue } from '../codec.ts'
 import { escapeEnvelope, isEnvelope, openEnvelope, STALE } from '../envelope.ts'
 import { KeyNotFoundError } from '../errors.ts'
-import { NO_PEEK, PEEK } from '../peek.ts'
+import { NO_PEEK, PEEK, PEEK_RAW } from '../peek.ts'
 import type { TagOpts } from '../tags.ts'
 import type { CacheInit, Timeout, VersionOpts } from '../types.ts'
 import type { StorableValue, ValueOrDefault } from '../value-types.ts'
@@ -328,6 +328,18 @@ export class LocMemCache extends BaseCache {
     } catch (e) {
       return Promise.reject(e)
     }
+  }
+
+  /**
+   * For a cache in front of this one (tiered's L1 hit, peek.ts `PEEK_RAW`): an isolated copy of
+   * the live plain value at `rawKey`, `undefined` when missing, `NO_PEEK` for an envelope.
+   * Counts nothing (the caller counts its own hit); an expired item is removed as by `_get`.
+   */
+  [PEEK_RAW](rawKey: string): unknown {
+    const it = this.live(rawKey, true)
+    if (it === undefined) return undefined
+    if (isEnvelope(it.v)) return NO_PEEK
+    return it.kind === 0 ? it.v : restore(it)
   }
 
   /** The stored value itself, for read-only callers (peek.ts); `NO_PEEK` while events flow. */

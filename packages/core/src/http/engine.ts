@@ -36,7 +36,7 @@ import {
 import { boundView } from './request-view.ts'
 import { isServablePage } from './stored-page.ts'
 import { type PageTags, pageTags, type TagHeader, writeTagHeader } from './page-tags.ts'
-import { djangoOnly, sharedEngine, type SharedResponseCache } from './shared-mode.ts'
+import { type SharedResponseCache, sharedEngine, sharedFetchHalf, sharedUpdateHalf } from './shared-mode.ts'
 
 /** Options of the response cache (Django's `CACHE_MIDDLEWARE_*` settings and ours). */
 export interface ResponseCacheOptions extends KeyOptions, PageStampedeOptions {
@@ -248,7 +248,7 @@ export class ResponseCache {
    * `updateCache`). A cache failure is a miss.
    */
   async fetchFromCache(request: Request): Promise<Response | undefined> {
-    djangoOnly(this, 'fetchFromCache')
+    if (this.shared) return this.hostOk(request) ? sharedFetchHalf(this.shared, request) : badHostResponse()
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       updateFlag.set(request, false)
       return undefined
@@ -289,7 +289,7 @@ export class ResponseCache {
    * headers and store the response when the rules allow, then return the response to send.
    */
   async updateCache(request: Request, response: Response): Promise<Response> {
-    djangoOnly(this, 'updateCache')
+    if (this.shared) return sharedUpdateHalf(this.shared, request, response)
     try {
       return (await this.update(request, response)).response
     } finally {

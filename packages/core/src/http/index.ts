@@ -38,9 +38,18 @@ export {
   type SharedCacheOptions,
   type SharedEntry,
   type SharedHandleOptions,
+  type SharedPlan,
   SharedResponseCache,
   type SharedVariant,
 } from './shared-cache.ts'
+export {
+  DEFAULT_SURROGATE_ID,
+  parseSurrogateControl,
+  type SurrogateDirectives,
+  surrogateCapability,
+  surrogateView,
+  withoutSurrogateControl,
+} from './surrogate-control.ts'
 // RFC 9111 (the service worker's private cache, the server's shared mode): `rfc9111.evaluate(…)`.
 export * as rfc9111 from './rfc9111/index.ts'
 export {

@@ -10,6 +10,7 @@
 import { type CacheRegistry, resolveCache } from '../registry.ts'
 import type { Cache } from '../types.ts'
 import { conditionalResponse } from './conditional.ts'
+import { settleWithin } from './flight-bound.ts'
 import { md5Hex } from './keys.ts'
 import {
   conditionalHeaders,
@@ -25,9 +26,30 @@ import {
   parseDirectives,
   parseRange,
   rangeAnswer,
-  splitList,
   withoutFields,
 } from './rfc9111/index.ts'
+import {
+  CLIENT_CONDITIONALS,
+  gatewayTimeout,
+  hasExplicitExpiry,
+  isEntry,
+  opaqueTag,
+  type SharedEntry,
+  type SharedVariant,
+  storedFields,
+  stripFragment,
+  toResponse,
+  varyNames,
+  varyValues,
+} from './shared-variants.ts'
+import {
+  DEFAULT_SURROGATE_ID,
+  surrogateCapability,
+  surrogateView,
+  withoutSurrogateControl,
+} from './surrogate-control.ts'
+
+export type { SharedEntry, SharedVariant }
 
 /** Options of the shared cache. */
 export interface SharedCacheOptions extends FreshnessPolicy {
@@ -48,80 +70,65 @@ export interface SharedCacheOptions extends FreshnessPolicy {
   retainSeconds?: number
   /** Variants kept per URL (`Vary`). Default 8. */
   maxVariants?: number
+  /**
+   * This cache's device token for `Surrogate-Control` (surrogate-control.ts), or `false` to
+   * ignore that header (then it is passed on untouched). Default `'cachework'`.
+   */
+  surrogateId?: string | false
+  /**
+   * Concurrent requests that find nothing usable for one URL share one app run: the others wait
+   * (at most `flightWaitMs`) and are answered from what it stored. Default true.
+   */
+  singleFlight?: boolean
+  /** Longest wait on another request's app run, in ms; then the waiter asks the app itself. Default 10000. */
+  flightWaitMs?: number
   /** Called when the cache fails (then it is a miss). Default: ignore. */
   onError?: (error: unknown) => void
   /** Clock, epoch ms. Default `Date.now`. */
   now?: () => number
 }
 
-/** What a handler call may do besides answering: run again later, for background revalidation. */
+/** How a handler call may be repeated, for background revalidation (`stale-while-revalidate`). */
 export interface SharedHandleOptions {
-  /** The handler may be called again after the answer (stale-while-revalidate). Default true. */
-  background?: boolean
+  /**
+   * `stale-while-revalidate` answers stale at once and revalidates off the request path: with
+   * `true` through `handler` (a Fetch handler can run twice), with a function through it (a Node
+   * view runs on a request of its own), with `false` in the foreground. Default true.
+   */
+  background?: boolean | ((request: Request) => Response | Promise<Response>)
 }
 
-/** One stored response of a URL (plain data: every backend round-trips it, rule 12). */
-export interface SharedVariant {
-  status: number
-  statusText: string
-  headers: Array<[string, string]>
-  body: Uint8Array
-  requestTime: number
-  responseTime: number
-  /** Lower-cased `Vary` names, and the request's normalized values of them. */
-  vary: string[]
-  varyValues: string
+type Handler = (request: Request) => Response | Promise<Response>
+
+/** A URL's entry and the variant matching a request, as looked up. */
+interface Found {
+  entry?: SharedEntry
+  variant?: SharedVariant
 }
 
-/** The entry of one URL: its stored variants, newest first. */
-export interface SharedEntry {
-  kind: 'cachework.shared'
+/** What the cache asks the app for one request, and what it knew then (see `fetchHalf`). */
+export interface SharedPlan extends Found {
+  /** The client's request. */
+  request: Request
   url: string
-  variants: SharedVariant[]
+  /** The request to give the app. */
+  forwarded: Request
+  /** The validators sent, when the request is conditional on stored responses. */
+  validators?: HeaderList
+  /** Other variants whose `ETag`s were sent (a `Vary` mismatch). */
+  tagged: SharedVariant[]
+  requestTime: number
 }
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 
-function isEntry(v: unknown): v is SharedEntry {
-  return typeof v === 'object' && v !== null && (v as SharedEntry).kind === 'cachework.shared'
-}
-
-/** Normalized request values of the `Vary` names (RFC 9111 §4.1 allows normalizing whitespace and case). */
-function varyValues(request: Request, names: readonly string[]): string {
-  return names
-    .map((n) => {
-      const v = request.headers.get(n)
-      if (v === null) return `${n}`
-      const norm = splitList(v).join(',')
-      return `${n}=${n === 'accept-language' || n === 'accept-encoding' ? norm.toLowerCase() : norm}`
-    })
-    .join('\n')
-}
-
-function varyNames(headers: HeaderList): string[] {
-  const out: string[] = []
-  for (const n of splitList(headerValue(headers, 'vary'))) {
-    const l = n.toLowerCase()
-    if (!out.includes(l)) out.push(l)
-  }
-  return out
-}
-
-function stripFragment(url: string): string {
-  const i = url.indexOf('#')
-  return i === -1 ? url : url.slice(0, i)
-}
-
-const toResponse = (status: number, statusText: string, headers: HeaderList, body: Uint8Array | null) =>
-  new Response(body === null || status === 204 || status === 304 ? null : (body as Uint8Array<ArrayBuffer>), {
-    status,
-    statusText,
-    headers: headers as Array<[string, string]>,
-  })
-
 /** The engine behind `mode: 'shared'` (see the module comment). */
 export class SharedResponseCache {
   readonly options: Readonly<SharedCacheOptions>
+  /** App runs in progress, by method and URL key (single-flight). */
+  private readonly flights = new Map<string, Promise<void>>()
+  /** Background revalidations in progress, by URL key (one at a time per URL). */
+  private readonly refreshing = new Map<string, Promise<void>>()
 
   constructor(options: SharedCacheOptions = {}) {
     this.options = { ...options }
@@ -143,9 +150,31 @@ export class SharedResponseCache {
     return { ...this.options, shared: true }
   }
 
+  private surrogateId(): string | undefined {
+    const id = this.options.surrogateId
+    return id === false ? undefined : (id ?? DEFAULT_SURROGATE_ID)
+  }
+
+  /** The headers caching decisions read: `Surrogate-Control` addressed to this cache wins. */
+  private decisive(headers: HeaderList): HeaderList {
+    const id = this.surrogateId()
+    return id === undefined ? headers : surrogateView(headers, id)
+  }
+
+  /** `headers` as sent to the client: without the `Surrogate-Control` meant for this cache. */
+  private outgoing(headers: HeaderList): Array<[string, string]> {
+    const id = this.surrogateId()
+    return id === undefined ? headers.map(([k, v]) => [k, v]) : withoutSurrogateControl(headers, id)
+  }
+
   /** The backend key of a URL's entry. */
   key(url: string): string {
     return `cachework.shared.${this.options.keyPrefix ?? ''}.${md5Hex(stripFragment(url))}`
+  }
+
+  /** Resolves when no background revalidation is in progress (for shutdown and tests). */
+  async backgroundIdle(): Promise<void> {
+    while (this.refreshing.size > 0) await Promise.all([...this.refreshing.values()])
   }
 
   private async read(url: string): Promise<SharedEntry | undefined> {
@@ -162,7 +191,7 @@ export class SharedResponseCache {
     const now = this.now()
     let keep = 0
     for (const v of entry.variants) {
-      const lifetime = freshnessLifetime(v, this.policy())
+      const lifetime = freshnessLifetime({ ...v, headers: this.decisive(v.headers) }, this.policy())
       keep = Math.max(keep, (v.responseTime - now) / 1000 + lifetime)
     }
     try {
@@ -186,43 +215,227 @@ export class SharedResponseCache {
   }
 
   /** Answer `request` from the cache or `handler`, by RFC 9111's rules for a shared cache. */
-  async handle(
-    request: Request,
-    handler: (request: Request) => Response | Promise<Response>,
-    opts: SharedHandleOptions = {},
-  ): Promise<Response> {
+  async handle(request: Request, handler: Handler, opts: SharedHandleOptions = {}): Promise<Response> {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       const response = await handler(request)
       if (!SAFE.has(request.method) && response.status >= 200 && response.status < 400) {
         await this.invalidateAfter(request, response)
       }
-      return response
+      return this.sendOn(response)
     }
     const url = stripFragment(request.url)
     const reqCc = parseDirectives(request.headers.get('cache-control'))
-    const entry = await this.read(url)
-    const variant = entry?.variants.find((v) => v.varyValues === varyValues(request, v.vary))
-    if (!variant) {
+    const found = await this.lookup(request, url)
+    if (found.variant === undefined) {
       if (reqCc.has('only-if-cached')) return gatewayTimeout()
-      return this.fetchAndStore(request, url, handler, entry)
+    } else {
+      const served = this.fromStore(request, found.variant, reqCc)
+      if (served) return served
+      const ev = this.evaluate(found.variant, request)
+      if (ev.staleWhileRevalidate && opts.background !== false) {
+        const again = typeof opts.background === 'function' ? opts.background : handler
+        this.revalidateInBackground(request, url, again)
+        return this.serve(request, found.variant, ev, true)
+      }
     }
-    const ev = this.evaluate(variant, request)
-    if (ev.fresh) return this.serve(request, variant, ev, true)
-    if (reqCc.has('only-if-cached') && !ev.staleForbidden) return this.serve(request, variant, ev, true)
-    if (reqCc.has('only-if-cached')) return gatewayTimeout()
-    if (ev.staleWhileRevalidate && opts.background !== false) {
-      void this.revalidate(request, url, handler, entry as SharedEntry, variant, ev).then(
-        (r) => r.body?.cancel(),
-        (error: unknown) => this.fail(error),
+    return this.singleFlight(request, url, reqCc, handler, found)
+  }
+
+  /** The URL's entry and the variant that matches `request`'s `Vary` values, if any. */
+  private async lookup(request: Request, url: string): Promise<Found> {
+    const entry = await this.read(url)
+    return { entry, variant: entry?.variants.find((v) => v.varyValues === varyValues(request, v.vary)) }
+  }
+
+  /** A response from the stored variant alone (fresh, or stale where `only-if-cached` allows), else `undefined`. */
+  private fromStore(request: Request, v: SharedVariant, reqCc: Map<string, unknown>): Response | undefined {
+    const ev = this.evaluate(v, request)
+    if (ev.fresh) return this.serve(request, v, ev, true)
+    if (reqCc.has('only-if-cached'))
+      return ev.staleForbidden ? gatewayTimeout() : this.serve(request, v, ev, true)
+    return undefined
+  }
+
+  /**
+   * Ask the app (a miss, or a stale variant to validate), one request per method and URL at a
+   * time: the others wait, bounded by `flightWaitMs`, then look again; whatever they find not
+   * usable they ask the app for themselves, without waiting again.
+   */
+  private async singleFlight(
+    request: Request,
+    url: string,
+    reqCc: Map<string, unknown>,
+    handler: Handler,
+    found: Found,
+  ): Promise<Response> {
+    const key = `${request.method} ${this.key(url)}`
+    const leader = this.options.singleFlight === false ? undefined : this.flights.get(key)
+    if (leader) {
+      await settleWithin(leader, this.options.flightWaitMs ?? 10_000, undefined)
+      const again = await this.lookup(request, url)
+      if (again.variant) {
+        const served = this.fromStore(request, again.variant, reqCc)
+        if (served) return served
+      }
+      return this.askApp(request, url, handler, again)
+    }
+    let settle = (): void => {}
+    if (this.options.singleFlight !== false) {
+      this.flights.set(
+        key,
+        new Promise<void>((resolve) => {
+          settle = resolve
+        }),
       )
-      return this.serve(request, variant, ev, true)
     }
-    return this.revalidate(request, url, handler, entry as SharedEntry, variant, ev)
+    try {
+      return await this.askApp(request, url, handler, found)
+    } finally {
+      if (this.options.singleFlight !== false) this.flights.delete(key)
+      settle()
+    }
+  }
+
+  /**
+   * What to ask the app: with a matching stored variant, its validators (RFC 9111 §4.3.1);
+   * without one, the `ETag`s of the URL's other variants, unless the client's request is
+   * conditional itself (a `Vary` mismatch can still be validated, §4.3.4); else the request.
+   */
+  private plan(request: Request, url: string, found: Found): SharedPlan {
+    const { entry, variant } = found
+    let validators: HeaderList | undefined
+    let tagged: SharedVariant[] = []
+    if (entry && variant) validators = conditionalHeaders(variant.headers)
+    else if (entry && !CLIENT_CONDITIONALS.some((h) => request.headers.has(h))) {
+      tagged = entry.variants.filter((v) => headerValue(v.headers, 'etag') !== undefined)
+      const tags: string[] = []
+      for (const v of tagged) {
+        const t = headerValue(v.headers, 'etag') as string
+        if (!tags.includes(t)) tags.push(t)
+      }
+      if (tags.length) validators = [['if-none-match', tags.join(', ')]]
+    }
+    return {
+      request,
+      url,
+      entry,
+      variant,
+      tagged,
+      validators,
+      requestTime: this.now(),
+      forwarded: this.forward(request, validators),
+    }
+  }
+
+  /** Ask the app as `plan` says and answer from what it returns. */
+  private async askApp(request: Request, url: string, handler: Handler, found: Found): Promise<Response> {
+    const plan = this.plan(request, url, found)
+    let response: Response
+    try {
+      response = await handler(plan.forwarded)
+    } catch (error) {
+      // The app is unreachable: stale if allowed (§4.2.4), else a generated 504 (§5.2.2.2).
+      if (plan.variant) {
+        const ev = this.evaluate(plan.variant, request)
+        if (!ev.staleForbidden && !ev.mustValidate) return this.serve(request, plan.variant, ev, true)
+        if (ev.staleForbidden) return gatewayTimeout()
+      }
+      throw error
+    }
+    return this.complete(plan, response, handler)
+  }
+
+  /**
+   * The app's answer to `plan`: a `304` freshens the variant it validates (§4.3.4); a 5xx may
+   * serve the stale one (RFC 5861 §4); anything else is stored by the rules. A 304 to the
+   * other variants' `ETag`s that names none of them is not the client's to see: the app is
+   * asked again plainly through `again`, or the answer is a 502 without it.
+   */
+  private async complete(plan: SharedPlan, response: Response, again?: Handler): Promise<Response> {
+    const { request, url, entry, variant } = plan
+    if (entry && variant) {
+      const ev = this.evaluate(variant, request)
+      if (response.status >= 500 && ev.staleIfError) {
+        void response.body?.cancel()
+        return this.serve(request, variant, ev, true)
+      }
+      if (response.status === 304 && plan.validators?.length) {
+        return this.freshen(request, entry, variant, response, plan.requestTime)
+      }
+    } else if (entry && plan.tagged.length > 0 && response.status === 304) {
+      const tag = response.headers.get('etag')
+      const tags = new Set(plan.tagged.map((v) => opaqueTag(headerValue(v.headers, 'etag') as string)))
+      // A 304 without an ETag to an If-None-Match of one tag can only mean that tag.
+      const chosen =
+        tag === null
+          ? tags.size === 1
+            ? plan.tagged[0]
+            : undefined
+          : plan.tagged.find((v) => opaqueTag(headerValue(v.headers, 'etag') as string) === opaqueTag(tag))
+      if (chosen) return this.freshen(request, entry, chosen, response, plan.requestTime)
+      void response.body?.cancel()
+      let plain: Response | undefined
+      try {
+        plain = again ? await again(this.forward(request)) : undefined
+      } catch (error) {
+        this.fail(error)
+      }
+      if (!plain) return new Response(null, { status: 502, statusText: 'Bad Gateway' })
+      return this.store(request, url, plain, this.now(), entry)
+    }
+    return this.store(request, url, response, plan.requestTime, entry)
+  }
+
+  /**
+   * The fetch half of shared mode (Django's two middlewares, used apart): a response from the
+   * store, or the plan the update half completes: `plan.forwarded` is the request to give the
+   * app (validators and `Surrogate-Capability` set). Stale responses are validated here, never
+   * in the background (the halves run the app once per request).
+   */
+  async fetchHalf(request: Request): Promise<Response | SharedPlan> {
+    const url = stripFragment(request.url)
+    if (request.method !== 'GET' && request.method !== 'HEAD') return this.plan(request, url, {})
+    const reqCc = parseDirectives(request.headers.get('cache-control'))
+    const found = await this.lookup(request, url)
+    if (found.variant) {
+      const served = this.fromStore(request, found.variant, reqCc)
+      if (served) return served
+    } else if (reqCc.has('only-if-cached')) return gatewayTimeout()
+    return this.plan(request, url, found)
+  }
+
+  /** The update half: complete `plan` with the app's `response` (store, freshen, invalidate) and return what to send. */
+  async updateHalf(plan: SharedPlan, response: Response): Promise<Response> {
+    const { request } = plan
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      if (!SAFE.has(request.method) && response.status >= 200 && response.status < 400) {
+        await this.invalidateAfter(request, response)
+      }
+      return this.sendOn(response)
+    }
+    return this.complete(plan, response)
+  }
+
+  /** Revalidate `request`'s stale variant off the request path, once at a time per URL. */
+  private revalidateInBackground(request: Request, url: string, handler: Handler): void {
+    const key = this.key(url)
+    if (this.refreshing.has(key)) return
+    const copy = new Request(request.url, { method: request.method, headers: request.headers })
+    const run = (async () => {
+      const found = await this.lookup(copy, url)
+      if (!found.entry || !found.variant) return
+      const r = await this.askApp(copy, url, handler, found)
+      await r.body?.cancel()
+    })()
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => this.refreshing.delete(key))
+    this.refreshing.set(key, run)
   }
 
   private evaluate(v: SharedVariant, request: Request): Evaluation {
+    const headers = this.decisive(v.headers)
     const ev = evaluate(
-      v,
+      { ...v, headers },
       this.now(),
       request.headers.get('cache-control'),
       request.headers.get('pragma'),
@@ -230,7 +443,7 @@ export class SharedResponseCache {
     )
     const ttl = this.options.defaultTtl
     // `cachePage(timeout, { mode: 'shared' })`: a lifetime for responses that name none.
-    if (ttl && !ev.fresh && !ev.mustValidate && ev.lifetime === 0 && !hasExplicitExpiry(v.headers)) {
+    if (ttl && !ev.fresh && !ev.mustValidate && ev.lifetime === 0 && !hasExplicitExpiry(headers)) {
       const fresh = ev.age < ttl
       return { ...ev, lifetime: ttl, fresh, expiresAt: v.responseTime + ttl * 1000 }
     }
@@ -242,7 +455,7 @@ export class SharedResponseCache {
     let headers = reuse
       ? withoutFields(v.headers, fieldsToOmit(v.headers, { reuse: true, shared: true }))
       : v.headers
-    headers = headers.filter(([k]) => k.toLowerCase() !== 'age')
+    headers = this.outgoing(headers).filter(([k]) => k.toLowerCase() !== 'age')
     headers.push(['age', String(Number.isFinite(ev.age) ? Math.floor(ev.age) : 2 ** 31)])
     const range = request.headers.has('range') && !request.headers.has('if-range') && v.status === 200
     if (range) {
@@ -256,64 +469,64 @@ export class SharedResponseCache {
     return conditionalResponse(request, response)
   }
 
-  /** Validate a stored variant with the app (RFC 9111 §4.3): a 304 freshens it, an error may serve it stale. */
-  private async revalidate(
-    request: Request,
-    url: string,
-    handler: (request: Request) => Response | Promise<Response>,
-    entry: SharedEntry,
-    v: SharedVariant,
-    ev: Evaluation,
-  ): Promise<Response> {
-    const headers = new Headers(request.headers)
-    for (const name of [
-      'if-none-match',
-      'if-modified-since',
-      'if-match',
-      'if-unmodified-since',
-      'if-range',
-      'range',
-    ])
-      headers.delete(name)
-    const conditional = conditionalHeaders(v.headers)
-    for (const [k, val] of conditional) headers.set(k, val)
-    const forwarded = new Request(request.url, { method: request.method, headers })
-    const requestTime = this.now()
-    let response: Response
-    try {
-      response = await handler(forwarded)
-    } catch (error) {
-      // The app is unreachable: stale if allowed (§4.2.4), else a generated 504 (§5.2.2.2).
-      if (!ev.staleForbidden && !ev.mustValidate) return this.serve(request, v, ev, true)
-      if (ev.staleForbidden) return gatewayTimeout()
-      throw error
-    }
-    if (response.status >= 500 && ev.staleIfError) {
-      void response.body?.cancel()
-      return this.serve(request, v, ev, true)
-    }
-    if (response.status === 304 && conditional.length > 0) {
-      const fresh: SharedVariant = {
-        ...v,
-        headers: mergeNotModified(v.headers, storedFields([...response.headers])),
-        requestTime,
-        responseTime: this.now(),
-      }
-      await this.write({ ...entry, variants: [fresh, ...entry.variants.filter((x) => x !== v)] })
-      return this.serve(request, fresh, this.evaluate(fresh, request), false)
-    }
-    return this.store(request, url, response, requestTime, entry)
+  /** A response passed on unstored: without the `Surrogate-Control` meant for this cache. */
+  private sendOn(response: Response): Response {
+    if (this.surrogateId() === undefined || !response.headers.has('surrogate-control')) return response
+    return new Response(response.body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: this.outgoing([...response.headers]),
+    })
   }
 
-  private async fetchAndStore(
+  /**
+   * The request sent to the app: `Surrogate-Capability` announces this cache (edge-arch §2.2);
+   * `validators`, when given, replace the client's own conditional fields.
+   */
+  private forward(request: Request, validators?: HeaderList): Request {
+    const id = this.surrogateId()
+    if (id === undefined && validators === undefined) return request
+    const headers = new Headers(request.headers)
+    if (validators !== undefined) {
+      for (const name of CLIENT_CONDITIONALS) headers.delete(name)
+      for (const [k, v] of validators) headers.set(k, v)
+    }
+    if (id !== undefined) {
+      headers.set(
+        'surrogate-capability',
+        surrogateCapability(request.headers.get('surrogate-capability'), id),
+      )
+    }
+    return new Request(request.url, { method: request.method, headers })
+  }
+
+  /** A `304` freshens the stored variant `v` (RFC 9111 §4.3.4) and it answers `request`. */
+  private async freshen(
     request: Request,
-    url: string,
-    handler: (request: Request) => Response | Promise<Response>,
-    entry: SharedEntry | undefined,
+    entry: SharedEntry,
+    v: SharedVariant,
+    notModified: Response,
+    requestTime: number,
   ): Promise<Response> {
-    const requestTime = this.now()
-    const response = await handler(request)
-    return this.store(request, url, response, requestTime, entry)
+    const headers = mergeNotModified(v.headers, storedFields([...notModified.headers]))
+    const vary = varyNames(headers)
+    const fresh: SharedVariant = {
+      ...v,
+      headers,
+      requestTime,
+      responseTime: this.now(),
+      vary,
+      varyValues: varyValues(request, vary),
+    }
+    const others = entry.variants.filter((x) => x !== v && x.varyValues !== fresh.varyValues)
+    // The 304 also stands for `v` under its own `Vary` values: keep it there, freshened too.
+    const kept =
+      v.varyValues === fresh.varyValues ? [] : [{ ...fresh, vary: v.vary, varyValues: v.varyValues }]
+    await this.write({
+      ...entry,
+      variants: [fresh, ...kept, ...others].slice(0, this.options.maxVariants ?? 8),
+    })
+    return this.serve(request, fresh, this.evaluate(fresh, request), false)
   }
 
   /** Store `response` when RFC 9111 §3 allows (GET only), and return what to send. */
@@ -334,16 +547,16 @@ export class SharedResponseCache {
       !response.headers.has('set-cookie') &&
       isStorable(
         response.status,
-        headers,
+        this.decisive(headers),
         {
           cacheControl: request.headers.get('cache-control'),
           authorization: request.headers.has('authorization'),
         },
         this.policy(),
       )
-    if (!storable) return response
+    if (!storable) return this.sendOn(response)
     const body = new Uint8Array(await response.arrayBuffer())
-    const sent = toResponse(response.status, response.statusText, headers, body)
+    const sent = toResponse(response.status, response.statusText, this.outgoing(headers), body)
     if (body.byteLength > max) return sent
     const vary = varyNames(headers)
     const variant: SharedVariant = {
@@ -378,20 +591,4 @@ export class SharedResponseCache {
     }
     await Promise.all([...urls].map((u) => this.invalidate(u)))
   }
-}
-
-/** Whether the response names its own expiry (then `defaultTtl` does not apply). */
-function hasExplicitExpiry(headers: HeaderList): boolean {
-  const cc = parseDirectives(headerValue(headers, 'cache-control'))
-  return cc.has('max-age') || cc.has('s-maxage') || headerValue(headers, 'expires') !== undefined
-}
-
-/** The fields a cache keeps: no hop-by-hop fields, none `Connection` names (RFC 9111 §3.1). */
-function storedFields(headers: Array<[string, string]>): Array<[string, string]> {
-  return withoutFields(headers, fieldsToOmit(headers))
-}
-
-/** The answer when nothing usable is stored and the app may not be asked (§5.2.1.7) or is down. */
-function gatewayTimeout(): Response {
-  return new Response(null, { status: 504, statusText: 'Gateway Timeout' })
 }

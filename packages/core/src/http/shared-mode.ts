@@ -3,7 +3,7 @@
  * kept out of engine.ts so Django mode's file stays Django's.
  */
 import type { ResponseCacheOptions } from './engine.ts'
-import { SharedResponseCache } from './shared-cache.ts'
+import { type SharedPlan, SharedResponseCache } from './shared-cache.ts'
 
 export type { SharedResponseCache }
 
@@ -20,9 +20,56 @@ export function sharedEngine(options: ResponseCacheOptions): SharedResponseCache
   })
 }
 
-/** The two halves (Django's two middlewares) exist in Django mode only. */
-export function djangoOnly(engine: { readonly shared?: SharedResponseCache }, what: string): void {
-  if (engine.shared) {
-    throw new TypeError(`${what} is Django mode's half of the cache; with mode: 'shared' use handle()`)
+// The fetch half's plans, by request, for the update half (the same Request flows through both).
+const plans = new WeakMap<Request, SharedPlan>()
+
+/** Request fields the shared cache sets on the request the app sees (validators, `Surrogate-Capability`). */
+const FORWARDED = [
+  'if-none-match',
+  'if-modified-since',
+  'if-match',
+  'if-unmodified-since',
+  'if-range',
+  'range',
+  'surrogate-capability',
+]
+
+/**
+ * The fetch half in shared mode: a stored response, or `undefined` after setting the request's
+ * validators for the app (where the Fetch API lets headers change; a request with immutable
+ * headers is then asked plainly) and keeping the plan for `sharedUpdateHalf`.
+ */
+export async function sharedFetchHalf(
+  shared: SharedResponseCache,
+  request: Request,
+): Promise<Response | undefined> {
+  const got = await shared.fetchHalf(request)
+  if (got instanceof Response) return got
+  // The client's request as it came, before the app's copy of it gets the validators.
+  const client = new Request(request.url, { method: request.method, headers: new Headers(request.headers) })
+  let plan: SharedPlan = { ...got, request: client }
+  try {
+    for (const name of FORWARDED) {
+      const v = plan.forwarded.headers.get(name)
+      if (v === null) request.headers.delete(name)
+      else request.headers.set(name, v)
+    }
+  } catch {
+    // Immutable headers (a service worker's event.request): the app sees the client's request.
+    plan = { ...plan, validators: undefined, tagged: [] }
   }
+  plans.set(request, plan)
+  return undefined
+}
+
+/** The update half in shared mode: complete the fetch half's plan; a request it never saw passes through. */
+export async function sharedUpdateHalf(
+  shared: SharedResponseCache,
+  request: Request,
+  response: Response,
+): Promise<Response> {
+  const plan = plans.get(request)
+  if (plan === undefined) return response
+  plans.delete(request)
+  return shared.updateHalf(plan, response)
 }

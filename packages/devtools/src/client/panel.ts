@@ -47,7 +47,8 @@ export interface PanelOptions {
   embedded?: boolean
 }
 
-const CHANGES = new Set(['set', 'delete', 'expire', 'evict', 'clear', 'page:store'])
+// Events after which the list is re-read ('refresh': an entry turned `refreshing`, rule 16).
+const CHANGES = new Set(['set', 'delete', 'expire', 'evict', 'clear', 'page:store', 'refresh'])
 
 /** The mounted panel; `mountDevtools` creates one. */
 export class Panel {
@@ -306,7 +307,8 @@ export class Panel {
         const countKey = `${s.id}|${entry.cache}`
         this.counts.set(countKey, (this.counts.get(countKey) ?? 0) + 1)
         const cache = st.caches.get(entry.cache)
-        const label = entryLabel(entry, urls)
+        const label =
+          entry.state === 'leased' ? `${entryLabel(entry, urls)} (lease)` : entryLabel(entry, urls)
         const key = entry.key ?? entry.rawKey
         const group = `${s.id}|${entry.cache}|${keyPrefix(key)}|${entry.version ?? ''}`
         const seenKey = `${s.id}|${entry.cache}|${entry.rawKey}|${entry.expiresAt}`
@@ -610,6 +612,9 @@ export class Panel {
     for (const r of this.rows) {
       // The worker keeps stale responses for revalidation, so its entries outlive `expires`.
       if (r.entry.expiresAt !== null && r.entry.expiresAt <= now && r.source.id !== 'sw')
+        expired.add(r.source.id)
+      // A fresh entry whose soft expiry passed is stale now (rule 16): re-list to show it.
+      if (r.entry.state === 'fresh' && r.entry.softExpiresAt !== undefined && r.entry.softExpiresAt <= now)
         expired.add(r.source.id)
     }
     for (const id of expired) this.scheduleRefresh(id)
