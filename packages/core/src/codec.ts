@@ -85,7 +85,8 @@ const revivers = {
     const [kind, message, stack, ...cause] = v as [string, string, string | undefined, ...unknown[]]
     const Kind = Object.hasOwn(ERROR_KINDS, kind) ? (ERROR_KINDS[kind] as ErrorConstructor) : Error
     const err = cause.length > 0 ? new Kind(String(message), { cause: cause[0] }) : new Kind(String(message))
-    if (typeof stack === 'string') Object.defineProperty(err, 'stack', { value: stack, writable: true, configurable: true })
+    if (typeof stack === 'string')
+      Object.defineProperty(err, 'stack', { value: stack, writable: true, configurable: true })
     return err
   },
   b: (v: unknown) => v,

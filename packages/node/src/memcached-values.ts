@@ -53,7 +53,9 @@ export function encodeMemcachedValue(value: unknown): Encoded {
     (value.constructor === Uint8Array || Buffer.isBuffer(value)) &&
     // A view over shared memory goes to the codec, which rejects it like every backend (rule 12).
     !(value.buffer instanceof SharedArrayBuffer) &&
-    !MEMCACHED_NUMERIC.test(Buffer.from(value.buffer, value.byteOffset, Math.min(value.byteLength, 2)).toString('latin1'))
+    !MEMCACHED_NUMERIC.test(
+      Buffer.from(value.buffer, value.byteOffset, Math.min(value.byteLength, 2)).toString('latin1'),
+    )
   ) {
     // Copy: the caller may mutate its buffer before the socket writes it (rule 12 isolation).
     return { flags: FLAG_BYTES, data: Uint8Array.prototype.slice.call(value) }

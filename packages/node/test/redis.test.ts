@@ -4,7 +4,7 @@
  * (and `FLUSHDB` on request), one `MGET`/`UNLINK` per call, a caller's own client, and `incr`
  * atomic across processes.
  */
-import { createCaches, ImproperlyConfigured } from '@cachework/core'
+import { CacheUnavailableError, createCaches, ImproperlyConfigured } from '@cachework/core'
 import { leaseKeyFor } from '@cachework/core/backend'
 import { uniqueKey } from '@cachework/core/testing'
 import { createClient } from 'redis'
@@ -204,6 +204,42 @@ describe('redis backend on a real server', () => {
     expect(e?.size).toBeGreaterThan(0)
     expect(e?.expiresAt).toBeGreaterThan(Date.now() + 55_000)
     expect(c.stats()).toMatchObject({ culls: false, evictions: 0 })
+  })
+
+  it("authenticates with the URL's user:pass or options.username/password; a wrong password is a rule-15 miss", async () => {
+    // An ACL user beside the default one (the file's other tests keep using the default user).
+    const user = uniqueKey('app').replace(/-/g, '_')
+    expect(await server.cli('ACL', 'SETUSER', user, 'on', '>s3cr%t', '~*', '&*', '+@all')).toBe('OK')
+    const keyPrefix = uniqueKey('auth')
+    const inUrl = new RedisCache({
+      location: `redis://${user}:${encodeURIComponent('s3cr%t')}@127.0.0.1:${server.port}`,
+      keyPrefix,
+      options: { timeoutMs: 5000 },
+    })
+    const inOptions = new RedisCache({
+      location: server.url,
+      keyPrefix,
+      options: { timeoutMs: 5000, username: user, password: 's3cr%t' },
+    })
+    const wrong = new RedisCache({
+      location: server.url,
+      keyPrefix,
+      options: { timeoutMs: 500, username: user, password: 'nope' },
+    })
+    made.push(inUrl, inOptions, wrong)
+    await untilWritable(inUrl)
+    await inUrl.set('k', 'by url')
+    expect(await inOptions.get('k')).toBe('by url')
+    await inOptions.set('k2', 2)
+    expect(await inUrl.get('k2')).toBe(2)
+    const clients = await server.cli('CLIENT', 'LIST')
+    expect(clients).toContain(`user=${user}`)
+    const errors: string[] = []
+    wrong.on('error', (e) => errors.push(String((e.error as Error | undefined)?.message ?? e.message)))
+    expect(await wrong.get('k', 'miss')).toBe('miss')
+    await expect(wrong.set('k', 'x')).rejects.toBeInstanceOf(CacheUnavailableError)
+    expect(errors.join('\n')).toMatch(/WRONGPASS|invalid username-password/)
+    expect(await inUrl.get('k')).toBe('by url')
   })
 
   it("uses a caller's connected client and leaves it open on close; works over a unix socket", async () => {
