@@ -199,7 +199,11 @@ describe('CacheInspector: listing without encoding every value', () => {
     const snap = (await inspector.run({ op: 'list' })) as Snapshot
     const entry = snap.entries.find((e) => e.key === 'sized')
     expect(entry?.size).toBeUndefined()
-    const v = (await inspector.run({ op: 'value', cache: entry?.cache ?? '', rawKey: entry?.rawKey ?? '' })) as {
+    const v = (await inspector.run({
+      op: 'value',
+      cache: entry?.cache ?? '',
+      rawKey: entry?.rawKey ?? '',
+    })) as {
       size?: number
     }
     expect(v.size).toBe(all[0])
