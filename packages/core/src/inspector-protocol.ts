@@ -85,6 +85,8 @@ export interface WireValue {
   text: string | null
   /** The value as a typed tree. */
   tree?: ValueNode
+  /** Bytes of the value (the list leaves sizes out where measuring costs an encoding). */
+  size?: number
   /** The value as JSON, when it survives JSON unchanged (then `edit` may rewrite it). */
   json?: string
   /** For stored pages: status, headers and body. */

@@ -186,3 +186,26 @@ describe('CacheInspector: stampede state on the wire (docs/contract.md rule 16)'
     expect(after.entries.filter((e) => e.key === 'locked').map((e) => e.state)).toEqual(['fresh'])
   })
 })
+
+describe('CacheInspector: listing without encoding every value', () => {
+  it('lists locmem entries without sizes (entries({ sizes: false })); the value op reports the size', async () => {
+    const cache = makeCache()
+    await cache.set('sized', { text: 'x'.repeat(100) }, 60)
+    const all: Array<number | undefined> = []
+    for await (const e of cache.entries()) all.push(e.size)
+    expect(all[0]).toBeGreaterThan(100)
+    for await (const e of cache.entries({ sizes: false })) expect(e.size).toBeUndefined()
+    const inspector = new CacheInspector(() => [cache])
+    const snap = (await inspector.run({ op: 'list' })) as Snapshot
+    const entry = snap.entries.find((e) => e.key === 'sized')
+    expect(entry?.size).toBeUndefined()
+    const v = (await inspector.run({
+      op: 'value',
+      cache: entry?.cache ?? '',
+      rawKey: entry?.rawKey ?? '',
+    })) as {
+      size?: number
+    }
+    expect(v.size).toBe(all[0])
+  })
+})

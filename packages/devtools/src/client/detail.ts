@@ -46,7 +46,8 @@ function meta(row: Row, now: number): HTMLElement[] {
     el(
       'div',
       {},
-      `${source.label} · ${cache?.alias ?? entry.cache} (${cache?.backend ?? '?'}) · version ${entry.version ?? '–'} · ${formatSize(entry.size) || 'size –'}`,
+      `${source.label} · ${cache?.alias ?? entry.cache} (${cache?.backend ?? '?'}) · version ${entry.version ?? '–'} · `,
+      el('span', { 'data-part': 'size' }, formatSize(entry.size) || 'size –'),
     ),
   )
   if (entry.tags?.length)
@@ -212,6 +213,8 @@ export async function renderDetail(d: PanelDom, row: Row, again: boolean, ctx: D
     return
   }
   if (!ctx.isCurrent()) return
+  const size = d.detailMeta.querySelector('[data-part="size"]')
+  if (size && entry.size === undefined && v.size !== undefined) size.textContent = formatSize(v.size)
   showValue(d, row, v)
   if (v.json !== undefined && entry.key !== undefined && !sw && !lease) {
     const json = v.json

@@ -152,6 +152,7 @@ export function fillRow(
   rowEl.dataset.version = entry.version === undefined ? '' : String(entry.version)
   rowEl.dataset.state = entry.state ?? ''
   if (entry.http?.url) rowEl.dataset.url = entry.http.url
+  else delete rowEl.dataset.url
   rowEl.removeAttribute('aria-expanded')
   const isSel =
     selected !== null &&

@@ -75,6 +75,7 @@ input, select, textarea { background: var(--bg); border: 1px solid var(--line); 
 .cw-viewport { overflow-y: auto; overflow-x: hidden; position: relative; contain: strict; min-height: 0; }
 .cw-spacer { position: relative; }
 .cw-row { position: absolute; left: 0; right: 0; height: 24px; contain: strict; cursor: pointer; border-bottom: 1px solid var(--bg3); }
+.cw-row[hidden] { display: none; }
 .cw-row:hover { background: var(--hover); }
 .cw-row.sel, .cw-row[aria-selected="true"] { background: var(--sel); }
 .cw-row.cw-group { display: flex; gap: 8px; background: var(--bg2); font-weight: bold; color: var(--muted); }
