@@ -101,6 +101,51 @@ test('lists the Vite process, the Node server, the page and the service worker i
   await testInfo.attach('devtools-panel', { path, contentType: 'image/png' })
 })
 
+test("a tiered cache's card shows each tier and the bus, as its stats() reports them", async ({
+  page,
+}, testInfo) => {
+  await openPanel(page)
+  await page.locator('cachework-devtools [role="tab"][data-view="caches"]').click()
+  const card = page.locator('cachework-devtools .cw-card[data-source="page"][data-alias="tiers"]')
+  const line = (t: { hits: number; misses: number; sets: number; deletes: number }) =>
+    `hits\u00a0${t.hits} · misses\u00a0${t.misses} · sets\u00a0${t.sets} · deletes\u00a0${t.deletes}`
+  const stats = () =>
+    page.evaluate(() => {
+      const s = window.cwFixture?.tiers.stats() as unknown as {
+        tiers: {
+          tier: string
+          alias: string
+          backend: string
+          hits: number
+          misses: number
+          sets: number
+          deletes: number
+        }[]
+        bus: { received: number; flushes: number }
+      }
+      return { tiers: s.tiers, bus: s.bus }
+    })
+  const s = await stats()
+  // The fixture's set, hit and miss went through both tiers (L1 answered the hit).
+  baseExpect(s.tiers.map((t) => [t.tier, t.backend, t.hits, t.misses, t.sets])).toEqual([
+    ['l1', 'locmem', 1, 1, 1],
+    ['l2', 'indexeddb', 0, 1, 1],
+  ])
+  await expect(card.locator('[data-stat="tier-l1"]')).toHaveText(line(s.tiers[0] as never))
+  await expect(card.locator('[data-stat="tier-l2"]')).toHaveText(line(s.tiers[1] as never))
+  await expect(card.locator('dl.tiers dt').first()).toContainText('locmem')
+  await expect(card.locator('[data-stat="bus"]')).toHaveText(
+    `received\u00a0${s.bus.received} · L1 flushes\u00a0${s.bus.flushes}`,
+  )
+  // Live: another L1 hit moves the card.
+  await page.evaluate(() => window.cwFixture?.tiers.get('tier-a'))
+  const after = await stats()
+  baseExpect(after.tiers[0]?.hits).toBe(2)
+  await expect(card.locator('[data-stat="tier-l1"]')).toHaveText(line(after.tiers[0] as never))
+  await card.scrollIntoViewIfNeeded()
+  await shot(page, testInfo, 'tiered-card')
+})
+
 test('deletes entries from each store, checked through the cache API', async ({ page }) => {
   await openPanel(page)
   // Page locmem.

@@ -5,7 +5,7 @@
  * explorer, HTTP responses and actions), a live timeline of every source's events, and per
  * cache charts. It can also mount inside another shell's container (`embedded`).
  */
-import type { CacheStats } from '@cachework/core'
+import type { CacheStats, TieredStats } from '@cachework/core'
 import type { EventBatch, Snapshot, WireCache, WireEntry, WireEvent } from '../protocol.ts'
 import { ChartStore, renderChart } from './charts.ts'
 import { applyDock, type DockState, DOCK_KEY, loadDock, wireDock } from './dock.ts'
@@ -601,6 +601,7 @@ export class Panel {
               ...stat('sets', 'sets', String(sets)),
               ...stat('deletes', 'deletes', String(c.stats.deletes)),
             ),
+            ...tierStats(c.stats),
             renderChart(samples),
             unused
               ? el('div', { class: 'unused' }, 'configured, not used yet')
@@ -776,4 +777,36 @@ export class Panel {
       },
     })
   }
+}
+
+/**
+ * A tiered cache's card (docs/contract.md rule 18): one line per tier (its alias, backend and
+ * counters) and the bus counters, from `stats().tiers` / `stats().bus`. Nothing for other caches.
+ */
+function tierStats(stats: CacheStats): HTMLElement[] {
+  const t = stats as Partial<TieredStats>
+  if (!Array.isArray(t.tiers)) return []
+  const rows: HTMLElement[] = []
+  for (const tier of t.tiers) {
+    rows.push(
+      el('dt', {}, `${tier.tier.toUpperCase()} ${tier.alias} (${tier.backend})`),
+      el(
+        'dd',
+        { 'data-stat': `tier-${tier.tier}` },
+        pairs(['hits', tier.hits], ['misses', tier.misses], ['sets', tier.sets], ['deletes', tier.deletes]),
+      ),
+    )
+  }
+  if (t.bus) {
+    rows.push(
+      el('dt', {}, 'bus'),
+      el('dd', { 'data-stat': 'bus' }, pairs(['received', t.bus.received], ['L1 flushes', t.bus.flushes])),
+    )
+  }
+  return [el('dl', { class: 'tiers', 'aria-label': 'tiers' }, ...rows)]
+}
+
+/** `name value` pairs joined by ` · `, each kept on one line (a no-break space inside a pair). */
+function pairs(...items: [string, number][]): string {
+  return items.map(([name, n]) => `${name}\u00a0${n}`).join(' · ')
 }

@@ -143,6 +143,8 @@ input, select, textarea { background: var(--bg); border: 1px solid var(--line); 
 .cw-card h3 button { margin-left: auto; }
 .cw-card dl { display: grid; grid-template-columns: repeat(2, auto minmax(0, 1fr)); align-items: baseline; gap: 2px 8px; margin: 0; }
 .cw-card dt { color: var(--muted); font-size: 11px; }
+.cw-card dl.tiers { grid-template-columns: auto minmax(0, 1fr); }
+.cw-card dl.tiers dd { font-weight: normal; overflow-wrap: anywhere; }
 .cw-card dd { margin: 0; font-weight: bold; }
 .cw-card svg { width: 100%; height: 56px; display: block; }
 .cw-card .legend { color: var(--muted); font-size: 11px; }
