@@ -25,22 +25,14 @@ export {
   networkRequest,
 } from './engine.ts'
 export {
-  currentAge,
-  deltaSeconds,
   type Directives,
   evaluate,
   type Evaluation,
   freshnessLifetime,
   type FreshnessOptions,
   type HeaderList,
-  headerValue,
-  HEURISTIC_STATUSES,
   heuristicLifetime,
   isStorable,
-  mergeNotModified,
-  parseCacheControl,
-  parseHttpDate,
-  responseDirectives,
   type StoredTiming,
 } from './freshness.ts'
 export {
