@@ -9,6 +9,7 @@ set -euo pipefail
 need=()
 command -v memcached >/dev/null 2>&1 || need+=(memcached)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 [ -x /usr/bin/chromium ] || [ -n "${CHROMIUM_PATH:-}" ] || need+=(chromium)
 /usr/bin/python3 -c 'import django' >/dev/null 2>&1 || need+=(python3-django)

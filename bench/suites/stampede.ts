@@ -214,15 +214,24 @@ export const suite: BenchSuite = {
       const p50 = new Map<string, number[]>(fleets.map((f) => [f.name, []]))
       const p99 = new Map<string, number[]>(fleets.map((f) => [f.name, []]))
       const tag = Date.now().toString(36)
+      // A contender that fails a round is left out from then on, with a note (as rounds.ts does).
+      const alive = new Set(fleets)
       for (let r = 0; r < ROUNDS; r++) {
         const order = fleets.map((_, i) => fleets[(i + r) % fleets.length] as Fleet)
         for (const f of order) {
-          const got = await f.round(`cold-${tag}-${r}`, 'cold')
-          runs.get(f.name)?.push(got.runs)
-          p50.get(f.name)?.push(quantile(got.waits, 0.5))
-          p99.get(f.name)?.push(quantile(got.waits, 0.99))
+          if (!alive.has(f)) continue
+          try {
+            const got = await f.round(`cold-${tag}-${r}`, 'cold')
+            runs.get(f.name)?.push(got.runs)
+            p50.get(f.name)?.push(quantile(got.waits, 0.5))
+            p99.get(f.name)?.push(quantile(got.waits, 0.99))
+          } catch (e) {
+            alive.delete(f)
+            notes.push(`${f.name} stopped in round ${r + 1}: ${(e as Error).message}`)
+          }
         }
       }
+      const measured = fleets.filter((f) => (runs.get(f.name) ?? []).length > 0)
       const setting = `${CALLERS} concurrent callers (${CALLERS / PROCESSES} in each of ${PROCESSES} processes per contender), a ${FACTORY_MS} ms factory, one shared redis-server (memcached for its row)`
       const method = `${ROUNDS} rounds, each contender a fresh cold key per round, order rotated each round; median (min–max) of the rounds.`
       const load = `${loadNote()} Load before: ${before}.`
@@ -234,7 +243,7 @@ export const suite: BenchSuite = {
         {
           title: `Factory runs per cold key: ${setting}`,
           unit: 'factory runs',
-          rows: fleets.map((f) => row(f.name, runs.get(f.name) ?? [])),
+          rows: measured.map((f) => row(f.name, runs.get(f.name) ?? [])),
           notes: [
             ...quick,
             ...notes,
@@ -245,13 +254,13 @@ export const suite: BenchSuite = {
         {
           title: `Caller wait p50 (ms), cold key: ${setting}`,
           unit: 'ms',
-          rows: fleets.map((f) => row(f.name, p50.get(f.name) ?? [])),
+          rows: measured.map((f) => row(f.name, p50.get(f.name) ?? [])),
           notes: [...quick, 'From each caller’s call to its value, in its own process.', method],
         },
         {
           title: `Caller wait p99 (ms), cold key: ${setting}`,
           unit: 'ms',
-          rows: fleets.map((f) => row(f.name, p99.get(f.name) ?? [])),
+          rows: measured.map((f) => row(f.name, p99.get(f.name) ?? [])),
           notes: [
             ...quick,
             `cachework (redis) p99 ${cwP99.toFixed(0)} ms (target ≤ factory + 50 = ${FACTORY_MS + 50} ms) — ${cwP99 <= FACTORY_MS + 50 ? 'met' : 'MISSED'}`,
@@ -261,22 +270,28 @@ export const suite: BenchSuite = {
         },
       ]
       // Stale-while-revalidate: 200 callers on a fresh key vs on a stale key while one refresh runs.
-      for (const f of fleets.filter((x) => x.name === CW || x.name === CW_MC)) {
+      for (const f of fleets.filter((x) => alive.has(x) && (x.name === CW || x.name === CW_MC))) {
         const hit: number[] = []
         const stale: number[] = []
         const refreshes: number[] = []
-        for (let r = 0; r < ROUNDS; r++) {
-          const hk = `hit-${tag}-${r}`
-          await f.warm(hk, 'hit')
-          hit.push(quantile((await f.round(hk, 'hit')).waits, 0.99))
-          const sk = `swr-${tag}-${r}`
-          await f.warm(sk, 'swr')
-          await sleep(FRESH_S * 1000 + 200)
-          const got = await f.round(sk, 'swr')
-          stale.push(quantile(got.waits, 0.99))
-          refreshes.push(got.runs)
-        }
         const backend = f.name === CW ? 'redis' : 'memcached'
+        try {
+          for (let r = 0; r < ROUNDS; r++) {
+            const hk = `hit-${tag}-${r}`
+            await f.warm(hk, 'hit')
+            hit.push(quantile((await f.round(hk, 'hit')).waits, 0.99))
+            const sk = `swr-${tag}-${r}`
+            await f.warm(sk, 'swr')
+            await sleep(FRESH_S * 1000 + 200)
+            const got = await f.round(sk, 'swr')
+            stale.push(quantile(got.waits, 0.99))
+            refreshes.push(got.runs)
+          }
+        } catch (e) {
+          notes.push(`${f.name}: stale-while-revalidate rounds stopped: ${(e as Error).message}`)
+          tables[0]?.notes?.push(notes[notes.length - 1] as string)
+          continue
+        }
         const ratio = median(stale) / median(hit)
         tables.push({
           title: `cachework on ${backend}, p99 caller wait (ms): fresh key vs stale key under staleWhileRevalidate while one refresh runs (${CALLERS} callers over ${PROCESSES} processes, ${FACTORY_MS} ms factory)`,

@@ -101,6 +101,51 @@ test('lists the Vite process, the Node server, the page and the service worker i
   await testInfo.attach('devtools-panel', { path, contentType: 'image/png' })
 })
 
+test("a tiered cache's card shows each tier and the bus, as its stats() reports them", async ({
+  page,
+}, testInfo) => {
+  await openPanel(page)
+  await page.locator('cachework-devtools [role="tab"][data-view="caches"]').click()
+  const card = page.locator('cachework-devtools .cw-card[data-source="page"][data-alias="tiers"]')
+  const line = (t: { hits: number; misses: number; sets: number; deletes: number }) =>
+    `hits\u00a0${t.hits} · misses\u00a0${t.misses} · sets\u00a0${t.sets} · deletes\u00a0${t.deletes}`
+  const stats = () =>
+    page.evaluate(() => {
+      const s = window.cwFixture?.tiers.stats() as unknown as {
+        tiers: {
+          tier: string
+          alias: string
+          backend: string
+          hits: number
+          misses: number
+          sets: number
+          deletes: number
+        }[]
+        bus: { received: number; flushes: number }
+      }
+      return { tiers: s.tiers, bus: s.bus }
+    })
+  const s = await stats()
+  // The fixture's set, hit and miss went through both tiers (L1 answered the hit).
+  baseExpect(s.tiers.map((t) => [t.tier, t.backend, t.hits, t.misses, t.sets])).toEqual([
+    ['l1', 'locmem', 1, 1, 1],
+    ['l2', 'indexeddb', 0, 1, 1],
+  ])
+  await expect(card.locator('[data-stat="tier-l1"]')).toHaveText(line(s.tiers[0] as never))
+  await expect(card.locator('[data-stat="tier-l2"]')).toHaveText(line(s.tiers[1] as never))
+  await expect(card.locator('dl.tiers dt').first()).toContainText('locmem')
+  await expect(card.locator('[data-stat="bus"]')).toHaveText(
+    `received\u00a0${s.bus.received} · L1 flushes\u00a0${s.bus.flushes}`,
+  )
+  // Live: another L1 hit moves the card.
+  await page.evaluate(() => window.cwFixture?.tiers.get('tier-a'))
+  const after = await stats()
+  baseExpect(after.tiers[0]?.hits).toBe(2)
+  await expect(card.locator('[data-stat="tier-l1"]')).toHaveText(line(after.tiers[0] as never))
+  await card.scrollIntoViewIfNeeded()
+  await shot(page, testInfo, 'tiered-card')
+})
+
 test('deletes entries from each store, checked through the cache API', async ({ page }) => {
   await openPanel(page)
   // Page locmem.
@@ -440,6 +485,48 @@ test('the timeline receives events from the Vite process, the server, the page a
   await expect(tl('')).toHaveCount(0)
 })
 
+test('the service worker streams its events live: one per answer and per write, and nothing polls it', async ({
+  page,
+}) => {
+  // Count what the page asks the worker (the panel used to poll `cachework:list` once a second).
+  await page.addInitScript(() => {
+    const counts: Record<string, number> = {}
+    ;(window as unknown as { cwSwAsked: Record<string, number> }).cwSwAsked = counts
+    const post = ServiceWorker.prototype.postMessage as (this: ServiceWorker, ...args: unknown[]) => void
+    ServiceWorker.prototype.postMessage = function (this: ServiceWorker, ...args: unknown[]) {
+      const type = (args[0] as { type?: string } | null)?.type ?? '?'
+      counts[type] = (counts[type] ?? 0) + 1
+      post.apply(this, args)
+    } as typeof ServiceWorker.prototype.postMessage
+  })
+  await openPanel(page)
+  await tab(page, 'timeline').click()
+  const stamp = `live-${Date.now()}`
+  await page.locator('cachework-devtools input[aria-label="event key"]').fill(`/api/${stamp}-`)
+  await page.evaluate(async (s) => {
+    for (const u of [1, 2, 3, 1]) await (await fetch(`/api/${s}-${u}`)).text()
+  }, stamp)
+  const sw = (type: string) =>
+    page.locator(`cachework-devtools .cw-tl-row[data-source="sw"][data-type="${type}"]`)
+  // Three misses that stored, then one hit: each event once, with its URL.
+  await expect(sw('miss')).toHaveCount(3)
+  await expect(sw('set')).toHaveCount(3)
+  await expect(sw('hit')).toHaveCount(1)
+  await expect(sw('hit')).toContainText(`/api/${stamp}-1`)
+  // The new responses are listed (the panel re-lists after a `set`), and then nothing polls the worker.
+  await tab(page, 'entries').click()
+  await filter(page, `/api/${stamp}-`)
+  await expect(page.locator('cachework-devtools .cw-row[data-source="sw"]')).toHaveCount(3)
+  const asked = () =>
+    page.evaluate(
+      () => (window as unknown as { cwSwAsked: Record<string, number> }).cwSwAsked['cachework:list'] ?? 0,
+    )
+  const before = await asked()
+  expect(before).toBeGreaterThan(0)
+  await page.waitForTimeout(3000)
+  expect(await asked()).toBe(before)
+})
+
 test('charts gain points after traffic; the page cache reports hits, misses, stores and why it did not store', async ({
   page,
 }) => {
@@ -538,6 +625,113 @@ test('edit and touch change what get returns; copy key; the typed tree; the entr
   // The entry view closes when a filter hides its row.
   await filter(page, 'no-such-entry')
   await expect(detail).toBeHidden()
+})
+
+test('entries show their stampede state (fresh with a soft expiry, stale, refreshing, leased and who holds it), live, at every viewport', async ({
+  page,
+}, testInfo) => {
+  const c = fx.viteCache
+  const opts = { staleWhileRevalidate: 600 }
+  await c.getOrSet('st-fresh', () => 'fresh value', 600, opts)
+  await c.set('st-stale', 'stale value', 600)
+  await c.expire('st-stale')
+  await c.set('st-refreshing', 'old value', 600)
+  await c.expire('st-refreshing')
+  let refreshDone = (_v: string): void => {}
+  const refreshed = new Promise<string>((r) => {
+    refreshDone = r
+  })
+  // Stale under staleWhileRevalidate: the old value at once, while one refresh runs in the background.
+  expect(await c.getOrSet('st-refreshing', () => refreshed, 600, opts)).toBe('old value')
+  // A cold key under a distributed lock: the computing caller holds a lease item.
+  let leaseDone = (_v: string): void => {}
+  let started = (): void => {}
+  const running = new Promise<void>((r) => {
+    started = r
+  })
+  const computing = c.getOrSet(
+    'st-leased',
+    () => {
+      started()
+      return new Promise<string>((r) => {
+        leaseDone = r
+      })
+    },
+    600,
+    { lock: 'distributed', lockTimeoutMs: 60_000 },
+  )
+  try {
+    await running
+    // What the cache itself reports for these keys (EntryInfo.state, leaseHolder).
+    const truth = new Map<string, { state?: string; holder?: string }>()
+    for await (const e of c.entries({ prefix: 'st-' }))
+      truth.set(`${e.key}${e.state === 'leased' ? ' (lease)' : ''}`, {
+        state: e.state,
+        holder: e.leaseHolder,
+      })
+    expect([...truth.entries()].map(([k, v]) => `${k}=${v.state}`).sort()).toEqual([
+      'st-fresh=fresh',
+      'st-leased (lease)=leased',
+      'st-refreshing=refreshing',
+      'st-stale=stale',
+    ])
+    await openPanel(page)
+    await page.locator('cachework-devtools [data-action="refresh"]').click()
+    await filter(page, 'st-')
+    const stateOf = (key: string, state: string) =>
+      page.locator(`cachework-devtools .cw-row[data-source="vite"][data-key="${key}"][data-state="${state}"]`)
+    const ttl = (key: string, state: string) => stateOf(key, state).locator('[data-col="expires"]')
+    // The fresh entry counts down its fresh life (10 min), not its physical one (20 min).
+    await expect(ttl('st-fresh', 'fresh')).toHaveText(/^(9m|10m) \d\ds$/)
+    await expect(ttl('st-fresh', 'fresh')).toHaveAttribute('title', /then served stale/)
+    await expect(ttl('st-stale', 'stale')).toHaveText(/^stale \d+m \d\ds$/)
+    await expect(ttl('st-refreshing', 'refreshing')).toHaveText('refreshing')
+    await expect(ttl('st-leased', 'leased')).toHaveText(/^leased \d+s$/)
+    await expect(page.locator('cachework-devtools .cw-row[data-source="vite"][data-key^="st-"]')).toHaveCount(
+      4,
+    )
+    // The lease row: who holds it, and no entry actions on it.
+    const holder = truth.get('st-leased (lease)')?.holder as string
+    expect(holder).toMatch(/^pid\d+-/)
+    await expect(stateOf('st-leased', 'leased')).toContainText(`lease held by ${holder}`)
+    await stateOf('st-leased', 'leased').click()
+    const detail = page.locator('cachework-devtools .cw-detail')
+    await expect(detail.locator('[data-part="state"]')).toHaveAttribute('data-holder', holder)
+    await expect(detail.locator('[data-part="state"]')).toContainText('leased')
+    await expect(detail.locator('[data-action="delete"]')).toBeDisabled()
+    for (const [width, height] of [
+      [1280, 720],
+      [1920, 1080],
+      [390, 844],
+    ] as const) {
+      await page.setViewportSize({ width, height })
+      await expect(detail).toBeVisible()
+      expect(await layoutProblems(page), `stampede states at ${width}×${height}`).toEqual([])
+      await shot(page, testInfo, `states-${width}x${height}`)
+    }
+    await page.setViewportSize({ width: 1280, height: 720 })
+    // Live: the refresh finishes (a set event) and the row turns fresh; the lease goes with its computation.
+    refreshDone('new value')
+    await expect(stateOf('st-refreshing', 'fresh')).toBeVisible()
+    leaseDone('computed')
+    expect(await computing).toBe('computed')
+    await expect(stateOf('st-leased', 'fresh')).toBeVisible()
+    await expect(stateOf('st-leased', 'leased')).toHaveCount(0)
+    // A stale read under staleWhileRevalidate: `stale` and `refresh` reach the timeline, the row turns fresh.
+    expect(await c.getOrSet('st-stale', async () => 'renewed', 600, opts)).toBe('stale value')
+    await expect(stateOf('st-stale', 'fresh')).toBeVisible()
+    await tab(page, 'timeline').click()
+    const tl = (type: string) =>
+      page.locator(
+        `cachework-devtools .cw-tl-row[data-source="vite"][data-type="${type}"][data-key="st-stale"]`,
+      )
+    await expect(tl('stale')).toBeAttached()
+    await expect(tl('refresh')).toBeAttached()
+  } finally {
+    refreshDone('new value')
+    leaseDone('computed')
+    await computing.catch(() => undefined)
+  }
 })
 
 test('the same panel renders inside TanStack Devtools', async ({ page }, testInfo) => {

@@ -277,7 +277,8 @@ export class IndexedDBCache extends BaseCache {
     })
   }
 
-  protected async *_entries(): AsyncIterable<RawEntry> {
+  protected async *_entries(opts?: { sizes?: boolean }): AsyncIterable<RawEntry> {
+    const sizes = opts?.sizes !== false
     // Page through in batches: a transaction cannot stay open while the consumer awaits.
     let after: string | undefined
     for (;;) {
@@ -286,7 +287,8 @@ export class IndexedDBCache extends BaseCache {
       for (const rec of page) {
         let size: number | undefined
         try {
-          size = encodeValue(rec.v).length
+          // The size is the encoded form's: an encoding per entry, skipped when not asked for.
+          size = sizes ? encodeValue(rec.v).length : undefined
         } catch {
           size = undefined
         }
@@ -338,6 +340,7 @@ export class IndexedDBCache extends BaseCache {
     const raw = this.rawKey(key, opts?.version)
     return crossTabGetOrSet(
       this,
+      (k, o) => this.getQuietly(k, o),
       this.flights,
       `cachework:indexeddb:${this.dbName}:${raw}`,
       raw,

@@ -353,7 +353,17 @@ export class LocalForageCache extends BaseCache {
     if (usesStampedeOptions(opts)) return super.getOrSet(key, defaultValue, timeout, crossTabDefault(opts))
     const raw = this.rawKey(key, opts?.version)
     const lock = `cachework:localforage-flight:${this.dbName}/${this.storeName}:${raw}`
-    return crossTabGetOrSet(this, this.flights, lock, raw, key, defaultValue, timeout, opts)
+    return crossTabGetOrSet(
+      this,
+      (k, o) => this.getQuietly(k, o),
+      this.flights,
+      lock,
+      raw,
+      key,
+      defaultValue,
+      timeout,
+      opts,
+    )
   }
 }
 

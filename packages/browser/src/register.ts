@@ -80,7 +80,8 @@ function inScope(reg: ServiceWorkerRegistration): boolean {
  * asks it to claim with `cachework:claim`. If control does not come within `timeoutMs` (a worker
  * installed with `claim: false`), it resolves with `controlled` false. Rejects with
  * `ServiceWorkerUnavailableError` when the browser has no service workers (e.g. not a secure
- * context) or the worker does not activate within `timeoutMs`.
+ * context), refuses the script (a wrong MIME type, a 404, a parse error; the browser's reason is
+ * in the message and `cause`) or the worker does not activate within `timeoutMs`.
  */
 export async function registerResponseCache(
   url: string,
@@ -95,7 +96,19 @@ export async function registerResponseCache(
   const timeoutMs = options.timeoutMs ?? 30_000
   const init: RegistrationOptions = { type: options.type ?? 'module' }
   if (options.scope !== undefined) init.scope = options.scope
-  const registration = await container.register(url, init)
+  let registration: ServiceWorkerRegistration
+  try {
+    registration = await container.register(url, init)
+  } catch (e) {
+    // The browser rejects with a DOMException (SecurityError: a script served with a MIME type
+    // other than JavaScript, or outside the allowed scope) or a TypeError (a 404, a network
+    // failure, a script that does not parse): one error class for all, with the browser's reason.
+    const reason = e instanceof Error ? `${e.name}: ${e.message}` : String(e)
+    throw new ServiceWorkerUnavailableError(
+      `Could not register the service worker '${url}' (${reason}). Serve it as JavaScript (Content-Type: text/javascript) from this origin, inside the scope it claims`,
+      { cause: e },
+    )
+  }
   const worker = await withTimeout(activated(registration), timeoutMs, 'service worker activation')
   if (inScope(registration) && container.controller === null) {
     const control = new Promise<void>((resolve) => {

@@ -57,6 +57,8 @@ const MISSING: unique symbol = Symbol('cachework.getOrSet.missing')
  */
 export async function crossTabGetOrSet<T>(
   cache: Cache,
+  /** A read that counts no hit or miss (`BaseCache.getQuietly`), for the re-reads. */
+  quiet: (key: string, opts?: VersionOpts) => Promise<{ value: unknown } | undefined>,
   flights: Map<string, Promise<unknown>>,
   lockName: string,
   rawKey: string,
@@ -70,14 +72,15 @@ export async function crossTabGetOrSet<T>(
   const existing = flights.get(rawKey) as Promise<T> | undefined
   if (existing !== undefined) return isolatedCopy(await existing) as T
   const p = withLock(lockName, async (): Promise<T> => {
-    const again = await cache.get<T | typeof MISSING>(key, MISSING, opts)
-    if (again !== MISSING) return again as T
+    // Re-reads count nothing: this call already counted its miss (rule 13).
+    const again = await quiet(key, opts)
+    if (again !== undefined) return again.value as T
     const value =
       typeof defaultValue === 'function' ? await (defaultValue as () => T | Promise<T>)() : defaultValue
     await cache.add(key, value as unknown, timeout, opts)
     // Django re-reads after add, so a concurrent writer's value wins (django/core/cache/backends/base.py).
-    const now = await cache.get<T | typeof MISSING>(key, MISSING, opts)
-    return (now === MISSING ? value : now) as T
+    const now = await quiet(key, opts)
+    return (now === undefined ? value : now.value) as T
   })
   flights.set(rawKey, p)
   const done = () => {

@@ -185,6 +185,17 @@ describe('stale windows (RFC 5861)', () => {
 })
 
 describe('variants and invalidation', () => {
+  it('a Vary mismatch still validates the stored ETag; the 304 selects that variant', async () => {
+    const t = setup()
+    const path = route({ etag: '"abc"', headers: { 'cache-control': 'max-age=600', vary: 'x-abc' } })
+    expect((await t.get(path, { headers: { 'x-abc': '1' } })).how).toBe('miss')
+    const other = await t.get(path, { headers: { 'x-abc': '2' } })
+    expect(other.how).toBe('revalidated')
+    expect(other.body).toBe(`body of ${path} #1`)
+    expect(origin.count(path).notModified).toBe(1)
+    expect((await t.get(path, { headers: { 'x-abc': '2' } })).how).toBe('hit')
+  })
+
   it('a changed Vary list drops the variants learned under the old one', async () => {
     const t = setup()
     const spec: RouteSpec = { headers: { 'cache-control': 'max-age=600', vary: 'accept-language' } }

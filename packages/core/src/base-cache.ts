@@ -40,7 +40,7 @@ import {
   TagIndex,
   type TagSnapshot,
 } from './tags.ts'
-import type { Cache, CacheInit, EntryInfo, Timeout, VersionOpts } from './types.ts'
+import type { Cache, CacheInit, EntriesOptions, EntryInfo, Timeout, VersionOpts } from './types.ts'
 import type { StorableValue, ValueOrDefault } from './value-types.ts'
 
 /** What a backend's `_get` returns for a live entry; `expiresAt` undefined means unknown. */
@@ -176,8 +176,11 @@ export abstract class BaseCache implements Cache {
   protected abstract _delete(rawKey: string): Promise<boolean>
   /** Empty the cache's location. */
   protected abstract _clear(): Promise<void>
-  /** Every stored entry (expired ones may be included; they are filtered here). */
-  protected abstract _entries(): AsyncIterable<RawEntry>
+  /**
+   * Every stored entry (expired ones may be included; they are filtered here). With
+   * `sizes: false`, `size` may be left out where measuring it costs an encoding.
+   */
+  protected abstract _entries(opts?: { sizes?: boolean }): AsyncIterable<RawEntry>
 
   /** Whether a live entry exists. */
   protected async _has(rawKey: string): Promise<boolean> {
@@ -405,6 +408,18 @@ export abstract class BaseCache implements Cache {
     this.counters.hits++
     if (t0 !== undefined) this.report.key('hit', key, raw, opts?.version, t0)
     return v
+  }
+
+  /**
+   * `get` that counts and reports nothing: for a backend's own `getOrSet` re-reads (a cold
+   * `getOrSet` is one miss and one set, never a hit: docs/contract.md rule 13). `undefined` on a
+   * miss, else `{ value }` (the backend's usual copy).
+   */
+  protected async getQuietly(key: string, opts?: Opts): Promise<{ value: unknown } | undefined> {
+    const raw = this.rawKey(key, opts?.version)
+    const e = await this.read('get', () => this.readChecked(raw, opts?.tags), undefined, raw)
+    const v = e === undefined ? STALE : openEnvelope(e.value, this.clock.now())
+    return v === STALE ? undefined : { value: v }
   }
 
   /**
@@ -842,7 +857,7 @@ export abstract class BaseCache implements Cache {
    * Every live entry (rule 14), with `key`/`version` parsed back when the default key function
    * is used (then only this alias's prefix is listed). `prefix` filters on the caller's key.
    */
-  async *entries(opts: { prefix?: string; limit?: number } = {}): AsyncIterable<EntryInfo> {
+  async *entries(opts: EntriesOptions = {}): AsyncIterable<EntryInfo> {
     const limit = opts.limit ?? Number.POSITIVE_INFINITY
     if (limit <= 0) return
     const parse = this.keyFunction === defaultKeyFunction
@@ -850,7 +865,7 @@ export abstract class BaseCache implements Cache {
     const now = this.clock.now()
     // Tag counters seen during this listing (raw key → value), so each is read once (rule 17).
     const counters = new Map<string, unknown>()
-    for await (const e of this._entries()) {
+    for await (const e of this._entries(opts.sizes === false ? { sizes: false } : undefined)) {
       if (this.isExpired(e.expiresAt)) continue
       // Tag counters are bookkeeping, not entries; invalidated entries are not live (rule 17).
       if (isTagCounterKey(e.rawKey)) continue

@@ -29,8 +29,31 @@ function plainCopy(v: object): Record<string, unknown> {
   return out
 }
 
+// The error kinds structured clone keeps (HTML "StructuredSerializeInternal"); others read back as Error.
+const ERROR_KINDS: Record<string, ErrorConstructor> = {
+  Error,
+  EvalError,
+  RangeError,
+  ReferenceError,
+  SyntaxError,
+  TypeError,
+  URIError,
+}
+
 // One reducer, called by devalue for every value; it must be cheap for the common case.
 const reducers = {
+  // An Error reads back as structuredClone gives it (docs/contract.md rule 12): the same
+  // standard kind by its `name`, `message`, `stack` and `cause`; other own properties dropped.
+  e: (v: unknown) => {
+    if (!(v instanceof Error)) return undefined
+    const out: [string, string, string | undefined, ...unknown[]] = [
+      Object.hasOwn(ERROR_KINDS, v.name) ? v.name : 'Error',
+      String(v.message),
+      typeof v.stack === 'string' ? v.stack : undefined,
+    ]
+    if ('cause' in v) out.push(v.cause)
+    return out
+  },
   // Node's Buffer (and any other Uint8Array subclass) is stored as a plain Uint8Array copy,
   // so a pooled Buffer never drags its 8 KiB pool along.
   b: (v: unknown) =>
@@ -53,12 +76,19 @@ const reducers = {
     checkStorable(v)
     // A subclass of Map, Set, Date or RegExp is stored as its base kind, as structuredClone does.
     if (v instanceof Map || v instanceof Set || v instanceof Date || v instanceof RegExp) return undefined
-    if (v instanceof Error) return { name: v.name, message: v.message }
     return plainCopy(v)
   },
 }
 
 const revivers = {
+  e: (v: unknown) => {
+    const [kind, message, stack, ...cause] = v as [string, string, string | undefined, ...unknown[]]
+    const Kind = Object.hasOwn(ERROR_KINDS, kind) ? (ERROR_KINDS[kind] as ErrorConstructor) : Error
+    const err = cause.length > 0 ? new Kind(String(message), { cause: cause[0] }) : new Kind(String(message))
+    if (typeof stack === 'string')
+      Object.defineProperty(err, 'stack', { value: stack, writable: true, configurable: true })
+    return err
+  },
   b: (v: unknown) => v,
   p: (entries: unknown) => {
     const out: Record<string, unknown> = {}

@@ -288,16 +288,49 @@ async function computeAndStore<T>(c: Call<T>, stale: Envelope | undefined): Prom
   return (now === undefined ? value : now.value) as T
 }
 
+/**
+ * Raw keys another process was found refreshing (lease held elsewhere), per cache, with when to
+ * look again: stale hits meanwhile do not each cost a lease attempt (a write on db and file).
+ */
+const refreshedElsewhere = new WeakMap<GetOrSetHost, Map<string, number>>()
+/** How long a lost background lease attempt is remembered (ms; at most lockTimeoutMs). */
+const ELSEWHERE_MS = 1000
+/** Past this many remembered keys the memo is emptied (it is only an optimisation). */
+const ELSEWHERE_MAX = 1000
+
+function elsewhere(h: GetOrSetHost): Map<string, number> {
+  let m = refreshedElsewhere.get(h)
+  if (!m) {
+    m = new Map()
+    refreshedElsewhere.set(h, m)
+  }
+  return m
+}
+
 /** Refresh a stale or early entry once, in the background; callers keep the old value. */
 function refreshInBackground<T>(c: Call<T>, old: Envelope): void {
   const { h, raw, key, opts, o } = c
   if (h.inflight.has(raw)) return
+  if (o.distributed) {
+    const memo = elsewhere(h)
+    const until = memo.get(raw)
+    if (until !== undefined) {
+      if (until > h.now()) return
+      memo.delete(raw)
+    }
+  }
   const run = async (): Promise<T> => {
     let token: string | undefined
     if (o.distributed) {
       token = await h.acquireLease(raw, o.lockTimeoutMs)
-      // Another process refreshes it: keep serving the stale value.
-      if (token === undefined) return old.value as T
+      if (token === undefined) {
+        // Another process refreshes it: keep serving the stale value, and do not ask again for
+        // a while (its lease ends within lockTimeoutMs, dead holder or not: rule 16).
+        const memo = elsewhere(h)
+        if (memo.size >= ELSEWHERE_MAX) memo.clear()
+        memo.set(raw, h.now() + Math.min(o.lockTimeoutMs, ELSEWHERE_MS))
+        return old.value as T
+      }
     }
     h.refreshing.add(raw)
     h.signal('refresh', key, raw, opts)

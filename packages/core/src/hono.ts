@@ -135,3 +135,5 @@ export function varyOnHeaders(...names: string[]): MiddlewareHandler {
 
 /** Django's `vary_on_cookie` as middleware. */
 export const varyOnCookie: MiddlewareHandler = varyOnHeaders('Cookie')
+
+export { condition, etag, lastModified } from './hono-conditional.ts'

@@ -82,6 +82,7 @@ export type {
   LocMemOptions,
   TieredOptions,
   UpperCaseOptions,
+  EntriesOptions,
   EntryInfo,
   Timeout,
   VersionOpts,

@@ -45,6 +45,16 @@ export interface WireEntry {
   headerList?: string[]
   /** Tags of the entry, where the backend keeps them. */
   tags?: string[]
+  /**
+   * `EntryInfo.state` (docs/contract.md rule 16): `fresh`, `stale` (soft-expired, served under
+   * staleWhileRevalidate / staleIfError), `refreshing` (its source process recomputes it now) or
+   * `leased` (a lease item: someone computes `key`).
+   */
+  state?: 'fresh' | 'stale' | 'refreshing' | 'leased'
+  /** End of the fresh lifetime (epoch ms) of an entry stored with metadata. */
+  softExpiresAt?: number
+  /** For `leased`: who holds the lease (`pid<pid>-…` in Node, `page-…` in a browser). */
+  leaseHolder?: string
 }
 
 /** What `list` answers. `truncated` is true when a cache held more than the limit. */
@@ -75,6 +85,8 @@ export interface WireValue {
   text: string | null
   /** The value as a typed tree. */
   tree?: ValueNode
+  /** Bytes of the value (the list leaves sizes out where measuring costs an encoding). */
+  size?: number
   /** The value as JSON, when it survives JSON unchanged (then `edit` may rewrite it). */
   json?: string
   /** For stored pages: status, headers and body. */

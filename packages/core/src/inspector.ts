@@ -19,6 +19,7 @@ import type {
   WireHttpSummary,
   WireValue,
 } from './inspector-protocol.ts'
+import { encodeValue } from './codec.ts'
 import { formatValue } from './preview.ts'
 import type { Cache } from './types.ts'
 import { describeValue, isJsonValue } from './value-tree.ts'
@@ -161,13 +162,20 @@ export class CacheInspector {
       caches.push(this.wireCache(id, cache))
       let n = 0
       try {
-        for await (const e of cache.entries({ limit: this.opts.maxEntries + 1 })) {
+        // No sizes: locmem and indexeddb would encode every value to measure it; the entry view
+        // asks for one entry's size (`value`). Backends that store bytes still report theirs.
+        for await (const e of cache.entries({ limit: this.opts.maxEntries + 1, sizes: false })) {
           if (++n > this.opts.maxEntries) {
             truncated = true
             break
           }
           const w: WireEntry = { cache: id, rawKey: e.rawKey, expiresAt: e.expiresAt, preview: '' }
-          if ('value' in e) {
+          if (e.state === 'leased') {
+            // A lease item (rule 16): its value is the holder's record, not the entry's value.
+            w.state = 'leased'
+            if (e.leaseHolder !== undefined) w.leaseHolder = e.leaseHolder
+            w.preview = `lease held by ${e.leaseHolder ?? 'another caller'}`
+          } else if ('value' in e) {
             const v = e.value
             if (isStoredResponse(v)) {
               w.http = httpSummary(v)
@@ -181,6 +189,8 @@ export class CacheInspector {
           if (e.key !== undefined) w.key = e.key
           if (e.version !== undefined) w.version = e.version
           if (e.size !== undefined) w.size = e.size
+          if (e.state !== undefined && e.state !== 'leased') w.state = e.state
+          if (e.softExpiresAt !== undefined) w.softExpiresAt = e.softExpiresAt
           const tags = (e as { tags?: unknown }).tags
           if (Array.isArray(tags) && tags.every((t) => typeof t === 'string')) w.tags = tags
           entries.push(w)
@@ -196,10 +206,17 @@ export class CacheInspector {
   private async read(
     cache: Cache,
     rawKey: string,
-  ): Promise<{ found: boolean; value?: unknown; expiresAt?: number | null }> {
-    for await (const e of cache.entries()) {
-      if (e.rawKey === rawKey)
-        return 'value' in e ? { found: true, value: e.value, expiresAt: e.expiresAt } : { found: true }
+  ): Promise<{ found: boolean; value?: unknown; expiresAt?: number | null; size?: number }> {
+    for await (const e of cache.entries({ sizes: false })) {
+      if (e.rawKey !== rawKey) continue
+      if (!('value' in e)) return { found: true }
+      const got: { found: boolean; value?: unknown; expiresAt?: number | null; size?: number } = {
+        found: true,
+        value: e.value,
+        expiresAt: e.expiresAt,
+      }
+      if (e.size !== undefined) got.size = e.size
+      return got
     }
     return { found: false }
   }
@@ -213,6 +230,8 @@ export class CacheInspector {
       text: formatValue(v, { pretty: true, max: this.opts.valueChars }),
       tree: describeValue(v),
     }
+    const size = got.size ?? sizeOf(v)
+    if (size !== undefined) out.size = size
     if (isStoredResponse(v)) out.http = httpView(v)
     else if (isJsonValue(v)) out.json = JSON.stringify(v, null, 2)
     return out
@@ -339,6 +358,15 @@ export class CacheInspector {
       for (const off of offs.values()) off()
       offs.clear()
     }
+  }
+}
+
+/** Bytes of a value in cachework's encoding (what locmem and indexeddb report), or undefined. */
+function sizeOf(v: unknown): number | undefined {
+  try {
+    return encodeValue(v).length
+  } catch {
+    return undefined
   }
 }
 

@@ -99,7 +99,20 @@ export interface Cache<V = unknown> {
   validateKey(rawKey: string): void
   on(type: CacheEventType | '*', listener: (e: CacheEvent) => void): () => void
   stats(): CacheStats
-  entries(opts?: { prefix?: string; limit?: number }): AsyncIterable<EntryInfo>
+  entries(opts?: EntriesOptions): AsyncIterable<EntryInfo>
+}
+
+/** Options of `entries()` (docs/contract.md rule 14). */
+export interface EntriesOptions {
+  /** Only caller keys starting with this. */
+  prefix?: string
+  /** At most this many entries. Default: all. */
+  limit?: number
+  /**
+   * Report `size`. Default true. `false` lets backends that measure a value by encoding it
+   * (locmem, indexeddb) skip that work: listing 10,000 entries for the devtools list, say.
+   */
+  sizes?: boolean
 }
 
 /** Options every backend understands (docs/contract.md §1); backends add their own beside these. */

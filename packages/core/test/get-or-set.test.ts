@@ -300,6 +300,50 @@ describe("lock: 'distributed' (two caches on one store stand in for two processe
     expect(runs).toBe(1)
   })
 
+  it('staleWhileRevalidate: a cache that finds the refresh leased elsewhere does not ask again on every stale hit', async () => {
+    const clock = { t: 1_700_000_000_000, now: () => clock.t }
+    const location = uniqueKey('elsewhere')
+    const a = new LocMemCache({ location, options: { clock } })
+    const b = new LocMemCache({ location, options: { clock } })
+    const k = uniqueKey()
+    const opts = { lock: 'distributed' as const, staleWhileRevalidate: 300 }
+    await a.getOrSet(k, 'v1', 10, opts)
+    clock.t += 11_000
+    let runs = 0
+    const gate = deferred<string>()
+    // "a" takes the refresh lease and holds its refresh open.
+    const fromA = () => {
+      runs++
+      return gate.promise
+    }
+    expect(await a.getOrSet(k, fromA, 10, opts)).toBe('v1')
+    await flush()
+    let attempts = 0
+    const acquire = b.acquireLease.bind(b)
+    b.acquireLease = (raw: string, ms: number) => {
+      attempts++
+      return acquire(raw, ms)
+    }
+    const fromB = () => {
+      runs++
+      return 'b'
+    }
+    for (let i = 0; i < 10; i++) {
+      expect(await b.getOrSet(k, fromB, 10, opts)).toBe('v1')
+      await flush()
+    }
+    expect(attempts).toBe(1)
+    // A second later "b" looks again; the lease is still held, so still no second refresh.
+    clock.t += 1001
+    expect(await b.getOrSet(k, fromB, 10, opts)).toBe('v1')
+    await flush()
+    expect(attempts).toBe(2)
+    gate.resolve('v2')
+    await flush()
+    expect(await b.getOrSet(k, fromB, 10, opts)).toBe('v2')
+    expect(runs).toBe(1)
+  })
+
   it('releasing with a stale token leaves the new holder alone', async () => {
     const c = new LocMemCache({ location: uniqueKey() })
     const raw = c.makeKey(uniqueKey())

@@ -147,3 +147,65 @@ describe('CacheInspector', () => {
     configureCaches({ default: { backend: 'locmem' } })
   })
 })
+
+describe('CacheInspector: stampede state on the wire (docs/contract.md rule 16)', () => {
+  it('lists state, softExpiresAt and the lease holder; a lease item is a row of its own', async () => {
+    const cache = makeCache()
+    await cache.getOrSet('soft', () => 1, 60, { staleWhileRevalidate: 60 })
+    await cache.set('gone-stale', 2, 60)
+    await cache.expire('gone-stale')
+    let release = (_v: number): void => {}
+    let started = (): void => {}
+    const running = new Promise<void>((r) => {
+      started = r
+    })
+    const computing = cache.getOrSet(
+      'locked',
+      () => {
+        started()
+        return new Promise<number>((r) => {
+          release = r
+        })
+      },
+      60,
+      { lock: 'distributed', lockTimeoutMs: 10_000 },
+    )
+    await running
+    const snap = (await new CacheInspector(() => [cache]).run({ op: 'list' })) as Snapshot
+    const by = (key: string, state?: string) =>
+      snap.entries.find((e) => e.key === key && (state === undefined || e.state === state))
+    expect(by('soft')?.state).toBe('fresh')
+    expect(by('soft')?.softExpiresAt).toBeGreaterThan(Date.now())
+    expect(by('gone-stale')?.state).toBe('stale')
+    const lease = by('locked', 'leased')
+    expect(lease?.leaseHolder).toMatch(/^pid\d+-/)
+    expect(lease?.preview).toBe(`lease held by ${lease?.leaseHolder}`)
+    release(3)
+    expect(await computing).toBe(3)
+    const after = (await new CacheInspector(() => [cache]).run({ op: 'list' })) as Snapshot
+    expect(after.entries.filter((e) => e.key === 'locked').map((e) => e.state)).toEqual(['fresh'])
+  })
+})
+
+describe('CacheInspector: listing without encoding every value', () => {
+  it('lists locmem entries without sizes (entries({ sizes: false })); the value op reports the size', async () => {
+    const cache = makeCache()
+    await cache.set('sized', { text: 'x'.repeat(100) }, 60)
+    const all: Array<number | undefined> = []
+    for await (const e of cache.entries()) all.push(e.size)
+    expect(all[0]).toBeGreaterThan(100)
+    for await (const e of cache.entries({ sizes: false })) expect(e.size).toBeUndefined()
+    const inspector = new CacheInspector(() => [cache])
+    const snap = (await inspector.run({ op: 'list' })) as Snapshot
+    const entry = snap.entries.find((e) => e.key === 'sized')
+    expect(entry?.size).toBeUndefined()
+    const v = (await inspector.run({
+      op: 'value',
+      cache: entry?.cache ?? '',
+      rawKey: entry?.rawKey ?? '',
+    })) as {
+      size?: number
+    }
+    expect(v.size).toBe(all[0])
+  })
+})

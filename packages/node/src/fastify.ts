@@ -223,3 +223,12 @@ export function varyOnHeaders(...names: string[]): SendHook {
 
 /** Django's `vary_on_cookie` as a route `onSend` hook: `{ onSend: varyOnCookie }`. */
 export const varyOnCookie: SendHook = varyOnHeaders('Cookie')
+
+export {
+  type ConditionHook,
+  condition,
+  etag,
+  type FastifyConditionOptions,
+  type FastifyValidatorFn,
+  lastModified,
+} from './fastify-conditional.ts'

@@ -28,7 +28,15 @@ import { handleShared, sharedServeFromCache, sharedUpdate } from './http-shared.
 import { nodeRequestView, type RequestTrustOptions, withView } from './http-request.ts'
 
 /** Django's `request._cache_update_cache`, shared by both halves (django/middleware/cache.py). */
-const updateFlag = new WeakMap<IncomingMessage, boolean>()
+// On the request itself (a symbol): a WeakMap entry per request costs every young-generation GC.
+const UPDATE: unique symbol = Symbol('cachework.updateCache')
+const updateFlag = {
+  get: (req: IncomingMessage): boolean | undefined =>
+    (req as IncomingMessage & { [UPDATE]?: boolean })[UPDATE],
+  set: (req: IncomingMessage, v: boolean): void => {
+    ;(req as IncomingMessage & { [UPDATE]?: boolean })[UPDATE] = v
+  },
+}
 
 /** Mark whether the update half may store this request's response. */
 export function setUpdateFlag(req: IncomingMessage, value: boolean): void {
@@ -46,7 +54,10 @@ function isHeaderList(v: unknown): v is string[] {
 }
 
 // Each request's view, built once (the hit path, core's store path and the two halves share it).
-const views = new WeakMap<IncomingMessage, RequestView | null>()
+// Kept on the request itself: a WeakMap entry per request costs every young-generation GC (its
+// ephemeron table lives in the old generation and points at short-lived requests).
+const VIEW: unique symbol = Symbol('cachework.view')
+type WithView = IncomingMessage & { [VIEW]?: RequestView | null }
 
 /** Answer a malformed or unlisted host (rule 20): 400, before any cache lookup or view. */
 function badHost(res: ServerResponse): void {
@@ -213,7 +224,7 @@ export class NodePageCache {
 
   /** The request as the app routes on it, or `undefined` when it must be answered 400. */
   private view(req: IncomingMessage): RequestView | undefined {
-    let v = views.get(req)
+    let v = (req as WithView)[VIEW]
     if (v === undefined) {
       v = nodeRequestView(req, this.trust) ?? null
       if (v !== null) {
@@ -225,7 +236,7 @@ export class NodePageCache {
           toRequest: () => this.fetchRequest(req, view),
         }
       }
-      views.set(req, v)
+      ;(req as WithView)[VIEW] = v
     }
     return v ?? undefined
   }

@@ -39,7 +39,9 @@ interface ExpressLike extends IncomingMessage {
   host?: string
 }
 
-const routed = new WeakMap<IncomingMessage, { scheme: string; host: string | undefined }>()
+// On the request itself (a symbol): a WeakMap entry per request costs every young-generation GC.
+const ROUTED: unique symbol = Symbol('cachework.routed')
+type Routed = IncomingMessage & { [ROUTED]?: { scheme: string; host: string | undefined } }
 
 /**
  * Key `req` on the scheme and host its framework routes on: Fastify's `request.protocol` /
@@ -48,7 +50,7 @@ const routed = new WeakMap<IncomingMessage, { scheme: string; host: string | und
  * whatever `trustForwardedHost`/`trustForwardedProto` say, as with Express's `trust proxy`.
  */
 export function routeRequestAs(req: IncomingMessage, scheme: string, host: string | undefined): void {
-  routed.set(req, { scheme, host })
+  ;(req as Routed)[ROUTED] = { scheme, host }
 }
 
 const firstValue = (v: string): string => {
@@ -81,7 +83,7 @@ function schemeAndHost(
   req: ExpressLike,
   opts: RequestTrustOptions,
 ): { scheme: string; host: string | undefined } {
-  const framework = routed.get(req)
+  const framework = (req as Routed)[ROUTED]
   if (framework !== undefined) {
     // Koa drops userinfo from `Host` (`evil@h` reads as `h`): a raw Host that is not well formed
     // is still a 400 (Django's `get_host()`); whether a host is listed is asked of the routed one.
@@ -117,8 +119,12 @@ export function nodeRequestView(
   const r = req as ExpressLike
   const { scheme, host: rawHost } = schemeAndHost(r, opts)
   if (scheme !== 'http' && scheme !== 'https') return undefined
-  const fallback = `${req.socket?.localAddress ?? '127.0.0.1'}:${req.socket?.localPort ?? 80}`
-  const host = checkedHost(rawHost ?? fallback, scheme, opts.allowedHosts)
+  // Only a request without Host falls back to the socket's address (a getter that asks the OS).
+  const host = checkedHost(
+    rawHost ?? `${req.socket?.localAddress ?? '127.0.0.1'}:${req.socket?.localPort ?? 80}`,
+    scheme,
+    opts.allowedHosts,
+  )
   if (host === undefined) return undefined
   let path = r.originalUrl ?? req.url ?? '/'
   if (ABSOLUTE.test(path)) {

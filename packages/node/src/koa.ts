@@ -125,3 +125,11 @@ export function varyOnHeaders(...names: string[]): Middleware {
 
 /** Django's `vary_on_cookie`. */
 export const varyOnCookie: Middleware = varyOnHeaders('Cookie')
+
+export {
+  condition,
+  etag,
+  type KoaConditionOptions,
+  type KoaValidatorFn,
+  lastModified,
+} from './koa-conditional.ts'

@@ -25,12 +25,23 @@ export interface Encoded {
   data: Uint8Array
 }
 
+/**
+ * Text memcached's INCR/DECR would take for a number: its `safe_strtoull` (memcached.c) accepts
+ * leading white space, a sign, digits followed by anything after a space, and even no digits at
+ * all before the item's `\r\n` (`""`, `" "` count as 0). Strings and bytes like these go through
+ * the codec, so `incr` of a stored string or bytes rejects with `TypeError` here as on every
+ * other backend (docs/contract.md rule 12), instead of adding to its digits.
+ */
+const MEMCACHED_NUMERIC = /^(?:$|\s|[+-]?\d)/
+
 /** Encode a value; throws `TypeError` for functions and symbols (rule 12). */
 export function encodeMemcachedValue(value: unknown): Encoded {
   if (typeof value === 'string') {
     // UTF-8 cannot carry a lone surrogate (it would read back as U+FFFD): such a string goes
     // through the codec, which escapes it, so it round-trips exactly (rule 12).
-    if (!LONE_SURROGATE.test(value)) return { flags: FLAG_TEXT, data: Buffer.from(value, 'utf8') }
+    if (!LONE_SURROGATE.test(value) && !MEMCACHED_NUMERIC.test(value)) {
+      return { flags: FLAG_TEXT, data: Buffer.from(value, 'utf8') }
+    }
     return { flags: FLAG_CACHEWORK, data: encodeValueBytes(value) }
   }
   if (typeof value === 'number' && Number.isSafeInteger(value) && !Object.is(value, -0)) {
@@ -41,7 +52,10 @@ export function encodeMemcachedValue(value: unknown): Encoded {
     value instanceof Uint8Array &&
     (value.constructor === Uint8Array || Buffer.isBuffer(value)) &&
     // A view over shared memory goes to the codec, which rejects it like every backend (rule 12).
-    !(value.buffer instanceof SharedArrayBuffer)
+    !(value.buffer instanceof SharedArrayBuffer) &&
+    !MEMCACHED_NUMERIC.test(
+      Buffer.from(value.buffer, value.byteOffset, Math.min(value.byteLength, 2)).toString('latin1'),
+    )
   ) {
     // Copy: the caller may mutate its buffer before the socket writes it (rule 12 isolation).
     return { flags: FLAG_BYTES, data: Uint8Array.prototype.slice.call(value) }

@@ -8,36 +8,20 @@
  * used as it is and never closed by the cache.
  */
 import { ImproperlyConfigured } from '@cachework/core'
+import {
+  isCluster,
+  isReplyError,
+  loadRedisModule,
+  OfflineError,
+  type RedisClusterClient,
+  type RedisModule,
+  type RedisNodeClient,
+  send,
+} from './redis-client.ts'
 import type { RedisServer } from './redis-location.ts'
 import type { RedisTlsOptions } from './redis-options.ts'
+import { RecentWrites } from './redis-recent-writes.ts'
 import { hashSlot } from './redis-scripts.ts'
-
-/** The part of a node-redis client (`createClient`) this backend uses. */
-export interface RedisNodeClient {
-  readonly isOpen: boolean
-  readonly isReady: boolean
-  connect(): Promise<unknown>
-  sendCommand(args: string[]): Promise<unknown>
-  on(event: 'error', listener: (e: unknown) => void): unknown
-  removeListener(event: 'error', listener: (e: unknown) => void): unknown
-  close(): Promise<unknown>
-  destroy(): void
-  duplicate(overrides: Record<string, unknown>): RedisNodeClient
-}
-
-/** The part of a node-redis cluster (`createCluster`) this backend uses. */
-export interface RedisClusterClient {
-  readonly isOpen: boolean
-  readonly isReady: boolean
-  readonly masters: readonly unknown[]
-  connect(): Promise<unknown>
-  sendCommand(firstKey: string | undefined, isReadonly: boolean, args: string[]): Promise<unknown>
-  nodeClient(node: unknown): Promise<RedisNodeClient> | RedisNodeClient
-  on(event: 'error', listener: (e: unknown) => void): unknown
-  removeListener(event: 'error', listener: (e: unknown) => void): unknown
-  close(): Promise<unknown>
-  destroy(): void
-}
 
 /** How the backend wants its connections. */
 export interface ConnectionSettings {
@@ -56,11 +40,8 @@ export interface ConnectionSettings {
 }
 
 /** Reconnect quickly at first, then once a second (docs/contract.md rule 15: recover by itself). */
-const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** retries, 1000)
 
-function isCluster(c: unknown): c is RedisClusterClient {
-  return typeof c === 'object' && c !== null && 'masters' in c
-}
+const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** retries, 1000)
 
 /**
  * One unconnected node-redis client per process that the real ones are `duplicate`d from:
@@ -70,40 +51,6 @@ function isCluster(c: unknown): c is RedisClusterClient {
  */
 let template: RedisNodeClient | undefined
 
-/** The part of the `redis` package this backend uses. */
-interface RedisModule {
-  createClient(o: unknown): RedisNodeClient
-  createCluster(o: unknown): RedisClusterClient
-}
-
-let redisModule: Promise<RedisModule> | undefined
-let redisModuleLoaded = false
-
-/** The `redis` package (the optional peer), imported once per process. */
-export function loadRedisModule(): Promise<RedisModule> {
-  redisModule ??= (import('redis') as unknown as Promise<RedisModule>).then(
-    (m) => {
-      redisModuleLoaded = true
-      return m
-    },
-    (e: unknown) => {
-      redisModule = undefined
-      throw e
-    },
-  )
-  return redisModule
-}
-
-/** Whether `loadRedisModule` has finished (loading it is local work, not server time). */
-export function redisModuleReady(): boolean {
-  return redisModuleLoaded
-}
-
-/** A rejection for a command that cannot be sent: the server is known to be unreachable. */
-export class OfflineError extends Error {
-  override readonly name = 'OfflineError'
-}
-
 /** Primary + replicas, or a cluster: where each command goes. */
 export class RedisConnections {
   private primary: RedisNodeClient | undefined
@@ -112,13 +59,20 @@ export class RedisConnections {
   private opening: Promise<void> | undefined
   private ready = false
   private readonly owned: boolean
-  /** Keys this process wrote lately → until when (ms) their reads go to the primary. */
-  private readonly recent = new Map<string, number>()
-  /** Until when (ms) every read goes to the primary (after `clear()`). */
-  private allUntil = 0
+  /** Keys this process wrote lately: their reads go to the primary for a while. */
+  private readonly recent: RecentWrites
+  /**
+   * The primary's connection attempt failed and none has succeeded since: calls fail at once
+   * (a miss for reads, rule 15) instead of each waiting out `timeoutMs` while node-redis retries
+   * in the background.
+   */
+  private failing = false
+  /** Calls waiting for the first connection, failed by the first connection error. */
+  private readonly waiting = new Set<(e: unknown) => void>()
 
   constructor(private readonly s: ConnectionSettings) {
     this.owned = s.client === undefined
+    this.recent = new RecentWrites(s.readYourWritesMs)
   }
 
   /** Whether this is a Redis Cluster. */
@@ -141,14 +95,61 @@ export class RedisConnections {
     c.on('error', this.s.onError)
   }
 
+  /** Stops watching the primary's errors. */
+  private unwatch: (() => void) | undefined
+
+  /** Watch the primary (not a replica or a cluster node): an `error` before it connected fails the waiting calls. */
+  private watchPrimary(c: RedisNodeClient): void {
+    const onError = (e: unknown): void => {
+      if (this.ready || this.primary !== c) return
+      this.failing = true
+      const why = new OfflineError(`not connected: ${e instanceof Error ? e.message : String(e)}`)
+      for (const reject of this.waiting) reject(why)
+      this.waiting.clear()
+    }
+    c.on('error', onError)
+    this.unwatch = () => c.removeListener('error', onError)
+  }
+
+  private connected(): void {
+    this.ready = true
+    this.failing = false
+    this.waiting.clear()
+  }
+
+  /** Resolve once connected; reject at once while the primary is known to be unreachable. */
+  private whenReady(): Promise<void> {
+    if (this.failing) {
+      // node-redis keeps reconnecting a client it created; only a failed open needs a new one.
+      if (this.opening === undefined) this.open().catch(() => {})
+      return Promise.reject(new OfflineError('not connected'))
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.add(reject)
+      this.open().then(
+        () => {
+          this.waiting.delete(reject)
+          resolve()
+        },
+        (e: unknown) => {
+          this.waiting.delete(reject)
+          reject(e)
+        },
+      )
+    })
+  }
+
   private async connect(): Promise<void> {
     if (!this.owned) {
       const c = this.s.client as RedisNodeClient | RedisClusterClient
       this.listen(c)
       if (isCluster(c)) this.cluster = c
-      else this.primary = c
+      else {
+        this.primary = c
+        this.watchPrimary(c)
+      }
       if (!c.isOpen) await c.connect()
-      this.ready = true
+      this.connected()
       return
     }
     let redis: RedisModule
@@ -179,7 +180,7 @@ export class RedisConnections {
       this.listen(cluster)
       this.cluster = cluster
       await cluster.connect()
-      this.ready = true
+      this.connected()
       return
     }
     template ??= redis.createClient(common)
@@ -196,15 +197,16 @@ export class RedisConnections {
     for (const c of clients) this.listen(c)
     this.primary = clients[0]
     this.replicas = clients.slice(1)
+    this.watchPrimary(this.primary as RedisNodeClient)
     // Replicas connect in the background; reads use them once they are ready.
     for (const r of this.replicas) r.connect().catch(() => {})
     await (this.primary as RedisNodeClient).connect()
-    this.ready = true
+    this.connected()
   }
 
   /** Send a write (or any primary-only command) for `key`. */
   write(key: string, args: string[]): Promise<unknown> {
-    if (!this.ready) return this.open().then(() => this.write(key, args))
+    if (!this.ready) return this.whenReady().then(() => this.write(key, args))
     if (this.replicas.length > 0) this.noteWrite(key)
     const cl = this.cluster
     if (cl) return cl.sendCommand(key, false, args)
@@ -213,7 +215,7 @@ export class RedisConnections {
 
   /** Send a read for `keys` (the first routes a cluster command): a ready replica, else the primary. */
   read(keys: readonly string[], args: string[]): Promise<unknown> {
-    if (!this.ready) return this.open().then(() => this.read(keys, args))
+    if (!this.ready) return this.whenReady().then(() => this.read(keys, args))
     const cl = this.cluster
     if (cl) return cl.sendCommand(keys[0], true, args)
     const primary = this.primary as RedisNodeClient
@@ -225,14 +227,7 @@ export class RedisConnections {
   }
 
   private pickReplica(keys: readonly string[]): RedisNodeClient | undefined {
-    if (this.recent.size > 0 || this.allUntil > 0) {
-      const now = Date.now()
-      if (this.allUntil > now) return undefined
-      for (const k of keys) {
-        const until = this.recent.get(k)
-        if (until !== undefined && until > now) return undefined
-      }
-    }
+    if (this.recent.pinned(keys)) return undefined
     const n = this.replicas.length
     const start = Math.floor(Math.random() * n)
     for (let i = 0; i < n; i++) {
@@ -244,24 +239,12 @@ export class RedisConnections {
 
   /** Remember that `key` was written, so this process reads it from the primary for a while. */
   noteWrite(key: string): void {
-    if (this.s.readYourWritesMs <= 0) return
-    const now = Date.now()
-    this.recent.delete(key)
-    this.recent.set(key, now + this.s.readYourWritesMs)
-    if (this.recent.size > 10_000) {
-      // Oldest first (Map keeps insertion order): drop what has run out, or the oldest half.
-      let drop = this.recent.size / 2
-      for (const [k, until] of this.recent) {
-        if (until > now && drop <= 0) break
-        this.recent.delete(k)
-        drop--
-      }
-    }
+    this.recent.note(key)
   }
 
   /** After `clear()`: every read goes to the primary for `readYourWritesMs`. */
   noteWriteAll(): void {
-    if (this.replicas.length > 0) this.allUntil = Date.now() + this.s.readYourWritesMs
+    if (this.replicas.length > 0) this.recent.noteAll()
   }
 
   /** Split keys into groups one multi-key command may take: all of them, or one group per cluster slot. */
@@ -279,7 +262,7 @@ export class RedisConnections {
 
   /** The clients that hold every key once: the primary, or each cluster master. */
   async primaries(): Promise<RedisNodeClient[]> {
-    await this.open()
+    if (!this.ready) await this.whenReady()
     if (this.cluster)
       return Promise.all(this.cluster.masters.map((m) => (this.cluster as RedisClusterClient).nodeClient(m)))
     return [this.primary as RedisNodeClient]
@@ -290,6 +273,9 @@ export class RedisConnections {
     const opening = this.opening
     this.opening = undefined
     this.ready = false
+    this.failing = false
+    this.unwatch?.()
+    this.unwatch = undefined
     const all: Array<RedisNodeClient | RedisClusterClient> = this.cluster
       ? [this.cluster]
       : [this.primary, ...this.replicas].filter((c): c is RedisNodeClient => c !== undefined)
@@ -320,17 +306,4 @@ export class RedisConnections {
     )
     await opening?.catch(() => {})
   }
-}
-
-/** Send on one client, failing at once (no offline queue) while it is not connected. */
-function send(c: RedisNodeClient, args: string[]): Promise<unknown> {
-  if (!c.isReady) return Promise.reject(new OfflineError('not connected'))
-  return c.sendCommand(args)
-}
-
-/** Whether `e` is an error reply from the server (as opposed to a connection failure). */
-export function isReplyError(e: unknown): e is Error {
-  if (!(e instanceof Error)) return false
-  const n = e.constructor.name
-  return n === 'SimpleError' || n === 'BlobError' || n === 'ErrorReply'
 }

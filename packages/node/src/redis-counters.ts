@@ -6,7 +6,7 @@
  */
 import { KeyNotFoundError } from '@cachework/core'
 import { unsafeIncrMessage } from '@cachework/core/backend'
-import { isReplyError } from './redis-connection.ts'
+import { isReplyError } from './redis-client.ts'
 import type { KeyedSend } from './redis-lease.ts'
 import { hashSlot, INCR_SCRIPT, MOVE_SCRIPT, READ_WITH_TTL_SCRIPT, runScript } from './redis-scripts.ts'
 

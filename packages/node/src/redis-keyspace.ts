@@ -7,7 +7,8 @@
  */
 import { CacheUnavailableError, defaultKeyFunction, type KeyFunction } from '@cachework/core'
 import { isLeaseKey, type RawEntry } from '@cachework/core/backend'
-import type { RedisConnections, RedisNodeClient } from './redis-connection.ts'
+import type { RedisNodeClient } from './redis-client.ts'
+import type { RedisConnections } from './redis-connection.ts'
 import { type Deadlines, toCacheError } from './redis-deadline.ts'
 import { leaseRecordOf } from './redis-lease.ts'
 import { decodeRedisValue, UNREADABLE } from './redis-values.ts'

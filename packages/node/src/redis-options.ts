@@ -1,7 +1,8 @@
 /**
  * The `redis` backend's own options (docs/contract.md rule 19), beside rule 15's `timeoutMs` and
- * `ignoreErrors`: their names, their defaults and the check the config validation runs.
+ * `ignoreErrors`: their names, their types, their defaults and the check the config validation runs.
  */
+import type { CommonOptions } from '@cachework/core'
 
 /** The option names the `redis` backend knows (others are reported as unknown). */
 export const REDIS_OPTION_NAMES: readonly string[] = [
@@ -68,4 +69,32 @@ export function checkRedisOptions(o: Record<string, unknown>): string | undefine
     return 'socket must be an object'
   if (o.tls !== undefined) return checkTls(o.tls)
   return undefined
+}
+
+/** `redis` options, beside the common ones (see `RedisCache`). */
+export interface RedisOptions extends CommonOptions {
+  /** The database number (the URL's own wins). */
+  db?: number
+  username?: string
+  password?: string
+  /** The servers form a Redis Cluster. Default false. */
+  cluster?: boolean
+  /** An existing node-redis client or cluster (`createClient`/`createCluster`), left open on `close()`. */
+  client?: object
+  /** What `clear()` removes: this cache's keys (`'prefix'`, the default) or the database (`'flushdb'`, Django's). */
+  clear?: 'prefix' | 'flushdb'
+  /** How long reads go to the primary after this process wrote, in ms. Default 1000. */
+  readYourWritesMs?: number
+  /** Extra node-redis socket options. */
+  socket?: Record<string, unknown>
+  /** For `rediss://` servers: node:tls options (`ca`, `cert`, `key`, `servername`, `rejectUnauthorized`). */
+  tls?: RedisTlsOptions
+}
+
+// The names this entry registers, with their options, for `configureCaches`' types.
+declare module '@cachework/core' {
+  interface CacheBackends {
+    redis: RedisOptions
+    'django.core.cache.backends.redis.RedisCache': RedisOptions
+  }
 }

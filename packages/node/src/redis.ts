@@ -9,14 +9,14 @@
  */
 import {
   type CacheInit,
-  type CommonOptions,
   type CacheStats,
   CacheUnavailableError,
   ImproperlyConfigured,
   registerBackend,
 } from '@cachework/core'
 import { BaseCache, leaseToken, type RawEntry, type StoredEntry } from '@cachework/core/backend'
-import { isReplyError, loadRedisModule, RedisConnections, redisModuleReady } from './redis-connection.ts'
+import { isReplyError, loadRedisModule, redisModuleReady } from './redis-client.ts'
+import { RedisConnections } from './redis-connection.ts'
 import { incrBy, moveKey } from './redis-counters.ts'
 import { Deadlines, toCacheError } from './redis-deadline.ts'
 import { clearKeys, type Keyspace, listEntries, scanPatternFor } from './redis-keyspace.ts'
@@ -31,7 +31,7 @@ import {
 import { PERSIST_SCRIPT, runScript } from './redis-scripts.ts'
 import { decodeRedisValue, encodeRedisValue, UNREADABLE } from './redis-values.ts'
 
-export type { RedisTlsOptions } from './redis-options.ts'
+export type { RedisOptions, RedisTlsOptions } from './redis-options.ts'
 
 /**
  * A cache on Redis. `location`: `redis://[user:pass@]host:port[/db]`, `rediss://…`,
@@ -303,31 +303,3 @@ export class RedisCache extends BaseCache {
 }
 
 registerBackend('redis', RedisCache)
-
-/** `redis` options, beside the common ones (see `RedisCache`). */
-export interface RedisOptions extends CommonOptions {
-  /** The database number (the URL's own wins). */
-  db?: number
-  username?: string
-  password?: string
-  /** The servers form a Redis Cluster. Default false. */
-  cluster?: boolean
-  /** An existing node-redis client or cluster (`createClient`/`createCluster`), left open on `close()`. */
-  client?: object
-  /** What `clear()` removes: this cache's keys (`'prefix'`, the default) or the database (`'flushdb'`, Django's). */
-  clear?: 'prefix' | 'flushdb'
-  /** How long reads go to the primary after this process wrote, in ms. Default 1000. */
-  readYourWritesMs?: number
-  /** Extra node-redis socket options. */
-  socket?: Record<string, unknown>
-  /** For `rediss://` servers: node:tls options (`ca`, `cert`, `key`, `servername`, `rejectUnauthorized`). */
-  tls?: RedisTlsOptions
-}
-
-// The names this entry registers, with their options, for `configureCaches`' types.
-declare module '@cachework/core' {
-  interface CacheBackends {
-    redis: RedisOptions
-    'django.core.cache.backends.redis.RedisCache': RedisOptions
-  }
-}

@@ -4,7 +4,7 @@
  * (and `FLUSHDB` on request), one `MGET`/`UNLINK` per call, a caller's own client, and `incr`
  * atomic across processes.
  */
-import { createCaches, ImproperlyConfigured } from '@cachework/core'
+import { CacheUnavailableError, createCaches, ImproperlyConfigured } from '@cachework/core'
 import { leaseKeyFor } from '@cachework/core/backend'
 import { uniqueKey } from '@cachework/core/testing'
 import { createClient } from 'redis'
@@ -85,8 +85,16 @@ describe('redis location', () => {
   })
 })
 
+/** One redis-server for the whole file; every test has its own key prefix. */
+let server: RedisProcess
+beforeAll(async () => {
+  server = await RedisProcess.start({ unixSocket: true })
+})
+afterAll(async () => {
+  await server?.stop()
+})
+
 describe('redis backend on a real server', () => {
-  let server: RedisProcess
   const made: RedisCache[] = []
   const make = (o: Record<string, unknown> = {}, prefix = uniqueKey('p')) => {
     const c = new RedisCache({ location: server.url, keyPrefix: prefix, options: { timeoutMs: 5000, ...o } })
@@ -96,12 +104,8 @@ describe('redis backend on a real server', () => {
   const calls = async (cmd: string) =>
     Number(/calls=(\d+)/.exec((await server.info('commandstats')).get(`cmdstat_${cmd}`) ?? '')?.[1] ?? 0)
 
-  beforeAll(async () => {
-    server = await RedisProcess.start({ unixSocket: true })
-  })
   afterAll(async () => {
     await Promise.all(made.map((c) => c.close()))
-    await server.stop()
   })
 
   it("stores integers as decimal text (Django's convention): redis-cli reads them and incr works on them", async () => {
@@ -202,6 +206,42 @@ describe('redis backend on a real server', () => {
     expect(c.stats()).toMatchObject({ culls: false, evictions: 0 })
   })
 
+  it("authenticates with the URL's user:pass or options.username/password; a wrong password is a rule-15 miss", async () => {
+    // An ACL user beside the default one (the file's other tests keep using the default user).
+    const user = uniqueKey('app').replace(/-/g, '_')
+    expect(await server.cli('ACL', 'SETUSER', user, 'on', '>s3cr%t', '~*', '&*', '+@all')).toBe('OK')
+    const keyPrefix = uniqueKey('auth')
+    const inUrl = new RedisCache({
+      location: `redis://${user}:${encodeURIComponent('s3cr%t')}@127.0.0.1:${server.port}`,
+      keyPrefix,
+      options: { timeoutMs: 5000 },
+    })
+    const inOptions = new RedisCache({
+      location: server.url,
+      keyPrefix,
+      options: { timeoutMs: 5000, username: user, password: 's3cr%t' },
+    })
+    const wrong = new RedisCache({
+      location: server.url,
+      keyPrefix,
+      options: { timeoutMs: 500, username: user, password: 'nope' },
+    })
+    made.push(inUrl, inOptions, wrong)
+    await untilWritable(inUrl)
+    await inUrl.set('k', 'by url')
+    expect(await inOptions.get('k')).toBe('by url')
+    await inOptions.set('k2', 2)
+    expect(await inUrl.get('k2')).toBe(2)
+    const clients = await server.cli('CLIENT', 'LIST')
+    expect(clients).toContain(`user=${user}`)
+    const errors: string[] = []
+    wrong.on('error', (e) => errors.push(String((e.error as Error | undefined)?.message ?? e.message)))
+    expect(await wrong.get('k', 'miss')).toBe('miss')
+    await expect(wrong.set('k', 'x')).rejects.toBeInstanceOf(CacheUnavailableError)
+    expect(errors.join('\n')).toMatch(/WRONGPASS|invalid username-password/)
+    expect(await inUrl.get('k')).toBe('by url')
+  })
+
   it("uses a caller's connected client and leaves it open on close; works over a unix socket", async () => {
     const client = createClient({ socket: { host: '127.0.0.1', port: server.port } })
     client.on('error', () => {})
@@ -237,16 +277,8 @@ describe('redis backend on a real server', () => {
 })
 
 describe('redis: rule 16 hooks', () => {
-  let server: RedisProcess
   const calls = async (cmd: string) =>
     Number(/calls=(\d+)/.exec((await server.info('commandstats')).get(`cmdstat_${cmd}`) ?? '')?.[1] ?? 0)
-  beforeAll(async () => {
-    server = await RedisProcess.start()
-  })
-  afterAll(async () => {
-    await server.stop()
-  })
-
   it('expire() marks an entry stale in place, keeping its remaining TTL', async () => {
     const c = new RedisCache({
       location: server.url,

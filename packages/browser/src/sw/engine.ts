@@ -11,10 +11,12 @@ import { evaluate, type Evaluation, type FreshnessOptions, isStorable } from './
 import {
   deleteUrl,
   readVariant,
+  readVariantOf,
   storedFields,
   type StoredResponse,
   toResponse,
   toStored,
+  type VaryRecord,
   variantOf,
   writeVariant,
 } from './store.ts'
@@ -85,6 +87,9 @@ export class ResponseCacheEngine {
     bypass: 0,
   }
 
+  /** Called with every answer (`hit`, `miss`, …, `uncached`, `bypass`) and its URL; `live.ts` streams them. */
+  readonly answered: Array<(how: keyof EngineStats, url: string) => void> = []
+
   constructor(opts: EngineOptions) {
     this.opts = opts
     this.cache = opts.cache
@@ -109,14 +114,20 @@ export class ResponseCacheEngine {
     const answer = this.route(request, waitUntil)
     if (answer === undefined) {
       this.stats.bypass++
+      this.tell('bypass', request.url)
       return undefined
     }
     return answer.then((r) => {
       const how = r.headers.get(STATUS_HEADER) as keyof EngineStats | null
-      if (how !== null && how in this.stats) this.stats[how]++
-      else this.stats.uncached++
+      const counted = how !== null && how in this.stats ? how : 'uncached'
+      this.stats[counted]++
+      this.tell(counted, request.url)
       return r
     })
+  }
+
+  private tell(how: keyof EngineStats, url: string): void {
+    for (const fn of this.answered) fn(how, url)
   }
 
   private route(request: Request, waitUntil: WaitUntil): Promise<Response> | undefined {
@@ -172,10 +183,15 @@ export class ResponseCacheEngine {
   private async handleGet(request: Request, waitUntil: WaitUntil): Promise<Response> {
     const url = stripFragment(request.url)
     if (request.cache === 'reload') return this.fetchAndStore(request, url)
-    const hit = await readVariant(this.cache, url, request.headers, this.varyHints).catch(() => undefined)
+    const seen: { record?: VaryRecord } = {}
+    const hit = await readVariant(this.cache, url, request.headers, this.varyHints, seen).catch(
+      () => undefined,
+    )
     if (hit === undefined) {
       // only-if-cached without an entry: 504, as a browser's HTTP cache answers (Fetch standard).
       if (request.cache === 'only-if-cached') return new Response(null, { status: 504 })
+      const etags = seen.record?.etags
+      if (etags && Object.keys(etags).length > 0) return this.validateOthers(request, url, etags)
       return this.fetchAndStore(request, url)
     }
     const ev = this.evaluate(hit.stored, request)
@@ -314,6 +330,46 @@ export class ResponseCacheEngine {
     }
     if (response.status >= 500 && ev.staleIfError) return serve(stored, ev, 'stale-if-error')
     return this.storeAndServe(request, url, response, requestTime, responseTime, onStored)
+  }
+
+  /**
+   * No stored variant matches the request's `Vary` values, but others carry `ETag`s: ask with
+   * all of them in `If-None-Match` (RFC 9111 §4.3.1); the `304`'s `ETag` (or, without one, the
+   * only tag sent) selects the variant, which is freshened, stored for this request's values
+   * too and served (§4.3.4). A 304 that selects none is not the page's: it is asked again plainly.
+   */
+  private async validateOthers(
+    request: Request,
+    url: string,
+    etags: Record<string, string>,
+  ): Promise<Response> {
+    const tags = [...new Set(Object.values(etags))]
+    const extra: Array<[string, string]> = [['if-none-match', tags.join(', ')]]
+    if (!request.headers.has('cache-control')) extra.push(['cache-control', 'max-age=0'])
+    const requestTime = this.clock.now()
+    const response = await this.net(networkRequest(request, this.opts.origin, extra))
+    const responseTime = this.clock.now()
+    if (response.status !== 304) return this.storeAndServe(request, url, response, requestTime, responseTime)
+    const opaque = (t: string) => t.trim().replace(/^W\//, '')
+    const tag = response.headers.get('etag')
+    const variant = Object.keys(etags).find((v) =>
+      tag === null ? tags.length === 1 : opaque(etags[v] as string) === opaque(tag),
+    )
+    const chosen =
+      variant === undefined ? undefined : await readVariantOf(this.cache, url, variant).catch(() => undefined)
+    if (chosen === undefined) {
+      void response.body?.cancel()
+      return this.fetchAndStore(request, url)
+    }
+    const fresh: StoredResponse = {
+      ...chosen.stored,
+      headers: mergeNotModified(chosen.stored.headers, storedFields([...response.headers])),
+      requestTime,
+      responseTime,
+      variant: variantOf(request.headers, chosen.stored.varyHeaders),
+    }
+    await writeVariant(this.cache, fresh).catch(() => undefined)
+    return serve(fresh, this.evaluate(fresh, request), 'revalidated')
   }
 
   /** `stale-while-revalidate`: refresh one entry in the background, once at a time per entry. */

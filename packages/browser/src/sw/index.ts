@@ -7,6 +7,7 @@
 import { type Cache, type Clock, createCaches, resolveCache } from '@cachework/core'
 import { IndexedDBCache } from '../indexeddb.ts'
 import { ResponseCacheEngine, type RequestMatcher } from './engine.ts'
+import { streamEvents } from './live.ts'
 import type { FreshnessOptions } from './freshness.ts'
 import {
   clearEntries,
@@ -35,6 +36,7 @@ export {
   isStorable,
   type StoredTiming,
 } from './freshness.ts'
+export { SW_EVENTS_CHANNEL, type SwLiveEvent, type SwLiveMessage, streamEvents } from './live.ts'
 export {
   clearEntries,
   deleteEntry,
@@ -71,6 +73,11 @@ export interface ResponseCacheOptions extends FreshnessOptions {
   claim?: boolean
   /** Time source (tests). Default `Date.now`. */
   clock?: Clock
+  /**
+   * Post every answer and every write, as it happens, to the same-origin `BroadcastChannel`
+   * `'cachework:sw-events'` (the devtools panel's live timeline; `live.ts`). Default true.
+   */
+  liveEvents?: boolean
 }
 
 /** The minimal worker-scope surface used here (the DOM lib has no service-worker types). */
@@ -117,6 +124,7 @@ export function installResponseCache(options: ResponseCacheOptions = {}): Respon
   const scope = globalThis as unknown as WorkerScopeLike
   const cache = options.cache === undefined ? defaultCache(options) : resolveCache(options.cache)
   const engine = new ResponseCacheEngine({ ...options, cache, origin: scope.location.origin })
+  if (options.liveEvents ?? true) streamEvents(engine)
 
   if (options.claim ?? true) {
     scope.addEventListener('install', () => {

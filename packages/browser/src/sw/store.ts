@@ -31,7 +31,15 @@ export interface StoredResponse {
 export interface VaryRecord {
   url: string
   varyHeaders: string[]
+  /**
+   * The `ETag` of each stored variant (by variant string): a request whose `Vary` values match
+   * none of them can still validate them (RFC 9111 §4.3.1). At most `MAX_TAGGED` kept.
+   */
+  etags?: Record<string, string>
 }
+
+/** Variants whose `ETag`s a URL's record keeps. */
+const MAX_TAGGED = 8
 
 /** What the `cachework:list` message returns per stored variant. */
 export interface SwEntryInfo {
@@ -142,6 +150,7 @@ export async function readVariant(
   url: string,
   requestHeaders: Headers,
   hints?: Map<string, string[]>,
+  seen?: { record?: VaryRecord },
 ): Promise<{ key: string; stored: StoredResponse } | undefined> {
   const vk = varyKey(url)
   const hint = hints?.get(url)
@@ -163,6 +172,7 @@ export async function readVariant(
     hints?.delete(url)
     return undefined
   }
+  if (seen) seen.record = record
   if (hints) {
     if (hints.size >= 1000 && !hints.has(url)) hints.clear()
     hints.set(url, record.varyHeaders)
@@ -183,14 +193,37 @@ export async function readVariant(
  */
 export async function writeVariant(cache: Cache, stored: StoredResponse): Promise<string> {
   const vk = varyKey(stored.url)
-  const record = await cache.get<VaryRecord>(vk)
-  if (record && !sameList(record.varyHeaders, stored.varyHeaders)) await deleteUrl(cache, stored.url)
+  let record: VaryRecord | null | undefined = await cache.get<VaryRecord>(vk)
+  if (record && !sameList(record.varyHeaders, stored.varyHeaders)) {
+    await deleteUrl(cache, stored.url)
+    record = null
+  }
   const key = variantKey(stored.url, stored.variant)
-  if (!record || !sameList(record.varyHeaders, stored.varyHeaders)) {
-    await cache.set(vk, { url: stored.url, varyHeaders: stored.varyHeaders } satisfies VaryRecord, null)
+  const etag = rfc9111.headerValue(stored.headers, 'etag')
+  const etags = { ...(record?.etags ?? {}) }
+  if (etag === undefined) delete etags[stored.variant]
+  else etags[stored.variant] = etag
+  const names = Object.keys(etags)
+  for (const old of names.slice(0, Math.max(0, names.length - MAX_TAGGED))) delete etags[old]
+  const changed = JSON.stringify(etags) !== JSON.stringify(record?.etags ?? {})
+  if (!record || changed) {
+    const next: VaryRecord = { url: stored.url, varyHeaders: stored.varyHeaders }
+    if (Object.keys(etags).length > 0) next.etags = etags
+    await cache.set(vk, next, null)
   }
   await cache.set(key, stored, null)
   return key
+}
+
+/** A stored variant of `url` by its variant string, or `undefined`. */
+export async function readVariantOf(
+  cache: Cache,
+  url: string,
+  variant: string,
+): Promise<{ key: string; stored: StoredResponse } | undefined> {
+  const key = variantKey(url, variant)
+  const stored = (await cache.get<StoredResponse>(key)) ?? undefined
+  return stored && stored.url === url && stored.variant === variant ? { key, stored } : undefined
 }
 
 /** Delete every stored variant of `url` and its `Vary` record; return how many entries went. */

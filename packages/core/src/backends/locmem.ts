@@ -442,14 +442,16 @@ export class LocMemCache extends BaseCache {
     this.store.clear()
   }
 
-  protected async *_entries(): AsyncIterable<RawEntry> {
+  protected async *_entries(opts?: { sizes?: boolean }): AsyncIterable<RawEntry> {
+    const sizes = opts?.sizes !== false
     // Snapshot the items first: the consumer may delete while we iterate.
     for (const it of [...this.store.map.values()]) {
       if (this.store.map.get(it.k) !== it) continue // deleted while the consumer ran
       const value = restore(it)
       let size: number | undefined
       try {
-        size = encodeValue(value).length
+        // The size is the encoded form's: an encoding per entry, skipped when not asked for.
+        size = sizes ? encodeValue(value).length : undefined
       } catch {
         size = undefined
       }

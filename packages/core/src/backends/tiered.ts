@@ -44,7 +44,7 @@ interface Tier {
   _touch(raw: string, exp: number | null): Promise<boolean>
   _delete(raw: string): Promise<boolean>
   _clear(): Promise<void>
-  _entries(): AsyncIterable<RawEntry>
+  _entries(opts?: { sizes?: boolean }): AsyncIterable<RawEntry>
   _getMany(raws: string[]): Promise<Map<string, unknown>>
   _setMany(pairs: Array<[string, unknown]>, exp: number | null): Promise<string[]>
   _deleteMany(raws: string[]): Promise<void>
@@ -426,8 +426,8 @@ export class TieredCache extends BaseCache {
   }
 
   /** L2 is the source of truth for listings. */
-  protected async *_entries(): AsyncIterable<RawEntry> {
-    yield* this.tiers()[1]._entries()
+  protected async *_entries(opts?: { sizes?: boolean }): AsyncIterable<RawEntry> {
+    yield* this.tiers()[1]._entries(opts)
   }
 
   protected override async _close(): Promise<void> {

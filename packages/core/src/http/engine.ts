@@ -96,8 +96,22 @@ export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
 
 // Django's `request._cache_update_cache`, and the responses that came out of the cache, shared
 // by every engine so the two halves may be built separately (like Django's two middlewares).
-const updateFlag = new WeakMap<Request, boolean>()
-const fromCache = new WeakSet<Response>()
+// Both live on the objects themselves, under symbols: a WeakMap/WeakSet entry per request costs
+// every young-generation GC (its ephemeron table outlives the short-lived requests it points at).
+const UPDATE: unique symbol = Symbol('cachework.updateCache')
+const FROM_CACHE: unique symbol = Symbol('cachework.fromCache')
+const updateFlag = {
+  get: (r: Request): boolean | undefined => (r as Request & { [UPDATE]?: boolean })[UPDATE],
+  set: (r: Request, v: boolean): void => {
+    ;(r as Request & { [UPDATE]?: boolean })[UPDATE] = v
+  },
+}
+const fromCache = {
+  has: (r: Response): boolean => (r as Response & { [FROM_CACHE]?: true })[FROM_CACHE] === true,
+  add: (r: Response): void => {
+    ;(r as Response & { [FROM_CACHE]?: true })[FROM_CACHE] = true
+  },
+}
 
 /** What a miss produced, for the requests that waited on it. */
 interface Outcome {

@@ -33,6 +33,18 @@ export function counterRules(ctx: SuiteContext): void {
       await expect(c.incr(k)).rejects.toBeInstanceOf(TypeError)
       expect(await c.get(k)).toBe('abc')
     })
+    it('reject a stored string or bytes that look like a number, with TypeError, on every backend', async () => {
+      const c = await make()
+      // memcached's own INCR would add to these digits (its safe_strtoull takes "", " ", "5 x").
+      const odd: unknown[] = ['5', '', ' ', '-0', '+7', '5 apples', '\t9', new Uint8Array([0x35])]
+      for (const v of odd) {
+        const k = uniqueKey()
+        await c.set(k, v)
+        await expect(c.incr(k), JSON.stringify(String(v))).rejects.toBeInstanceOf(TypeError)
+        await expect(c.decr(k)).rejects.toBeInstanceOf(TypeError)
+        expect(await c.get(k)).toEqual(v)
+      }
+    })
     it('keep the entry expiry', async () => {
       const c = await make()
       const k = uniqueKey()

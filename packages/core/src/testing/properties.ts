@@ -29,6 +29,9 @@ function cloneableValue(): fc.Arbitrary<unknown> {
     fc.date({ noInvalidDate: true }),
     fc.uint8Array({ maxLength: 16 }),
     fc.float64Array({ maxLength: 4 }),
+    // Every typed-array kind, over a whole buffer or a window of a bigger one, plus DataView and
+    // ArrayBuffer (rule 12: "typed arrays over every buffer kind").
+    typedArray(),
   )
   return fc.letrec<{ value: unknown }>((tie) => ({
     value: fc.oneof(
@@ -38,8 +41,59 @@ function cloneableValue(): fc.Arbitrary<unknown> {
       fc.dictionary(fc.string({ maxLength: 6 }), tie('value'), { maxKeys: 4, noNullPrototype: true }),
       fc.array(fc.tuple(fc.string({ maxLength: 4 }), tie('value')), { maxLength: 3 }).map((e) => new Map(e)),
       fc.array(fc.integer(), { maxLength: 4 }).map((e) => new Set(e)),
+      fc.array(tie('value'), { maxLength: 3 }).map((e) => new Set(e)),
+      // Sparse arrays: holes stay holes (`1 in a` is false after the round trip).
+      fc.sparseArray(tie('value'), { maxLength: 6, maxNumElements: 3 }),
+      // Cycles and shared references: an object holding itself, a Map holding its container.
+      fc.dictionary(fc.string({ maxLength: 4 }), tie('value'), { maxKeys: 3 }).map((o) => {
+        const c: Record<string, unknown> = { ...o }
+        c.self = c
+        c.twice = [c, c]
+        return c
+      }),
+      tie('value').map((v) => {
+        const box: { v: unknown; m?: Map<string, unknown> } = { v }
+        box.m = new Map<string, unknown>([['box', box]])
+        return box
+      }),
     ),
   })).value
+}
+
+const TYPED = [
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+] as const
+
+/** A typed array of any kind (a whole buffer or a window into one), a DataView or an ArrayBuffer. */
+function typedArray(): fc.Arbitrary<unknown> {
+  return fc
+    .tuple(
+      fc.integer({ min: 0, max: TYPED.length + 1 }),
+      fc.uint8Array({ maxLength: 32 }),
+      fc.nat(3),
+      fc.boolean(),
+    )
+    .map(([kind, bytes, offsetUnits, windowed]) => {
+      const buf = new ArrayBuffer(bytes.length + 16)
+      new Uint8Array(buf).set(bytes)
+      if (kind === TYPED.length) return buf
+      if (kind === TYPED.length + 1) return windowed ? new DataView(buf, 2, 6) : new DataView(buf)
+      const T = TYPED[kind] as (typeof TYPED)[number]
+      const size = T.BYTES_PER_ELEMENT
+      if (!windowed) return new T(buf.slice(0, Math.floor(buf.byteLength / size) * size))
+      const offset = offsetUnits * size
+      return new T(buf, offset, Math.floor((buf.byteLength - offset) / size / 2))
+    })
 }
 
 /** Whether `f` rejects with a `TypeError` (the only allowed refusal of a value). */
@@ -246,6 +300,9 @@ type Cmd = fc.AsyncCommand<Model, Real>
 
 const KEYS = ['a', 'b', '__proto__', 'n']
 
+/** The model's name for `k` at `version` (the alias's own version, 1, is the plain key). */
+const at = (k: string, version: number): string => (version === 1 ? k : `${k}@v${version}`)
+
 function live(m: Model, k: string, now: number): { value: unknown } | undefined {
   const e = m.entries.get(k)
   if (e === undefined) return undefined
@@ -343,6 +400,25 @@ function modelCommands(ctx: SuiteContext): fc.Arbitrary<Cmd>[] {
             expiresAt: (m.entries.get(k) as { expiresAt: number | null }).expiresAt,
           })
         }
+      }),
+    ),
+    fc.tuple(key, fc.constantFrom(1, 2), fc.constantFrom(1, 2)).map(([k, v, d]) =>
+      cmd(`incrVersion(${k}, ${d}, { version: ${v} })`, async (m, r) => {
+        // Rule 8: the value moves to version v + d with its expiry; the old version is gone.
+        const e = live(m, at(k, v), now())
+        const call = r.cache.incrVersion(k, d, { version: v })
+        if (e === undefined) {
+          await expect(call).rejects.toMatchObject({ name: 'KeyNotFoundError' })
+          return
+        }
+        expect(await call).toBe(v + d)
+        m.entries.delete(at(k, v))
+        m.entries.set(at(k, v + d), { ...(e as { value: unknown; expiresAt: number | null }) })
+      }),
+    ),
+    fc.tuple(key, fc.constantFrom(1, 2, 3)).map(([k, v]) =>
+      cmd(`get(${k}, { version: ${v} })`, async (m, r) => {
+        expect(await r.cache.get(k, undefined, { version: v })).toEqual(live(m, at(k, v), now())?.value)
       }),
     ),
     fc.constant(

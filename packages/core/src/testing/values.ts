@@ -106,6 +106,31 @@ export function valueRules(ctx: SuiteContext): void {
       expect({ ...back }).toEqual({ a: 1, b: 'two' })
       expect(back).not.toBeInstanceOf(Thing)
     })
+    it('round-trips an Error as structuredClone does: its standard kind, message, stack and cause', async () => {
+      const c = await make()
+      const k = uniqueKey()
+      const err = Object.assign(new TypeError('bad input', { cause: { field: 'name' } }), { extra: 1 })
+      class AppError extends RangeError {}
+      const named = new Error('renamed')
+      named.name = 'SyntaxError'
+      await c.set(k, { err, sub: new AppError('range'), named, plain: new Error('plain') })
+      const back = (await c.get(k)) as Record<string, Error & { extra?: unknown }>
+      expect(back.err).toBeInstanceOf(TypeError)
+      expect([back.err?.name, back.err?.message, back.err?.cause]).toEqual([
+        'TypeError',
+        'bad input',
+        { field: 'name' },
+      ])
+      expect(back.err?.stack).toBe(err.stack)
+      // Other own properties are not part of an Error's clone (HTML structured serialization).
+      expect(back.err?.extra).toBeUndefined()
+      // A subclass reads back as its standard kind; a renamed Error by its name.
+      expect(back.sub?.constructor).toBe(RangeError)
+      expect(back.named?.constructor).toBe(SyntaxError)
+      expect(back.plain?.constructor).toBe(Error)
+      expect(back.plain?.message).toBe('plain')
+      expect('cause' in (back.plain as Error)).toBe(false)
+    })
     it('rejects a function or symbol anywhere in the value with TypeError', async () => {
       const c = await make()
       const k = uniqueKey()

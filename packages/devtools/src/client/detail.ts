@@ -46,13 +46,41 @@ function meta(row: Row, now: number): HTMLElement[] {
     el(
       'div',
       {},
-      `${source.label} · ${cache?.alias ?? entry.cache} (${cache?.backend ?? '?'}) · version ${entry.version ?? '–'} · ${formatSize(entry.size) || 'size –'}`,
+      `${source.label} · ${cache?.alias ?? entry.cache} (${cache?.backend ?? '?'}) · version ${entry.version ?? '–'} · `,
+      el('span', { 'data-part': 'size' }, formatSize(entry.size) || 'size –'),
     ),
   )
   if (entry.tags?.length)
     out.push(el('div', {}, el('span', { class: 'muted' }, 'tags '), entry.tags.join(', ')))
+  if (entry.state) out.push(stateLine(entry, now))
   out.push(bar)
   return out
+}
+
+/** The entry's stampede state in words (docs/contract.md rule 16). */
+function stateLine(entry: Row['entry'], now: number): HTMLElement {
+  const soft = entry.softExpiresAt
+  const until = formatExpiresIn(entry.expiresAt, now)
+  const at = (ms: number): string => new Date(ms).toLocaleTimeString()
+  const why =
+    entry.state === 'leased'
+      ? `held by ${entry.leaseHolder ?? 'another caller'}: that caller computes ${entry.key ?? entry.rawKey}, the others wait for it; the lease ends in ${until}`
+      : entry.state === 'refreshing'
+        ? 'being recomputed in the background by its process; callers get the stale value meanwhile'
+        : entry.state === 'stale'
+          ? `soft-expired${soft === undefined ? '' : ` at ${at(soft)}`}; served stale for ${until} more while one caller refreshes it`
+          : soft === undefined
+            ? 'fresh'
+            : `fresh until ${at(soft)} (${formatExpiresIn(soft, now)}), then served stale until it expires in ${until}`
+  const line = el(
+    'div',
+    { 'data-part': 'state' },
+    el('span', { class: 'muted' }, 'state '),
+    el('b', { class: `cw-state s-${entry.state}` }, entry.state ?? ''),
+    ` · ${why}`,
+  )
+  if (entry.leaseHolder) line.dataset.holder = entry.leaseHolder
+  return line
 }
 
 function textView(text: string): HTMLElement {
@@ -135,10 +163,16 @@ export async function renderDetail(d: PanelDom, row: Row, again: boolean, ctx: D
     del.title = noKey
   }
   const sw = source.id === 'sw'
-  if (entry.key === undefined || sw) bump.disabled = touch.disabled = ttl.disabled = true
+  // A lease item shares its entry's key: the entry's actions would hit the entry, not the lease.
+  const lease = entry.state === 'leased'
+  if (lease) {
+    del.disabled = true
+    del.title = 'a lease ends by itself (its holder releases it, or it runs out)'
+  }
+  if (entry.key === undefined || sw || lease) bump.disabled = touch.disabled = ttl.disabled = true
   edit.disabled = true
   del.addEventListener('click', () => {
-    if (key === undefined) return
+    if (key === undefined || lease) return
     ctx.close()
     void ctx.act(() => source.run(versioned({ op: 'delete', cache: entry.cache, key }, entry.version)))
   })
@@ -179,8 +213,10 @@ export async function renderDetail(d: PanelDom, row: Row, again: boolean, ctx: D
     return
   }
   if (!ctx.isCurrent()) return
+  const size = d.detailMeta.querySelector('[data-part="size"]')
+  if (size && entry.size === undefined && v.size !== undefined) size.textContent = formatSize(v.size)
   showValue(d, row, v)
-  if (v.json !== undefined && entry.key !== undefined && !sw) {
+  if (v.json !== undefined && entry.key !== undefined && !sw && !lease) {
     const json = v.json
     const k = entry.key
     edit.disabled = false

@@ -5,7 +5,7 @@
  * explorer, HTTP responses and actions), a live timeline of every source's events, and per
  * cache charts. It can also mount inside another shell's container (`embedded`).
  */
-import type { CacheStats } from '@cachework/core'
+import type { CacheStats, TieredStats } from '@cachework/core'
 import type { EventBatch, Snapshot, WireCache, WireEntry, WireEvent } from '../protocol.ts'
 import { ChartStore, renderChart } from './charts.ts'
 import { applyDock, type DockState, DOCK_KEY, loadDock, wireDock } from './dock.ts'
@@ -47,7 +47,8 @@ export interface PanelOptions {
   embedded?: boolean
 }
 
-const CHANGES = new Set(['set', 'delete', 'expire', 'evict', 'clear', 'page:store'])
+// Events after which the list is re-read ('refresh': an entry turned `refreshing`, rule 16).
+const CHANGES = new Set(['set', 'delete', 'expire', 'evict', 'clear', 'page:store', 'refresh'])
 
 /** The mounted panel; `mountDevtools` creates one. */
 export class Panel {
@@ -57,7 +58,11 @@ export class Panel {
   private rows: Row[] = []
   private items: Item[] = []
   private readonly counts = new Map<string, number>()
-  private readonly firstSeen = new Map<string, number>()
+  private readonly firstSeen = new Map<string, Map<string, number>>()
+  private readonly sourceRows = new Map<string, Row[]>()
+  private resizeObs: ResizeObserver | undefined
+  private filterFrame = 0
+  private readonly sourceCounts = new Map<string, Map<string, number>>()
   private readonly collapsed = new Set<string>()
   private grouped = true
   private filterText = ''
@@ -115,14 +120,30 @@ export class Panel {
     d.close.addEventListener('click', () => this.close())
     d.refresh.addEventListener('click', () => void this.refresh())
     d.side.addEventListener('click', () => this.setSide(this.dock.side === 'bottom' ? 'right' : 'bottom'))
-    d.filter.addEventListener('input', () => this.setFilter(d.filter.value))
+    // Typing filters once per frame, whatever the key rate.
+    d.filter.addEventListener('input', () => {
+      if (this.filterFrame !== 0) return
+      this.filterFrame = requestAnimationFrame(() => {
+        this.filterFrame = 0
+        this.setFilter(d.filter.value)
+      })
+    })
     d.cacheSelect.addEventListener('change', () => this.setCacheFilter(d.cacheSelect.value))
     d.group.addEventListener('click', () => {
       this.grouped = !this.grouped
       d.group.setAttribute('aria-pressed', String(this.grouped))
       this.applyFilter()
     })
-    d.viewport.addEventListener('scroll', () => this.renderRows())
+    d.viewport.addEventListener('scroll', () => this.scheduleRows())
+    if (typeof ResizeObserver !== 'undefined') {
+      this.resizeObs = new ResizeObserver((entries) => {
+        const h = entries[entries.length - 1]?.contentRect.height ?? 0
+        if (h === this.vpHeight) return
+        this.vpHeight = h
+        this.renderRows()
+      })
+      this.resizeObs.observe(d.viewport)
+    }
     d.rowsHost.addEventListener('click', (e) => {
       const rowEl = (e.target as HTMLElement).closest('.cw-row') as HTMLElement | null
       const item = rowEl ? this.items[Number(rowEl.dataset.index)] : undefined
@@ -245,6 +266,7 @@ export class Panel {
             error: null,
             truncated: snap.truncated === true,
           })
+          this.buildSource(s)
         } catch (e) {
           const old = this.state.get(s.id)
           this.state.set(s.id, {
@@ -254,9 +276,21 @@ export class Panel {
             truncated: false,
           })
         }
+        // Paint what has arrived (one rebuild per frame); the slowest source need not hold up the rest.
+        if (targets.length > 1) this.scheduleRebuild()
       }),
     )
     this.rebuild()
+  }
+
+  private rebuildFrame = 0
+
+  private scheduleRebuild(): void {
+    if (this.rebuildFrame !== 0) return
+    this.rebuildFrame = requestAnimationFrame(() => {
+      this.rebuildFrame = 0
+      this.rebuild()
+    })
   }
 
   /** Keep entries whose alias, key, label, raw key or preview contains `text` (case-insensitive). */
@@ -286,58 +320,72 @@ export class Panel {
     } else this.close()
     this.offDock()
     window.removeEventListener('keydown', this.onKey)
+    this.resizeObs?.disconnect()
     for (const t of this.refreshTimers.values()) clearTimeout(t)
     this.host.remove()
   }
 
+  /**
+   * One source's rows, sorted by group then label, built when that source was (re-)listed
+   * only: re-listing the worker after a `set` leaves 10,000 page rows alone.
+   */
+  private buildSource(s: Source): void {
+    const st = this.state.get(s.id)
+    if (!st) return
+    const now = Date.now()
+    const urls = new Map<string, string>()
+    for (const e of st.entries) {
+      const dg = e.http?.url ? urlDigestOf(e.key ?? e.rawKey) : undefined
+      if (dg && e.http?.url) urls.set(dg, e.http.url)
+    }
+    const counts = new Map<string, number>()
+    // When each entry was first seen (the start of its TTL bar); rebuilt, so gone entries drop out.
+    const oldSeen = this.firstSeen.get(s.id)
+    const seen = new Map<string, number>()
+    const rows: Row[] = []
+    const sortKeys: string[] = []
+    for (const entry of st.entries) {
+      const countKey = `${s.id}|${entry.cache}`
+      counts.set(countKey, (counts.get(countKey) ?? 0) + 1)
+      const cache = st.caches.get(entry.cache)
+      const label = entry.state === 'leased' ? `${entryLabel(entry, urls)} (lease)` : entryLabel(entry, urls)
+      const key = entry.key ?? entry.rawKey
+      const group = `${s.id}|${entry.cache}|${keyPrefix(key)}|${entry.version ?? ''}`
+      const seenKey = `${entry.cache}|${entry.rawKey}|${entry.expiresAt}`
+      const first = oldSeen?.get(seenKey) ?? now
+      seen.set(seenKey, first)
+      const hay = `${cache?.alias ?? ''}\u0000${key}\u0000${label}\u0000${entry.rawKey}\u0000${entry.preview}`
+      rows.push({ source: s, cache, entry, hay: hay.toLowerCase(), label, group, seen: first })
+      sortKeys.push(`${group}\u0001${label}`)
+    }
+    // Groups, then labels: sort indices by one precomputed string each (no per-compare work).
+    const order = rows.map((_, i) => i)
+    order.sort((a, b) => {
+      const x = sortKeys[a] as string
+      const y = sortKeys[b] as string
+      return x < y ? -1 : x > y ? 1 : 0
+    })
+    this.firstSeen.set(s.id, seen)
+    this.sourceCounts.set(s.id, counts)
+    this.sourceRows.set(
+      s.id,
+      order.map((i) => rows[i] as Row),
+    )
+  }
+
   private rebuild(): void {
+    if (this.rebuildFrame !== 0) {
+      cancelAnimationFrame(this.rebuildFrame)
+      this.rebuildFrame = 0
+    }
+    // Sources in their order (vite, server, page, worker), each already sorted.
     const rows: Row[] = []
     this.counts.clear()
-    const now = Date.now()
     for (const s of this.sources) {
-      const st = this.state.get(s.id)
-      if (!st) continue
-      const urls = new Map<string, string>()
-      for (const e of st.entries) {
-        const dg = e.http?.url ? urlDigestOf(e.key ?? e.rawKey) : undefined
-        if (dg && e.http?.url) urls.set(dg, e.http.url)
-      }
-      for (const entry of st.entries) {
-        const countKey = `${s.id}|${entry.cache}`
-        this.counts.set(countKey, (this.counts.get(countKey) ?? 0) + 1)
-        const cache = st.caches.get(entry.cache)
-        const label = entryLabel(entry, urls)
-        const key = entry.key ?? entry.rawKey
-        const group = `${s.id}|${entry.cache}|${keyPrefix(key)}|${entry.version ?? ''}`
-        const seenKey = `${s.id}|${entry.cache}|${entry.rawKey}|${entry.expiresAt}`
-        if (!this.firstSeen.has(seenKey)) this.firstSeen.set(seenKey, now)
-        const hay = `${cache?.alias ?? ''}\u0000${key}\u0000${label}\u0000${entry.rawKey}\u0000${entry.preview}`
-        rows.push({
-          source: s,
-          cache,
-          entry,
-          hay: hay.toLowerCase(),
-          label,
-          group,
-          seen: this.firstSeen.get(seenKey) as number,
-        })
-      }
+      const part = this.sourceRows.get(s.id)
+      if (part) for (const r of part) rows.push(r)
+      for (const [k, n] of this.sourceCounts.get(s.id) ?? []) this.counts.set(k, n)
     }
-    if (this.firstSeen.size > rows.length * 2 + 1000) {
-      const live = new Set(
-        rows.map((r) => `${r.source.id}|${r.entry.cache}|${r.entry.rawKey}|${r.entry.expiresAt}`),
-      )
-      for (const k of this.firstSeen.keys()) if (!live.has(k)) this.firstSeen.delete(k)
-    }
-    // Sources in their order (vite, server, page, worker), then groups, then labels.
-    const order = new Map(this.sources.map((s, i) => [s.id, i]))
-    const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0)
-    rows.sort(
-      (a, b) =>
-        (order.get(a.source.id) ?? 0) - (order.get(b.source.id) ?? 0) ||
-        cmp(a.group, b.group) ||
-        cmp(a.label, b.label),
-    )
     this.rows = rows
     this.renderCacheSelect()
     this.renderStatus()
@@ -393,23 +441,64 @@ export class Panel {
     return s !== null && s.source === r.source.id && s.cache === r.entry.cache && s.id === entryId(r.entry)
   }
 
-  private renderRows(): void {
+  /**
+   * Render the rows in view (plus a small overscan). Each index keeps its element (slot
+   * `index % pool`), so a scroll fills only the rows that came into view; `force` refills every
+   * row (countdowns, selection, a new list). No layout is read: the viewport's height comes from
+   * a ResizeObserver, and scroll events render once per animation frame.
+   */
+  private renderRows(force = true): void {
     const d = this.dom
     if (d.views.entries.hidden) return
     const top = d.viewport.scrollTop
-    const height = d.viewport.clientHeight || 400
+    if (this.vpHeight === 0) this.vpHeight = d.viewport.clientHeight
+    const height = this.vpHeight || 400
     const first = Math.max(0, Math.floor(top / ROW_H) - 5)
     const last = Math.min(this.items.length, Math.ceil((top + height) / ROW_H) + 5)
     const need = Math.max(0, last - first)
-    while (d.rowsHost.children.length < need) d.rowsHost.append(newRowEl())
-    while (d.rowsHost.children.length > need) d.rowsHost.lastElementChild?.remove()
-    const now = Date.now()
-    for (let i = 0; i < need; i++) {
-      const item = this.items[first + i] as Item
-      const rowEl = d.rowsHost.children[i] as HTMLElement
-      if (item.kind === 'group') fillGroup(rowEl, item, first + i)
-      else fillRow(rowEl, item.row, first + i, now, this.selected)
+    const pool = Math.ceil(height / ROW_H) + 12
+    const host = d.rowsHost
+    if (host.children.length !== Math.min(pool, this.items.length)) {
+      const want = Math.min(pool, this.items.length)
+      if (host.children.length < want) {
+        const frag = document.createDocumentFragment()
+        for (let i = host.children.length; i < want; i++) frag.append(newRowEl())
+        host.append(frag)
+      }
+      while (host.children.length > want) host.lastElementChild?.remove()
+      force = true
     }
+    const now = Date.now()
+    const slots = host.children
+    const used = new Uint8Array(slots.length)
+    for (let i = first; i < first + need; i++) {
+      const slot = i % slots.length
+      used[slot] = 1
+      const rowEl = slots[slot] as HTMLElement
+      if (rowEl.hidden) rowEl.hidden = false
+      if (!force && rowEl.dataset.index === String(i)) continue
+      const item = this.items[i] as Item
+      if (item.kind === 'group') fillGroup(rowEl, item, i)
+      else fillRow(rowEl, item.row, i, now, this.selected)
+    }
+    // Slots with no row in view this time: hidden and emptied (no stale key or source on them).
+    for (let i = 0; i < slots.length; i++) {
+      const rowEl = slots[i] as HTMLElement
+      if (used[i] || rowEl.hidden) continue
+      rowEl.hidden = true
+      for (const k of Object.keys(rowEl.dataset)) delete rowEl.dataset[k]
+    }
+  }
+
+  private vpHeight = 0
+  private rowsFrame = 0
+
+  private scheduleRows(): void {
+    if (this.rowsFrame !== 0) return
+    this.rowsFrame = requestAnimationFrame(() => {
+      this.rowsFrame = 0
+      this.renderRows(false)
+    })
   }
 
   private listKey(e: KeyboardEvent): void {
@@ -512,6 +601,7 @@ export class Panel {
               ...stat('sets', 'sets', String(sets)),
               ...stat('deletes', 'deletes', String(c.stats.deletes)),
             ),
+            ...tierStats(c.stats),
             renderChart(samples),
             unused
               ? el('div', { class: 'unused' }, 'configured, not used yet')
@@ -611,6 +701,9 @@ export class Panel {
       // The worker keeps stale responses for revalidation, so its entries outlive `expires`.
       if (r.entry.expiresAt !== null && r.entry.expiresAt <= now && r.source.id !== 'sw')
         expired.add(r.source.id)
+      // A fresh entry whose soft expiry passed is stale now (rule 16): re-list to show it.
+      if (r.entry.state === 'fresh' && r.entry.softExpiresAt !== undefined && r.entry.softExpiresAt <= now)
+        expired.add(r.source.id)
     }
     for (const id of expired) this.scheduleRefresh(id)
     if (this.view === 'caches') this.renderCards()
@@ -684,4 +777,36 @@ export class Panel {
       },
     })
   }
+}
+
+/**
+ * A tiered cache's card (docs/contract.md rule 18): one line per tier (its alias, backend and
+ * counters) and the bus counters, from `stats().tiers` / `stats().bus`. Nothing for other caches.
+ */
+function tierStats(stats: CacheStats): HTMLElement[] {
+  const t = stats as Partial<TieredStats>
+  if (!Array.isArray(t.tiers)) return []
+  const rows: HTMLElement[] = []
+  for (const tier of t.tiers) {
+    rows.push(
+      el('dt', {}, `${tier.tier.toUpperCase()} ${tier.alias} (${tier.backend})`),
+      el(
+        'dd',
+        { 'data-stat': `tier-${tier.tier}` },
+        pairs(['hits', tier.hits], ['misses', tier.misses], ['sets', tier.sets], ['deletes', tier.deletes]),
+      ),
+    )
+  }
+  if (t.bus) {
+    rows.push(
+      el('dt', {}, 'bus'),
+      el('dd', { 'data-stat': 'bus' }, pairs(['received', t.bus.received], ['L1 flushes', t.bus.flushes])),
+    )
+  }
+  return [el('dl', { class: 'tiers', 'aria-label': 'tiers' }, ...rows)]
+}
+
+/** `name value` pairs joined by ` · `, each kept on one line (a no-break space inside a pair). */
+function pairs(...items: [string, number][]): string {
+  return items.map(([name, n]) => `${name}\u00a0${n}`).join(' · ')
 }

@@ -28,9 +28,80 @@ export type Item =
   | { kind: 'group'; id: string; label: string; count: number; collapsed: boolean }
   | { kind: 'row'; row: Row }
 
-/** What identifies an entry across re-lists: its caller key, else its raw key. */
+/**
+ * What identifies an entry across re-lists: its caller key, else its raw key. A lease item
+ * shares its entry's key (rule 16), so it gets an id of its own.
+ */
 export function entryId(e: WireEntry): string {
-  return e.key ?? e.rawKey
+  return e.state === 'leased' ? `${e.key ?? e.rawKey} (lease)` : (e.key ?? e.rawKey)
+}
+
+/** The TTL cell of an entry: bar share (null = full), bar class, text, and what it means. */
+export interface LifeCell {
+  left: number | null
+  cls: string
+  text: string
+  title: string
+}
+
+/**
+ * The TTL cell by stampede state (docs/contract.md rule 16): a fresh entry with a soft expiry
+ * counts down its fresh life; a stale one the time it may still be served stale; a refreshing
+ * one says so; a lease item counts down the lease.
+ */
+export function lifeCell(entry: WireEntry, seen: number, now: number): LifeCell {
+  const soft = entry.softExpiresAt
+  const until = formatExpiresIn(entry.expiresAt, now)
+  switch (entry.state) {
+    case 'leased':
+      return {
+        left: lifeLeft(entry, seen, now),
+        cls: 'lease',
+        text: `leased ${until}`,
+        title: `lease held by ${entry.leaseHolder ?? 'another caller'}; it ends in ${until}`,
+      }
+    case 'refreshing':
+      return {
+        left: lifeLeft(entry, seen, now),
+        cls: 'refresh',
+        text: 'refreshing',
+        title: 'being recomputed in the background; callers get the stale value meanwhile',
+      }
+    case 'stale': {
+      const exp = entry.expiresAt
+      const left =
+        exp === null || soft === undefined || exp <= soft
+          ? exp === null
+            ? null
+            : 0
+          : Math.min(1, Math.max(0, (exp - now) / (exp - soft)))
+      return {
+        left,
+        cls: 'stale',
+        text: `stale ${until}`,
+        title: `stale: served while one caller refreshes it, for ${until} more`,
+      }
+    }
+    default: {
+      if (soft !== undefined) {
+        const fresh = { ...entry, expiresAt: soft }
+        const left = lifeLeft(fresh, seen, now)
+        return {
+          left,
+          cls: left !== null && left < 0.2 ? 'low' : '',
+          text: formatExpiresIn(soft, now),
+          title: `fresh for ${formatExpiresIn(soft, now)}, then served stale until it expires in ${until}`,
+        }
+      }
+      const left = lifeLeft(entry, seen, now)
+      return {
+        left,
+        cls: left === null ? '' : left <= 0 ? 'out' : left < 0.2 ? 'low' : '',
+        text: until,
+        title: `expires in ${until}`,
+      }
+    }
+  }
 }
 
 /** A row element with its seven cells. */
@@ -79,7 +150,9 @@ export function fillRow(
   rowEl.dataset.alias = cache?.alias ?? ''
   rowEl.dataset.key = entry.key ?? entry.rawKey
   rowEl.dataset.version = entry.version === undefined ? '' : String(entry.version)
+  rowEl.dataset.state = entry.state ?? ''
   if (entry.http?.url) rowEl.dataset.url = entry.http.url
+  else delete rowEl.dataset.url
   rowEl.removeAttribute('aria-expanded')
   const isSel =
     selected !== null &&
@@ -110,7 +183,7 @@ export function fillRow(
   const ttl = cells[4] as HTMLElement
   ttl.className = 'cw-ttl'
   ttl.dataset.col = 'expires'
-  const left = lifeLeft(entry, row.seen, now)
+  const life = lifeCell(entry, row.seen, now)
   let bar = ttl.firstElementChild as HTMLElement | null
   let text = ttl.lastElementChild as HTMLElement | null
   if (bar?.tagName !== 'I') {
@@ -119,10 +192,10 @@ export function fillRow(
     ttl.replaceChildren(bar, text)
   }
   const fill = bar.firstElementChild as HTMLElement
-  fill.style.width = left === null ? '100%' : `${Math.round(left * 100)}%`
-  fill.className = left === null ? '' : left <= 0 ? 'out' : left < 0.2 ? 'low' : ''
-  const t = formatExpiresIn(entry.expiresAt, now)
-  if (text && text.textContent !== t) text.textContent = t
+  fill.style.width = life.left === null ? '100%' : `${Math.round(life.left * 100)}%`
+  fill.className = life.cls
+  if (ttl.title !== life.title) ttl.title = life.title
+  if (text && text.textContent !== life.text) text.textContent = life.text
 }
 
 /** localStorage read that survives disabled storage. */

@@ -198,19 +198,30 @@ function swCacheStats(s: SwStats | undefined, entries: number): CacheStats {
   }
 }
 
+/** `SW_EVENTS_CHANNEL` of `@cachework/browser/sw` (this package depends on core only). */
+export const SW_EVENTS_CHANNEL = 'cachework:sw-events'
+
+/** What the worker posts on that channel (`SwLiveMessage` of `@cachework/browser/sw`). */
+interface SwLiveMessage {
+  type: 'cachework:events'
+  events: Array<{ type: string; at: number; key?: string; url?: string }>
+  stats: SwStats
+}
+
 /**
  * The service worker's response cache, over `postMessage` (the protocol of
  * `@cachework/browser/sw`): `cachework:list` / `cachework:value` / `cachework:delete` /
- * `cachework:clear`, each answered on the transferred port. The worker has no event stream (it
- * may be stopped between requests), so a subscription polls the list once a second and turns
- * what changed into events: `set` for a response stored or replaced, `delete` for one gone,
- * and one `hit` / `stale` / `revalidated` / `miss` per step of the worker's counters.
+ * `cachework:clear`, each answered on the transferred port. Events stream live: the worker posts
+ * each answer (`hit`, `stale`, `revalidated`, `stale-if-error`, `miss`, …) and each write (`set`,
+ * `delete`, …) to the `BroadcastChannel` {@link SW_EVENTS_CHANNEL} as it happens; nothing polls.
  */
 export class ServiceWorkerSource implements Source {
   readonly id = 'sw'
   readonly label = 'service worker'
   private static readonly CACHE = 'sw'
   private readonly storedAt = new Map<string, number>()
+  /** Entries in the last list (the card's `sets`). */
+  private listed = 0
 
   private async ask(message: Record<string, unknown>): Promise<Record<string, unknown>> {
     const sw = typeof navigator === 'undefined' ? undefined : navigator.serviceWorker
@@ -261,6 +272,7 @@ export class ServiceWorkerSource implements Source {
           }
           return w
         })
+        this.listed = entries.length
         const snapshot: Snapshot = {
           caches: [
             {
@@ -306,57 +318,19 @@ export class ServiceWorkerSource implements Source {
   }
 
   subscribe(onBatch: (batch: EventBatch) => void): () => void {
-    let prev: Map<string, SwEntry> | undefined
-    let prevStats: SwStats | undefined
-    let stopped = false
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const poll = async (): Promise<void> => {
-      try {
-        const { list, stats } = await this.listRaw()
-        const now = Date.now()
-        const events: WireEvent[] = []
-        const cur = new Map(list.map((e) => [String(e.key ?? e.url), e]))
-        if (prev) {
-          for (const [k, e] of cur) {
-            const old = prev.get(k)
-            if (!old || old.storedAt !== e.storedAt) {
-              const w: WireEvent = {
-                cache: ServiceWorkerSource.CACHE,
-                type: 'set',
-                key: k,
-                at: e.storedAt ?? now,
-              }
-              if (e.url) w.url = `GET ${e.url}`
-              if (e.status !== undefined) w.status = e.status
-              events.push(w)
-            }
-          }
-          for (const [k, e] of prev) {
-            if (cur.has(k)) continue
-            const w: WireEvent = { cache: ServiceWorkerSource.CACHE, type: 'delete', key: k, at: now }
-            if (e.url) w.url = `GET ${e.url}`
-            events.push(w)
-          }
-        }
-        if (prevStats && stats) {
-          for (const type of [...SW_HITS, 'miss']) {
-            const n = Math.min(50, Math.max(0, (stats[type] ?? 0) - (prevStats[type] ?? 0)))
-            for (let i = 0; i < n; i++) events.push({ cache: ServiceWorkerSource.CACHE, type, at: now })
-          }
-        }
-        prev = cur
-        prevStats = stats
-        if (!stopped)
-          onBatch({ events, stats: { [ServiceWorkerSource.CACHE]: swCacheStats(stats, cur.size) } })
-      } catch {
-        // The worker is busy or gone: try again next second.
-      }
-      if (!stopped) timer = setTimeout(() => void poll(), 1000)
+    if (typeof BroadcastChannel === 'undefined') return () => {}
+    const channel = new BroadcastChannel(SW_EVENTS_CHANNEL)
+    channel.onmessage = (m: MessageEvent) => {
+      const msg = m.data as SwLiveMessage | null
+      if (msg?.type !== 'cachework:events' || !Array.isArray(msg.events)) return
+      const events = msg.events.map((e): WireEvent => {
+        const w: WireEvent = { cache: ServiceWorkerSource.CACHE, type: String(e.type), at: Number(e.at) }
+        if (typeof e.key === 'string') w.key = e.key
+        if (typeof e.url === 'string') w.url = e.url
+        return w
+      })
+      onBatch({ events, stats: { [ServiceWorkerSource.CACHE]: swCacheStats(msg.stats, this.listed) } })
     }
-    void poll()
-    return () => {
-      stopped = true
-      clearTimeout(timer)
-    }
+    return () => channel.close()
   }
 }

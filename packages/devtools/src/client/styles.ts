@@ -60,11 +60,11 @@ input, select, textarea { background: var(--bg); border: 1px solid var(--line); 
 }
 .cw-list { display: grid; grid-template-rows: auto minmax(0, 1fr); min-width: 0; min-height: 0; container-type: inline-size; }
 .cw-head, .cw-row { display: grid; gap: 6px; padding: 0 8px; align-items: center;
-  grid-template-columns: 52px 130px minmax(0, 3fr) 26px 120px 58px minmax(0, 2fr); }
+  grid-template-columns: 52px 130px minmax(0, 3fr) 26px 136px 58px minmax(0, 2fr); }
 .cw-head { background: var(--bg2); font-weight: bold; border-bottom: 1px solid var(--line); height: 22px; }
 .cw-head span, .cw-row span { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; min-width: 0; }
 @container (max-width: 760px) {
-  .cw-head, .cw-row { grid-template-columns: 44px minmax(0, 2fr) 110px minmax(0, 1fr); }
+  .cw-head, .cw-row { grid-template-columns: 44px minmax(0, 2fr) 124px minmax(0, 1fr); }
   .cw-head > :nth-child(2), .cw-row:not(.cw-group) > :nth-child(2), .cw-head > :nth-child(4), .cw-row:not(.cw-group) > :nth-child(4),
   .cw-head > :nth-child(6), .cw-row:not(.cw-group) > :nth-child(6) { display: none; }
 }
@@ -75,6 +75,7 @@ input, select, textarea { background: var(--bg); border: 1px solid var(--line); 
 .cw-viewport { overflow-y: auto; overflow-x: hidden; position: relative; contain: strict; min-height: 0; }
 .cw-spacer { position: relative; }
 .cw-row { position: absolute; left: 0; right: 0; height: 24px; contain: strict; cursor: pointer; border-bottom: 1px solid var(--bg3); }
+.cw-row[hidden] { display: none; }
 .cw-row:hover { background: var(--hover); }
 .cw-row.sel, .cw-row[aria-selected="true"] { background: var(--sel); }
 .cw-row.cw-group { display: flex; gap: 8px; background: var(--bg2); font-weight: bold; color: var(--muted); }
@@ -85,6 +86,11 @@ input, select, textarea { background: var(--bg); border: 1px solid var(--line); 
 .cw-ttl i b { display: block; height: 100%; background: var(--bar); }
 .cw-ttl i b.low { background: var(--bar-low); }
 .cw-ttl i b.out { background: var(--bar-out); }
+.cw-ttl i b.stale { background: var(--warn); } .cw-ttl i b.refresh { background: var(--purple); } .cw-ttl i b.lease { background: var(--set); }
+.cw-row[data-state="stale"] .cw-ttl span { color: var(--warn); } .cw-row[data-state="refreshing"] .cw-ttl span { color: var(--purple); }
+.cw-row[data-state="leased"] .cw-ttl span { color: var(--set); }
+.cw-state { font-weight: bold; } .cw-state.s-fresh { color: var(--hit); } .cw-state.s-stale { color: var(--warn); }
+.cw-state.s-refreshing { color: var(--purple); } .cw-state.s-leased { color: var(--set); }
 .cw-detail { border-left: 1px solid var(--line); display: flex; flex-direction: column; min-width: 0; min-height: 0; overflow: hidden; }
 .cw-detail[hidden] { display: none; }
 .cw-detail .meta { flex: 0 1 auto; padding: 4px 8px; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; max-height: 38%; overflow: auto; }
@@ -137,6 +143,8 @@ input, select, textarea { background: var(--bg); border: 1px solid var(--line); 
 .cw-card h3 button { margin-left: auto; }
 .cw-card dl { display: grid; grid-template-columns: repeat(2, auto minmax(0, 1fr)); align-items: baseline; gap: 2px 8px; margin: 0; }
 .cw-card dt { color: var(--muted); font-size: 11px; }
+.cw-card dl.tiers { grid-template-columns: auto minmax(0, 1fr); }
+.cw-card dl.tiers dd { font-weight: normal; overflow-wrap: anywhere; }
 .cw-card dd { margin: 0; font-weight: bold; }
 .cw-card svg { width: 100%; height: 56px; display: block; }
 .cw-card .legend { color: var(--muted); font-size: 11px; }

@@ -10,11 +10,12 @@
  * const server = await RedisProcess.start()            // server.url = 'redis://127.0.0.1:<port>'
  * const { primary, replicas } = await startReplicated(1)
  * const cluster = await RedisCluster.start(3)          // cluster.urls, cluster.nodes[i].restart()
+ * const secure = await RedisProcess.start({ tls: true }) // secure.tlsUrl = 'rediss://127.0.0.1:<tlsPort>', secure.tls.caPem
  * await server.stop()
  * ```
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -36,6 +37,84 @@ export function redisServerBinary(): string {
 /** The `redis-cli` binary (Debian's redis-tools, a dependency of redis-server), or an error. */
 export function redisCliBinary(): string {
   return findBinary('redis-cli')
+}
+
+/** A throwaway certificate authority and a server certificate it signed, as files in a directory. */
+export interface TlsMaterial {
+  /** The CA certificate, PEM (what a client passes as `tls.ca`). */
+  caPem: string
+  caFile: string
+  /** The server's certificate (CN and subjectAltName IP:127.0.0.1) and key. */
+  certFile: string
+  keyFile: string
+}
+
+/**
+ * Generate a CA and a server certificate for 127.0.0.1 signed by it, with `openssl`, in `dir`
+ * (valid one day, EC P-256 keys: RSA ones take a second each on a loaded machine). Call it twice for two unrelated CAs. A missing `openssl` throws
+ * the install line.
+ */
+export function makeTlsMaterial(dir: string): TlsMaterial {
+  const openssl = ['/usr/bin/openssl', '/usr/local/bin/openssl'].find((p) => existsSync(p))
+  if (!openssl) throw new Error('openssl is not installed: install it with: apt-get install -y openssl')
+  const f = (name: string) => join(dir, name)
+  const run = (...args: string[]) =>
+    execFileSync(openssl, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 20_000 })
+  run(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.crt'),
+    '-days',
+    '1',
+    '-subj',
+    '/CN=cachework test CA',
+  )
+  run(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    f('server.key'),
+    '-out',
+    f('server.csr'),
+    '-subj',
+    '/CN=127.0.0.1',
+  )
+  writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1\n')
+  run(
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.crt'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('server.crt'),
+    '-days',
+    '1',
+    '-extfile',
+    f('ext.cnf'),
+  )
+  return {
+    caPem: readFileSync(f('ca.crt'), 'utf8'),
+    caFile: f('ca.crt'),
+    certFile: f('server.crt'),
+    keyFile: f('server.key'),
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -97,6 +176,12 @@ export interface RedisStartOptions {
   unixSocket?: boolean
   /** Make this a cluster node (`--cluster-enabled yes`, config file in its own directory). */
   cluster?: boolean
+  /**
+   * Also listen with TLS on a second free port (`--tls-port`, a fresh CA and server certificate
+   * in the server's directory, clients not asked for certificates); the plain port stays for the
+   * helper's own PING and `cli`.
+   */
+  tls?: boolean
   /** More `redis-server` arguments, e.g. `['--maxmemory', '2mb']`. */
   args?: string[]
 }
@@ -107,6 +192,9 @@ export class RedisProcess {
   private output = ''
   /** The unix socket path when started with `unixSocket: true`. */
   readonly unixSocketPath: string | undefined
+  /** The TLS port and certificates when started with `tls: true`. */
+  tlsPort: number | undefined
+  tls: TlsMaterial | undefined
 
   private constructor(
     readonly port: number,
@@ -162,15 +250,51 @@ export class RedisProcess {
         '3000',
       )
     }
+    let tls: TlsMaterial | undefined
+    let tlsPort: number | undefined
+    if (opts.tls) {
+      tls = makeTlsMaterial(dir)
+      tlsPort = await freePort()
+      while (tlsPort === port) tlsPort = await freePort()
+      args.push(
+        '--tls-port',
+        String(tlsPort),
+        '--tls-cert-file',
+        tls.certFile,
+        '--tls-key-file',
+        tls.keyFile,
+        '--tls-ca-cert-file',
+        tls.caFile,
+        '--tls-auth-clients',
+        'no',
+      )
+    }
     if (opts.args) args.push(...opts.args)
     const p = new RedisProcess(port, dir, args, sock)
-    await p.restart()
+    p.tls = tls
+    p.tlsPort = tlsPort
+    try {
+      await p.restart()
+    } catch (e) {
+      // Debian's redis-server is built with TLS; a build without it refuses --tls-port.
+      if (opts.tls && /tls|TLS/.test((e as Error).message))
+        throw new Error(
+          `this redis-server cannot serve TLS (${(e as Error).message.slice(0, 300)}): install Debian's build with: apt-get install -y redis-server`,
+        )
+      throw e
+    }
     return p
   }
 
   /** `redis://127.0.0.1:<port>`, a location for the cache config. */
   get url(): string {
     return `redis://127.0.0.1:${this.port}`
+  }
+
+  /** `rediss://127.0.0.1:<tlsPort>` when started with `tls: true`. */
+  get tlsUrl(): string {
+    if (this.tlsPort === undefined) throw new Error('this redis-server was started without tls: true')
+    return `rediss://127.0.0.1:${this.tlsPort}`
   }
 
   /** `127.0.0.1:<port>`. */

@@ -1,0 +1,69 @@
+/**
+ * Django's conditional view decorators (`django/views/decorators/http.py`: `condition`, `etag`,
+ * `last_modified`) as Fastify route `preHandler` hooks, on core's evaluation
+ * (`preconditionStatus`): the validators are computed from the request before the handler; a
+ * matching `If-None-Match` / `If-Modified-Since` is a `304`, a failed `If-Match` /
+ * `If-Unmodified-Since` a `412`, and the handler does not run; GET/HEAD replies get the `ETag` /
+ * `Last-Modified` (set before the handler runs, so one the handler sets itself wins).
+ */
+import { applyValidators, preconditionStatus, quoteEtag } from '@cachework/core/http'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+
+/** A validator computed from the Fastify request; `null`/`undefined` means "none". */
+export type FastifyValidatorFn<T> = (
+  request: FastifyRequest,
+) => T | null | undefined | Promise<T | null | undefined>
+
+/** The validator functions of `condition` for Fastify. */
+export interface FastifyConditionOptions {
+  /** The entity tag, quoted or not. */
+  etag?: FastifyValidatorFn<string>
+  /** The last modification time: a `Date` or epoch ms (truncated to seconds). */
+  lastModified?: FastifyValidatorFn<Date | number>
+}
+
+/** An async `preHandler` hook. */
+export type ConditionHook = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => Promise<FastifyReply | undefined>
+
+/** `condition({ etag, lastModified })` as a route hook: `fastify.get('/x', { preHandler: condition({ … }) }, h)`. */
+export function condition(options: FastifyConditionOptions): ConditionHook {
+  return async function cacheworkCondition(request, reply) {
+    const e = options.etag ? await options.etag(request) : undefined
+    const lmRaw = options.lastModified ? await options.lastModified(request) : undefined
+    const ms = lmRaw instanceof Date ? lmRaw.getTime() : lmRaw
+    const v = {
+      etag: e === null || e === undefined ? undefined : quoteEtag(e),
+      lastModified:
+        ms === null || ms === undefined || !Number.isFinite(ms) || ms === 0
+          ? undefined
+          : Math.floor(ms / 1000),
+    }
+    const method = request.method
+    const headers = {
+      get: (n: string) => {
+        const val = request.headers[n]
+        return val === undefined ? null : Array.isArray(val) ? val.join(', ') : val
+      },
+    }
+    const status = preconditionStatus({ method, headers }, v.etag, v.lastModified)
+    const h = new Headers()
+    applyValidators(method, h, v)
+    for (const [k, val] of h) reply.header(k, val)
+    // Fastify: an async hook that answers early sends and returns the reply.
+    if (status !== undefined) return reply.code(status).send()
+    return undefined
+  }
+}
+
+/** Django's `etag(etag_func)` as a Fastify route hook. */
+export function etag(fn: FastifyValidatorFn<string>): ConditionHook {
+  return condition({ etag: fn })
+}
+
+/** Django's `last_modified(last_modified_func)` as a Fastify route hook. */
+export function lastModified(fn: FastifyValidatorFn<Date | number>): ConditionHook {
+  return condition({ lastModified: fn })
+}
