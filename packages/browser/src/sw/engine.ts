@@ -363,7 +363,7 @@ export class ResponseCacheEngine {
     }
     const fresh: StoredResponse = {
       ...chosen.stored,
-      headers: mergeNotModified(chosen.stored.headers, storedFields([...response.headers])),
+      headers: rfc9111.mergeNotModified(chosen.stored.headers, storedFields([...response.headers])),
       requestTime,
       responseTime,
       variant: variantOf(request.headers, chosen.stored.varyHeaders),
