@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import {
-  currentAge,
-  evaluate,
-  freshnessLifetime,
-  isStorable,
-  mergeNotModified,
-  parseCacheControl,
-  type StoredTiming,
-} from '../src/sw/freshness.ts'
+import { rfc9111 } from '@cachework/core/http'
+import { evaluate, freshnessLifetime, isStorable, type StoredTiming } from '../src/sw/freshness.ts'
+
+// The toolkit the worker uses: no parser of its own (freshness.ts only picks the private policy).
+const { currentAge, mergeNotModified, parseDirectives } = rfc9111
 
 // A fake clock: every time is an explicit epoch-ms number, starting at T0.
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0)
@@ -23,16 +19,16 @@ function timing(
   return { status, headers, requestTime, responseTime }
 }
 
-describe('parseCacheControl', () => {
+describe("rfc9111.parseDirectives (the worker's Cache-Control parser)", () => {
   it('parses tokens, arguments, quoted strings and case', () => {
-    const cc = parseCacheControl('Max-Age=60, no-cache="Set-Cookie, Link", private , must-revalidate')
+    const cc = parseDirectives('Max-Age=60, no-cache="Set-Cookie, Link", private , must-revalidate')
     expect(cc.get('max-age')).toBe('60')
     expect(cc.get('no-cache')).toBe('Set-Cookie, Link')
     expect(cc.get('private')).toBe(true)
     expect(cc.get('must-revalidate')).toBe(true)
   })
   it('keeps the first of repeated directives and ignores empty members', () => {
-    const cc = parseCacheControl('max-age=5,, max-age=10')
+    const cc = parseDirectives('max-age=5,, max-age=10')
     expect(cc.get('max-age')).toBe('5')
   })
 })

@@ -7,13 +7,7 @@
 import type { Cache, Clock } from '@cachework/core'
 import { systemClock } from '@cachework/core/backend'
 import { hasVaryHeader, rfc9111 } from '@cachework/core/http'
-import {
-  evaluate,
-  type Evaluation,
-  type FreshnessOptions,
-  isStorable,
-  mergeNotModified,
-} from './freshness.ts'
+import { evaluate, type Evaluation, type FreshnessOptions, isStorable } from './freshness.ts'
 import {
   deleteUrl,
   readVariant,
@@ -326,7 +320,7 @@ export class ResponseCacheEngine {
     if (response.status === 304 && conditional.length > 0) {
       const fresh: StoredResponse = {
         ...stored,
-        headers: mergeNotModified(stored.headers, storedFields([...response.headers])),
+        headers: rfc9111.mergeNotModified(stored.headers, storedFields([...response.headers])),
         requestTime,
         responseTime,
       }
@@ -369,7 +363,7 @@ export class ResponseCacheEngine {
     }
     const fresh: StoredResponse = {
       ...chosen.stored,
-      headers: mergeNotModified(chosen.stored.headers, storedFields([...response.headers])),
+      headers: rfc9111.mergeNotModified(chosen.stored.headers, storedFields([...response.headers])),
       requestTime,
       responseTime,
       variant: variantOf(request.headers, chosen.stored.varyHeaders),

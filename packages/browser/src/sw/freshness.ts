@@ -1,9 +1,10 @@
 /**
- * RFC 9111 freshness for the worker, a **private** cache: core's RFC 9111 toolkit
- * (`rfc9111` in `@cachework/core`, shared with the server's `mode: 'shared'`) with the private
- * policy, under the names this module has always exported. This is not Django's middleware
- * policy (which refuses `private` and `no-cache`); a browser-side cache is exactly the private
- * cache the RFC describes.
+ * The worker's cache policy, a **private** cache: core's RFC 9111 toolkit (`rfc9111` in
+ * `@cachework/core/http`, shared with the server's `mode: 'shared'`) called with the private
+ * policy. Nothing HTTP is parsed here: Cache-Control, dates, age, validation and Vary are the
+ * toolkit's (use `rfc9111.parseDirectives`, `rfc9111.parseHttpDateStrict`, … directly). This is
+ * not Django's middleware policy (which refuses `private` and `no-cache`); a browser-side cache
+ * is exactly the private cache the RFC describes.
  */
 import { rfc9111 } from '@cachework/core/http'
 
@@ -29,26 +30,6 @@ export interface FreshnessOptions {
 
 const privatePolicy = (opts: FreshnessOptions): rfc9111.FreshnessPolicy => ({ ...opts, shared: false })
 
-/** Statuses that are "heuristically cacheable" (RFC 9110 §15.1). */
-export const HEURISTIC_STATUSES: ReadonlySet<number> = rfc9111.HEURISTIC_STATUSES
-
-/** The value of header `name` in `headers` (several occurrences joined with `, `), or `undefined`. */
-export const headerValue = rfc9111.headerValue
-
-/** Parse a `Cache-Control` value strictly (RFC 9111 §5.2; core's `rfc9111.parseDirectives`). */
-export const parseCacheControl = rfc9111.parseDirectives
-
-/** A delta-seconds argument (RFC 9111 §1.2.2), or `undefined` when absent or malformed. */
-export const deltaSeconds = rfc9111.directiveSeconds
-
-/** An HTTP-date (RFC 9110 §5.6.7, the two obsolete formats included) as epoch ms, or `undefined`. */
-export function parseHttpDate(value: string | undefined): number | undefined {
-  return rfc9111.parseHttpDateStrict(value)
-}
-
-/** The response's `Cache-Control` directives. */
-export const responseDirectives = rfc9111.responseDirectives
-
 /** Freshness lifetime in seconds (RFC 9111 §4.2.1) for a private cache: `s-maxage` is ignored. */
 export function freshnessLifetime(t: StoredTiming, opts: FreshnessOptions = {}): number {
   return rfc9111.freshnessLifetime(t, privatePolicy(opts))
@@ -58,9 +39,6 @@ export function freshnessLifetime(t: StoredTiming, opts: FreshnessOptions = {}):
 export function heuristicLifetime(t: StoredTiming, cc: Directives, opts: FreshnessOptions = {}): number {
   return rfc9111.heuristicLifetime(t, cc, privatePolicy(opts))
 }
-
-/** The response's current age in seconds at `now` (RFC 9111 §4.2.3); `Infinity` for an invalid `Age`. */
-export const currentAge = rfc9111.currentAge
 
 /** Decide how a stored response serves a request at `now` (core's `rfc9111.evaluate`, private policy). */
 export function evaluate(
@@ -81,6 +59,3 @@ export function isStorable(
 ): boolean {
   return rfc9111.isStorable(status, headers, { cacheControl: requestCacheControl }, { shared: false })
 }
-
-/** Freshen stored headers with those of a `304 Not Modified` (RFC 9111 §4.3.4). */
-export const mergeNotModified = rfc9111.mergeNotModified

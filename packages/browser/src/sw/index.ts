@@ -26,22 +26,14 @@ export {
   networkRequest,
 } from './engine.ts'
 export {
-  currentAge,
-  deltaSeconds,
   type Directives,
   evaluate,
   type Evaluation,
   freshnessLifetime,
   type FreshnessOptions,
   type HeaderList,
-  headerValue,
-  HEURISTIC_STATUSES,
   heuristicLifetime,
   isStorable,
-  mergeNotModified,
-  parseCacheControl,
-  parseHttpDate,
-  responseDirectives,
   type StoredTiming,
 } from './freshness.ts'
 export { SW_EVENTS_CHANNEL, type SwLiveEvent, type SwLiveMessage, streamEvents } from './live.ts'

@@ -1,12 +1,12 @@
 /**
- * How the service-worker cache lays its state out in a cachework `Cache`: per URL one entry
- * holding the learned `Vary` header names (Django's `learn_cache_key` idea, django/middleware/cache.py),
- * and per variant one entry holding the response as a plain object. Everything lives in the
+ * How the service-worker cache lays its state out in a cachework `Cache` (its Cache Storage
+ * layout; the HTTP rules, Vary matching included, are core's `rfc9111` toolkit): per URL one
+ * entry holding the response's `Vary` names, and per variant one entry holding the response as a
+ * plain object. Everything lives in the
  * backend (IndexedDB by default), so a restarted worker finds it again.
  */
 import type { Cache } from '@cachework/core'
 import { rfc9111 } from '@cachework/core/http'
-import type { HeaderList } from './freshness.ts'
 
 /** Prefix of every key this cache writes. */
 export const KEY_PREFIX = 'sw:'
@@ -84,19 +84,11 @@ export function variantKey(url: string, variant: string): string {
   return `${KEY_PREFIX}${urlPart(url)}|${hashString(variant)}`
 }
 
-/** Parse a `Vary` value into lower-cased names, in order, without duplicates. */
-export function parseVary(value: string | null | undefined): string[] {
-  const out: string[] = []
-  for (const part of (value ?? '').split(',')) {
-    const name = part.trim().toLowerCase()
-    if (name !== '' && !out.includes(name)) out.push(name)
-  }
-  return out
-}
-
 /**
  * The variant string of a request for `varyHeaders`: `name=value` lines with whitespace
  * collapsed (RFC 9111 §4.1 allows normalizing); an absent header differs from an empty one.
+ * (The server's shared mode normalizes more, `rfc9111.varyValues`; the worker keeps this
+ * narrower form so that its cache-tests results stay as recorded.)
  */
 export function variantOf(headers: Headers, varyHeaders: readonly string[]): string {
   return varyHeaders
@@ -120,7 +112,7 @@ export async function toStored(
   requestTime: number,
   responseTime: number,
 ): Promise<StoredResponse> {
-  const varyHeaders = parseVary(response.headers.get('vary'))
+  const varyHeaders = rfc9111.varyNames([...response.headers])
   return {
     url,
     status: response.status,
@@ -135,7 +127,7 @@ export async function toStored(
 }
 
 /** Build a `Response` from a stored one, with `extra` headers set on top (e.g. `Age`). */
-export function toResponse(s: StoredResponse, extra: HeaderList = []): Response {
+export function toResponse(s: StoredResponse, extra: rfc9111.HeaderList = []): Response {
   const headers = new Headers(s.headers)
   for (const [k, v] of extra) headers.set(k, v)
   const nullBody = s.status === 204 || s.status === 205 || s.status === 304

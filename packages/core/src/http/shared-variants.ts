@@ -7,7 +7,8 @@ import {
   type HeaderList,
   headerValue,
   parseDirectives,
-  splitList,
+  varyNames,
+  varyValues as varyFieldValues,
   withoutFields,
 } from './rfc9111/index.ts'
 
@@ -36,27 +37,12 @@ export function isEntry(v: unknown): v is SharedEntry {
   return typeof v === 'object' && v !== null && (v as SharedEntry).kind === 'cachework.shared'
 }
 
-/** Normalized request values of the `Vary` names (RFC 9111 §4.1 allows normalizing whitespace and case). */
+/** The request's normalized values of the `Vary` names (RFC 9111 §4.1; rfc9111/vary.ts). */
 export function varyValues(request: Request, names: readonly string[]): string {
-  return names
-    .map((n) => {
-      const v = request.headers.get(n)
-      if (v === null) return `${n}`
-      const norm = splitList(v).join(',')
-      return `${n}=${n === 'accept-language' || n === 'accept-encoding' ? norm.toLowerCase() : norm}`
-    })
-    .join('\n')
+  return varyFieldValues(request.headers, names)
 }
 
-/** The lower-cased names a response's `Vary` lists, without duplicates. */
-export function varyNames(headers: HeaderList): string[] {
-  const out: string[] = []
-  for (const n of splitList(headerValue(headers, 'vary'))) {
-    const l = n.toLowerCase()
-    if (!out.includes(l)) out.push(l)
-  }
-  return out
-}
+export { varyNames }
 
 /** `url` without its fragment (RFC 9111 §2: the cache key is the target URI). */
 export function stripFragment(url: string): string {

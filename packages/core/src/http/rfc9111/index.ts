@@ -37,3 +37,4 @@ export {
   mergeNotModified,
   withoutFields,
 } from './validation.ts'
+export { varyNames, varyValues } from './vary.ts'
