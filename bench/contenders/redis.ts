@@ -12,6 +12,7 @@ import { createCache } from 'cache-manager'
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import type { Contender } from '../support/worker.ts'
+import { shuffledOrder } from '../support/order.ts'
 
 interface Params {
   url: string
@@ -28,18 +29,7 @@ function fixture(p: Params) {
   const keys = Array.from({ length: p.n }, (_, i) => `${p.prefix}-${i}`)
   const pad = 'x'.repeat(84)
   const value = (i: number) => `value-${String(i).padStart(8, '0')}-${pad}`
-  const order = new Int32Array(p.n)
-  let x = 2463534242
-  for (let i = 0; i < p.n; i++) order[i] = i
-  for (let i = p.n - 1; i > 0; i--) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    const j = (x >>> 0) % (i + 1)
-    const t = order[i] as number
-    order[i] = order[j] as number
-    order[j] = t
-  }
+  const order = shuffledOrder(p.n)
   const keyAt = (i: number) => keys[order[i % p.n] as number] as string
   const batchAt = (i: number) => Array.from({ length: 100 }, (_, j) => keyAt(i * 100 + j))
   return { keys, value, keyAt, batchAt }
