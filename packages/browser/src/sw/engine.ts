@@ -17,7 +17,6 @@ import {
   toResponse,
   toStored,
   type VaryRecord,
-  variantOf,
   writeVariant,
 } from './store.ts'
 
@@ -226,7 +225,7 @@ export class ResponseCacheEngine {
     const running = this.validating.get(key)
     if (running) {
       const shared = await running
-      if (shared && shared.variant === variantOf(request.headers, shared.varyHeaders)) {
+      if (shared && shared.variant === rfc9111.varyValues(request.headers, shared.varyHeaders)) {
         return serve(shared, this.evaluate(shared, request), 'revalidated')
       }
       return this.revalidate(request, url, stored, ev)
@@ -366,7 +365,7 @@ export class ResponseCacheEngine {
       headers: rfc9111.mergeNotModified(chosen.stored.headers, storedFields([...response.headers])),
       requestTime,
       responseTime,
-      variant: variantOf(request.headers, chosen.stored.varyHeaders),
+      variant: rfc9111.varyValues(request.headers, chosen.stored.varyHeaders),
     }
     await writeVariant(this.cache, fresh).catch(() => undefined)
     return serve(fresh, this.evaluate(fresh, request), 'revalidated')

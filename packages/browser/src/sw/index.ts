@@ -52,7 +52,6 @@ export {
   type VaryRecord,
   variantKey,
   varyKey,
-  variantOf,
 } from './store.ts'
 
 /** Options of `installResponseCache`. */

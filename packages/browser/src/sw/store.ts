@@ -84,21 +84,6 @@ export function variantKey(url: string, variant: string): string {
   return `${KEY_PREFIX}${urlPart(url)}|${hashString(variant)}`
 }
 
-/**
- * The variant string of a request for `varyHeaders`: `name=value` lines with whitespace
- * collapsed (RFC 9111 §4.1 allows normalizing); an absent header differs from an empty one.
- * (The server's shared mode normalizes more, `rfc9111.varyValues`; the worker keeps this
- * narrower form so that its cache-tests results stay as recorded.)
- */
-export function variantOf(headers: Headers, varyHeaders: readonly string[]): string {
-  return varyHeaders
-    .map((h) => {
-      const v = headers.get(h)
-      return v === null ? `${h}` : `${h}=${v.replace(/\s+/g, ' ').trim()}`
-    })
-    .join('\n')
-}
-
 /** The fields of a response a cache keeps: no hop-by-hop fields, none that `Connection` names (RFC 9111 §3.1). */
 export function storedFields(headers: Array<[string, string]>): Array<[string, string]> {
   return rfc9111.withoutFields(headers, rfc9111.fieldsToOmit(headers))
@@ -122,7 +107,7 @@ export async function toStored(
     requestTime,
     responseTime,
     varyHeaders,
-    variant: variantOf(requestHeaders, varyHeaders),
+    variant: rfc9111.varyValues(requestHeaders, varyHeaders),
   }
 }
 
@@ -158,7 +143,7 @@ export async function readVariant(
   let stored: StoredResponse | undefined
   let key: string | undefined
   if (hint !== undefined) {
-    const guess = variantKey(url, variantOf(requestHeaders, hint))
+    const guess = variantKey(url, rfc9111.varyValues(requestHeaders, hint))
     const got = await cache.getMany<VaryRecord | StoredResponse>([vk, guess])
     record = got[vk] as VaryRecord | undefined
     if (record && sameList(record.varyHeaders, hint)) {
@@ -177,7 +162,7 @@ export async function readVariant(
     if (hints.size >= 1000 && !hints.has(url)) hints.clear()
     hints.set(url, record.varyHeaders)
   }
-  const variant = variantOf(requestHeaders, record.varyHeaders)
+  const variant = rfc9111.varyValues(requestHeaders, record.varyHeaders)
   if (key === undefined) {
     key = variantKey(url, variant)
     stored = (await cache.get<StoredResponse>(key)) ?? undefined
