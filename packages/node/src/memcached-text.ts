@@ -211,19 +211,23 @@ export async function metadump(
   timeoutMs: number,
 ): Promise<Array<{ rawKey: string; expiresAt: number | null }>> {
   let text = ''
-  for (let attempt = 0; ; attempt++) {
+  // Another crawl may be running (a concurrent `entries()`, or memcached's own background LRU
+  // crawl, which takes longer on a busy machine): memcached answers BUSY, so ask again until a
+  // deadline, not a fixed number of times, lest a slow crawl make a live server list nothing.
+  const budgetMs = Math.max(timeoutMs, 5000)
+  const deadline = Date.now() + budgetMs
+  for (;;) {
     const reply = await textRequest(
       server,
       'lru_crawler metadump all\r\n',
       (r) =>
         r.length >= 5 &&
         (r.subarray(r.length - 5).equals(END) || r.indexOf('BUSY') === 0 || r.indexOf('ERROR') === 0),
-      Math.max(timeoutMs, 5000),
+      budgetMs,
     )
     text = reply.toString('latin1')
-    // Another crawl is running (say, a concurrent `entries()`): wait and ask again.
-    if (!text.startsWith('BUSY') || attempt >= 20) break
-    await new Promise((r) => setTimeout(r, 50))
+    if (!text.startsWith('BUSY') || Date.now() >= deadline) break
+    await new Promise((r) => setTimeout(r, 25))
   }
   if (!text.endsWith('END\r\n'))
     throw new CacheUnavailableError(`memcached ${server.name} cannot list keys: ${text.slice(0, 200)}`)

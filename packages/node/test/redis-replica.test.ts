@@ -26,6 +26,13 @@ describe('redis (primary + replica): where reads go', () => {
     const c = new RedisCache({ location: target?.location, keyPrefix: uniqueKey('r') })
     const k = uniqueKey()
     try {
+      // A new cache reads from the primary until its replica connection is ready (on a busy
+      // machine that can take a while): wait until one read has reached the replica.
+      await waitFor(async () => {
+        const calls = await commandCalls(replica, 'get')
+        await c.get(uniqueKey())
+        return (await commandCalls(replica, 'get')) > calls
+      }, 'the replica connection')
       await primary?.cli('SET', c.makeKey(k), '7')
       await waitFor(async () => (await replica.cli('GET', c.makeKey(k))) === '7', 'replication')
       const before = await commandCalls(replica, 'get')
