@@ -16,6 +16,7 @@ import { type ForwardedTrustOptions, forwardedRequestView } from './http/forward
 import { addNeverCacheHeaders, patchVaryHeaders } from './http/headers.ts'
 import { badHostResponse } from './http/hosts.ts'
 import { bindRequestView } from './http/request-view.ts'
+import { adoptForwarded } from './http/shared-mode.ts'
 import type { CacheMiddlewareOptions, CachePageOptions } from './http/wrappers.ts'
 
 /**
@@ -24,10 +25,21 @@ import type { CacheMiddlewareOptions, CachePageOptions } from './http/wrappers.t
  * `X-Forwarded-Proto` must set the matching option, or its pages are keyed on the wrong host
  * (docs/security.md). Both default false.
  */
-export type HonoCacheMiddlewareOptions = CacheMiddlewareOptions & ForwardedTrustOptions
+export type HonoCacheMiddlewareOptions = CacheMiddlewareOptions & ForwardedTrustOptions & HonoRevalidation
 
 /** `cachePage`'s options for Hono: core's, plus the forwarded-header trust (default false). */
-export type HonoCachePageOptions = CachePageOptions & ForwardedTrustOptions
+export type HonoCachePageOptions = CachePageOptions & ForwardedTrustOptions & HonoRevalidation
+
+/** How shared mode re-runs the app for background `stale-while-revalidate` (docs/contract.md S7). */
+export interface HonoRevalidation {
+  /**
+   * The app the middleware is mounted in (`app.use('*', cacheMiddleware({ mode: 'shared', app }))`):
+   * a stale response is answered at once and the revalidation runs through `app.fetch` with the
+   * context's `env`, passing this middleware untouched. Middleware runs `next()` once per
+   * request, so without it shared mode revalidates in the foreground. Default: none.
+   */
+  app?: { fetch: (request: Request, env?: unknown) => Response | Promise<Response> }
+}
 
 /**
  * Replace the context's response. Hono's `c.res = r` copies the old response's headers onto
@@ -43,9 +55,19 @@ function cachingMiddleware(
   engine: ResponseCache,
   trust: ForwardedTrustOptions,
   allowedHosts: readonly string[] | undefined,
+  app: HonoRevalidation['app'],
 ): MiddlewareHandler {
   const trusting = trust.trustForwardedHost === true || trust.trustForwardedProto === true
+  // Background revalidations this middleware sent through `app.fetch`: they go on to the route.
+  const ownRuns = new WeakSet<Request>()
   return async function cacheworkHono(c: Context, next: Next): Promise<Response | undefined> {
+    if (ownRuns.has(c.req.raw)) return void (await next())
+    const rerun =
+      app &&
+      ((request: Request): Response | Promise<Response> => {
+        ownRuns.add(request)
+        return app.fetch(request, c.env)
+      })
     if (trusting) {
       // Key on the forwarded host/scheme the app renders (rule 20); a bad one is a 400.
       const view = forwardedRequestView(c.req.raw, trust, allowedHosts)
@@ -53,11 +75,21 @@ function cachingMiddleware(
       if (view !== undefined) bindRequestView(c.req.raw, view)
     }
     let ran = false
-    const response = await engine.handle(c.req.raw, async () => {
-      ran = true
-      await next()
-      return c.res
-    })
+    const response = await engine.handle(
+      c.req.raw,
+      async (forwarded) => {
+        // `next()` runs once: a second ask (a Vary-mismatch 304 that selects nothing) re-runs the app.
+        if (ran)
+          return rerun ? rerun(forwarded) : new Response(null, { status: 502, statusText: 'Bad Gateway' })
+        ran = true
+        // Shared mode's validators reach the route on the context's request where its headers
+        // can change; where they cannot (a Workers request), through `app` when given.
+        if (!adoptForwarded(c.req.raw, forwarded) && rerun) return rerun(forwarded)
+        await next()
+        return c.res
+      },
+      { background: rerun ?? false },
+    )
     if (!ran) return response // a hit (or a concurrent miss's page): the handler never ran
     replaceResponse(c, response)
     return undefined
@@ -71,11 +103,12 @@ function cachingMiddleware(
  * `keyPrefix` (`''`); a hit carries `Age`, a conditional request gets its 304.
  */
 export function cacheMiddleware(options: HonoCacheMiddlewareOptions = {}): MiddlewareHandler {
-  const { alias, seconds, trustForwardedHost, trustForwardedProto, ...rest } = options
+  const { alias, seconds, trustForwardedHost, trustForwardedProto, app, ...rest } = options
   return cachingMiddleware(
     new ResponseCache({ ...rest, cache: alias ?? 'default', cacheTimeout: seconds }),
     { trustForwardedHost, trustForwardedProto },
     rest.allowedHosts,
+    app,
   )
 }
 
@@ -90,7 +123,7 @@ export function cachePage(timeout: number | null, options: HonoCachePageOptions 
       `cachePage(timeout): timeout must be a number of seconds or null, got ${String(timeout)}`,
     )
   }
-  const { trustForwardedHost, trustForwardedProto, ...rest } = options
+  const { trustForwardedHost, trustForwardedProto, app, ...rest } = options
   const engineOptions: ResponseCacheOptions = {
     ...rest,
     keyPrefix: rest.keyPrefix ?? '',
@@ -100,6 +133,7 @@ export function cachePage(timeout: number | null, options: HonoCachePageOptions 
     new ResponseCache(engineOptions),
     { trustForwardedHost, trustForwardedProto },
     rest.allowedHosts,
+    app,
   )
 }
 

@@ -27,6 +27,7 @@ import {
   patchCacheControl,
   patchVaryHeaders,
 } from '@cachework/core/http'
+import { appRerun, isOwnRun } from './http-background.ts'
 import { passThrough } from './http-bridge.ts'
 import { NodePageCache } from './http-engine.ts'
 import { routeRequestAs } from './http-request.ts'
@@ -74,7 +75,8 @@ export function pageCacheHook(page: NodePageCache): onRequestHookHandler {
     done: (err?: Error) => void,
   ) {
     const req = request.raw
-    if (req.method !== 'GET' && req.method !== 'HEAD') return done()
+    // Not cached, or a background revalidation this cache sent through the app (http-background.ts).
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || isOwnRun(req, page)) return done()
     const res = reply.raw
     // Key on the host and scheme Fastify gives the handler (its `trustProxy` applied).
     routeRequestAs(req, request.protocol, request.host || undefined)
@@ -97,7 +99,9 @@ export function pageCacheHook(page: NodePageCache): onRequestHookHandler {
       }
     }
     try {
-      const pending = page.handle(req, res, view)
+      // Shared mode's stale-while-revalidate runs the app again in the background, through the server.
+      const again = page.engine.shared ? appRerun(req, page, request.originalUrl) : undefined
+      const pending = page.handle(req, res, view, again)
       if (pending === undefined) served()
       else pending.then(served, failed)
     } catch (err) {

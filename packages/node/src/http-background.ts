@@ -4,8 +4,13 @@
  * from the store at once and runs the view afterwards on this pair, whose response is captured
  * (http-bridge.ts) and never reaches a socket. Framework prototypes (Express's `req.get`,
  * `res.send`) are kept, so a view written for the framework runs unchanged.
+ *
+ * Middleware placed before the view (`app.use(cacheMiddleware(…))`, Fastify's and Koa's hooks)
+ * cannot call `next()` a second time: there the pair goes through the whole app again, through
+ * the server's own request listener (`appRerun`), and the cache that started the run lets it
+ * pass to the view untouched (`isOwnRun`).
  */
-import { IncomingMessage, ServerResponse } from 'node:http'
+import { IncomingMessage, type RequestListener, ServerResponse } from 'node:http'
 
 /** Request fields Express sets on its own request that views read. */
 const EXPRESS_REQUEST_FIELDS = ['originalUrl', 'baseUrl', 'params', 'app'] as const
@@ -44,4 +49,36 @@ export function backgroundPair(
   rto.req = bgReq
   to.res = bgRes
   return { req: bgReq, res: bgRes }
+}
+
+/** Background pairs on their way through the app, by the cache (`owner`) that sent them. */
+const ownRuns = new WeakMap<IncomingMessage, object>()
+
+/** Whether `req` is a background pair that `owner` sent through the app (then it must go on to the view). */
+export function isOwnRun(req: IncomingMessage, owner: object): boolean {
+  return ownRuns.get(req) === owner
+}
+
+/**
+ * A background run of the whole app for middleware placed before the view: the pair gets the
+ * URL the client sent (`url`, default `req.originalUrl ?? req.url`, before any mount path was
+ * taken off) and goes through the request listener of the server that accepted `req` (Express,
+ * Connect, Koa's `app.callback()`, Fastify's handler, a plain node:http handler). `undefined`
+ * when that listener is not known (no server on the socket, as under Fastify's `inject()`, or
+ * more than one `request` listener): then the cache revalidates in the foreground.
+ */
+export function appRerun(
+  req: IncomingMessage,
+  owner: object,
+  url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url,
+): ((req: IncomingMessage, res: ServerResponse) => void) | undefined {
+  const server = (req.socket as (typeof req.socket & { server?: NodeJS.EventEmitter }) | null)?.server
+  const listeners = server?.listeners('request')
+  if (listeners?.length !== 1) return undefined
+  const listener = listeners[0] as RequestListener
+  return (bgReq, bgRes) => {
+    bgReq.url = url
+    ownRuns.set(bgReq, owner)
+    listener.call(server, bgReq, bgRes)
+  }
 }

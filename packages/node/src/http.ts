@@ -15,6 +15,7 @@ import {
   patchCacheControl,
   patchVaryHeaders,
 } from '@cachework/core/http'
+import { appRerun, isOwnRun } from './http-background.ts'
 import type { NextFunction } from './http-bridge.ts'
 import { NodePageCache } from './http-engine.ts'
 import { beforeHeaders, patchNodeHeaders } from './http-hooks.ts'
@@ -131,10 +132,15 @@ function machineryFailed(err: unknown, res: ServerResponse, next: NextFunction |
 
 function cachingDecorator(page: NodePageCache): NodeDecorator {
   return decorator((req, res, run, next, runOn) => {
+    // A background run this cache sent through the whole app (http-background.ts) goes on to the view.
+    if (isOwnRun(req, page)) return run()
     try {
-      // A hit from a backend that can peek is answered synchronously (no promise to wait on).
+      // Shared mode revalidates in the background: a wrapped view runs on a pair of its own;
+      // before the view (`next` runs once per request), the whole app runs again on it.
+      const rerun = runOn ?? (page.engine.shared ? appRerun(req, page) : undefined)
       const again =
-        runOn && ((r: IncomingMessage, s: ServerResponse) => runView(() => runOn(r, s), s, undefined))
+        rerun && ((r: IncomingMessage, s: ServerResponse) => runView(() => rerun(r, s), s, undefined))
+      // A hit from a backend that can peek is answered synchronously (no promise to wait on).
       return page
         .handle(req, res, () => runView(run, res, next), again)
         ?.catch((err) => machineryFailed(err, res, next))

@@ -17,6 +17,7 @@ import {
   patchCacheControl,
   patchVaryHeaders,
 } from '@cachework/core/http'
+import { appRerun, isOwnRun } from './http-background.ts'
 import { passThrough } from './http-bridge.ts'
 import { NodePageCache } from './http-engine.ts'
 import { patchNodeHeaders } from './http-hooks.ts'
@@ -32,7 +33,8 @@ function isStream(body: unknown): boolean {
 function cachingMiddleware(page: NodePageCache): Middleware {
   return async function cacheworkKoa(ctx: Context, next: Next): Promise<void> {
     const method = ctx.req.method
-    if (method !== 'GET' && method !== 'HEAD') return next()
+    // Not cached, or a background revalidation this cache sent through the app (http-background.ts).
+    if ((method !== 'GET' && method !== 'HEAD') || isOwnRun(ctx.req, page)) return next()
     const res = ctx.res
     // Key on the host and scheme Koa gives the routes (its `app.proxy` applied).
     routeRequestAs(ctx.req, ctx.protocol, ctx.host || undefined)
@@ -52,7 +54,9 @@ function cachingMiddleware(page: NodePageCache): Middleware {
         }
       }
       try {
-        const pending = page.handle(ctx.req, res, view)
+        // Shared mode's stale-while-revalidate runs the app again in the background, through the server.
+        const again = page.engine.shared ? appRerun(ctx.req, page, ctx.originalUrl) : undefined
+        const pending = page.handle(ctx.req, res, view, again)
         if (pending === undefined) resolve()
         else pending.then(() => resolve(), failed)
       } catch (err) {

@@ -37,6 +37,7 @@ import { boundView } from './request-view.ts'
 import { isServablePage } from './stored-page.ts'
 import { type PageTags, pageTags, type TagHeader, writeTagHeader } from './page-tags.ts'
 import { type SharedResponseCache, sharedEngine, sharedFetchHalf, sharedUpdateHalf } from './shared-mode.ts'
+import type { SharedHandleOptions } from './shared-cache.ts'
 
 /** Options of the response cache (Django's `CACHE_MIDDLEWARE_*` settings and ours). */
 export interface ResponseCacheOptions extends KeyOptions, PageStampedeOptions {
@@ -481,11 +482,12 @@ export class ResponseCache {
 
   /**
    * Serve `request` from the cache, or run `handler` and store its response by the rules
-   * (both halves in one call). Concurrent misses for one page share one handler run.
+   * (both halves in one call). Concurrent misses for one page share one handler run. `shared`:
+   * how shared mode may repeat the handler for background revalidation (ignored in Django mode).
    */
-  async handle(request: Request, handler: NextHandler): Promise<Response> {
+  async handle(request: Request, handler: NextHandler, shared?: SharedHandleOptions): Promise<Response> {
     if (!this.hostOk(request)) return badHostResponse()
-    if (this.shared) return this.shared.handle(request, (r) => this.run(r, handler))
+    if (this.shared) return this.shared.handle(request, (r) => this.run(r, handler), shared)
     const hit = await this.fetchFromCache(request)
     if (hit) return hit
     const safe = request.method === 'GET' || request.method === 'HEAD'

@@ -29,6 +29,7 @@ import {
   withoutFields,
 } from './rfc9111/index.ts'
 import {
+  backgroundRequest,
   CLIENT_CONDITIONALS,
   gatewayTimeout,
   hasExplicitExpiry,
@@ -234,7 +235,7 @@ export class SharedResponseCache {
       const ev = this.evaluate(found.variant, request)
       if (ev.staleWhileRevalidate && opts.background !== false) {
         const again = typeof opts.background === 'function' ? opts.background : handler
-        this.revalidateInBackground(request, url, again)
+        this.revalidateInBackground(request, url, again, found.variant)
         return this.serve(request, found.variant, ev, true)
       }
     }
@@ -417,10 +418,10 @@ export class SharedResponseCache {
   }
 
   /** Revalidate `request`'s stale variant off the request path, once at a time per URL. */
-  private revalidateInBackground(request: Request, url: string, handler: Handler): void {
+  private revalidateInBackground(request: Request, url: string, handler: Handler, v: SharedVariant): void {
     const key = this.key(url)
     if (this.refreshing.has(key)) return
-    const copy = new Request(request.url, { method: request.method, headers: request.headers })
+    const copy = backgroundRequest(request, v)
     const run = (async () => {
       const found = await this.lookup(copy, url)
       if (!found.entry || !found.variant) return

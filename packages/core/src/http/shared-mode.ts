@@ -47,19 +47,32 @@ export async function sharedFetchHalf(
   if (got instanceof Response) return got
   // The client's request as it came, before the app's copy of it gets the validators.
   const client = new Request(request.url, { method: request.method, headers: new Headers(request.headers) })
-  let plan: SharedPlan = { ...got, request: client }
+  const plan: SharedPlan = { ...got, request: client }
+  // Immutable headers (a service worker's event.request): the app sees the client's request.
+  plans.set(
+    request,
+    adoptForwarded(request, plan.forwarded) ? plan : { ...plan, validators: undefined, tagged: [] },
+  )
+  return undefined
+}
+
+/**
+ * Give `request` (the one the app will see) the fields the shared cache set on `forwarded`
+ * (validators, `Surrogate-Capability`). False when its headers are immutable: then the app
+ * sees the client's own fields and the cache must not read its answer as a validation.
+ */
+export function adoptForwarded(request: Request, forwarded: Request): boolean {
+  if (forwarded === request) return true
   try {
     for (const name of FORWARDED) {
-      const v = plan.forwarded.headers.get(name)
+      const v = forwarded.headers.get(name)
       if (v === null) request.headers.delete(name)
       else request.headers.set(name, v)
     }
+    return true
   } catch {
-    // Immutable headers (a service worker's event.request): the app sees the client's request.
-    plan = { ...plan, validators: undefined, tagged: [] }
+    return false
   }
-  plans.set(request, plan)
-  return undefined
 }
 
 /** The update half in shared mode: complete the fetch half's plan; a request it never saw passes through. */

@@ -94,3 +94,31 @@ export const CLIENT_CONDITIONALS = [
   'if-range',
   'range',
 ] as const
+
+/**
+ * Request fields a background revalidation leaves out: credentials (unless the stored response
+ * varies on them, so they are part of what it answers), the client's own preconditions, range
+ * and request directives (what it asked for itself), and body framing (the copy has no body).
+ */
+const NOT_FOR_BACKGROUND = [
+  'cookie',
+  'authorization',
+  'proxy-authorization',
+  ...CLIENT_CONDITIONALS,
+  'cache-control',
+  'pragma',
+  'content-length',
+  'transfer-encoding',
+  'expect',
+]
+
+/**
+ * The request a background revalidation of the stored variant `v` sends (RFC 5861 §3): `request`'s
+ * URL, GET (what is stored is a GET's response, also when a HEAD found it stale), and its headers
+ * but those in `NOT_FOR_BACKGROUND`, save the ones `v` varies on, which select the variant.
+ */
+export function backgroundRequest(request: Request, v: SharedVariant): Request {
+  const headers = new Headers(request.headers)
+  for (const name of NOT_FOR_BACKGROUND) if (!v.vary.includes(name)) headers.delete(name)
+  return new Request(request.url, { method: 'GET', headers })
+}

@@ -16,6 +16,7 @@ import '../../src/index.ts'
 import { type CacheRegistry, createCaches } from '@cachework/core'
 import type { CacheMiddlewareOptions } from '@cachework/core/http'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { sharedModeChecks } from './adapter-conformance-shared.ts'
 import { freePort } from './free-port.ts'
 
 /** The request a conformance view sees. */
@@ -164,6 +165,12 @@ export function adapterConformanceSuite(name: string, startServer: StartServer):
       servers.push(s)
       return (c, query = '') => `${s.baseUrl}${c.route.path}${query}`
     }
+
+    sharedModeChecks(async (routes, options) => {
+      const s = await startServer(routes, { alias: 'pages', registry, ...options })
+      servers.push(s)
+      return (route, query = '') => `${s.baseUrl}${route.path}${query}`
+    }, freshPath)
 
     it('misses, then hits with Age; the view runs once; POST and a 404 are never stored', async () => {
       const page = counted(freshPath('plain'), (req) => ({

@@ -23,7 +23,8 @@ function webStream(body: AsyncIterable<string>): ReadableStream<Uint8Array> {
 /** The route table as a Hono app with site-wide caching. */
 export function honoApp(...[routes, options]: Parameters<StartServer>): Hono {
   const app = new Hono()
-  app.use('*', cacheMiddleware(options))
+  // `app`: shared mode re-runs the app for background revalidation (docs/contract.md S7).
+  app.use('*', cacheMiddleware({ ...options, app }))
   for (const route of routes) {
     app.on(['GET', 'POST'], route.path, async (c) => {
       const url = new URL(c.req.url)
