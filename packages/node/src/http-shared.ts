@@ -4,9 +4,9 @@
  * view runs on the original `IncomingMessage`, so the fields the cache sends when it asks the
  * view (`If-None-Match` / `If-Modified-Since`, `Surrogate-Capability`) are set on `req.headers`
  * before it runs. `stale-while-revalidate` revalidates in the background when the view can run
- * on a request of its own (`background`: a wrapped handler); middleware placed before a view
- * (`next`) runs once per request, so there it revalidates in the foreground (RFC 5861 allows a
- * cache not to serve stale).
+ * on a request of its own (`background`: a wrapped handler, or the whole app again through the
+ * server for middleware placed before the view, http-background.ts); without one it
+ * revalidates in the foreground (RFC 5861 allows a cache not to serve stale).
  */
 import type { IncomingMessage } from 'node:http'
 import type { SharedPlan, SharedResponseCache } from '@cachework/core/http'
