@@ -84,3 +84,10 @@ export function openEnvelope(stored: unknown, now: number): unknown {
   const s = stored.softExpiresAt
   return s == null || s > now ? stored.value : STALE
 }
+
+/** What `expire()` stores for a stored value (rule 16): soft-expired at `now`, or earlier if it already was. */
+export function softExpired(stored: unknown, now: number): Envelope {
+  return isEnvelope(stored)
+    ? { ...stored, softExpiresAt: Math.min(now, stored.softExpiresAt ?? now) }
+    : makeEnvelope(stored, { softExpiresAt: now })
+}

@@ -6,7 +6,7 @@
  * Prevention", PVLDB 8(8), 2015). Metadata lives in the entry envelope (envelope.ts), written
  * only when an option needs it, so a plain `getOrSet` stores a plain value as Django does.
  */
-import type { StoredEntry } from './base-cache.ts'
+import type { StoredEntry } from './storage-base.ts'
 import { isolatedCopy } from './clone.ts'
 import { makeEnvelope, type Envelope, isEnvelope } from './envelope.ts'
 import { CacheUnavailableError } from './errors.ts'

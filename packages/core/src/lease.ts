@@ -75,3 +75,25 @@ export function isLeaseRecord(v: unknown): v is LeaseRecord {
 export function backoffMs(attempt: number): number {
   return Math.min(20, 5 * 2 ** Math.min(attempt, 2)) * (0.5 + Math.random())
 }
+
+/** The storage primitives the default lease is built on (a cache's own `_add`, `_get`, `_delete`). */
+export interface LeaseStore {
+  add(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean>
+  get(rawKey: string): Promise<{ value: unknown } | undefined>
+  delete(rawKey: string): Promise<boolean>
+}
+
+/**
+ * The default lease (`BaseCache.acquireLease`): `add` a lease record beside the entry, until
+ * `until` (epoch ms); atomic wherever the backend's `add` is. Resolves whether `token` won it.
+ */
+export function addLease(store: LeaseStore, rawKey: string, token: string, until: number): Promise<boolean> {
+  return store.add(leaseKeyFor(rawKey), { token, until }, until)
+}
+
+/** Give back a lease taken with `addLease`; one that ran out and was retaken by another token is left alone. */
+export async function removeLease(store: LeaseStore, rawKey: string, token: string): Promise<void> {
+  const lk = leaseKeyFor(rawKey)
+  const e = await store.get(lk)
+  if (e !== undefined && isLeaseRecord(e.value) && e.value.token === token) await store.delete(lk)
+}
