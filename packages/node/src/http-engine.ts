@@ -5,27 +5,19 @@
  * a `RequestView` of the `IncomingMessage` (http-request.ts), so the hot path builds no Fetch
  * objects and both paths key alike (docs/contract.md rule 20).
  */
-import { type IncomingMessage, ServerResponse } from 'node:http'
-import { NO_PEEK, peekShared } from '@cachework/core/backend'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { NO_PEEK } from '@cachework/core/backend'
 import {
-  badHostResponse,
-  cacheHeaderKey,
   DEFAULT_MAX_BODY_BYTES,
-  isServablePage,
-  isStalePage,
-  pageCacheKey,
-  pageCacheReporting,
   type RequestView,
   ResponseCache,
-  reportPageCache,
   type ResponseCacheOptions,
-  type StoredResponse,
 } from '@cachework/core/http'
 import { backgroundPair } from './http-background.ts'
 import { captureResponse, toFetchRequest, writeNodeResponse } from './http-bridge.ts'
-import { hasHeaderHooks } from './http-hooks.ts'
 import { handleShared, sharedServeFromCache, sharedUpdate } from './http-shared.ts'
 import { nodeRequestView, type RequestTrustOptions, withView } from './http-request.ts'
+import { alreadySent, badHost, writeResponse, writeSharedResponse, writeStored } from './http-write.ts'
 
 /** Django's `request._cache_update_cache`, shared by both halves (django/middleware/cache.py). */
 // On the request itself (a symbol): a WeakMap entry per request costs every young-generation GC.
@@ -48,28 +40,11 @@ export function getUpdateFlag(req: IncomingMessage): boolean | undefined {
   return updateFlag.get(req)
 }
 
-/** A learned header list read back from the cache (core's `isHeaderList`). */
-function isHeaderList(v: unknown): v is string[] {
-  return Array.isArray(v) && v.every((x) => typeof x === 'string')
-}
-
 // Each request's view, built once (the hit path, core's store path and the two halves share it).
 // Kept on the request itself: a WeakMap entry per request costs every young-generation GC (its
 // ephemeron table lives in the old generation and points at short-lived requests).
 const VIEW: unique symbol = Symbol('cachework.view')
 type WithView = IncomingMessage & { [VIEW]?: RequestView | null }
-
-/** Answer a malformed or unlisted host (rule 20): 400, before any cache lookup or view. */
-function badHost(res: ServerResponse): void {
-  const r = badHostResponse()
-  res.statusCode = r.status
-  res.setHeader('content-type', r.headers.get('content-type') as string)
-  res.setHeader('cache-control', 'no-store')
-  res.end('Bad Request: invalid or disallowed Host header\n')
-}
-
-// Responses a handler streamed straight to the client: nothing is left to write.
-const alreadySent = new WeakSet<Response>()
 
 /** Conditional request headers: those requests take core's path, which answers 304/412. */
 function isConditional(req: IncomingMessage): boolean {
@@ -82,119 +57,6 @@ function isConditional(req: IncomingMessage): boolean {
   )
 }
 
-const plainWriteHead = ServerResponse.prototype.writeHead
-
-/** `Age` (RFC 9111 §4.2.3): the age the origin gave plus the time spent in this cache, as core. */
-function ageOf(stored: StoredResponse, upstream: number, now: number): string {
-  return String(upstream + Math.max(0, Math.floor((now - stored.storedAt) / 1000)))
-}
-
-/** A stored page made ready to write: its headers as one raw list, `Age` left out. */
-interface Prepared {
-  /** name, value, name, value… with `Content-Length` added when the page had none. */
-  raw: string[]
-  /** The `Age` the origin sent (RFC 9111 §4.2.3), 0 when none. */
-  upstream: number
-  /** Whether `raw` holds `Set-Cookie` (setHeader would keep only the last one). */
-  cookies: boolean
-  /** A small body as a latin1 string (byte for byte), made on the first shared hit. */
-  text?: string
-}
-
-/**
- * Bodies up to this size go out as a latin1 string: Node then sends the header block and the
- * body as one string in one write instead of a two-buffer writev, which costs ~3.5 % fewer
- * instructions per Express hit (callgrind, bench/support/callgrind.ts). Bigger bodies stay
- * buffers, so they are never copied into a string.
- */
-const TEXT_BODY_MAX = 16 * 1024
-
-function prepare(stored: StoredResponse): Prepared {
-  const raw: string[] = []
-  let upstream = 0
-  let length = false
-  let cookies = false
-  for (const [name, value] of stored.headers) {
-    if (name === 'age') upstream = Number.parseInt(value, 10) || 0
-    else {
-      if (name === 'content-length') length = true
-      else if (name === 'set-cookie') cookies = true
-      raw.push(name, value)
-    }
-  }
-  // A HEAD answered from a cached GET announces the GET's length (RFC 9110 §9.3.2).
-  if (!length) raw.push('content-length', String(stored.body.byteLength))
-  return { raw, upstream, cookies }
-}
-
-// Pages read with `peekShared` are the cache's own objects and keep their identity from hit to
-// hit, so their raw header list is worked out once. (A page read with `get` is a fresh copy.)
-const preparedPages = new WeakMap<StoredResponse, Prepared>()
-
-function preparedShared(stored: StoredResponse): Prepared {
-  let p = preparedPages.get(stored)
-  if (p === undefined) {
-    p = prepare(stored)
-    preparedPages.set(stored, p)
-  }
-  return p
-}
-
-/**
- * Write a stored page to `res` with `Age`, as core's `fetchFromCache` does. `shared`: the page
- * is the cache's own object (never changed here), so its prepared headers can be reused.
- */
-function writeStored(res: ServerResponse, stored: StoredResponse, now: number, shared: boolean): void {
-  const p = shared ? preparedShared(stored) : prepare(stored)
-  const age = ageOf(stored, p.upstream, now)
-  // Fast path: nothing set on `res` yet, no hook waiting and nobody wrapping writeHead, so the
-  // stored headers go out as one raw list (Node then skips its per-header bookkeeping).
-  if (res.writeHead === plainWriteHead && !hasHeaderHooks(res) && res.getHeaderNames().length === 0) {
-    const raw = p.raw.slice()
-    raw.push('age', age)
-    if (stored.statusText) res.writeHead(stored.status, stored.statusText, raw)
-    else res.writeHead(stored.status, raw)
-  } else {
-    // Headers already on `res` (Express's X-Powered-By, a hook's patch): the stored ones
-    // replace same-named ones, as setHeader does; Set-Cookie values are kept together.
-    res.statusCode = stored.status
-    if (stored.statusText) res.statusMessage = stored.statusText
-    const raw = p.raw
-    let cookies: string[] | undefined
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i] as string
-      if (p.cookies && name === 'set-cookie') (cookies ??= []).push(raw[i + 1] as string)
-      else res.setHeader(name, raw[i + 1] as string)
-    }
-    if (cookies) res.setHeader('set-cookie', cookies)
-    res.setHeader('age', age)
-  }
-  const body = stored.body
-  if (body.byteLength === 0) res.end()
-  else if (shared && body.byteLength <= TEXT_BODY_MAX) {
-    // latin1 maps each byte to one char and back, so the bytes sent are exactly the stored ones.
-    p.text ??= Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1')
-    res.end(p.text, 'latin1')
-  } else res.end(body)
-}
-
-/** Write a Fetch `Response` core returned (a 304, a hit for a conditional request, a fresh page). */
-async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
-  if (alreadySent.has(response)) return
-  const body = response.body ? new Uint8Array(await response.arrayBuffer()) : undefined
-  writeNodeResponse(res, response.status, response.headers, body, response.statusText)
-}
-
-/**
- * `writeResponse` for shared mode: the view set its headers on `res` itself, so a field the
- * shared cache took out of what it sends (`Surrogate-Control` meant for it) is removed here.
- */
-function writeSharedResponse(res: ServerResponse, response: Response): Promise<void> {
-  if (!response.headers.has('surrogate-control') && !alreadySent.has(response))
-    res.removeHeader('surrogate-control')
-  return writeResponse(res, response)
-}
-
 /**
  * Node options on top of core's: the buffered body limit doubles as the streaming threshold;
  * the trust options say which proxy headers the keys follow (http-request.ts).
@@ -204,16 +66,11 @@ export type NodeCacheOptions = ResponseCacheOptions & RequestTrustOptions
 /** One configured page cache for Node handlers (what `cacheMiddleware`/`cachePage` build). */
 export class NodePageCache {
   readonly engine: ResponseCache
-  private readonly fast: boolean
-  private readonly keyPrefix: string
   private readonly bodyLimit: number
   private readonly trust: RequestTrustOptions
 
   constructor(options: NodeCacheOptions) {
     this.engine = new ResponseCache(options)
-    // Keys with i18n/time-zone suffixes need a Fetch Request; take core's path for those.
-    this.fast = options.i18n === undefined && options.timeZone === undefined
-    this.keyPrefix = options.keyPrefix ?? ''
     this.bodyLimit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
     this.trust = {
       allowedHosts: options.allowedHosts,
@@ -250,72 +107,16 @@ export class NodePageCache {
     return this.engine.options.now?.() ?? Date.now()
   }
 
-  /** Core's `lookup`, from the IncomingMessage: the stored GET page (or HEAD page for a HEAD). */
-  private async lookup(req: IncomingMessage, view: RequestView): Promise<StoredResponse | undefined> {
-    const cache = this.engine.cache()
-    const opts = { keyPrefix: this.keyPrefix }
-    const headerList = await cache.get<unknown>(cacheHeaderKey(view, opts))
-    if (!isHeaderList(headerList)) return undefined
-    const got = await cache.get<unknown>(pageCacheKey(view, 'GET', headerList, opts))
-    if (isServablePage(got)) return got
-    if (req.method !== 'HEAD') return undefined
-    const head = await cache.get<unknown>(pageCacheKey(view, 'HEAD', headerList, opts))
-    return isServablePage(head) ? head : undefined
-  }
-
   /**
-   * `lookup` without a promise or a copy, for a backend that can peek (locmem with nobody
-   * listening): the cache's own stored page (never changed here), `undefined` on a miss, or
-   * `NO_PEEK` (then use `lookup`).
-   */
-  private peekLookup(req: IncomingMessage, view: RequestView): StoredResponse | undefined | typeof NO_PEEK {
-    const cache = this.engine.cache()
-    const opts = { keyPrefix: this.keyPrefix }
-    const headerList = peekShared(cache, cacheHeaderKey(view, opts))
-    // Whether a backend can peek does not change between two synchronous calls.
-    if (headerList === NO_PEEK) return NO_PEEK
-    if (!isHeaderList(headerList)) return undefined
-    const got = peekShared(cache, pageCacheKey(view, 'GET', headerList, opts))
-    if (isServablePage(got)) return got
-    if (req.method !== 'HEAD') return undefined
-    const head = peekShared(cache, pageCacheKey(view, 'HEAD', headerList, opts))
-    return isServablePage(head) ? head : undefined
-  }
-
-  /** A hit answered here (not by core's engine), told to inspection tools as core does. */
-  private reportHit(req: IncomingMessage, stored: StoredResponse): void {
-    if (!pageCacheReporting()) return
-    const alias = this.engine.cache().alias
-    reportPageCache({
-      type: 'hit',
-      alias,
-      method: req.method ?? 'GET',
-      url: this.view(req)?.url ?? req.url ?? '/',
-      status: stored.status,
-      at: this.now(),
-    })
-  }
-
-  /**
-   * Answer a GET/HEAD from the cache synchronously when the backend can peek: true when served,
-   * false on a miss, `undefined` when only the async path can tell (another backend, a
-   * conditional request, i18n/time-zone keys). A failing lookup is a miss, as in `lookup`.
+   * Answer a GET/HEAD from the cache synchronously when the backend can peek (core's
+   * `peekHit`): true when served, false on a miss, `undefined` when only the async path can
+   * tell (another backend, a conditional request, a stale page, i18n/time-zone keys).
    */
   private serveSync(req: IncomingMessage, res: ServerResponse, view: RequestView): boolean | undefined {
-    if (!this.fast || isConditional(req)) return undefined
-    let stored: StoredResponse | undefined | typeof NO_PEEK
-    try {
-      stored = this.peekLookup(req, view)
-    } catch (error) {
-      this.engine.options.onError?.(error)
-      return false
-    }
+    const stored = this.engine.peekHit(view, isConditional(req))
     if (stored === NO_PEEK) return undefined
     if (stored === undefined) return false
-    // A stale page (rule 16) needs core's refresh claim, which is async.
-    if (isStalePage(stored, this.now())) return undefined
     writeStored(res, stored, this.now(), true)
-    this.reportHit(req, stored)
     return true
   }
 
@@ -356,23 +157,13 @@ export class NodePageCache {
     req: IncomingMessage,
     res: ServerResponse,
     view: RequestView,
-    staleAsMiss = false,
+    coreDecides = false,
   ): Promise<boolean> {
-    if (!this.fast || isConditional(req)) {
-      const hit = await this.engine.fetchFromCache(this.fetchRequest(req, view))
-      updateFlag.set(req, hit === undefined)
-      if (hit) await writeResponse(res, hit)
-      return hit !== undefined
-    }
-    let stored: StoredResponse | undefined
-    try {
-      stored = await this.lookup(req, view)
-    } catch (error) {
-      this.engine.options.onError?.(error)
-    }
-    if (stored !== undefined && isStalePage(stored, this.now())) {
-      // Rule 16: core decides who re-renders a stale page; `handle` lets core's `handle` do it.
-      if (staleAsMiss) return false
+    const stored = await this.engine.lookupHit(view, isConditional(req))
+    if (stored === NO_PEEK) {
+      // Core's full path: a conditional request, i18n keys, or a stale page (rule 16), where
+      // core decides who re-renders; `handle` (`coreDecides`) lets core's `handle` do it.
+      if (coreDecides) return false
       const hit = await this.engine.fetchFromCache(this.fetchRequest(req, view))
       updateFlag.set(req, hit === undefined)
       if (hit) await writeResponse(res, hit)
@@ -381,7 +172,6 @@ export class NodePageCache {
     updateFlag.set(req, stored === undefined)
     if (stored === undefined) return false
     writeStored(res, stored, this.now(), false)
-    this.reportHit(req, stored)
     return true
   }
 
@@ -466,7 +256,7 @@ export class NodePageCache {
     rv: RequestView,
     knownMiss: boolean,
   ): Promise<void> {
-    if (!knownMiss && this.fast && !isConditional(req) && (await this.serveAsync(req, res, rv, true))) return
+    if (!knownMiss && (await this.serveAsync(req, res, rv, true))) return
     const request = this.fetchRequest(req, rv)
     const response = await this.engine.handle(request, () => this.runCaptured(res, view))
     await writeResponse(res, response)

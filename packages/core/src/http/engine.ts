@@ -4,6 +4,7 @@
  * security rules, plus conditional GET, `Age` on hits, single-flight misses, a body size limit
  * and "an unavailable cache is a miss".
  */
+import { NO_PEEK } from '../peek.ts'
 import { resolveCache } from '../registry.ts'
 import type { Cache } from '../types.ts'
 import { mutableResponse, readBody, responseFrom, type StoredResponse, storeResponse } from './body.ts'
@@ -15,12 +16,13 @@ import { DEFAULT_CACHE_SECONDS, hasVaryHeader, patchResponseHeaders, patchVaryHe
 import {
   absoluteUri,
   cacheHeaderKey,
-  isHeaderList,
   type KeyOptions,
+  type KeyRequest,
   learnCacheKey,
   pageCacheKey,
   varyHeaderList,
 } from './keys.ts'
+import { lookupPage, type PageLookup, peekPage } from './page-hit.ts'
 import { type NotStoredReason, type PageCacheReport, pageCacheReporting, reportPageCache } from './report.ts'
 import {
   isErrorStatus,
@@ -34,7 +36,6 @@ import {
   takePageLease,
 } from './page-stampede.ts'
 import { boundView } from './request-view.ts'
-import { isServablePage } from './stored-page.ts'
 import { type PageTags, pageTags, type TagHeader, writeTagHeader } from './page-tags.ts'
 import { type SharedResponseCache, sharedEngine, sharedFetchHalf, sharedUpdateHalf } from './shared-mode.ts'
 import type { SharedHandleOptions } from './shared-cache.ts'
@@ -128,6 +129,11 @@ export class ResponseCache {
   readonly options: Readonly<ResponseCacheOptions>
   /** The RFC 9111 engine when `mode: 'shared'`. */
   readonly shared?: SharedResponseCache
+  /**
+   * Whether adapters may write hits themselves (`peekHit`/`lookupHit`): Django mode, and keys
+   * without i18n/time-zone suffixes (those need a Fetch `Request`).
+   */
+  readonly directHits: boolean
   private readonly flights = new Map<string, Promise<Outcome>>()
   /** Rule 16 for pages (page-stampede.ts): refresh claims, and each claimer's stale page. */
   private readonly claims = new RefreshClaims()
@@ -151,6 +157,8 @@ export class ResponseCache {
       }
     }
     this.options = { ...options }
+    this.directHits =
+      options.mode !== 'shared' && options.i18n === undefined && options.timeZone === undefined
     if (options.mode === 'shared') this.shared = sharedEngine(options)
     else if (options.mode !== undefined && options.mode !== 'django')
       throw new TypeError(
@@ -189,7 +197,7 @@ export class ResponseCache {
 
   /** Tell inspection tools what happened (report.ts); free when nobody listens. */
   private report(
-    request: Request,
+    request: KeyRequest,
     type: PageCacheReport['type'],
     status?: number,
     reason?: NotStoredReason,
@@ -222,15 +230,48 @@ export class ResponseCache {
   }
 
   /** The stored page for a GET/HEAD request; a HEAD is served from a cached GET first, as in Django. */
-  private async lookup(request: Request): Promise<StoredResponse | undefined> {
-    const cache = this.cache()
-    const headerList = await cache.get<unknown>(cacheHeaderKey(request, this.options))
-    if (!isHeaderList(headerList)) return undefined
-    const got = await cache.get<unknown>(pageCacheKey(request, 'GET', headerList, this.options))
-    if (isServablePage(got)) return got
-    if (request.method !== 'HEAD') return undefined
-    const head = await cache.get<unknown>(pageCacheKey(request, 'HEAD', headerList, this.options))
-    return isServablePage(head) ? head : undefined
+  private lookup(request: Request): Promise<StoredResponse | undefined> {
+    return lookupPage(this.cache(), request, request.method, this.options)
+  }
+
+  /**
+   * A hit for an adapter to write itself (page-hit.ts), decided as `fetchFromCache` decides it,
+   * without a promise: for a GET/HEAD whose host the adapter checked, the backend's own stored
+   * page (never to be changed; reported as a hit), `undefined` on a miss (a failing cache is
+   * one), or `NO_PEEK` when only `fetchFromCache`/`handle` can answer: a backend that cannot
+   * peek, a stale page (rule 16), a `conditional` request (its 304/412), i18n/time-zone keys.
+   */
+  peekHit(request: KeyRequest, conditional: boolean): PageLookup {
+    if (!this.directHits || (conditional && this.options.conditional !== false)) return NO_PEEK
+    let stored: PageLookup
+    try {
+      stored = peekPage(this.cache(), request, request.method, this.options)
+    } catch (error) {
+      this.fail(error)
+      return undefined
+    }
+    return stored === NO_PEEK ? NO_PEEK : this.directHit(request, stored)
+  }
+
+  /** `peekHit` for any backend (`get`, so the page is a copy); `NO_PEEK` as there, bar the backend. */
+  async lookupHit(request: KeyRequest, conditional: boolean): Promise<PageLookup> {
+    if (!this.directHits || (conditional && this.options.conditional !== false)) return NO_PEEK
+    let stored: StoredResponse | undefined
+    try {
+      stored = await lookupPage(this.cache(), request, request.method, this.options)
+    } catch (error) {
+      this.fail(error)
+      return undefined
+    }
+    return this.directHit(request, stored)
+  }
+
+  private directHit(request: KeyRequest, stored: StoredResponse | undefined): PageLookup {
+    if (stored === undefined) return undefined
+    // A stale page needs core's refresh claim (rule 16), which only the full path takes.
+    if (isStalePage(stored, this.now())) return NO_PEEK
+    this.report(request, 'hit', stored.status)
+    return stored
   }
 
   /** Rule 20: the request's host is well formed and allowed (an adapter's bound view was checked by it). */

@@ -95,6 +95,15 @@ export {
   varyDigest,
   varyHeaderList,
 } from './keys.ts'
+export {
+  hitAge,
+  isConditionalRequest,
+  lookupPage,
+  type PageLookup,
+  type PreparedPage,
+  peekPage,
+  preparePage,
+} from './page-hit.ts'
 export { bindRequestView, boundView, isRequestView, type RequestView } from './request-view.ts'
 export { isServablePage } from './stored-page.ts'
 export { MAX_TAG_HEADER_BYTES, type PageTags, pageTags, type TagHeader, writeTagHeader } from './page-tags.ts'

@@ -1,0 +1,118 @@
+/**
+ * A cache hit, once for every adapter: where a request's stored page is (Django 6.1
+ * `get_cache_key` then `cache.get`, a HEAD served from a stored GET first), read synchronously
+ * when the backend can peek, and the page made ready to write (its headers as one list, `Age`
+ * added per hit). The engine's `fetchFromCache` and the adapters' direct hit paths (node:http,
+ * Express, Fastify, Koa, Hono) use these, so they key alike and serve alike (docs/contract.md
+ * rule 20); an adapter only turns a `PreparedPage` into its own way of writing a response.
+ */
+import { NO_PEEK, peekShared } from '../peek.ts'
+import type { Cache } from '../types.ts'
+import type { StoredResponse } from './body.ts'
+import { cacheHeaderKey, isHeaderList, type KeyOptions, type KeyRequest, pageCacheKey } from './keys.ts'
+import { isServablePage } from './stored-page.ts'
+
+/** A lookup's answer: the stored page, `undefined` on a miss, or `NO_PEEK` (ask the async path). */
+export type PageLookup = StoredResponse | undefined | typeof NO_PEEK
+
+/** The stored page for a GET/HEAD request (a HEAD is served from a stored GET first, as Django). */
+export async function lookupPage(
+  cache: Cache,
+  request: KeyRequest,
+  method: string,
+  opts: KeyOptions,
+): Promise<StoredResponse | undefined> {
+  const headerList = await cache.get<unknown>(cacheHeaderKey(request, opts))
+  if (!isHeaderList(headerList)) return undefined
+  const got = await cache.get<unknown>(pageCacheKey(request, 'GET', headerList, opts))
+  if (isServablePage(got)) return got
+  if (method !== 'HEAD') return undefined
+  const head = await cache.get<unknown>(pageCacheKey(request, 'HEAD', headerList, opts))
+  return isServablePage(head) ? head : undefined
+}
+
+/**
+ * `lookupPage` without a promise or a copy, for a backend that can peek (locmem with nobody
+ * listening): the cache's own stored page (never to be changed), `undefined` on a miss, or
+ * `NO_PEEK` (then use `lookupPage`).
+ */
+export function peekPage(cache: Cache, request: KeyRequest, method: string, opts: KeyOptions): PageLookup {
+  const headerList = peekShared(cache, cacheHeaderKey(request, opts))
+  // Whether a backend can peek does not change between two synchronous calls.
+  if (headerList === NO_PEEK) return NO_PEEK
+  if (!isHeaderList(headerList)) return undefined
+  const got = peekShared(cache, pageCacheKey(request, 'GET', headerList, opts))
+  if (isServablePage(got)) return got
+  if (method !== 'HEAD') return undefined
+  const head = peekShared(cache, pageCacheKey(request, 'HEAD', headerList, opts))
+  return isServablePage(head) ? head : undefined
+}
+
+const CONDITIONAL = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since'] as const
+
+/** Whether a request carries a precondition (RFC 9110 §13.1): core's path answers its 304/412. */
+export function isConditionalRequest(header: (name: string) => string | null | undefined): boolean {
+  for (const name of CONDITIONAL) {
+    const v = header(name)
+    if (v !== null && v !== undefined) return true
+  }
+  return false
+}
+
+/** A stored page made ready to write: its headers once, `Age` left out (it changes per hit). */
+export interface PreparedPage {
+  /** name, value, name, value… (lower-case names), with `Content-Length` added when the page had none. */
+  readonly raw: readonly string[]
+  /** The same headers as one object (a name met twice is joined with `, `, as Fetch `Headers` does). */
+  readonly record: Readonly<Record<string, string>>
+  /** The `Age` the origin sent (RFC 9111 §4.2.3), 0 when none. */
+  readonly upstream: number
+  /** The body as the adapter likes to write it (e.g. a latin1 string), made by its first hit. */
+  text?: string
+}
+
+function prepare(stored: StoredResponse): PreparedPage {
+  const raw: string[] = []
+  // No prototype: a header named `__proto__` is an ordinary key.
+  const record: Record<string, string> = Object.create(null)
+  let upstream = 0
+  for (const [name, value] of stored.headers) {
+    if (name === 'age') {
+      upstream = Number.parseInt(value, 10) || 0
+      continue
+    }
+    raw.push(name, value)
+    const had = record[name]
+    record[name] = had === undefined ? value : `${had}, ${value}`
+  }
+  // A HEAD answered from a cached GET announces the GET's length (RFC 9110 §9.3.2).
+  if (record['content-length'] === undefined) {
+    const length = String(stored.body.byteLength)
+    raw.push('content-length', length)
+    record['content-length'] = length
+  }
+  return { raw, record, upstream }
+}
+
+// Peeked pages are the cache's own objects and keep their identity from hit to hit, so each is
+// prepared once. (A page read with `get` is a fresh copy, prepared per hit.)
+const preparedPages = new WeakMap<StoredResponse, PreparedPage>()
+
+/**
+ * `stored` ready to write. `shared`: the page is the cache's own object (peeked), so what is
+ * worked out here is kept for its next hit; otherwise it is worked out for this hit only.
+ */
+export function preparePage(stored: StoredResponse, shared: boolean): PreparedPage {
+  if (!shared) return prepare(stored)
+  let p = preparedPages.get(stored)
+  if (p === undefined) {
+    p = prepare(stored)
+    preparedPages.set(stored, p)
+  }
+  return p
+}
+
+/** `Age` (RFC 9111 §4.2.3): the age the origin gave plus the whole seconds spent in this cache. */
+export function hitAge(stored: StoredResponse, page: PreparedPage, now: number): string {
+  return String(page.upstream + Math.max(0, Math.floor((now - stored.storedAt) / 1000)))
+}
