@@ -15,8 +15,12 @@ import { ResponseCache, type ResponseCacheOptions } from './http/engine.ts'
 import { type ForwardedTrustOptions, forwardedRequestView } from './http/forwarded.ts'
 import { addNeverCacheHeaders, patchVaryHeaders } from './http/headers.ts'
 import { badHostResponse } from './http/hosts.ts'
-import { bindRequestView } from './http/request-view.ts'
+import type { StoredResponse } from './http/body.ts'
+import { FetchRequestViews } from './http/fetch-view.ts'
+import { hitAge, isConditionalRequest, preparePage } from './http/page-hit.ts'
+import { bindRequestView, type RequestView } from './http/request-view.ts'
 import { adoptForwarded } from './http/shared-mode.ts'
+import { NO_PEEK } from './peek.ts'
 import type { CacheMiddlewareOptions, CachePageOptions } from './http/wrappers.ts'
 
 /**
@@ -51,6 +55,22 @@ function replaceResponse(c: Context, response: Response): void {
   c.res = response
 }
 
+/**
+ * A hit as a `Response` built from plain parts: on `@hono/node-server` that is its lightweight
+ * response, written to the socket from the status, the header object and the bytes without a
+ * Fetch `Headers` or body stream (its `responseViaCache`); elsewhere an ordinary `Response`.
+ */
+function hitResponse(stored: StoredResponse, method: string, now: number): Response {
+  const page = preparePage(stored, true)
+  const headers: Record<string, string> = { ...page.record, age: hitAge(stored, page, now) }
+  // The cache's own bytes: a Fetch `Response` copies them, the node-server writes them as they are.
+  return new Response(method === 'HEAD' ? null : (stored.body as Uint8Array<ArrayBuffer>), {
+    status: stored.status,
+    statusText: stored.statusText,
+    headers,
+  })
+}
+
 function cachingMiddleware(
   engine: ResponseCache,
   trust: ForwardedTrustOptions,
@@ -60,23 +80,36 @@ function cachingMiddleware(
   const trusting = trust.trustForwardedHost === true || trust.trustForwardedProto === true
   // Background revalidations this middleware sent through `app.fetch`: they go on to the route.
   const ownRuns = new WeakSet<Request>()
+  const views = new FetchRequestViews(allowedHosts)
   return async function cacheworkHono(c: Context, next: Next): Promise<Response | undefined> {
-    if (ownRuns.has(c.req.raw)) return void (await next())
-    const rerun =
-      app &&
-      ((request: Request): Response | Promise<Response> => {
-        ownRuns.add(request)
-        return app.fetch(request, c.env)
-      })
+    const request = c.req.raw
+    if (ownRuns.has(request)) return void (await next())
+    let view: RequestView | undefined
     if (trusting) {
       // Key on the forwarded host/scheme the app renders (rule 20); a bad one is a 400.
-      const view = forwardedRequestView(c.req.raw, trust, allowedHosts)
-      if (view === null) return badHostResponse()
-      if (view !== undefined) bindRequestView(c.req.raw, view)
+      const forwarded = forwardedRequestView(request, trust, allowedHosts)
+      if (forwarded === null) return badHostResponse()
+      if (forwarded !== undefined) bindRequestView(request, (view = forwarded))
     }
+    const method = request.method
+    if (engine.directHits && (method === 'GET' || method === 'HEAD')) {
+      // The hit decided by core (page-hit.ts), written without core's Fetch round trip. A host
+      // to refuse, a miss, or what only core can answer (a 304, a stale page) goes on below.
+      view ??= views.view(request)
+      if (view !== undefined) {
+        const stored = engine.peekHit(view, isConditionalRequest((n) => request.headers.get(n)))
+        if (stored !== undefined && stored !== NO_PEEK) return hitResponse(stored, method, engine.now())
+      }
+    }
+    const rerun =
+      app &&
+      ((forwarded: Request): Response | Promise<Response> => {
+        ownRuns.add(forwarded)
+        return app.fetch(forwarded, c.env)
+      })
     let ran = false
     const response = await engine.handle(
-      c.req.raw,
+      request,
       async (forwarded) => {
         // `next()` runs once: a second ask (a Vary-mismatch 304 that selects nothing) re-runs the app.
         if (ran)
@@ -84,7 +117,7 @@ function cachingMiddleware(
         ran = true
         // Shared mode's validators reach the route on the context's request where its headers
         // can change; where they cannot (a Workers request), through `app` when given.
-        if (!adoptForwarded(c.req.raw, forwarded) && rerun) return rerun(forwarded)
+        if (!adoptForwarded(request, forwarded) && rerun) return rerun(forwarded)
         await next()
         return c.res
       },

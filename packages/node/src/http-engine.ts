@@ -103,10 +103,6 @@ export class NodePageCache {
     return withView(toFetchRequest(req, view.url), view)
   }
 
-  private now(): number {
-    return this.engine.options.now?.() ?? Date.now()
-  }
-
   /**
    * Answer a GET/HEAD from the cache synchronously when the backend can peek (core's
    * `peekHit`): true when served, false on a miss, `undefined` when only the async path can
@@ -116,7 +112,7 @@ export class NodePageCache {
     const stored = this.engine.peekHit(view, isConditional(req))
     if (stored === NO_PEEK) return undefined
     if (stored === undefined) return false
-    writeStored(res, stored, this.now(), true)
+    writeStored(res, stored, this.engine.now(), true)
     return true
   }
 
@@ -171,7 +167,7 @@ export class NodePageCache {
     }
     updateFlag.set(req, stored === undefined)
     if (stored === undefined) return false
-    writeStored(res, stored, this.now(), false)
+    writeStored(res, stored, this.engine.now(), false)
     return true
   }
 

@@ -187,7 +187,8 @@ export class ResponseCache {
     return resolveCache(this.options.cache, this.options.registry)
   }
 
-  private now(): number {
+  /** The engine's clock (`now`, else `Date.now`), epoch ms. */
+  now(): number {
     return this.options.now?.() ?? Date.now()
   }
 
