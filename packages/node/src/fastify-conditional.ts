@@ -6,8 +6,9 @@
  * `If-Unmodified-Since` a `412`, and the handler does not run; GET/HEAD replies get the `ETag` /
  * `Last-Modified` (set before the handler runs, so one the handler sets itself wins).
  */
-import { applyValidators, preconditionStatus, quoteEtag } from '@cachework/core/http'
+import { applyValidators, preconditionStatus, validatorsOf } from '@cachework/core/http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { headerGetter } from './http-conditional.ts'
 
 /** A validator computed from the Fastify request; `null`/`undefined` means "none". */
 export type FastifyValidatorFn<T> = (
@@ -31,24 +32,9 @@ export type ConditionHook = (
 /** `condition({ etag, lastModified })` as a route hook: `fastify.get('/x', { preHandler: condition({ … }) }, h)`. */
 export function condition(options: FastifyConditionOptions): ConditionHook {
   return async function cacheworkCondition(request, reply) {
-    const e = options.etag ? await options.etag(request) : undefined
-    const lmRaw = options.lastModified ? await options.lastModified(request) : undefined
-    const ms = lmRaw instanceof Date ? lmRaw.getTime() : lmRaw
-    const v = {
-      etag: e === null || e === undefined ? undefined : quoteEtag(e),
-      lastModified:
-        ms === null || ms === undefined || !Number.isFinite(ms) || ms === 0
-          ? undefined
-          : Math.floor(ms / 1000),
-    }
+    const v = await validatorsOf(options, request)
     const method = request.method
-    const headers = {
-      get: (n: string) => {
-        const val = request.headers[n]
-        return val === undefined ? null : Array.isArray(val) ? val.join(', ') : val
-      },
-    }
-    const status = preconditionStatus({ method, headers }, v.etag, v.lastModified)
+    const status = preconditionStatus({ method, headers: headerGetter(request.raw) }, v.etag, v.lastModified)
     const h = new Headers()
     applyValidators(method, h, v)
     for (const [k, val] of h) reply.header(k, val)

@@ -6,7 +6,7 @@
  * `304` / `412` without running the view; GET/HEAD responses get `ETag` / `Last-Modified`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { applyValidators, preconditionStatus, quoteEtag } from '@cachework/core/http'
+import { applyValidators, preconditionStatus, validatorsOf } from '@cachework/core/http'
 import type { NextFunction } from './http-bridge.ts'
 import { beforeHeaders } from './http-hooks.ts'
 import { decorator, type NodeDecorator } from './http.ts'
@@ -24,7 +24,8 @@ export interface NodeConditionOptions {
   lastModified?: NodeValidatorFn<Date | number>
 }
 
-function headerGetter(req: IncomingMessage) {
+/** `req`'s headers as `preconditionStatus` reads them (repeated values joined with `, `). */
+export function headerGetter(req: IncomingMessage): { get(name: string): string | null } {
   return {
     get(name: string): string | null {
       const v = req.headers[name]
@@ -39,14 +40,7 @@ async function decide(
   res: ServerResponse,
   run: () => unknown,
 ): Promise<void> {
-  const e = options.etag ? await options.etag(req) : undefined
-  const lmRaw = options.lastModified ? await options.lastModified(req) : undefined
-  const ms = lmRaw instanceof Date ? lmRaw.getTime() : lmRaw
-  const v = {
-    etag: e === null || e === undefined ? undefined : quoteEtag(e),
-    lastModified:
-      ms === null || ms === undefined || !Number.isFinite(ms) || ms === 0 ? undefined : Math.floor(ms / 1000),
-  }
+  const v = await validatorsOf(options, req)
   const method = req.method ?? 'GET'
   const status = preconditionStatus({ method, headers: headerGetter(req) }, v.etag, v.lastModified)
   if (status !== undefined) {

@@ -6,7 +6,7 @@
  * chain does not run; GET/HEAD responses get the `ETag` / `Last-Modified` they lack.
  */
 import type { Context, Middleware, Next } from 'koa'
-import { applyValidators, preconditionStatus, quoteEtag } from '@cachework/core/http'
+import { applyValidators, preconditionStatus, validatorsOf } from '@cachework/core/http'
 
 /** A validator computed from the Koa context; `null`/`undefined` means "none". */
 export type KoaValidatorFn<T> = (ctx: Context) => T | null | undefined | Promise<T | null | undefined>
@@ -22,16 +22,7 @@ export interface KoaConditionOptions {
 /** `condition({ etag, lastModified })` for Koa: `router.get('/x', condition({ etag: (ctx) => v }), view)`. */
 export function condition(options: KoaConditionOptions): Middleware {
   return async function cacheworkCondition(ctx: Context, next: Next): Promise<void> {
-    const e = options.etag ? await options.etag(ctx) : undefined
-    const lmRaw = options.lastModified ? await options.lastModified(ctx) : undefined
-    const ms = lmRaw instanceof Date ? lmRaw.getTime() : lmRaw
-    const v = {
-      etag: e === null || e === undefined ? undefined : quoteEtag(e),
-      lastModified:
-        ms === null || ms === undefined || !Number.isFinite(ms) || ms === 0
-          ? undefined
-          : Math.floor(ms / 1000),
-    }
+    const v = await validatorsOf(options, ctx)
     const method = ctx.method
     const status = preconditionStatus(
       { method, headers: { get: (n) => ctx.get(n) || null } },

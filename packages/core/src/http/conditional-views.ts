@@ -79,15 +79,37 @@ function seconds(v: Date | number | null | undefined): number | undefined {
   return Number.isFinite(ms) && ms !== 0 ? Math.floor(ms / 1000) : undefined
 }
 
-/** The computed validators of one request (shared by the Fetch and Node decorators). */
-export async function computeValidators<Rest extends unknown[]>(
+/** A request's validators: the quoted entity tag and the last modification in epoch seconds. */
+export interface Validators {
+  etag?: string
+  lastModified?: number
+}
+
+/**
+ * The validators from `etag`/`lastModified` functions of any arguments (a Fetch `Request`,
+ * an `IncomingMessage`, a Fastify request, a Koa context): every adapter's `condition`.
+ */
+export async function validatorsOf<Args extends unknown[]>(
+  options: {
+    etag?: (...args: Args) => string | null | undefined | Promise<string | null | undefined>
+    lastModified?: (
+      ...args: Args
+    ) => Date | number | null | undefined | Promise<Date | number | null | undefined>
+  },
+  ...args: Args
+): Promise<Validators> {
+  const e = options.etag ? await options.etag(...args) : undefined
+  const lm = options.lastModified ? seconds(await options.lastModified(...args)) : undefined
+  return { etag: e === null || e === undefined ? undefined : quoteEtag(e), lastModified: lm }
+}
+
+/** The computed validators of one request (shared by the Fetch decorators). */
+export function computeValidators<Rest extends unknown[]>(
   options: ConditionOptions<Rest>,
   request: Request,
   rest: Rest,
-): Promise<{ etag?: string; lastModified?: number }> {
-  const e = options.etag ? await options.etag(request, ...rest) : undefined
-  const lm = options.lastModified ? seconds(await options.lastModified(request, ...rest)) : undefined
-  return { etag: e === null || e === undefined ? undefined : quoteEtag(e), lastModified: lm }
+): Promise<Validators> {
+  return validatorsOf<[Request, ...Rest]>(options, request, ...rest)
 }
 
 /** Set `ETag` / `Last-Modified` on a GET/HEAD response when absent (Django sets them after the view). */

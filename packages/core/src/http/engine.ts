@@ -7,94 +7,39 @@
 import { NO_PEEK } from '../peek.ts'
 import { resolveCache } from '../registry.ts'
 import type { Cache } from '../types.ts'
-import { mutableResponse, readBody, responseFrom, type StoredResponse, storeResponse } from './body.ts'
-import { cacheControlNames, getMaxAge } from './cache-control.ts'
+import { responseFrom, type StoredResponse } from './body.ts'
+import { conditionalResponse } from './conditional.ts'
+import {
+  checkNumberOptions,
+  DEFAULT_FLIGHT_WAIT_MS,
+  type NextHandler,
+  type ResponseCacheOptions,
+} from './engine-options.ts'
 import { settleWithin } from './flight-bound.ts'
 import { badHostResponse, isAcceptableRequestHost } from './hosts.ts'
-import { conditionalResponse } from './conditional.ts'
-import { DEFAULT_CACHE_SECONDS, hasVaryHeader, patchResponseHeaders, patchVaryHeaders } from './headers.ts'
-import {
-  absoluteUri,
-  cacheHeaderKey,
-  type KeyOptions,
-  type KeyRequest,
-  learnCacheKey,
-  pageCacheKey,
-  varyHeaderList,
-} from './keys.ts'
+import { absoluteUri, cacheHeaderKey, type KeyRequest, pageCacheKey } from './keys.ts'
 import { lookupPage, type PageLookup, peekPage } from './page-hit.ts'
-import { type NotStoredReason, type PageCacheReport, pageCacheReporting, reportPageCache } from './report.ts'
 import {
   isErrorStatus,
   isStalePage,
-  type PageStampedeOptions,
   pagePollMs,
   RefreshClaims,
   type Release,
   type StalePageFields,
-  staleWindows,
   takePageLease,
 } from './page-stampede.ts'
+import { type Outcome, type StoreContext, storeHalf } from './page-store.ts'
+import { type NotStoredReason, type PageCacheReport, pageCacheReporting, reportPageCache } from './report.ts'
 import { boundView } from './request-view.ts'
-import { type PageTags, pageTags, type TagHeader, writeTagHeader } from './page-tags.ts'
 import { type SharedResponseCache, sharedEngine, sharedFetchHalf, sharedUpdateHalf } from './shared-mode.ts'
 import type { SharedHandleOptions } from './shared-cache.ts'
 
-/** Options of the response cache (Django's `CACHE_MIDDLEWARE_*` settings and ours). */
-export interface ResponseCacheOptions extends KeyOptions, PageStampedeOptions {
-  /** Django's `cache_timeout` (`CACHE_MIDDLEWARE_SECONDS`): used when the response has no `max-age`. Default 600. */
-  cacheTimeout?: number
-  /** `cache_page`'s timeout: beats `max-age` when set (Django 3.1+). Default: none. */
-  pageTimeout?: number | null
-  /** Larger bodies are served but not stored. Default 5 MiB. */
-  maxBodyBytes?: number
-  /**
-   * A body still arriving after this many ms is streamed to the client while it is read for
-   * the cache (in-memory bodies always end sooner). Default 50.
-   */
-  streamAfterMs?: number
-  /** Answer `If-None-Match`/`If-Modified-Since` with `304` (and failed `If-Match` with `412`). Default true. */
-  conditional?: boolean
-  /** Concurrent misses for one page run the handler once. Default true. */
-  singleFlight?: boolean
-  /**
-   * How long a request waits on another request's run of the same page (single-flight) before
-   * it runs the handler itself, so a handler that never finishes holds nobody else. Default
-   * 10000 ms.
-   */
-  flightWaitMs?: number
-  /**
-   * Django's `ALLOWED_HOSTS`: the hosts this site answers for (`'*'` any, `'.example.com'` the
-   * domain and its subdomains, else exact). A malformed or unlisted host is answered `400` and
-   * never reaches the cache (docs/contract.md rule 20). Default: any well-formed host.
-   */
-  allowedHosts?: readonly string[]
-  /** Called when the cache fails (the page is then served uncached). Default: ignore. */
-  onError?: (error: unknown) => void
-  /** Clock, epoch ms. Default `Date.now`. */
-  now?: () => number
-  /**
-   * `'django'` (Django's middleware rules, the default) or `'shared'`: an RFC 9111 shared cache
-   * (shared-cache.ts, docs/contract.md §3b; `pageTimeout` becomes its `defaultTtl`).
-   */
-  mode?: 'django' | 'shared'
-  /**
-   * Tags stored with each page (a list, or a function of the request), so `invalidateTags`
-   * drops them (docs/contract.md rule 17; page-tags.ts). Default: none.
-   */
-  tags?: PageTags
-  /** Also send the tags to a CDN in this response header. Default `false`. */
-  tagHeader?: TagHeader
-}
-
-/** A handler the engine runs on a miss. */
-export type NextHandler = (request: Request) => Response | Promise<Response>
-
-/** 10 s: the default `flightWaitMs`. */
-export const DEFAULT_FLIGHT_WAIT_MS = 10_000
-
-/** 5 MiB: the default `maxBodyBytes`. */
-export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
+export {
+  DEFAULT_FLIGHT_WAIT_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  type NextHandler,
+  type ResponseCacheOptions,
+} from './engine-options.ts'
 
 // Django's `request._cache_update_cache`, and the responses that came out of the cache, shared
 // by every engine so the two halves may be built separately (like Django's two middlewares).
@@ -115,15 +60,6 @@ const fromCache = {
   },
 }
 
-/** What a miss produced, for the requests that waited on it. */
-interface Outcome {
-  stored?: StoredResponse
-  key?: string
-  headerList?: string[]
-}
-
-const PRIVATE = ['private', 'no-cache', 'no-store']
-
 /** The engine behind `cacheMiddleware` and `cachePage`; usable as two halves. */
 export class ResponseCache {
   readonly options: Readonly<ResponseCacheOptions>
@@ -135,6 +71,8 @@ export class ResponseCache {
    */
   readonly directHits: boolean
   private readonly flights = new Map<string, Promise<Outcome>>()
+  /** What the storing half (page-store.ts) uses of this engine. */
+  private readonly storing: StoreContext
   /** Rule 16 for pages (page-stampede.ts): refresh claims, and each claimer's stale page. */
   private readonly claims = new RefreshClaims()
   private readonly refreshes = new WeakMap<
@@ -144,19 +82,16 @@ export class ResponseCache {
 
   /** Build an engine; see `ResponseCacheOptions` for the defaults. */
   constructor(options: ResponseCacheOptions = {}) {
-    for (const name of [
-      'cacheTimeout',
-      'pageTimeout',
-      'maxBodyBytes',
-      'streamAfterMs',
-      'flightWaitMs',
-    ] as const) {
-      const v = options[name]
-      if (v !== undefined && v !== null && (typeof v !== 'number' || Number.isNaN(v))) {
-        throw new TypeError(`Response cache option '${name}' must be a number, got ${JSON.stringify(v)}`)
-      }
-    }
+    checkNumberOptions(options)
     this.options = { ...options }
+    this.storing = {
+      options: this.options,
+      cache: () => this.cache(),
+      now: () => this.now(),
+      report: (request, type, status, reason) => this.report(request, type, status, reason),
+      fail: (error) => this.fail(error),
+      finish: (request, response) => this.finish(request, response),
+    }
     this.directHits =
       options.mode !== 'shared' && options.i18n === undefined && options.timeZone === undefined
     if (options.mode === 'shared') this.shared = sharedEngine(options)
@@ -218,16 +153,6 @@ export class ResponseCache {
     if (status !== undefined) r.status = status
     if (reason !== undefined) r.reason = reason
     reportPageCache(r)
-  }
-
-  /** A response the rules keep out of the cache: reported with its reason, then finished. */
-  private skip(
-    request: Request,
-    response: Response,
-    reason: NotStoredReason,
-  ): { response: Response; outcome: Outcome } {
-    this.report(request, 'not-stored', response.status, reason)
-    return { response: this.finish(request, response), outcome: {} }
   }
 
   /** The stored page for a GET/HEAD request; a HEAD is served from a cached GET first, as in Django. */
@@ -407,119 +332,16 @@ export class ResponseCache {
     }
   }
 
+  /** The second half for one response: step 1 here (may this request store?), then page-store.ts. */
   private async update(
     request: Request,
     response: Response,
   ): Promise<{ response: Response; outcome: Outcome }> {
-    const none = { response, outcome: {} }
     const safe = request.method === 'GET' || request.method === 'HEAD'
     // Step 1: a hit, or a request the first half said not to store.
-    if (fromCache.has(response) || !(updateFlag.get(request) ?? safe) || !this.hostOk(request)) return none
-    // Step 2: only 200 and 304 get headers; only 200 is stored.
-    if (response.status !== 200 && response.status !== 304) return this.skip(request, response, 'status')
-    const names = cacheControlNames(response)
-    // Step 3: Django skips a cookie set while varying on Cookie; cachework never stores a
-    // response that sets a cookie, so a shared entry cannot hand one visitor's session to
-    // another (docs/contract.md rule 20).
-    if (response.headers.has('set-cookie')) return this.skip(request, response, 'set-cookie')
-    // Step 4: private, no-cache or no-store in any case, qualified forms included.
-    const privacy = PRIVATE.find((d) => names.has(d))
-    if (privacy) return this.skip(request, response, privacy as NotStoredReason)
-    // Step 5: Vary: * can never be matched.
-    if (hasVaryHeader(response, '*')) return this.skip(request, response, 'vary-star')
-    // Step 6: the page timeout beats max-age; max-age=0 means "don't cache".
-    let timeout = this.options.pageTimeout ?? undefined
-    if (timeout === undefined) {
-      const maxAge = getMaxAge(response)
-      if (maxAge === 0) return this.skip(request, response, 'max-age-0')
-      timeout = maxAge ?? this.options.cacheTimeout ?? DEFAULT_CACHE_SECONDS
-    }
-    let res = mutableResponse(response)
-    const now = this.now()
-    // Step 7: Expires and max-age, 304s included.
-    patchResponseHeaders(res, timeout, now)
-    const tags = pageTags(this.options.tags, request)
-    writeTagHeader(res.headers, this.options.tagHeader, tags)
-    // Step 8: a response to an authorized request differs per credentials unless it is public.
-    if (request.headers.has('authorization') && !names.has('public')) patchVaryHeaders(res, ['Authorization'])
-    // Step 9: store a 200 with a truthy timeout (a negative one stores an expired entry, as Django).
-    const outcome: Outcome = {}
-    if (timeout !== 0 && res.status === 200) {
-      const body = await readBody(
-        res,
-        this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-        this.options.streamAfterMs,
-      )
-      if (body.kind === 'passthrough') {
-        res = body.response
-        this.report(request, 'not-stored', res.status, 'size')
-      } else if (body.kind === 'streaming') {
-        // Still arriving: the client gets it as it comes; it is stored if it ends within the
-        // limit. Waiters run their own handler rather than wait on a stream of unknown length.
-        res = body.response
-        const sent = res
-        void body.done
-          .then((bytes) =>
-            bytes
-              ? this.store(
-                  request,
-                  storeResponse(sent, bytes, now),
-                  timeout,
-                  tags,
-                  staleWindows(sent, this.options),
-                )
-              : undefined,
-          )
-          .catch((error: unknown) => this.fail(error))
-      } else {
-        const stored = storeResponse(res, body.bytes, now)
-        res = responseFrom(stored, true)
-        if (timeout > 0) {
-          // The response passed every rule, so waiters may share it even if storing fails.
-          outcome.stored = stored
-          outcome.headerList = varyHeaderList(res, this.options)
-          outcome.key = pageCacheKey(request, request.method, outcome.headerList, this.options)
-        }
-        await this.store(request, stored, timeout, tags, staleWindows(res, this.options))
-      }
-    }
-    if (timeout === 0 || res.status !== 200)
-      this.report(request, 'not-stored', res.status, res.status === 200 ? 'timeout-0' : 'status')
-    return { response: this.finish(request, res), outcome }
-  }
-
-  /** Learn the URL's header list and store the page (Django §4.2 step 9); failures are misses. */
-  private async store(
-    request: Request,
-    stored: StoredResponse,
-    timeout: number,
-    tags: readonly string[],
-    windows: { swr: number; sie: number } = { swr: 0, sie: 0 },
-  ): Promise<void> {
-    try {
-      const headers = new Headers()
-      for (const [name, value] of stored.headers) headers.append(name, value)
-      // Rule 16: a page with a stale window is kept through it; its fields say when it goes stale.
-      const extra = Math.max(windows.swr, windows.sie)
-      const kept = timeout > 0 ? timeout + extra : timeout
-      const key = await learnCacheKey(request, { headers }, { ...this.options, timeout: kept })
-      const page: StoredResponse & StalePageFields = {
-        ...stored,
-        url: absoluteUri(request),
-        method: request.method,
-      }
-      if (extra > 0 && timeout > 0) {
-        page.freshUntil = stored.storedAt + timeout * 1000
-        page.swrUntil = page.freshUntil + windows.swr * 1000
-        page.sieUntil = page.freshUntil + windows.sie * 1000
-      }
-      // The URL and method travel with the page so inspectors can name its hashed key.
-      await this.cache().set(key, page, kept, tags.length > 0 ? { tags } : undefined)
-      this.report(request, 'store', stored.status)
-    } catch (error) {
-      this.fail(error)
-      this.report(request, 'not-stored', stored.status, 'error')
-    }
+    if (fromCache.has(response) || !(updateFlag.get(request) ?? safe) || !this.hostOk(request))
+      return { response, outcome: {} }
+    return storeHalf(this.storing, request, response)
   }
 
   /**

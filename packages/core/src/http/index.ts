@@ -33,6 +33,8 @@ export {
   preconditionStatus,
   quoteEtag,
   type ValidatorFn,
+  type Validators,
+  validatorsOf,
 } from './conditional-views.ts'
 export {
   type SharedCacheOptions,
