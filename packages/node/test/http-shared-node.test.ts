@@ -1,5 +1,5 @@
-// `mode: 'shared'` on node:http and Express (docs/contract.md §3b): single-flight, background
-// stale-while-revalidate off the request path, the two halves, ETag validation across a Vary
+// `mode: 'shared'` on node:http and Express (docs/contract.md §3b): single-flight (wrapped and
+// across the two halves), background stale-while-revalidate off the request path, the two halves, ETag validation across a Vary
 // mismatch and Surrogate-Control. Real servers on 127.0.0.1; view runs are counted, the
 // clock is injected, and ordering is shown with a gate the test opens, never with timings.
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -124,6 +124,36 @@ describe('shared mode on node:http and Express', () => {
     await get(`${s.url}/h`, { method: 'POST' })
     expect((await get(`${s.url}/h`)).body).toBe('v4')
     expect(seen.length).toBe(4)
+  })
+
+  it('the two halves share one view run: 40 concurrent cold requests (Express)', async () => {
+    const g = gate()
+    let arrived = 0
+    let runs = 0
+    const opts = { alias: new LocMemCache({ location: uniqueKey('halves-sf') }), mode: 'shared' as const }
+    const app = express()
+    app.use((_req, _res, next) => {
+      arrived++
+      next()
+    })
+    app.use(updateCacheMiddleware(opts))
+    app.use(fetchFromCacheMiddleware(opts))
+    app.get('/cold', async (_req, res) => {
+      runs++
+      await g.opened
+      res.set('cache-control', 'max-age=60').send(`run ${runs}`)
+    })
+    const s = await serve(app)
+    const all = Promise.all(Array.from({ length: 40 }, () => get(`${s.url}/cold`)))
+    // Bounded: every request reached the server, then a few turns of the event loop (no I/O
+    // left: the locmem lookups settle) so each is waiting on the first one's view run.
+    for (let i = 0; i < 1000 && arrived < 40; i++) await new Promise((r) => setTimeout(r, 5))
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r))
+    expect(arrived).toBe(40)
+    g.open()
+    const answers = await all
+    expect(runs).toBe(1)
+    expect(new Set(answers.map((a) => `${a.res.status} ${a.body}`))).toEqual(new Set(['200 run 1']))
   })
 
   it('ETag validation across a Vary mismatch, and Surrogate-Control honoured then removed', async () => {

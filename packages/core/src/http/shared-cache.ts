@@ -119,6 +119,12 @@ export interface SharedPlan extends Found {
   /** Other variants whose `ETag`s were sent (a `Vary` mismatch). */
   tagged: SharedVariant[]
   requestTime: number
+  /**
+   * Ends this plan's single-flight claim (the fetch half's, S8): the update half calls it once
+   * the answer is stored, so the requests waiting on it look again. Idempotent; unset when the
+   * plan holds no claim.
+   */
+  release?: () => void
 }
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
@@ -269,32 +275,65 @@ export class SharedResponseCache {
     handler: Handler,
     found: Found,
   ): Promise<Response> {
-    const key = `${request.method} ${this.key(url)}`
-    const leader = this.options.singleFlight === false ? undefined : this.flights.get(key)
+    const leader = this.leader(request, url)
     if (leader) {
-      await settleWithin(leader, this.options.flightWaitMs ?? 10_000, undefined)
-      const again = await this.lookup(request, url)
-      if (again.variant) {
-        const served = this.fromStore(request, again.variant, reqCc)
-        if (served) return served
-      }
-      return this.askApp(request, url, handler, again)
+      const waited = await this.afterLeader(leader, request, url, reqCc)
+      return waited instanceof Response ? waited : this.askApp(request, url, handler, waited)
     }
-    let settle = (): void => {}
-    if (this.options.singleFlight !== false) {
-      this.flights.set(
-        key,
-        new Promise<void>((resolve) => {
-          settle = resolve
-        }),
-      )
-    }
+    const release = this.claim(request, url)
     try {
       return await this.askApp(request, url, handler, found)
     } finally {
-      if (this.options.singleFlight !== false) this.flights.delete(key)
+      release?.()
+    }
+  }
+
+  /** The single-flight key of a request: its method and URL. */
+  private flightKey(request: Request, url: string): string {
+    return `${request.method} ${this.key(url)}`
+  }
+
+  /** The app run in progress for this method and URL, if any (checked and claimed with no `await` between). */
+  private leader(request: Request, url: string): Promise<void> | undefined {
+    return this.options.singleFlight === false ? undefined : this.flights.get(this.flightKey(request, url))
+  }
+
+  /**
+   * Wait for another request's app run (at most `flightWaitMs`) and look again: a response from
+   * the store, or what was found (the caller then asks the app itself, without waiting again).
+   */
+  private async afterLeader(
+    leader: Promise<void>,
+    request: Request,
+    url: string,
+    reqCc: Map<string, unknown>,
+  ): Promise<Response | Found> {
+    await settleWithin(leader, this.options.flightWaitMs ?? 10_000, undefined)
+    const again = await this.lookup(request, url)
+    return (again.variant && this.fromStore(request, again.variant, reqCc)) || again
+  }
+
+  /**
+   * Claim the app run for this method and URL (the others wait on it); the returned function
+   * ends the claim. It also ends by itself after `flightWaitMs`, so a claim whose end never
+   * comes (an update half that never ran) holds nobody for longer than a waiter would wait.
+   */
+  private claim(request: Request, url: string): (() => void) | undefined {
+    if (this.options.singleFlight === false) return undefined
+    const key = this.flightKey(request, url)
+    let settle = (): void => {}
+    const flight = new Promise<void>((resolve) => {
+      settle = resolve
+    })
+    this.flights.set(key, flight)
+    const release = (): void => {
+      clearTimeout(timer)
+      if (this.flights.get(key) === flight) this.flights.delete(key)
       settle()
     }
+    const timer: ReturnType<typeof setTimeout> = setTimeout(release, this.options.flightWaitMs ?? 10_000)
+    ;(timer as { unref?: () => void }).unref?.()
+    return release
   }
 
   /**
@@ -391,7 +430,8 @@ export class SharedResponseCache {
    * The fetch half of shared mode (Django's two middlewares, used apart): a response from the
    * store, or the plan the update half completes: `plan.forwarded` is the request to give the
    * app (validators and `Surrogate-Capability` set). Stale responses are validated here, never
-   * in the background (the halves run the app once per request).
+   * in the background (the halves run the app once per request). Concurrent requests for one
+   * method and URL wait for the first one's update half (single-flight, S8).
    */
   async fetchHalf(request: Request): Promise<Response | SharedPlan> {
     const url = stripFragment(request.url)
@@ -402,7 +442,13 @@ export class SharedResponseCache {
       const served = this.fromStore(request, found.variant, reqCc)
       if (served) return served
     } else if (reqCc.has('only-if-cached')) return gatewayTimeout()
-    return this.plan(request, url, found)
+    // Single-flight across the halves (S8): the update half ends the claim.
+    const leader = this.leader(request, url)
+    if (leader) {
+      const waited = await this.afterLeader(leader, request, url, reqCc)
+      return waited instanceof Response ? waited : this.plan(request, url, waited)
+    }
+    return { ...this.plan(request, url, found), release: this.claim(request, url) }
   }
 
   /** The update half: complete `plan` with the app's `response` (store, freshen, invalidate) and return what to send. */
@@ -414,7 +460,11 @@ export class SharedResponseCache {
       }
       return this.sendOn(response)
     }
-    return this.complete(plan, response)
+    try {
+      return await this.complete(plan, response)
+    } finally {
+      plan.release?.()
+    }
   }
 
   /** Revalidate `request`'s stale variant off the request path, once at a time per URL. */
