@@ -70,6 +70,9 @@ async function main(): Promise<void> {
   }
   const order = [...existing.keys()]
   const doc = `${HEADER}\n${order.map((n) => `<!-- bench:${n} -->${existing.get(n)}<!-- /bench:${n} -->`).join('\n\n')}\n`
+  // BENCH_DRY=1: a check run (loaded machine, short windows) prints its tables but records nothing.
+  if (process.env.BENCH_DRY === '1')
+    return void console.log('\nBENCH_DRY=1: docs/benchmarks.md left as it was')
   writeFileSync(docPath, doc)
   console.log(`\nwrote ${docPath}`)
 }

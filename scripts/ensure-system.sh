@@ -3,7 +3,7 @@
 # anywhere else it says what to install and fails.
 #   scripts/ensure-system.sh            # memcached, redis-server, chromium, python3-django, python3-pymemcache
 #   scripts/ensure-system.sh bench      # the same, plus gunicorn and pylibmc for the Django comparisons,
-#                                       # and valgrind (instruction counts in the http suite)
+#                                       # valgrind (instruction counts in the http suite) and wrk (the pages suite's load)
 set -euo pipefail
 
 need=()
@@ -18,6 +18,7 @@ if [ "${1:-}" = bench ]; then
   /usr/bin/python3 -c 'import gunicorn' >/dev/null 2>&1 || need+=(python3-gunicorn)
   /usr/bin/python3 -c 'import pylibmc' >/dev/null 2>&1 || need+=(python3-pylibmc)
   command -v callgrind_control >/dev/null 2>&1 || need+=(valgrind)
+  command -v wrk >/dev/null 2>&1 || need+=(wrk)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -14,13 +14,13 @@
  * `STAMPEDE_BENCH_QUICK=1` runs one tiny round (40 callers, a 50 ms factory) to check that the
  * suite works; its figures are not measurements.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { createInterface } from 'node:readline'
+import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { MemcachedProcess } from '../../packages/node/test/support/memcached-server.ts'
 import { RedisProcess } from '../../packages/node/test/support/redis-server.ts'
 import type { StampedeMode, StampedeParams } from '../contenders/stampede.ts'
 import type { BenchSuite, Row, Table } from '../harness.ts'
+import { LineChild } from '../support/child.ts'
 import { loadNote } from '../support/notes.ts'
 import { loadNow, median } from '../support/rounds.ts'
 
@@ -50,65 +50,7 @@ interface Reply {
 }
 
 /** One process of a contender, speaking stampede-child.ts's JSON lines. */
-class Child {
-  private readonly queue: Array<(v: Reply) => void> = []
-  private readonly pending: Reply[] = []
-  private exited: Error | undefined
-
-  constructor(
-    readonly name: string,
-    readonly proc: ChildProcess,
-  ) {
-    createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      let msg: Reply
-      try {
-        msg = JSON.parse(line) as Reply
-      } catch {
-        return
-      }
-      const w = this.queue.shift()
-      if (w) w(msg)
-      else this.pending.push(msg)
-    })
-    proc.once('exit', (code, signal) => {
-      this.exited = new Error(`${name} exited (${signal ?? code})`)
-    })
-  }
-
-  next(timeoutMs: number): Promise<Reply> {
-    const got = this.pending.shift()
-    if (got) return Promise.resolve(got)
-    if (this.exited) return Promise.reject(this.exited)
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${this.name}: no answer in ${timeoutMs} ms`)), timeoutMs)
-      const onExit = () => reject(this.exited ?? new Error(`${this.name} exited`))
-      this.proc.once('exit', onExit)
-      this.queue.push((v) => {
-        clearTimeout(t)
-        this.proc.off('exit', onExit)
-        resolve(v)
-      })
-    })
-  }
-
-  ask(cmd: Record<string, unknown>, timeoutMs = 60_000): Promise<Reply> {
-    this.proc.stdin?.write(`${JSON.stringify(cmd)}\n`)
-    return this.next(timeoutMs)
-  }
-
-  stop(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return Promise.resolve()
-    return new Promise((resolve) => {
-      const t = setTimeout(() => this.proc.kill('SIGKILL'), 5000)
-      this.proc.once('exit', () => {
-        clearTimeout(t)
-        resolve()
-      })
-      this.proc.stdin?.write(`${JSON.stringify({ cmd: 'exit' })}\n`)
-      this.proc.stdin?.end()
-    })
-  }
-}
+type Child = LineChild<Reply>
 
 /** A contender's 4 processes. */
 class Fleet {
@@ -135,7 +77,7 @@ class Fleet {
           ],
           { stdio: ['pipe', 'pipe', 'inherit'] },
         )
-        const child = new Child(`${name} #${i + 1}`, proc)
+        const child: Child = new LineChild<Reply>(`${name} #${i + 1}`, proc)
         children.push(child)
         const msg = await child.next(180_000)
         if (msg.ready !== true) throw new Error(`${name}: unexpected ${JSON.stringify(msg)}`)

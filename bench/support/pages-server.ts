@@ -1,72 +1,63 @@
 /**
  * One server of the `pages` bench suite, in its own process: `pages-server.ts <kind>`. Every
  * kind answers `/page/<i>` with a distinct ~2 KiB HTML page (the same bytes for the same `i`
- * everywhere), so the page cache holds as many entries as there are URLs. `/__rss` (outside
- * any cache) answers the process's resident set size after a GC. Prints `{"port":N}` once
- * listening.
+ * everywhere), so a page cache holds as many entries as there are URLs. `/__stats` (outside any
+ * cache) answers, after a GC, the process's resident set size and how many times the view has
+ * run, so the suite can check that every timed request was a cache hit. Prints `{"port":N}`
+ * once listening.
+ *
+ * Kinds: `bare` (the view renders every page), `bare-bytes` (the pages rendered once up front
+ * and written from a Map of Buffers: the least a server can do), `cached` (the view behind
+ * cachework's `cacheMiddleware`, locmem).
  */
-import { createRequire } from 'node:module'
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { configureCaches } from '@cachework/core'
 import { cacheMiddleware } from '@cachework/node'
-import express from 'express'
+import { listenAndAnnounce } from './child.ts'
 
 /** The page for URL `/page/<i>`: ~2 KiB of HTML. */
 export function pageFor(i: string): string {
   return `<!doctype html><html><head><title>page ${i}</title></head><body>${`<p>cachework bench page ${i}</p>`.repeat(64).slice(0, 1900)}</body></html>`
 }
 
+/** How many times a view has rendered a page (reported by `/__stats`). */
+let views = 0
+
 const view = (req: IncomingMessage, res: ServerResponse): void => {
+  views++
   const body = Buffer.from(pageFor((req.url ?? '').slice('/page/'.length)))
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': body.length })
   res.end(body)
 }
 
-function rss(res: ServerResponse): void {
+function stats(res: ServerResponse): void {
   ;(globalThis as { gc?: () => void }).gc?.()
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-  res.end(JSON.stringify({ rss: process.memoryUsage().rss }))
+  res.end(JSON.stringify({ rss: process.memoryUsage().rss, views }))
 }
 
-function build(kind: string): RequestListener {
-  // Enough room for every URL: the default of 300 entries would cull (rule 11).
-  configureCaches({ default: { backend: 'locmem', options: { maxEntries: 100_000 } } })
-  const expressApp = (use?: express.RequestHandler) => {
-    const app = express()
-    app.get('/__rss', (_req, res) => rss(res))
-    if (use) app.use(use)
-    app.get('/page/:i', (req, res) => void res.type('html').send(pageFor(String(req.params.i))))
-    return app
-  }
+function build(kind: string, urls: number): RequestListener {
   switch (kind) {
     case 'bare':
-      return (req, res) => (req.url === '/__rss' ? rss(res) : view(req, res))
-    case 'node-cached': {
-      const cached = cacheMiddleware({ seconds: 600 })(view) as RequestListener
-      return (req, res) => (req.url === '/__rss' ? rss(res) : cached(req, res))
-    }
-    case 'express':
-      return expressApp()
-    case 'express-cached':
-      return expressApp(cacheMiddleware({ seconds: 600 }) as unknown as express.RequestHandler)
-    case 'express-apicache': {
-      const apicache = createRequire(import.meta.url)('apicache') as {
-        middleware: (duration: string) => express.RequestHandler
+      return view
+    case 'bare-bytes': {
+      const pages = new Map<string, Buffer>()
+      for (let i = 0; i < urls; i++) pages.set(`/page/${i}`, Buffer.from(pageFor(String(i))))
+      return (req, res) => {
+        const body = pages.get(req.url ?? '')
+        if (!body) return view(req, res)
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': body.length })
+        res.end(body)
       }
-      return expressApp(apicache.middleware('10 minutes'))
     }
+    case 'cached':
+      // Room for every URL: the default of 300 entries would cull (rule 11).
+      configureCaches({ default: { backend: 'locmem', options: { maxEntries: urls * 10 } } })
+      return cacheMiddleware({ seconds: 600 })(view) as RequestListener
     default:
       throw new Error(`unknown server kind: ${kind}`)
   }
 }
 
-const server = createServer(build(process.argv[2] ?? ''))
-server.keepAliveTimeout = 60_000
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`)
-})
-process.on('SIGTERM', () => {
-  server.closeAllConnections()
-  server.close(() => process.exit(0))
-})
+const handler = build(process.argv[2] ?? '', Number(process.argv[3] ?? 10_000))
+listenAndAnnounce(createServer((req, res) => (req.url === '/__stats' ? stats(res) : handler(req, res))))

@@ -13,9 +13,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { loadavg } from 'node:os'
-import { createInterface, type Interface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { type Row, type Table, renderTable } from '../harness.ts'
+import { LineChild } from './child.ts'
 
 /** How to start one contender: a command line that speaks the JSON-lines protocol above. */
 export interface ContenderSpec {
@@ -103,67 +103,13 @@ for line in sys.stdin:
   return { name, note: opts.note, command: '/usr/bin/python3', args: ['-c', script, JSON.stringify(params)] }
 }
 
-class Child {
-  readonly lines: Interface
-  private readonly queue: Array<(v: Record<string, unknown>) => void> = []
-  private readonly pending: Array<Record<string, unknown>> = []
-  private exited: Error | undefined
-
+/** One contender's process: a JSON-lines child that also keeps its spec. */
+class Child extends LineChild {
   constructor(
     readonly spec: ContenderSpec,
-    readonly proc: ChildProcess,
+    proc: ChildProcess,
   ) {
-    this.lines = createInterface({ input: proc.stdout as NodeJS.ReadableStream })
-    this.lines.on('line', (line) => {
-      let msg: Record<string, unknown>
-      try {
-        msg = JSON.parse(line) as Record<string, unknown>
-      } catch {
-        return // a contender that prints its own lines: not ours
-      }
-      const waiter = this.queue.shift()
-      if (waiter) waiter(msg)
-      else this.pending.push(msg)
-    })
-    proc.once('exit', (code, signal) => {
-      this.exited = new Error(`${spec.name} exited (${signal ?? code})`)
-    })
-  }
-
-  next(timeoutMs: number): Promise<Record<string, unknown>> {
-    const ready = this.pending.shift()
-    if (ready) return Promise.resolve(ready)
-    if (this.exited) return Promise.reject(this.exited)
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(
-        () => reject(new Error(`${this.spec.name}: no answer in ${timeoutMs} ms`)),
-        timeoutMs,
-      )
-      const onExit = () => reject(this.exited ?? new Error(`${this.spec.name} exited`))
-      this.proc.once('exit', onExit)
-      this.queue.push((v) => {
-        clearTimeout(t)
-        this.proc.off('exit', onExit)
-        resolve(v)
-      })
-    })
-  }
-
-  send(cmd: Record<string, unknown>): void {
-    this.proc.stdin?.write(`${JSON.stringify(cmd)}\n`)
-  }
-
-  stop(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return Promise.resolve()
-    return new Promise((resolve) => {
-      const t = setTimeout(() => this.proc.kill('SIGKILL'), 5000)
-      this.proc.once('exit', () => {
-        clearTimeout(t)
-        resolve()
-      })
-      this.send({ cmd: 'exit' })
-      this.proc.stdin?.end()
-    })
+    super(spec.name, proc)
   }
 }
 
@@ -202,8 +148,9 @@ export interface Compared {
  * out of the table with a note saying so, so one broken peer does not lose the whole run.
  */
 export async function compare(opts: CompareOptions): Promise<Compared> {
-  const rounds = opts.rounds ?? 7
-  const roundMs = opts.roundMs ?? 500
+  // BENCH_ROUNDS / BENCH_ROUND_MS shorten a check run on a busy machine (never a recorded one).
+  const rounds = Number(process.env.BENCH_ROUNDS) || (opts.rounds ?? 7)
+  const roundMs = Number(process.env.BENCH_ROUND_MS) || (opts.roundMs ?? 500)
   const notes = [...(opts.notes ?? [])]
   const ready = new Map<string, Ready>()
   const children: Child[] = []
