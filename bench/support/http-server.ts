@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module'
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { listenAndAnnounce } from './child.ts'
 import { configureCaches } from '@cachework/core'
 import { cacheMiddleware } from '@cachework/node'
 import express from 'express'
@@ -58,11 +58,4 @@ function build(kind: string): RequestListener {
 
 const kind = process.argv[2] ?? ''
 const server = createServer(kind.startsWith('fw-') ? await frameworkListener(kind) : build(kind))
-server.keepAliveTimeout = 60_000
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`)
-})
-process.on('SIGTERM', () => {
-  server.closeAllConnections()
-  server.close(() => process.exit(0))
-})
+listenAndAnnounce(server)
