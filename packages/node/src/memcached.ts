@@ -4,13 +4,14 @@
  * ketama consistent hashing; `getMany`/`setMany`/`deleteMany` are one round trip per server;
  * `incr`/`decr` are memcached's own atomic commands. A dead server's keys miss (they are not
  * moved to other servers, as in Django/pymemcache) and the server is used again once it is back.
+ * The server set and its batching are memcached-servers.ts; Django's key and exptime rules are
+ * memcached-rules.ts.
  */
 import {
   type CacheInit,
   type CommonOptions,
   CacheUnavailableError,
   defaultKeyFunction,
-  InvalidCacheKey,
   KeyNotFoundError,
   registerBackend,
 } from '@cachework/core'
@@ -21,43 +22,13 @@ import {
   type StoredEntry,
   unsafeIncrMessage,
 } from '@cachework/core/backend'
-import { KetamaRing } from './ketama.ts'
 import { MetaLeases, NO_META } from './memcached-lease.ts'
 import { parseLocation, type ServerAddress } from './memcached-location.ts'
-import {
-  Connection,
-  type Frame,
-  frame,
-  incrExtras,
-  Op,
-  Status,
-  storeExtras,
-  touchExtras,
-} from './memcached-protocol.ts'
-import {
-  metadump,
-  metaGetDone,
-  parseMetaGet,
-  TextConnection,
-  type TextItem,
-  textRequest,
-} from './memcached-text.ts'
+import { type Frame, frame, incrExtras, Op, Status, storeExtras, touchExtras } from './memcached-protocol.ts'
+import { metadump, metaGetDone, parseMetaGet, type TextItem, textRequest } from './memcached-text.ts'
+import { checkMemcachedKey, EXPIRED, exptimeFor, needsRetryMs } from './memcached-rules.ts'
+import { ServerSet } from './memcached-servers.ts'
 import { decodeMemcachedValue, type Encoded, encodeMemcachedValue, UNREADABLE } from './memcached-values.ts'
-
-/** memcached's relative-expiry limit: larger values are absolute unix times
- * (memcached's doc/protocol.txt; Django's django/core/cache/backends/memcached.py). */
-const THIRTY_DAYS = 2592000
-/** The latest absolute exptime memcached can hold (2³¹ − 1, January 2038). */
-const MAX_EXPTIME = 0x7fffffff
-/** What `exptime` says when the entry must not be stored at all (Django maps 0 → -1). */
-const EXPIRED = -1
-
-function needsRetryMs(options: Record<string, unknown>): string | undefined {
-  const r = options.retryMs
-  if (r !== undefined && (typeof r !== 'number' || !(r >= 0)))
-    return `retryMs must be a number >= 0, got ${String(r)}`
-  return undefined
-}
 
 /**
  * A cache on one or more memcached servers. `location` names them (`host:port`, `unix:/path`,
@@ -85,22 +56,18 @@ export class MemcachedCache extends BaseCache {
 
   /** The servers, in configuration order. */
   readonly servers: readonly ServerAddress[]
-  private readonly ring: KetamaRing
-  private readonly conns: Connection[]
-  /** A second socket per server for multi-key `get`, the one text command the hot path needs. */
-  private readonly textConns: TextConnection[]
+  /** The ring, the connections and per-server batching (memcached-servers.ts). */
+  private readonly pool: ServerSet
 
   /** Build from an alias's settings; a malformed `location` throws `ImproperlyConfigured`. */
   constructor(init: CacheInit = {}, alias = 'default') {
     super(init, alias)
     this.servers = parseLocation(alias, this.location)
-    this.ring = new KetamaRing(this.servers.map((s) => s.name))
     // Requests give up a little before `timeoutMs`, so one slow server fails alone inside a
     // getMany instead of the whole call timing out.
     const requestMs = Math.max(1, Math.floor(this.timeoutMs * 0.75))
     const retryMs = (this.options.retryMs as number | undefined) ?? 1000
-    this.conns = this.servers.map((s) => new Connection(s, requestMs, retryMs))
-    this.textConns = this.servers.map((s) => new TextConnection(s, requestMs, retryMs))
+    this.pool = new ServerSet(this.servers, requestMs, retryMs)
   }
 
   /**
@@ -108,54 +75,17 @@ export class MemcachedCache extends BaseCache {
    * raises `InvalidCacheKey` (as Django's memcached backends do) on every operation, reads included.
    */
   override validateKey(rawKey: string): void {
-    let ascii = true
-    for (let i = 0; i < rawKey.length; i++) {
-      const c = rawKey.charCodeAt(i)
-      if (c <= 0x20 || c === 0x7f) {
-        throw new InvalidCacheKey(
-          `Cache key contains characters that will cause errors if used with memcached: ${JSON.stringify(rawKey)}`,
-        )
-      }
-      if (c > 0x7f) ascii = false
-    }
-    if (rawKey.length > 250 || (!ascii && Buffer.byteLength(rawKey) > 250)) {
-      throw new InvalidCacheKey(
-        `Cache key will cause errors if used with memcached: ${JSON.stringify(rawKey)} (longer than 250 bytes); use a shorter key or hash it`,
-      )
-    }
+    checkMemcachedKey(rawKey)
+  }
+
+  /** Django's `get_backend_timeout` for memcached (memcached-rules.ts `exptimeFor`). */
+  private exptime(expiresAt: number | null): number {
+    return exptimeFor(expiresAt, this.now())
   }
 
   /** The server (`host:port` or socket path) that holds `key` on the ketama ring. */
   serverFor(key: string, opts?: { version?: number }): string {
-    return (this.servers[this.ring.serverFor(this.rawKey(key, opts?.version))] as ServerAddress).name
-  }
-
-  /** The connection of the server that owns `rawKey`. */
-  private connFor(rawKey: string): Connection {
-    return this.conns[this.ring.serverFor(rawKey)] as Connection
-  }
-
-  /**
-   * Django's `BaseMemcachedCache.get_backend_timeout`
-   * (django/core/cache/backends/memcached.py): never → 0; a whole number
-   * of seconds, truncated (so under a second is already expired, as in Django); over 30 days →
-   * an absolute unix time. One departure: memcached's clock ticks in whole seconds, so a relative
-   * exptime `n` lives between n-1 and n seconds (`timeout=1` can vanish at once under Django);
-   * cachework sends `n + 1`, so an entry lives at least its timeout and at most a second more.
-   */
-  private exptime(expiresAt: number | null): number {
-    if (expiresAt === null) return 0
-    const now = this.now()
-    const ms = expiresAt - now
-    if (!(ms > 0)) return EXPIRED
-    // Fractions round up (rule 3: a 0.5 s timeout is readable for half a second, not gone at
-    // once as memcached's whole-second clock would make it).
-    const secs = Math.ceil(ms / 1000)
-    if (secs + 1 <= THIRTY_DAYS) return secs + 1
-    const absolute = secs + Math.floor(now / 1000)
-    // memcached reads exptime as a signed 32-bit number (doc/protocol.txt); a later time would
-    // wrap to the past and expire at once, so anything past 2038 is stored without expiry.
-    return absolute > MAX_EXPTIME ? 0 : absolute
+    return this.pool.serverOf(this.rawKey(key, opts?.version)).name
   }
 
   private failure(f: Frame, what: string): CacheUnavailableError {
@@ -164,7 +94,7 @@ export class MemcachedCache extends BaseCache {
   }
 
   protected async _get(rawKey: string): Promise<StoredEntry | undefined> {
-    const f = await this.connFor(rawKey).request(Op.GET, rawKey)
+    const f = await this.pool.connFor(rawKey).request(Op.GET, rawKey)
     if (f.status === Status.NOT_FOUND) return undefined
     if (f.status !== Status.OK) throw this.failure(f, 'get')
     // A frame too short to hold flags is not memcached speaking: a miss, never an exception.
@@ -174,7 +104,7 @@ export class MemcachedCache extends BaseCache {
   }
 
   private async store(op: number, rawKey: string, enc: Encoded, exptime: number): Promise<Frame> {
-    return this.connFor(rawKey).request(op, rawKey, storeExtras(enc.flags, exptime), enc.data)
+    return this.pool.connFor(rawKey).request(op, rawKey, storeExtras(enc.flags, exptime), enc.data)
   }
 
   protected async _set(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
@@ -208,14 +138,14 @@ export class MemcachedCache extends BaseCache {
   protected async _touch(rawKey: string, expiresAt: number | null): Promise<boolean> {
     const exptime = this.exptime(expiresAt)
     if (exptime === EXPIRED) return this._delete(rawKey)
-    const f = await this.connFor(rawKey).request(Op.TOUCH, rawKey, touchExtras(exptime))
+    const f = await this.pool.connFor(rawKey).request(Op.TOUCH, rawKey, touchExtras(exptime))
     if (f.status === Status.OK) return true
     if (f.status === Status.NOT_FOUND) return false
     throw this.failure(f, 'touch')
   }
 
   protected async _delete(rawKey: string): Promise<boolean> {
-    const f = await this.connFor(rawKey).request(Op.DELETE, rawKey)
+    const f = await this.pool.connFor(rawKey).request(Op.DELETE, rawKey)
     if (f.status === Status.OK) return true
     if (f.status === Status.NOT_FOUND) return false
     throw this.failure(f, 'delete')
@@ -223,55 +153,12 @@ export class MemcachedCache extends BaseCache {
 
   protected async _clear(): Promise<void> {
     // Django's `clear` is `flush_all`: it empties every server, not just this key prefix.
-    await Promise.all(this.conns.map((c) => c.request(Op.FLUSH, '')))
+    await Promise.all(this.pool.all().map((c) => c.request(Op.FLUSH, '')))
   }
 
-  /** Group raw keys by server index, keeping order. */
-  private byServer<T>(items: T[], keyOf: (t: T) => string): Map<number, T[]> {
-    const groups = new Map<number, T[]>()
-    for (const item of items) {
-      const i = this.ring.serverFor(keyOf(item))
-      const g = groups.get(i)
-      if (g) g.push(item)
-      else groups.set(i, [item])
-    }
-    return groups
-  }
-
-  /**
-   * Send one quiet command per item to one server, closed by a NOOP: one write, one round trip.
-   * Resolves with the quiet responses (only failures or hits are answered), by item index.
-   */
-  private pipeline(conn: Connection, frames: (opaque: number, i: number) => Buffer, n: number) {
-    const base = conn.nextOpaque(n + 1)
-    const parts: Buffer[] = []
-    for (let i = 0; i < n; i++) parts.push(frames((base + i) >>> 0, i))
-    const end = (base + n) >>> 0
-    parts.push(frame(Op.NOOP, end, ''))
-    const answers: Array<[number, Frame]> = []
-    return conn
-      .send(Buffer.concat(parts), end, (f) => answers.push([(f.opaque - base) >>> 0, f]))
-      .then(() => answers)
-  }
-
-  /**
-   * Raw items of the found keys, one `get k1 k2 …` per server (one request, one round trip:
-   * rule 6); a failing server's keys are left out (rule 15) and the others still answer.
-   */
-  private async getManyRaw(rawKeys: string[]): Promise<TextItem[]> {
-    if (this.servers.length === 1) return this.getFrom(0, rawKeys)
-    const groups = [...this.byServer(rawKeys, (k) => k)]
-    return (await Promise.all(groups.map(([i, keys]) => this.getFrom(i, keys)))).flat()
-  }
-
-  private async getFrom(i: number, keys: string[]): Promise<TextItem[]> {
-    try {
-      return await (this.textConns[i] as TextConnection).getMany(keys)
-    } catch (e) {
-      if (!(e instanceof CacheUnavailableError)) throw e
-      this.noteError(e)
-      return []
-    }
+  /** Raw items of the found keys, one request per server (rule 6); a dead server's keys miss (rule 15). */
+  private getManyRaw(rawKeys: string[]): Promise<TextItem[]> {
+    return this.pool.getMany(rawKeys, (e) => this.noteError(e))
   }
 
   protected override async _getMany(rawKeys: string[]): Promise<Map<string, unknown>> {
@@ -294,10 +181,9 @@ export class MemcachedCache extends BaseCache {
       return []
     }
     const failed: string[] = []
-    const jobs = [...this.byServer([...encoded], (p) => p[0])].map(async ([i, items]) => {
-      const conn = this.conns[i] as Connection
-      const answers = await this.pipeline(
-        conn,
+    const jobs = [...this.pool.byServer([...encoded], (p) => p[0])].map(async ([i, items]) => {
+      const answers = await this.pool.pipeline(
+        i,
         (o, j) => {
           const [k, enc] = items[j] as (typeof encoded)[number]
           return frame(Op.SETQ, o, k, storeExtras(enc.flags, exptime), enc.data)
@@ -317,12 +203,8 @@ export class MemcachedCache extends BaseCache {
   }
 
   protected override async _deleteMany(rawKeys: string[]): Promise<void> {
-    const jobs = [...this.byServer(rawKeys, (k) => k)].map(([i, keys]) =>
-      this.pipeline(
-        this.conns[i] as Connection,
-        (o, j) => frame(Op.DELETEQ, o, keys[j] as string),
-        keys.length,
-      ),
+    const jobs = [...this.pool.byServer(rawKeys, (k) => k)].map(([i, keys]) =>
+      this.pool.pipeline(i, (o, j) => frame(Op.DELETEQ, o, keys[j] as string), keys.length),
     )
     await Promise.all(jobs)
   }
@@ -330,7 +212,7 @@ export class MemcachedCache extends BaseCache {
   /** memcached's own INCR/DECR: atomic, keeps the expiry, floors at 0 (rule 7). */
   protected override async _incr(rawKey: string, delta: number, callerKey: string): Promise<number> {
     const op = delta < 0 ? Op.DECR : Op.INCR
-    const f = await this.connFor(rawKey).request(op, rawKey, incrExtras(Math.abs(delta)))
+    const f = await this.pool.connFor(rawKey).request(op, rawKey, incrExtras(Math.abs(delta)))
     if (f.status === Status.OK && f.value.length === 8) {
       const n = f.value.readBigUInt64BE(0)
       // memcached counts in 64 bits; a number past 2^53 would come back rounded (rule 7).
@@ -351,7 +233,7 @@ export class MemcachedCache extends BaseCache {
    * (memcached's protocol.txt, "Meta Get").
    */
   protected override async _expiryOf(rawKey: string): Promise<number | null | undefined> {
-    const src = this.servers[this.ring.serverFor(rawKey)] as ServerAddress
+    const src = this.pool.serverOf(rawKey)
     const reply = await textRequest(src, `mg ${rawKey} t\r\n`, metaGetDone, this.timeoutMs)
     const head = reply.toString('latin1', 0, Math.max(0, reply.indexOf('\r\n'))).split(' ')
     if (head[0] !== 'HD') return undefined
@@ -367,7 +249,7 @@ export class MemcachedCache extends BaseCache {
    * protocol cannot read a TTL, so this asks with the meta command `mg <key> t f v`.
    */
   protected override async _moveVersion(fromRaw: string, toRaw: string): Promise<boolean> {
-    const src = this.servers[this.ring.serverFor(fromRaw)] as ServerAddress
+    const src = this.pool.serverOf(fromRaw)
     const reply = await textRequest(src, `mg ${fromRaw} t f v\r\n`, metaGetDone, this.timeoutMs)
     const got = parseMetaGet(reply)
     if (!got) return false
@@ -392,7 +274,7 @@ export class MemcachedCache extends BaseCache {
         continue
       }
       // Keys the ring maps elsewhere (left over from another server list) are unreachable.
-      const mine = listed.filter((e) => e.rawKey.startsWith(prefix) && this.ring.serverFor(e.rawKey) === i)
+      const mine = listed.filter((e) => e.rawKey.startsWith(prefix) && this.pool.indexOf(e.rawKey) === i)
       for (let j = 0; j < mine.length; j += 500) {
         const batch = mine.slice(j, j + 500)
         const raw = new Map((await this.getManyRaw(batch.map((e) => e.rawKey))).map((r) => [r.key, r]))
@@ -412,7 +294,7 @@ export class MemcachedCache extends BaseCache {
    * asks with `mg <key> t f v` as `_moveVersion` does.
    */
   protected override async _expire(rawKey: string): Promise<boolean> {
-    const src = this.servers[this.ring.serverFor(rawKey)] as ServerAddress
+    const src = this.pool.serverOf(rawKey)
     const got = parseMetaGet(await textRequest(src, `mg ${rawKey} t f v\r\n`, metaGetDone, this.timeoutMs))
     if (!got) return false
     const value = decodeMemcachedValue(got.flags, got.data)
@@ -427,7 +309,7 @@ export class MemcachedCache extends BaseCache {
   private warnedNoMeta = false
 
   private leaseServer(leaseKey: string): ServerAddress {
-    return this.servers[this.ring.serverFor(leaseKey)] as ServerAddress
+    return this.pool.serverOf(leaseKey)
   }
 
   /**
@@ -459,8 +341,7 @@ export class MemcachedCache extends BaseCache {
   }
 
   protected override async _close(): Promise<void> {
-    for (const c of this.conns) c.close()
-    for (const c of this.textConns) c.close()
+    this.pool.close()
   }
 }
 
