@@ -4,15 +4,10 @@
  * difference), values are core's text codec (never pickle), and several processes may share
  * one file (WAL; a lock held by another process is waited for on timers, within `timeoutMs`). Unlike Django: `incr`, `incrVersion` and `add` are atomic, the
  * expiry is kept by `incr`, culling removes the soonest-to-expire rows (Django: the smallest
- * keys) and `touch` never revives an expired row.
+ * keys) and `touch` never revives an expired row. Connections, SQLite errors and lock waits are
+ * db-connections.ts; table creation db-tables.ts; routing db-routing.ts.
  */
-import {
-  type CacheInit,
-  CacheUnavailableError,
-  type CommonOptions,
-  ImproperlyConfigured,
-  registerBackend,
-} from '@cachework/core'
+import { type CacheInit, type CommonOptions, ImproperlyConfigured, registerBackend } from '@cachework/core'
 import type { CacheRouter, TableReport } from './db-types.ts'
 import {
   BaseCache,
@@ -23,25 +18,14 @@ import {
 } from '@cachework/core/backend'
 import type Database from 'better-sqlite3'
 import { DatabaseRouting, dbOptionsProblem } from './db-routing.ts'
-import {
-  CORRUPT,
-  type Connection,
-  isBusy,
-  NEVER,
-  openConnection,
-  type Statements,
-  safeDecode,
-  translateError,
-} from './db-sql.ts'
-import { createTables, ensureTable, tableNameProblem } from './db-tables.ts'
+import { DatabaseConnections } from './db-connections.ts'
+import { CORRUPT, type Connection, NEVER, type Statements, safeDecode } from './db-sql.ts'
+import { createTables, tableNameProblem } from './db-tables.ts'
 
 export type { CacheModel, CacheRouter, TableReport } from './db-types.ts'
 
 // A count older than this is re-read before trusting it: other processes insert too.
 const COUNT_TTL_MS = 1000
-// The longest pause between two tries of a step that met another process's lock.
-const MAX_BUSY_PAUSE_MS = 20
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /**
  * The SQLite backend (`db`). `location` is the table name; `options.database` the SQLite file
@@ -62,7 +46,8 @@ export class DatabaseCache extends BaseCache {
   /** Database alias → absolute SQLite file. */
   readonly files: ReadonlyMap<string, string>
   private readonly routing: DatabaseRouting
-  private readonly conns = new Map<string, Connection>()
+  /** Connections per database, SQLite errors and lock waits (db-connections.ts). */
+  private readonly db: DatabaseConnections
   /** Upper bound of the row count as far as this instance knows; -1: not counted yet. */
   private estimate = -1
   private countedAt = 0
@@ -78,17 +63,20 @@ export class DatabaseCache extends BaseCache {
     this.table = this.location as string
     this.routing = new DatabaseRouting(alias, this.table, this.options)
     this.files = this.routing.files
+    this.db = new DatabaseConnections(this.table, this.routing, this.timeoutMs, () => {
+      this.estimate = -1
+    })
     const s = () => this.txStmts as Statements
     this.cullable = {
       size: () => {
-        this.estimate = this.translated(() => s().count.get()?.n ?? 0)
+        this.estimate = this.db.translated(() => s().count.get()?.n ?? 0)
         this.countedAt = Date.now()
         return this.estimate
       },
       removeExpired: (now, onRemoved) => this.removed(s().removeExpired, now, onRemoved),
       removeSome: (n, onRemoved) => this.removed(s().removeSome, n, onRemoved),
       removeAll: () => {
-        const n = this.translated(() => s().removeAll.run().changes)
+        const n = this.db.translated(() => s().removeAll.run().changes)
         this.estimate = 0
         return n
       },
@@ -100,7 +88,7 @@ export class DatabaseCache extends BaseCache {
     arg: number,
     onRemoved?: (rawKey: string) => void,
   ): number {
-    const rows = this.translated(() => stmt.all(arg))
+    const rows = this.db.translated(() => stmt.all(arg))
     if (onRemoved) for (const r of rows) onRemoved(r.cache_key)
     this.estimate -= rows.length
     return rows.length
@@ -108,90 +96,12 @@ export class DatabaseCache extends BaseCache {
 
   // ---- connections ----
 
-  private conn(kind: 'read' | 'write'): Connection {
-    // Without a router every call goes to 'default': skip the routing (the hot path).
-    if (!this.routing.routed) {
-      const d = this.conns.get('default')
-      if (d) return d
-    }
-    const alias = this.routing.databaseFor(kind)
-    const open = this.conns.get(alias)
-    if (open) return open
-    // A db cache creates its own table on first use (docs/contract.md §4), where migrations may go.
-    const migrate = this.routing.allowMigrate(alias)
-    const c = openConnection(this.files.get(alias) as string, this.table, (db) => {
-      if (migrate) ensureTable(db, this.table)
-    })
-    this.conns.set(alias, c)
-    return c
-  }
-
   /**
    * better-sqlite3 is synchronous: a call returns before any timer could fire, so rule 15's
-   * timer would only cost time. Waits for another process's lock are bounded by `sql()` instead.
+   * timer would only cost time. Waits for another process's lock are bounded by `DatabaseConnections.sql()` instead.
    */
   protected override withTimeout<T>(op: Promise<T>): Promise<T> {
     return op
-  }
-
-  /** Run synchronous SQLite work, turning storage failures into `CacheUnavailableError`. */
-  private translated<T>(fn: () => T): T {
-    try {
-      return fn()
-    } catch (e) {
-      throw this.failure(e)
-    }
-  }
-
-  private failure(e: unknown): unknown {
-    const t = translateError(e, [...this.files.values()].join(', '))
-    // Reopen on next use (rule 15: recover by itself when the file is usable again).
-    if (t !== e) this.closeAll()
-    return t
-  }
-
-  /**
-   * Run one synchronous SQLite step that may meet another process's lock. The connections have
-   * no busy timeout (SQLite's busy wait would block the event loop for its whole length), so a
-   * held lock fails at once with SQLITE_BUSY; the step is then tried again after short timers
-   * (capped backoff with jitter) until `timeoutMs` runs out, and fails with
-   * `CacheUnavailableError` (docs/contract.md rule 15: reads miss, writes reject).
-   */
-  private sql<T>(fn: () => T): T | Promise<T> {
-    try {
-      return fn()
-    } catch (e) {
-      if (!isBusy(e)) throw this.failure(e)
-      return this.busyRetry(fn, e)
-    }
-  }
-
-  private async busyRetry<T>(fn: () => T, first: unknown): Promise<T> {
-    const deadline = Date.now() + this.timeoutMs
-    let last = first
-    for (let attempt = 0; Date.now() < deadline; attempt++) {
-      const pause = Math.min(MAX_BUSY_PAUSE_MS, 2 ** attempt) * (0.5 + Math.random())
-      await sleep(Math.min(pause, Math.max(0, deadline - Date.now())))
-      try {
-        return fn()
-      } catch (e) {
-        if (!isBusy(e)) throw this.failure(e)
-        last = e
-      }
-    }
-    throw new CacheUnavailableError(
-      `SQLite cache database '${[...this.files.values()].join(', ')}' stayed locked by another connection for ${this.timeoutMs} ms (${(last as { code?: string }).code}); a long write transaction elsewhere holds it`,
-      { cause: last },
-    )
-  }
-
-  /** Best-effort housekeeping (removing an expired or corrupt row): skipped when another process holds the lock. */
-  private tidy(fn: () => unknown): void {
-    try {
-      fn()
-    } catch (e) {
-      if (!isBusy(e)) throw this.failure(e)
-    }
   }
 
   private async idle(): Promise<void> {
@@ -222,18 +132,18 @@ export class DatabaseCache extends BaseCache {
     })
     let conn: Connection | undefined
     try {
-      conn = await this.sql(() => {
-        const c = this.conn('write')
+      conn = await this.db.sql(() => {
+        const c = this.db.conn('write')
         c.stmts.begin.run()
         return c
       })
       const s = conn.stmts
       this.txStmts = s
-      const live = this.translated(() => s.live.get(raw, this.now())) !== undefined
+      const live = this.db.translated(() => s.live.get(raw, this.now())) !== undefined
       if (!live) await this.cullBeforeInsert(this.cullable)
       else if (this.estimate < 0 || Date.now() - this.countedAt >= COUNT_TTL_MS) this.cullable.size()
-      const changes = this.translated(() => write(s, this.now()))
-      this.translated(() => s.commit.run())
+      const changes = this.db.translated(() => write(s, this.now()))
+      this.db.translated(() => s.commit.run())
       if (!live) this.estimate += changes
       return changes
     } catch (e) {
@@ -253,7 +163,7 @@ export class DatabaseCache extends BaseCache {
   private decodeRow(raw: string, text: string): unknown {
     const value = safeDecode(text)
     // A row that does not decode is a miss, and is removed so it cannot fail again.
-    if (value === CORRUPT) this.tidy(() => this.conn('write').stmts.delete.all(raw))
+    if (value === CORRUPT) this.db.tidy(() => this.db.conn('write').stmts.delete.all(raw))
     return value
   }
 
@@ -261,12 +171,12 @@ export class DatabaseCache extends BaseCache {
 
   protected async _get(rawKey: string): Promise<StoredEntry | undefined> {
     if (this.tx) await this.idle()
-    const row = await this.sql(() => this.conn('read').stmts.get.get(rawKey))
+    const row = await this.db.sql(() => this.db.conn('read').stmts.get.get(rawKey))
     if (row === undefined) return undefined
     const now = this.now()
     if (row.expires <= now) {
       // A miss either way: when another process holds the write lock the row stays for later.
-      this.tidy(() => this.conn('write').stmts.deleteExpired.run(rawKey, now))
+      this.db.tidy(() => this.db.conn('write').stmts.deleteExpired.run(rawKey, now))
       this.noteExpired(rawKey)
       return undefined
     }
@@ -277,7 +187,7 @@ export class DatabaseCache extends BaseCache {
 
   protected override async _has(rawKey: string): Promise<boolean> {
     if (this.tx) await this.idle()
-    return (await this.sql(() => this.conn('read').stmts.live.get(rawKey, this.now()))) !== undefined
+    return (await this.db.sql(() => this.db.conn('read').stmts.live.get(rawKey, this.now()))) !== undefined
   }
 
   protected async _set(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
@@ -285,7 +195,7 @@ export class DatabaseCache extends BaseCache {
     const exp = storedExpiry(expiresAt)
     if (this.tx) await this.idle()
     if (this.hasRoom()) {
-      await this.sql(() => this.conn('write').stmts.upsert.run(rawKey, text, exp))
+      await this.db.sql(() => this.db.conn('write').stmts.upsert.run(rawKey, text, exp))
       this.estimate++
       return true
     }
@@ -298,8 +208,8 @@ export class DatabaseCache extends BaseCache {
     const exp = storedExpiry(expiresAt)
     if (this.tx) await this.idle()
     if (this.hasRoom()) {
-      const n = await this.sql(
-        () => this.conn('write').stmts.addIfNotLive.run(rawKey, text, exp, this.now()).changes,
+      const n = await this.db.sql(
+        () => this.db.conn('write').stmts.addIfNotLive.run(rawKey, text, exp, this.now()).changes,
       )
       this.estimate += n
       return n > 0
@@ -310,12 +220,14 @@ export class DatabaseCache extends BaseCache {
   protected async _touch(rawKey: string, expiresAt: number | null): Promise<boolean> {
     if (this.tx) await this.idle()
     const exp = storedExpiry(expiresAt)
-    return (await this.sql(() => this.conn('write').stmts.touch.run(exp, rawKey, this.now()).changes)) > 0
+    return (
+      (await this.db.sql(() => this.db.conn('write').stmts.touch.run(exp, rawKey, this.now()).changes)) > 0
+    )
   }
 
   protected async _delete(rawKey: string): Promise<boolean> {
     if (this.tx) await this.idle()
-    const rows = await this.sql(() => this.conn('write').stmts.delete.all(rawKey))
+    const rows = await this.db.sql(() => this.db.conn('write').stmts.delete.all(rawKey))
     this.estimate -= rows.length
     const now = this.now()
     return rows.some((r) => r.expires > now)
@@ -324,7 +236,7 @@ export class DatabaseCache extends BaseCache {
   protected override async _getMany(rawKeys: string[]): Promise<Map<string, unknown>> {
     if (this.tx) await this.idle()
     // One query for all keys (rule 6), and one more to drop the expired rows it met (Django).
-    const rows = await this.sql(() => this.conn('read').stmts.getMany.all(JSON.stringify(rawKeys)))
+    const rows = await this.db.sql(() => this.db.conn('read').stmts.getMany.all(JSON.stringify(rawKeys)))
     const now = this.now()
     const out = new Map<string, unknown>()
     const expired: string[] = []
@@ -336,7 +248,7 @@ export class DatabaseCache extends BaseCache {
       }
     }
     if (expired.length > 0) {
-      this.tidy(() => this.conn('write').stmts.deleteManyExpired.run(JSON.stringify(expired), now))
+      this.db.tidy(() => this.db.conn('write').stmts.deleteManyExpired.run(JSON.stringify(expired), now))
       for (const k of expired) this.noteExpired(k)
     }
     return out
@@ -351,8 +263,8 @@ export class DatabaseCache extends BaseCache {
     const exp = storedExpiry(expiresAt)
     if (this.tx) await this.idle()
     if (this.hasRoom(rows.length)) {
-      await this.sql(() => {
-        const c = this.conn('write')
+      await this.db.sql(() => {
+        const c = this.db.conn('write')
         c.db.transaction(() => {
           for (const [k, text] of rows) c.stmts.upsert.run(k, text, exp)
         })()
@@ -366,8 +278,8 @@ export class DatabaseCache extends BaseCache {
 
   protected override async _deleteMany(rawKeys: string[]): Promise<void> {
     if (this.tx) await this.idle()
-    this.estimate -= await this.sql(
-      () => this.conn('write').stmts.deleteMany.run(JSON.stringify(rawKeys)).changes,
+    this.estimate -= await this.db.sql(
+      () => this.db.conn('write').stmts.deleteMany.run(JSON.stringify(rawKeys)).changes,
     )
   }
 
@@ -375,17 +287,17 @@ export class DatabaseCache extends BaseCache {
     if (this.tx) await this.idle()
     // BEGIN IMMEDIATE takes the write lock before reading, so two processes never both read
     // the old value (a deferred transaction would fail with SQLITE_BUSY on upgrade instead).
-    return this.sql(() => this.conn('write').incr.immediate(rawKey, delta, callerKey, this.now()))
+    return this.db.sql(() => this.db.conn('write').incr.immediate(rawKey, delta, callerKey, this.now()))
   }
 
   protected override async _moveVersion(fromRaw: string, toRaw: string): Promise<boolean> {
     if (this.tx) await this.idle()
-    return this.sql(() => this.conn('write').move.immediate(fromRaw, toRaw, this.now()))
+    return this.db.sql(() => this.db.conn('write').move.immediate(fromRaw, toRaw, this.now()))
   }
 
   protected async _clear(): Promise<void> {
     if (this.tx) await this.idle()
-    await this.sql(() => this.conn('write').stmts.removeAll.run())
+    await this.db.sql(() => this.db.conn('write').stmts.removeAll.run())
     this.estimate = 0
     this.countedAt = Date.now()
   }
@@ -393,7 +305,7 @@ export class DatabaseCache extends BaseCache {
   protected async *_entries(): AsyncIterable<RawEntry> {
     if (this.tx) await this.idle()
     // `all()`, not `iterate()`: the consumer may write (delete) while we yield.
-    const rows = await this.sql(() => this.conn('read').stmts.entries.all(this.now()))
+    const rows = await this.db.sql(() => this.db.conn('read').stmts.entries.all(this.now()))
     for (const r of rows) {
       const value = safeDecode(r.value)
       if (value === CORRUPT) continue
@@ -408,19 +320,7 @@ export class DatabaseCache extends BaseCache {
 
   protected override async _close(): Promise<void> {
     await this.idle()
-    this.closeAll()
-  }
-
-  private closeAll(): void {
-    for (const c of this.conns.values()) {
-      try {
-        c.db.close()
-      } catch {
-        // Closing a broken connection can fail; it is dropped either way.
-      }
-    }
-    this.conns.clear()
-    this.estimate = -1
+    this.db.closeAll()
   }
 
   /**
@@ -430,7 +330,7 @@ export class DatabaseCache extends BaseCache {
    * db-tables.ts).
    */
   createTables(opts: { dryRun?: boolean; database?: string } = {}): TableReport[] {
-    return createTables(this.alias, this.table, this.routing, (fn) => this.translated(fn), opts)
+    return createTables(this.alias, this.table, this.routing, (fn) => this.db.translated(fn), opts)
   }
 }
 
