@@ -19,10 +19,10 @@ import { fileURLToPath } from 'node:url'
 import { MemcachedProcess } from '../../packages/node/test/support/memcached-server.ts'
 import { RedisProcess } from '../../packages/node/test/support/redis-server.ts'
 import type { StampedeMode, StampedeParams } from '../contenders/stampede.ts'
-import type { BenchSuite, Row, Table } from '../harness.ts'
+import type { BenchSuite, Table } from '../harness.ts'
 import { LineChild } from '../support/child.ts'
 import { loadNote } from '../support/notes.ts'
-import { loadNow, median } from '../support/rounds.ts'
+import { loadNow, median, roundsRow } from '../support/rounds.ts'
 
 const FILE = fileURLToPath(new URL('../contenders/stampede.ts', import.meta.url))
 const CHILD = fileURLToPath(new URL('../support/stampede-child.ts', import.meta.url))
@@ -120,9 +120,7 @@ function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? Number.NaN
 }
 
-function row(name: string, xs: number[], note?: string): Row {
-  return { name, opsPerSec: median(xs), min: Math.min(...xs), max: Math.max(...xs), note }
-}
+const row = roundsRow
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 

@@ -4,20 +4,25 @@
  * (RFC 9111 freshness checked on every hit, entries in IndexedDB), (b) Workbox's `CacheFirst`
  * (Cache Storage, no freshness rules), (c) a worker answering from a constant in memory (the
  * cost of the service-worker round trip itself), and (d) no worker at all (a loopback round trip
- * to the origin, for contrast). Each page lives in its own browser context, so each has one worker.
+ * to the origin, for contrast). Each contender runs in a browser process of its own (one
+ * `chromium.launch` each, so its own renderer, service-worker thread, IndexedDB and Cache Storage);
+ * the rounds are interleaved with the order rotated (support/rounds.ts `interleavedRounds`), each
+ * round one run of 200 fetches per contender, and a row is the median round with its min–max.
+ * `BENCH_ROUNDS` shortens a check run.
  */
-import { type BrowserContext, chromium, type Page } from 'playwright'
+import { type Browser, chromium, type Page } from 'playwright'
 import { chromiumLaunchOptions } from '../../scripts/chromium-path.ts'
 import { startSwFixture } from '../../tests/fixtures/sw/fixture.ts'
 import { type BenchSuite, fmt, ratio, type Row, type Table } from '../harness.ts'
+import { loadNow, interleavedRounds, median, roundsRow } from '../support/rounds.ts'
 
 const FETCHES = 200
 const ROUNDS = 9
 const BODY = 'x'.repeat(2048)
 
 /** Open the fixture page with worker `sw` (or none) and wait until it controls the page. */
-async function openPage(context: BrowserContext, base: string, sw: string): Promise<Page> {
-  const page = await context.newPage()
+async function openPage(browser: Browser, base: string, sw: string): Promise<Page> {
+  const page = await browser.newPage()
   await page.goto(`${base}/?sw=${encodeURIComponent(sw)}`)
   const controlled = await page.evaluate(() => window.cwReady)
   if (controlled !== (sw !== 'none')) throw new Error(`worker ${sw} did not take control of the page`)
@@ -52,8 +57,9 @@ export const suite: BenchSuite = {
   title: 'Service worker: cache-hit latency in Chromium',
   command: 'npm run bench -- sw',
   async run(): Promise<Table[]> {
+    const before = loadNow()
     const origin = await startSwFixture()
-    const browser = await chromium.launch(chromiumLaunchOptions())
+    const browsers: Browser[] = []
     try {
       origin.routes.set('/api/bench', { headers: { 'cache-control': 'max-age=3600' }, body: BODY })
       origin.routes.set('/api/net', { headers: { 'cache-control': 'no-store' }, body: BODY })
@@ -63,42 +69,42 @@ export const suite: BenchSuite = {
         { name: 'floor: worker answering from memory', sw: '/null-sw.js', path: '/api/bench', init: {} },
         { name: 'network, no worker (loopback)', sw: 'none', path: '/api/net', init: { cache: 'no-store' } },
       ]
-      const contexts: BrowserContext[] = []
       const pages: Page[] = []
       for (const c of contenders) {
-        const context = await browser.newContext()
-        contexts.push(context)
-        const page = await openPage(context, origin.url, c.sw)
+        const browser = await chromium.launch(chromiumLaunchOptions())
+        browsers.push(browser)
+        const page = await openPage(browser, origin.url, c.sw)
         await warm(page, c.path, c.init)
         pages.push(page)
       }
-      // Rounds alternate between the contenders so that load on a shared machine hits them alike.
-      const best = contenders.map(() => Number.POSITIVE_INFINITY)
-      for (let r = 0; r < ROUNDS; r++) {
-        for (const [i, c] of contenders.entries()) {
-          best[i] = Math.min(best[i] as number, await once(pages[i] as Page, c.path, c.init))
-        }
-      }
-      for (const context of contexts) await context.close()
-      const rows: Row[] = contenders.map((c, i) => {
-        const ms = best[i] as number
-        return { name: c.name, opsPerSec: (FETCHES * 1000) / ms, note: `${fmt(ms / FETCHES)} ms per fetch` }
+      const hitsAfterWarmup = origin.count('/api/bench').hits
+      const samples = await interleavedRounds(
+        contenders.map((c, i) => ({
+          name: c.name,
+          run: async () => (FETCHES * 1000) / (await once(pages[i] as Page, c.path, c.init)),
+        })),
+        ROUNDS,
+      )
+      const rows: Row[] = contenders.map((c) => {
+        const xs = samples.get(c.name) ?? []
+        return roundsRow(c.name, xs, `${fmt(1000 / median(xs))} ms per fetch (median round)`)
       })
       const table: Table = {
-        title: `${FETCHES} sequential fetches of a 2 KiB response from the page, best of ${ROUNDS}`,
+        title: `${FETCHES} sequential fetches of a 2 KiB response from the page, median of ${samples.get(contenders[0]?.name ?? '')?.length ?? ROUNDS} interleaved rounds`,
         unit: 'fetches/s',
         rows,
       }
       const r = ratio(table, 'cachework sw (fresh hit)', 'Workbox 7 CacheFirst')
       table.notes = [
-        `Target: cachework ≥ 1/1.25 of Workbox's rate (latency ≤ 1.25×): ${r >= 0.8 ? 'met' : 'MISSED'} (${r.toFixed(2)}×).`,
+        `Target: cachework ≥ 1/1.25 of Workbox's rate (latency ≤ 1.25×): ${r >= 0.8 ? 'met' : 'MISSED'} (${r.toFixed(2)}×; latency ${(1 / r).toFixed(2)}×).`,
         'Every cachework hit reads the Vary record and the variant from IndexedDB in one transaction and checks RFC 9111 freshness; Workbox CacheFirst answers from Cache Storage with no freshness check.',
         'The floor row is the page → worker → page round trip alone; on a loaded machine it dominates every row.',
-        `Origin hits during the cachework run: ${origin.count('/api/bench').hits} (the first Workbox and cachework fetches only).`,
+        `Origin hits on the cached URL: ${hitsAfterWarmup} while warming (the first Workbox and cachework fetches), ${origin.count('/api/bench').hits - hitsAfterWarmup} during the timed rounds.`,
+        `Method: each contender in a Chromium process of its own (one browser launch each: its own renderer, worker, IndexedDB and Cache Storage), warmed with 20 fetches; ${samples.get(contenders[0]?.name ?? '')?.length ?? ROUNDS} rounds, in each one run of ${FETCHES} sequential fetches per contender (the body read each time), the order rotated each round; the others idle meanwhile. Median (min–max) of the rounds. One origin server (this process) for all. Machine load (1/5/15 min) before: ${before}; after: ${loadNow()}.`,
       ]
       return [table]
     } finally {
-      await browser.close()
+      for (const b of browsers) await b.close()
       await origin.close()
     }
   },

@@ -120,6 +120,32 @@ export function median(xs: number[]): number {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
 }
 
+/** A row of the median of `xs` with its min–max (how every rounds table reports a contender). */
+export function roundsRow(name: string, xs: number[], note?: string): Row {
+  return { name, opsPerSec: median(xs), min: Math.min(...xs), max: Math.max(...xs), note }
+}
+
+/**
+ * The rounds loop of the method for contenders that are not worker.ts children (browser pages,
+ * servers under a load generator): `rounds` rounds, in round r the contenders run one after the
+ * other in an order rotated by r, each `run()` returning its figure for the round. Returns the
+ * samples by contender name, in the order given. `BENCH_ROUNDS` overrides `rounds`.
+ */
+export async function interleavedRounds(
+  contenders: Array<{ name: string; run: () => Promise<number> | number }>,
+  rounds: number,
+): Promise<Map<string, number[]>> {
+  const n = Number(process.env.BENCH_ROUNDS) || rounds
+  const samples = new Map<string, number[]>(contenders.map((c) => [c.name, []]))
+  for (let r = 0; r < n; r++) {
+    for (let i = 0; i < contenders.length; i++) {
+      const c = contenders[(i + r) % contenders.length] as (typeof contenders)[number]
+      samples.get(c.name)?.push(await c.run())
+    }
+  }
+  return samples
+}
+
 /** Options of `compare`. */
 export interface CompareOptions {
   title: string
@@ -193,13 +219,7 @@ export async function compare(opts: CompareOptions): Promise<Compared> {
     for (const c of children) {
       const xs = samples.get(c.spec.name) ?? []
       if (xs.length === 0) continue
-      rows.push({
-        name: c.spec.name,
-        opsPerSec: median(xs),
-        min: Math.min(...xs),
-        max: Math.max(...xs),
-        note: c.spec.note,
-      })
+      rows.push(roundsRow(c.spec.name, xs, c.spec.note))
     }
     notes.push(
       `${rounds} interleaved rounds of ${roundMs} ms per contender, order rotated each round, one process per contender; median (min–max).`,
