@@ -12,47 +12,19 @@
  * - No bus: L1's cap is then the only bound on how stale another process's L1 can be.
  * - A bus that reconnects empties L1: messages sent while it was away are lost.
  *
- * The tiers are given as aliases, configs or `Cache` instances; this cache makes its own keys
- * and hands the raw keys to the tiers' storage primitives.
+ * The tiers are given as aliases, configs or `Cache` instances (resolved, with the bus, in
+ * tiers.ts); this cache makes its own keys and hands the raw keys to the tiers' storage primitives.
  */
 import { BaseCache, type RawEntry, type StoredEntry } from '../base-cache.ts'
-import { type BusMessage, busFactory, type CacheBus } from '../bus.ts'
-import { CacheError, CacheUnavailableError, ImproperlyConfigured } from '../errors.ts'
+import { CacheError, CacheUnavailableError } from '../errors.ts'
 import type { CacheStats } from '../events.ts'
-import { caches, createCaches } from '../registry.ts'
 import { NO_PEEK, PEEK_RAW } from '../peek.ts'
 import { isTagCounterKey, type TagOpts } from '../tags.ts'
-import type { Cache, CacheConfig, CacheInit, VersionOpts } from '../types.ts'
+import type { CacheInit, VersionOpts } from '../types.ts'
 import type { ValueOrDefault } from '../value-types.ts'
+import { type BusSpec, resolveTiers, type Tier, TierBus, type TierSpec } from './tiers.ts'
 
-/** One tier as configured: an alias, a config, or a cache. */
-export type TierSpec = string | CacheConfig | Cache
-
-/** The bus option: an instance, `{ type: 'broadcast' | 'redis', … }`, or `false`/absent for none. */
-export type BusSpec = CacheBus | { type: string; [option: string]: unknown } | false
-
-/** The storage primitives of a tier (BaseCache's protected methods, reached from here). */
-interface Tier {
-  readonly alias: string
-  readonly backendName: string
-  readonly defaultTimeout: number | null
-  validateKey(raw: string): void
-  stats(): CacheStats
-  _get(raw: string): Promise<StoredEntry | undefined>
-  _set(raw: string, value: unknown, exp: number | null): Promise<boolean>
-  _add(raw: string, value: unknown, exp: number | null): Promise<boolean>
-  _touch(raw: string, exp: number | null): Promise<boolean>
-  _delete(raw: string): Promise<boolean>
-  _clear(): Promise<void>
-  _entries(opts?: { sizes?: boolean }): AsyncIterable<RawEntry>
-  _getMany(raws: string[]): Promise<Map<string, unknown>>
-  _setMany(pairs: Array<[string, unknown]>, exp: number | null): Promise<string[]>
-  _deleteMany(raws: string[]): Promise<void>
-  _incr(raw: string, delta: number, callerKey: string): Promise<number>
-  _moveVersion(from: string, to: string): Promise<boolean>
-  _expiryOf(raw: string): Promise<number | null | undefined>
-  close(): Promise<void>
-}
+export type { BusSpec, TierSpec } from './tiers.ts'
 
 /** Per-tier counters `stats().tiers` reports. */
 export interface TierStats {
@@ -86,12 +58,6 @@ async function unavailableOnFailure<T>(p: Promise<T>): Promise<T> {
   }
 }
 
-function randomId(): string {
-  const b = new Uint32Array(2)
-  globalThis.crypto.getRandomValues(b)
-  return `${(b[0] as number).toString(36)}${(b[1] as number).toString(36)}`
-}
-
 /** The two-tier backend (`tiered`). Options: `tiers: [l1, l2]` (required), `bus` (default none). */
 export class TieredCache extends BaseCache {
   static override readonly backendName: string = 'tiered'
@@ -110,13 +76,12 @@ export class TieredCache extends BaseCache {
   }
 
   protected override readonly usesIO = true
+  /** The bus that drops other processes' L1 copies (tiers.ts). */
+  private readonly coherence = new TierBus()
   /** This instance's id on the bus. */
-  readonly busId = randomId()
+  readonly busId = this.coherence.id
   private tiersResolved: [Tier, Tier] | undefined
-  private bus: CacheBus | undefined
-  private unsubscribe: (() => void) | undefined
   private readonly tierStats: [TierStats, TierStats]
-  private readonly busStats = { received: 0, flushes: 0 }
 
   constructor(init: CacheInit = {}, alias = 'default') {
     super(init, alias)
@@ -136,68 +101,16 @@ export class TieredCache extends BaseCache {
   /** The tiers, made on first use (an alias may be configured in the same `configureCaches`). */
   private tiers(): [Tier, Tier] {
     if (this.tiersResolved) return this.tiersResolved
-    const specs = this.options.tiers as [TierSpec, TierSpec]
-    const made = specs.map((spec, i) => {
-      let c: Cache
-      if (typeof spec === 'string') c = caches.get(spec)
-      else if (typeof (spec as Cache).get === 'function') c = spec as Cache
-      else
-        c = createCaches({ [`${this.alias}:l${i + 1}`]: spec as CacheConfig }).get(`${this.alias}:l${i + 1}`)
-      if (!(c instanceof BaseCache))
-        throw new ImproperlyConfigured(`tiered cache '${this.alias}': tier ${i + 1} is not a BaseCache`)
-      if (c === (this as unknown))
-        throw new ImproperlyConfigured(`tiered cache '${this.alias}' cannot be its own tier`)
-      return c as unknown as Tier
-    }) as [Tier, Tier]
+    const made = resolveTiers(this.options.tiers as [TierSpec, TierSpec], this.alias, this)
     this.tierStats[0].backend = made[0].backendName
     this.tierStats[1].backend = made[1].backendName
     this.tiersResolved = made
-    this.connectBus()
+    this.coherence.connect(this.options.bus as BusSpec | undefined, this.alias, () => this.tiers()[0])
     return made
   }
 
-  private connectBus(): void {
-    const spec = this.options.bus as BusSpec | undefined
-    if (!spec) return
-    let bus: CacheBus
-    if (typeof (spec as CacheBus).publish === 'function') bus = spec as CacheBus
-    else {
-      const { type, ...rest } = spec as { type: string }
-      const f = busFactory(type)
-      if (!f) {
-        throw new ImproperlyConfigured(
-          `tiered cache '${this.alias}': bus type '${type}' is not registered (import '@cachework/node' for 'redis')`,
-        )
-      }
-      bus = f(rest, `cachework:tiered:${this.alias}`)
-    }
-    this.bus = bus
-    this.unsubscribe = bus.subscribe(
-      (m) => void this.onBusMessage(m),
-      () => void this.flushL1(),
-    )
-  }
-
-  private async onBusMessage(m: BusMessage): Promise<void> {
-    if (m.from === this.busId) return
-    const l1 = this.tiers()[0]
-    this.busStats.received++
-    try {
-      if (m.clear) await l1._clear()
-      else if (m.keys?.length) await l1._deleteMany(m.keys)
-    } catch {
-      // L1 is local memory or storage of this process: nothing to recover here.
-    }
-  }
-
-  /** Empty L1 (after a bus reconnect: messages may have been lost). */
-  private async flushL1(): Promise<void> {
-    this.busStats.flushes++
-    await this.tiers()[0]._clear()
-  }
-
   private publish(keys: string[]): void {
-    if (this.bus && keys.length > 0) this.bus.publish({ from: this.busId, keys })
+    this.coherence.publish(keys)
   }
 
   /** L1's expiry for an entry expiring at `exp` in L2: the smaller of the two (rule 18). */
@@ -263,7 +176,7 @@ export class TieredCache extends BaseCache {
     return {
       ...super.stats(),
       tiers: [{ ...this.tierStats[0] }, { ...this.tierStats[1] }],
-      bus: { ...this.busStats },
+      bus: { ...this.coherence.stats },
     }
   }
 
@@ -422,7 +335,7 @@ export class TieredCache extends BaseCache {
     const [l1, l2] = this.tiers()
     await l2._clear()
     await l1._clear()
-    if (this.bus) this.bus.publish({ from: this.busId, clear: true })
+    this.coherence.publishClear()
   }
 
   /** L2 is the source of truth for listings. */
@@ -431,10 +344,7 @@ export class TieredCache extends BaseCache {
   }
 
   protected override async _close(): Promise<void> {
-    this.unsubscribe?.()
-    this.unsubscribe = undefined
-    await this.bus?.close()
-    this.bus = undefined
+    await this.coherence.close()
     const t = this.tiersResolved
     this.tiersResolved = undefined
     if (t) await Promise.all(t.map((x) => x.close()))
