@@ -57,6 +57,16 @@ export class Panel {
   readonly timeline: Timeline
   /** The per-cache series behind the charts. */
   readonly charts = new ChartStore()
+  /**
+   * When the last `refresh` started, when each source's answer arrived (parsed, before any
+   * rendering) and when the list was built and its rows filled (`performance.now()` ms). The
+   * bench splits "listing" (started → last answer) from "first render" (last answer → painted).
+   */
+  readonly timings: { started: number; arrived: Record<string, number>; built: number } = {
+    started: 0,
+    arrived: {},
+    built: 0,
+  }
 
   constructor(
     readonly host: HTMLElement,
@@ -202,10 +212,13 @@ export class Panel {
   /** Re-list one source, or all of them. Resolves when the list is rendered. */
   async refresh(sourceId?: string): Promise<void> {
     const targets = this.sources.filter((s) => sourceId === undefined || s.id === sourceId)
+    this.timings.started = performance.now()
+    this.timings.arrived = {}
     await Promise.all(
       targets.map(async (s) => {
         try {
           const snap = (await s.run({ op: 'list' })) as Snapshot
+          this.timings.arrived[s.id] = performance.now()
           this.state.set(s.id, {
             caches: new Map(snap.caches.map((c) => [c.id, c])),
             entries: snap.entries,
@@ -227,6 +240,7 @@ export class Panel {
       }),
     )
     this.rebuild()
+    this.timings.built = performance.now()
   }
 
   private scheduleRebuild(): void {
