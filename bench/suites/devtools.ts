@@ -59,11 +59,22 @@ const OPEN = (big: string): string => `(async () => {
   const root = h.panel.root
   const viewport = root.querySelector('#cw-view-entries .cw-viewport')
   ${FRAME}
+  // The panel paints each source's rows in the first animation frame after its answer arrives
+  // (it does not wait for the slower sources): poll each frame for the big source's rows.
+  const sel = '.cw-row[data-source=' + JSON.stringify(${JSON.stringify(big)}) + ']'
   const t0 = performance.now()
-  await h.open()
-  void viewport.scrollHeight
-  await frame()
-  const painted = performance.now()
+  let done = false
+  const opened = h.open().then(() => { done = true })
+  let painted = 0
+  while (painted === 0) {
+    await new Promise((r) => requestAnimationFrame(r))
+    // (Once open() resolved every source is rendered, even if none of its rows is in view.)
+    if (root.querySelector('#cw-view-entries ' + sel) === null && !done) continue
+    // Rows filled before or during this frame's callbacks are painted in it: stop just after.
+    await new Promise((r) => setTimeout(r, 0))
+    painted = performance.now()
+  }
+  await opened
   const arrived = h.panel.timings.arrived[${JSON.stringify(big)}] ?? painted
   const rows = h.panel.visibleCount
   // Let the first list's follow-up work (live-update subscriptions, GC) settle before timing.
@@ -422,7 +433,7 @@ export const suite: BenchSuite = {
           unit: 'ms',
           rows: timings,
           notes: [
-            'Measured inside the page with performance.now(). "Listing" is open() until the answer of the source holding the 10,000 entries arrived (the Panel records it in `panel.timings`); "first render" is from that arrival to the first animation frame after the first screen of rows is filled: sorting, grouping, filtering, filling the visible rows, style, layout and paint.',
+            'Measured inside the page with performance.now(). "Listing" is open() until the answer of the source holding the 10,000 entries arrived (the Panel records it in `panel.timings.arrived`); "first render" is from that arrival to the end of the first animation frame showing that source\'s rows: sorting, grouping, filtering, filling the visible rows, style, layout and paint (the panel paints each source in the first frame after its answer, without waiting for the slower sources; polled once a frame, so at most one frame pessimistic).',
             `Targets (issue 17): first render ≤ 300 ms — page ${fmt(render)} ms, Vite ${fmt(viteRender)} ms: ${verdict(render <= 300 && viteRender <= 300)}; filtering ≤ 50 ms — ${fmt(filter)} ms: ${verdict(filter <= 50)}; no long task over 50 ms while scrolling the whole list — longest ${fmt(longest)} ms, ${longTasks} long tasks: ${verdict(longTasks === 0)}.`,
             `Scrolling: real wheel input (Playwright's mouse over the list, ${WHEEL} px a notch, one notch per animation frame) from the top to the bottom of the list; long tasks are reported by the browser (PerformanceObserver "longtask").`,
             'The ratio column compares each timing with the first row (ms / ms).',

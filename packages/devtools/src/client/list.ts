@@ -6,7 +6,17 @@
  */
 import type { WireCache, WireEntry } from '../protocol.ts'
 import { entryLabel, keyPrefix, urlDigestOf } from './labels.ts'
-import { entryId, fillGroup, fillRow, type Item, newRowEl, ROW_H, type Row } from './rows.ts'
+import {
+  entryId,
+  fillGroup,
+  fillRow,
+  type GroupItem,
+  hayOf,
+  type Item,
+  newRowEl,
+  ROW_H,
+  type Row,
+} from './rows.ts'
 import type { Source } from './sources.ts'
 import type { PanelDom } from './view.ts'
 
@@ -78,7 +88,7 @@ export class EntryList {
         if (this.collapsed.has(item.id)) this.collapsed.delete(item.id)
         else this.collapsed.add(item.id)
         this.apply()
-      } else this.hooks.select(item.row)
+      } else this.hooks.select(item)
     })
     d.viewport.addEventListener('keydown', (e) => this.listKey(e))
   }
@@ -144,15 +154,14 @@ export class EntryList {
       const dg = e.http?.url ? urlDigestOf(e.key ?? e.rawKey) : undefined
       if (dg && e.http?.url) urls.set(dg, e.http.url)
     }
-    const counts = new Map<string, number>()
+    const perCache = new Map<string, number>()
     // When each entry was first seen (the start of its TTL bar); rebuilt, so gone entries drop out.
     const oldSeen = this.firstSeen.get(s.id)
     const seen = new Map<string, number>()
     const rows: Row[] = []
     const sortKeys: string[] = []
     for (const entry of st.entries) {
-      const countKey = `${s.id}|${entry.cache}`
-      counts.set(countKey, (counts.get(countKey) ?? 0) + 1)
+      perCache.set(entry.cache, (perCache.get(entry.cache) ?? 0) + 1)
       const cache = st.caches.get(entry.cache)
       const label = entry.state === 'leased' ? `${entryLabel(entry, urls)} (lease)` : entryLabel(entry, urls)
       const key = entry.key ?? entry.rawKey
@@ -160,8 +169,7 @@ export class EntryList {
       const seenKey = `${entry.cache}|${entry.rawKey}|${entry.expiresAt}`
       const first = oldSeen?.get(seenKey) ?? now
       seen.set(seenKey, first)
-      const hay = `${cache?.alias ?? ''}\u0000${key}\u0000${label}\u0000${entry.rawKey}\u0000${entry.preview}`
-      rows.push({ source: s, cache, entry, hay: hay.toLowerCase(), label, group, seen: first })
+      rows.push({ kind: 'row', source: s, cache, entry, hay: '', label, group, seen: first })
       sortKeys.push(`${group}\u0001${label}`)
     }
     // Groups, then labels: sort indices by one precomputed string each (no per-compare work).
@@ -172,6 +180,8 @@ export class EntryList {
       return x < y ? -1 : x > y ? 1 : 0
     })
     this.firstSeen.set(s.id, seen)
+    const counts = new Map<string, number>()
+    for (const [cache, n] of perCache) counts.set(`${s.id}|${cache}`, n)
     this.sourceCounts.set(s.id, counts)
     this.sourceRows.set(
       s.id,
@@ -197,12 +207,12 @@ export class EntryList {
     const t = this.filterText
     const c = this.cacheFilter
     const items: Item[] = []
-    let group: Extract<Item, { kind: 'group' }> | undefined
+    let group: GroupItem | undefined
     let total = 0
     let shown = 0
     for (const r of this.rows) {
       if (c !== '' && `${r.source.id}|${r.entry.cache}` !== c) continue
-      if (t !== '' && !r.hay.includes(t)) continue
+      if (t !== '' && !hayOf(r).includes(t)) continue
       total++
       if (this.grouped) {
         if (group?.id !== r.group) {
@@ -219,7 +229,7 @@ export class EntryList {
         group.count++
         if (group.collapsed) continue
       }
-      items.push({ kind: 'row', row: r })
+      items.push(r)
       shown++
     }
     this.items = items
@@ -227,7 +237,7 @@ export class EntryList {
     this.dom.spacer.style.height = `${items.length * ROW_H}px`
     this.dom.count.textContent = `${total} / ${this.rows.length} entries`
     // The entry view closes when the filter hides its row.
-    if (this.selected && !items.some((i) => i.kind === 'row' && this.isSelected(i.row))) this.hooks.hide()
+    if (this.selected && !items.some((i) => i.kind === 'row' && this.isSelected(i))) this.hooks.hide()
     this.render()
   }
 
@@ -269,7 +279,7 @@ export class EntryList {
       if (!force && rowEl.dataset.index === String(i)) continue
       const item = this.items[i] as Item
       if (item.kind === 'group') fillGroup(rowEl, item, i)
-      else fillRow(rowEl, item.row, i, now, this.selected)
+      else fillRow(rowEl, item, i, now, this.selected)
     }
     // Slots with no row in view this time: hidden and emptied (no stale key or source on them).
     for (let i = 0; i < slots.length; i++) {
@@ -297,7 +307,7 @@ export class EntryList {
     e.preventDefault()
     const rowsOnly = this.items.map((it, i) => [it, i] as const).filter(([it]) => it.kind === 'row')
     if (rowsOnly.length === 0) return
-    let at = rowsOnly.findIndex(([it]) => it.kind === 'row' && this.isSelected(it.row))
+    let at = rowsOnly.findIndex(([it]) => it.kind === 'row' && this.isSelected(it))
     if (e.key === 'ArrowDown') at = Math.min(rowsOnly.length - 1, at + 1)
     else if (e.key === 'ArrowUp') at = Math.max(0, at - 1)
     else at = Math.max(0, at)
@@ -307,6 +317,6 @@ export class EntryList {
     if (index * ROW_H < vp.scrollTop) vp.scrollTop = index * ROW_H
     else if ((index + 1) * ROW_H > vp.scrollTop + vp.clientHeight)
       vp.scrollTop = (index + 1) * ROW_H - vp.clientHeight
-    this.hooks.select(item.row)
+    this.hooks.select(item)
   }
 }

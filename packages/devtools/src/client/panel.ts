@@ -213,7 +213,6 @@ export class Panel {
   async refresh(sourceId?: string): Promise<void> {
     const targets = this.sources.filter((s) => sourceId === undefined || s.id === sourceId)
     this.timings.started = performance.now()
-    this.timings.arrived = {}
     await Promise.all(
       targets.map(async (s) => {
         try {

@@ -8,12 +8,13 @@ import { el } from './view.ts'
 /** Height of one list row in pixels (the virtual list positions rows by index × this). */
 export const ROW_H = 24
 
-/** One listed entry with where it lives. */
+/** One listed entry with where it lives; it is its own line of the list (no wrapper per filter). */
 export interface Row {
+  kind: 'row'
   source: Source
   cache: WireCache | undefined
   entry: WireEntry
-  /** Lower-cased text the filter searches. */
+  /** Lower-cased text the filter searches: `''` until a filter first needs it (`hayOf`). */
   hay: string
   /** What the key stands for (a URL for stored pages). */
   label: string
@@ -23,10 +24,38 @@ export interface Row {
   seen: number
 }
 
+/** A group header of the list. */
+export interface GroupItem {
+  kind: 'group'
+  id: string
+  label: string
+  count: number
+  collapsed: boolean
+}
+
 /** One line of the list: a group header or an entry. */
-export type Item =
-  | { kind: 'group'; id: string; label: string; count: number; collapsed: boolean }
-  | { kind: 'row'; row: Row }
+export type Item = GroupItem | Row
+
+/**
+ * The text the filter searches (alias, key, label, raw key, preview; lower-cased), made the first
+ * time a filter needs it rather than for every entry at open.
+ */
+export function hayOf(r: Row): string {
+  if (r.hay === '') {
+    const e = r.entry
+    r.hay =
+      `${r.cache?.alias ?? ''}\u0000${e.key ?? e.rawKey}\u0000${r.label}\u0000${e.rawKey}\u0000${e.preview}`.toLowerCase()
+  }
+  return r.hay
+}
+
+/** Set a cell's text, keeping its text node (a scroll frame creates no nodes). */
+export function setText(cell: HTMLElement, t: string): void {
+  const n = cell.firstChild
+  if (n !== null && n.nodeType === 3 && n.nextSibling === null) {
+    if ((n as Text).data !== t) (n as Text).data = t
+  } else if (t !== '' || n !== null) cell.textContent = t
+}
 
 /**
  * What identifies an entry across re-lists: its caller key, else its raw key. A lease item
@@ -121,7 +150,7 @@ function reset(rowEl: HTMLElement, group: boolean): void {
 }
 
 /** Fill a recycled row element with a group header. */
-export function fillGroup(rowEl: HTMLElement, g: Extract<Item, { kind: 'group' }>, index: number): void {
+export function fillGroup(rowEl: HTMLElement, g: GroupItem, index: number): void {
   reset(rowEl, true)
   rowEl.style.top = `${index * ROW_H}px`
   rowEl.dataset.index = String(index)
@@ -129,8 +158,8 @@ export function fillGroup(rowEl: HTMLElement, g: Extract<Item, { kind: 'group' }
   rowEl.setAttribute('role', 'option')
   rowEl.setAttribute('aria-expanded', String(!g.collapsed))
   rowEl.setAttribute('aria-selected', 'false')
-  ;(rowEl.children[0] as HTMLElement).textContent = `${g.collapsed ? '▸' : '▾'} ${g.label}`
-  ;(rowEl.children[1] as HTMLElement).textContent = `${g.count}`
+  setText(rowEl.children[0] as HTMLElement, `${g.collapsed ? '▸' : '▾'} ${g.label}`)
+  setText(rowEl.children[1] as HTMLElement, `${g.count}`)
   ;(rowEl.children[1] as HTMLElement).className = 'n'
 }
 
@@ -174,8 +203,7 @@ export function fillRow(
   for (let i = 0; i < texts.length; i++) {
     const t = texts[i]
     if (t === null || t === undefined) continue
-    const cell = cells[i] as HTMLElement
-    if (cell.textContent !== t) cell.textContent = t
+    setText(cells[i] as HTMLElement, t)
   }
   ;(cells[0] as HTMLElement).className = 'cw-src'
   ;(cells[2] as HTMLElement).title =
@@ -195,7 +223,7 @@ export function fillRow(
   fill.style.width = life.left === null ? '100%' : `${Math.round(life.left * 100)}%`
   fill.className = life.cls
   if (ttl.title !== life.title) ttl.title = life.title
-  if (text && text.textContent !== life.text) text.textContent = life.text
+  if (text) setText(text, life.text)
 }
 
 /** localStorage read that survives disabled storage. */

@@ -4,6 +4,7 @@
  * source, cache, type and key; pause (events keep arriving and show when resumed) and clear.
  */
 import type { WireEvent } from '../protocol.ts'
+import { setText } from './rows.ts'
 import type { PanelDom } from './view.ts'
 import { el } from './view.ts'
 
@@ -13,6 +14,13 @@ export interface TimelineEvent extends WireEvent {
   sourceLabel: string
   alias: string
   seq: number
+  /** Lower-cased key, URL and raw key for the key filter: made the first time it is needed. */
+  hay?: string
+}
+
+function hayOf(e: TimelineEvent): string {
+  e.hay ??= `${e.key ?? ''} ${e.url ?? ''} ${e.rawKey ?? ''}`.toLowerCase()
+  return e.hay
 }
 
 /** How many events the timeline keeps. */
@@ -31,6 +39,7 @@ export class Timeline {
   private seq = 0
   private paused = false
   private dirty = false
+  private scrollFrame = 0
   private readonly types = new Set<string>()
   private readonly sources = new Map<string, string>()
   private readonly cacheNames = new Set<string>()
@@ -43,7 +52,14 @@ export class Timeline {
     d.tlCache.addEventListener('change', () => this.apply())
     d.tlType.addEventListener('change', () => this.apply())
     d.tlKey.addEventListener('input', () => this.apply())
-    d.tlViewport.addEventListener('scroll', () => this.renderRows())
+    // Scroll events render once per animation frame.
+    d.tlViewport.addEventListener('scroll', () => {
+      if (this.scrollFrame !== 0) return
+      this.scrollFrame = requestAnimationFrame(() => {
+        this.scrollFrame = 0
+        this.renderRows()
+      })
+    })
     d.tlPause.addEventListener('click', () => this.setPaused(!this.paused))
     d.tlClear.addEventListener('click', () => this.clear())
     d.tlRows.addEventListener('click', (ev) => {
@@ -85,6 +101,8 @@ export class Timeline {
     }
     if (target.length > TIMELINE_MAX) target.splice(0, target.length - TIMELINE_MAX)
     if (this.dirty) this.renderSelects()
+    // Hidden, the view is not re-filtered for every batch: showing it applies the filters (Panel.show).
+    if (this.d.views.timeline.hidden) return
     if (!this.paused) this.apply()
     else this.renderCount()
   }
@@ -143,7 +161,7 @@ export class Timeline {
       if (src && e.source !== src) continue
       if (cache && e.alias !== cache) continue
       if (type && e.type !== type) continue
-      if (key && !`${e.key ?? ''} ${e.url ?? ''} ${e.rawKey ?? ''}`.toLowerCase().includes(key)) continue
+      if (key && !hayOf(e).includes(key)) continue
       out.push(e)
     }
     this.shown = out
@@ -195,10 +213,7 @@ export class Timeline {
         .join(' · ')
       const texts = [hhmmss(e.at), e.sourceLabel, e.alias, e.type, e.url ?? e.key ?? e.rawKey ?? '', extra]
       const cells = r.children
-      for (let c = 0; c < 6; c++) {
-        const cell = cells[c] as HTMLElement
-        if (cell.textContent !== texts[c]) cell.textContent = texts[c] as string
-      }
+      for (let c = 0; c < 6; c++) setText(cells[c] as HTMLElement, texts[c] as string)
       ;(cells[3] as HTMLElement).className = `t-${e.type}`
       ;(cells[1] as HTMLElement).className = 'cw-src'
     }
