@@ -22,7 +22,7 @@ import { loadNote } from '../support/notes.ts'
 import { median } from '../support/rounds.ts'
 
 const N = 10_000
-const ROUNDS = Number(process.env.CW_DEVTOOLS_ROUNDS ?? 5)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 /** Pixels per wheel notch while scrolling the whole list. */
 const WHEEL = 400
 
