@@ -4,52 +4,28 @@
  * concurrent callers each run the factory once in total; and when the tab holding the lease goes
  * away mid-compute, the browser frees the lock and exactly one other tab computes. Factory runs
  * are counted in the tabs AND in a separate IndexedDB database (one readwrite transaction per
- * run, so no run is lost), which the test reads at the end. A Vite dev server started here
- * serves the package source (the `@cachework/source` condition, as in browser-tabs.spec.ts).
+ * run, so no run is lost), which the test reads at the end. The tabs load the
+ * package source from a Vite dev server started here (tab-origin.ts).
  */
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { type BrowserContext, type Page, expect, test } from '@playwright/test'
-import { type ViteDevServer, createServer, defaultClientConditions } from 'vite'
+import { startTabOrigin, type TabOrigin } from './tab-origin.ts'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
-let server: ViteDevServer
-let base: string
+let origin: TabOrigin
 let context: BrowserContext
 
 test.beforeAll(async ({ browser }) => {
-  server = await createServer({
-    root,
-    configFile: false,
-    logLevel: 'error',
-    cacheDir: join(tmpdir(), 'cachework-e2e-browser-stampede'),
-    server: { host: '127.0.0.1', port: 0, hmr: false, watch: null },
-    resolve: { conditions: ['@cachework/source', ...defaultClientConditions] },
-    // Pre-bundle up front: a dependency discovered mid-test would make Vite reload the page.
-    optimizeDeps: { include: ['idb', 'localforage', 'devalue'], noDiscovery: true },
-    plugins: [
-      {
-        name: 'cachework-stampede-page',
-        configureServer(s) {
-          s.middlewares.use('/stampede', (_req, res) => {
-            res.setHeader('content-type', 'text/html')
-            res.end('<!doctype html><meta charset="utf-8"><title>cachework stampede</title>')
-          })
-        },
-      },
-    ],
+  origin = await startTabOrigin({
+    name: 'browser-stampede',
+    path: '/stampede',
+    title: 'cachework stampede',
+    deps: ['idb', 'localforage', 'devalue'],
   })
-  await server.listen()
-  const addr = server.httpServer?.address() as AddressInfo
-  base = `http://127.0.0.1:${addr.port}`
   context = await browser.newContext()
 })
 
 test.afterAll(async () => {
   await context?.close()
-  await server?.close()
+  await origin?.close()
 })
 
 /**
@@ -58,7 +34,7 @@ test.afterAll(async () => {
  */
 async function openTab(): Promise<Page> {
   const page = await context.newPage()
-  await page.goto(`${base}/stampede`)
+  await page.goto(`${origin.base}/stampede`)
   await page.evaluate(async () => {
     const w = window as unknown as Record<string, unknown>
     const idb = '/packages/browser/src/indexeddb.ts'

@@ -1,47 +1,23 @@
 /**
  * Two tabs of one origin sharing the browser backends (docs/contract.md §5, rules 7, 9 and 15): `incr`
  * from both loses nothing, `getOrSet` runs its factory once across tabs (Web Locks), and a real
- * `QuotaExceededError` becomes a refused write. A Vite dev server started here serves the
- * package source (the `@cachework/source` condition, as in the root vitest config).
+ * `QuotaExceededError` becomes a refused write. The tabs load the package source
+ * from a Vite dev server started here (tab-origin.ts).
  */
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { type Browser, type BrowserContext, type Page, expect, test } from '@playwright/test'
-import { type ViteDevServer, createServer, defaultClientConditions } from 'vite'
+import { startTabOrigin, type TabOrigin } from './tab-origin.ts'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
-let server: ViteDevServer
-let base: string
+let origin: TabOrigin
 /** Two tabs of one origin, shared by the tests (each test uses its own database). */
 let shared: { context: BrowserContext; one: Page; two: Page }
 
 test.beforeAll(async ({ browser }) => {
-  server = await createServer({
-    root,
-    configFile: false,
-    logLevel: 'error',
-    cacheDir: join(tmpdir(), 'cachework-e2e-browser-tabs'),
-    server: { host: '127.0.0.1', port: 0, hmr: false, watch: null },
-    resolve: { conditions: ['@cachework/source', ...defaultClientConditions] },
-    // Pre-bundle up front: a dependency discovered mid-test would make Vite reload the page.
-    optimizeDeps: { include: ['idb', 'localforage', 'devalue'], noDiscovery: true },
-    plugins: [
-      {
-        name: 'cachework-tabs-page',
-        configureServer(s) {
-          s.middlewares.use('/tabs', (_req, res) => {
-            res.setHeader('content-type', 'text/html')
-            res.end('<!doctype html><meta charset="utf-8"><title>cachework tabs</title>')
-          })
-        },
-      },
-    ],
+  origin = await startTabOrigin({
+    name: 'browser-tabs',
+    path: '/tabs',
+    title: 'cachework tabs',
+    deps: ['idb', 'localforage', 'devalue'],
   })
-  await server.listen()
-  const addr = server.httpServer?.address() as AddressInfo
-  base = `http://127.0.0.1:${addr.port}`
   const context = await browser.newContext()
   const [one, two] = await Promise.all([openTab(context), openTab(context)])
   shared = { context, one, two }
@@ -49,13 +25,13 @@ test.beforeAll(async ({ browser }) => {
 
 test.afterAll(async () => {
   await shared?.context.close()
-  await server?.close()
+  await origin?.close()
 })
 
 /** Open a page of the origin with the browser backends loaded as `window.cw`. */
 async function openTab(opener: Browser | BrowserContext | { newPage(): Promise<Page> }): Promise<Page> {
   const page = await opener.newPage()
-  await page.goto(`${base}/tabs`)
+  await page.goto(`${origin.base}/tabs`)
   await page.evaluate(async () => {
     const idb = '/packages/browser/src/indexeddb.ts'
     const lf = '/packages/browser/src/localforage.ts'
@@ -147,9 +123,9 @@ test('IndexedDBCache: a real QuotaExceededError is an error event and a refused 
   // (Chromium applies the override when the origin's storage opens).
   const context = await browser.newContext()
   const page = await context.newPage()
-  await page.goto(`${base}/tabs`)
+  await page.goto(`${origin.base}/tabs`)
   const cdp = await context.newCDPSession(page)
-  await cdp.send('Storage.overrideQuotaForOrigin', { origin: base, quotaSize: 512 * 1024 })
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: origin.base, quotaSize: 512 * 1024 })
   const tab = await openTab({ newPage: async () => page })
   const out = await tab.evaluate(async () => {
     const { cw } = window as unknown as PageBackends

@@ -6,49 +6,25 @@
  * the bus messages B received and its L1 hits are read from `stats()`. Also: a tagged
  * `getOrSet` on IndexedDB keeps the cross-tab single flight an untagged one has.
  */
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { type BrowserContext, expect, type Page, test } from '@playwright/test'
-import { createServer, defaultClientConditions, type ViteDevServer } from 'vite'
+import { startTabOrigin, type TabOrigin } from './tab-origin.ts'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
-let server: ViteDevServer
-let base: string
+let origin: TabOrigin
 let context: BrowserContext
 
 test.beforeAll(async ({ browser }) => {
-  server = await createServer({
-    root,
-    configFile: false,
-    logLevel: 'error',
-    cacheDir: join(tmpdir(), 'cachework-e2e-tiered-tabs'),
-    server: { host: '127.0.0.1', port: 0, hmr: false, watch: null },
-    resolve: { conditions: ['@cachework/source', ...defaultClientConditions] },
-    // Pre-bundle up front: a dependency discovered mid-test would make Vite reload the page.
-    optimizeDeps: { include: ['idb', 'devalue'], noDiscovery: true },
-    plugins: [
-      {
-        name: 'cachework-tiered-tabs-page',
-        configureServer(s) {
-          s.middlewares.use('/tiered-tabs', (_req, res) => {
-            res.setHeader('content-type', 'text/html')
-            res.end('<!doctype html><meta charset="utf-8"><title>cachework tiered tabs</title>')
-          })
-        },
-      },
-    ],
+  origin = await startTabOrigin({
+    name: 'tiered-tabs',
+    path: '/tiered-tabs',
+    title: 'cachework tiered tabs',
+    deps: ['idb', 'devalue'],
   })
-  await server.listen()
-  const addr = server.httpServer?.address() as AddressInfo
-  base = `http://127.0.0.1:${addr.port}`
   context = await browser.newContext()
 })
 
 test.afterAll(async () => {
   await context?.close()
-  await server?.close()
+  await origin?.close()
 })
 
 /** The slice of a tiered cache the pages use (types only: evaluate bodies run in the page). */
@@ -65,7 +41,7 @@ type PageWindow = { tiered: PageTiered }
 /** A tab whose `window.tiered` is tiered(locmem with a 1 h cap, indexeddb `db`), on `channel` or no bus. */
 async function openTab(db: string, channel: string | undefined): Promise<Page> {
   const page = await context.newPage()
-  await page.goto(`${base}/tiered-tabs`)
+  await page.goto(`${origin.base}/tiered-tabs`)
   await page.evaluate(
     async ([db, channel]) => {
       const core = await import('/packages/core/src/index.ts' as string)
