@@ -9,22 +9,11 @@
  * revalidates in the foreground (RFC 5861 allows a cache not to serve stale).
  */
 import type { IncomingMessage } from 'node:http'
-import type { SharedPlan, SharedResponseCache } from '@cachework/core/http'
+import { FORWARDED_FIELDS, SharedHalfPlans, type SharedResponseCache } from '@cachework/core/http'
 import { toFetchRequest } from './http-bridge.ts'
 
-/** Request headers the shared cache may replace or add on the request it sends to the view. */
-const FORWARDED = [
-  'if-none-match',
-  'if-modified-since',
-  'if-match',
-  'if-unmodified-since',
-  'if-range',
-  'range',
-  'surrogate-capability',
-]
-
 function syncForwarded(req: IncomingMessage, forwarded: Request): void {
-  for (const name of FORWARDED) {
+  for (const name of FORWARDED_FIELDS) {
     const v = forwarded.headers.get(name)
     if (v === null) delete req.headers[name]
     else req.headers[name] = v
@@ -62,8 +51,7 @@ export async function handleShared(
   await write(response)
 }
 
-// The fetch half's plans, by request, for the update half (two middlewares, two engines).
-const plans = new WeakMap<IncomingMessage, SharedPlan>()
+const plans = new SharedHalfPlans<IncomingMessage>()
 
 /**
  * The fetch half in shared mode: write a stored response and return true, or set the request
@@ -81,18 +69,15 @@ export async function sharedServeFromCache(
     return true
   }
   syncForwarded(req, got.forwarded)
-  plans.set(req, got)
+  plans.keep(req, got)
   return false
 }
 
 /** The update half in shared mode: what to send for the view's `response` (a request the fetch half never saw passes through). */
-export async function sharedUpdate(
+export function sharedUpdate(
   shared: SharedResponseCache,
   req: IncomingMessage,
   response: Response,
 ): Promise<Response> {
-  const plan = plans.get(req)
-  if (plan === undefined) return response
-  plans.delete(req)
-  return shared.updateHalf(plan, response)
+  return plans.update(shared, req, response)
 }

@@ -44,6 +44,8 @@ export {
   SharedResponseCache,
   type SharedVariant,
 } from './shared-cache.ts'
+export { SharedHalfPlans } from './shared-mode.ts'
+export { FORWARDED_FIELDS } from './shared-variants.ts'
 export {
   DEFAULT_SURROGATE_ID,
   parseSurrogateControl,

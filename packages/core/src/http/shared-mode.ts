@@ -4,6 +4,7 @@
  */
 import type { ResponseCacheOptions } from './engine.ts'
 import { type SharedPlan, SharedResponseCache } from './shared-cache.ts'
+import { FORWARDED_FIELDS } from './shared-variants.ts'
 
 export type { SharedResponseCache }
 
@@ -20,19 +21,28 @@ export function sharedEngine(options: ResponseCacheOptions): SharedResponseCache
   })
 }
 
-// The fetch half's plans, by request, for the update half (the same Request flows through both).
-const plans = new WeakMap<Request, SharedPlan>()
+/**
+ * The fetch half's plans, by the request object both halves see (a Fetch `Request`, Node's
+ * `IncomingMessage`), for the update half: the halves are two middlewares on two engines.
+ */
+export class SharedHalfPlans<K extends object> {
+  private readonly plans = new WeakMap<K, SharedPlan>()
 
-/** Request fields the shared cache sets on the request the app sees (validators, `Surrogate-Capability`). */
-const FORWARDED = [
-  'if-none-match',
-  'if-modified-since',
-  'if-match',
-  'if-unmodified-since',
-  'if-range',
-  'range',
-  'surrogate-capability',
-]
+  /** Keep the fetch half's `plan` for `key`'s update half. */
+  keep(key: K, plan: SharedPlan): void {
+    this.plans.set(key, plan)
+  }
+
+  /** The update half: complete `key`'s plan with the app's `response`; a request the fetch half never saw passes through. */
+  update(shared: SharedResponseCache, key: K, response: Response): Promise<Response> {
+    const plan = this.plans.get(key)
+    if (plan === undefined) return Promise.resolve(response)
+    this.plans.delete(key)
+    return shared.updateHalf(plan, response)
+  }
+}
+
+const plans = new SharedHalfPlans<Request>()
 
 /**
  * The fetch half in shared mode: a stored response, or `undefined` after setting the request's
@@ -49,7 +59,7 @@ export async function sharedFetchHalf(
   const client = new Request(request.url, { method: request.method, headers: new Headers(request.headers) })
   const plan: SharedPlan = { ...got, request: client }
   // Immutable headers (a service worker's event.request): the app sees the client's request.
-  plans.set(
+  plans.keep(
     request,
     adoptForwarded(request, plan.forwarded) ? plan : { ...plan, validators: undefined, tagged: [] },
   )
@@ -64,7 +74,7 @@ export async function sharedFetchHalf(
 export function adoptForwarded(request: Request, forwarded: Request): boolean {
   if (forwarded === request) return true
   try {
-    for (const name of FORWARDED) {
+    for (const name of FORWARDED_FIELDS) {
       const v = forwarded.headers.get(name)
       if (v === null) request.headers.delete(name)
       else request.headers.set(name, v)
@@ -76,13 +86,10 @@ export function adoptForwarded(request: Request, forwarded: Request): boolean {
 }
 
 /** The update half in shared mode: complete the fetch half's plan; a request it never saw passes through. */
-export async function sharedUpdateHalf(
+export function sharedUpdateHalf(
   shared: SharedResponseCache,
   request: Request,
   response: Response,
 ): Promise<Response> {
-  const plan = plans.get(request)
-  if (plan === undefined) return response
-  plans.delete(request)
-  return shared.updateHalf(plan, response)
+  return plans.update(shared, request, response)
 }

@@ -95,6 +95,9 @@ export const CLIENT_CONDITIONALS = [
   'range',
 ] as const
 
+/** Request fields the shared cache sets on the request the app sees (validators, `Surrogate-Capability`). */
+export const FORWARDED_FIELDS = [...CLIENT_CONDITIONALS, 'surrogate-capability'] as const
+
 /**
  * Request fields a background revalidation leaves out: credentials (unless the stored response
  * varies on them, so they are part of what it answers), the client's own preconditions, range
