@@ -82,6 +82,8 @@ export interface SuiteContext {
   make(overrides?: CacheInit): Promise<Cache>
   /** Let `short` seconds pass: move the fake clock, or sleep `expiryWaitMs`. */
   waitOut(): Promise<void>
+  /** Let `ms` milliseconds pass: move the fake clock, or sleep. */
+  pass(ms: number): Promise<void>
   /** Start a test: a fresh clock when time is fake. The suite calls it before each test. */
   startTest(): void
 }
@@ -102,9 +104,12 @@ export function createSuiteContext(name: string, options: ConformanceOptions): S
       if (clock === undefined) return options.create(overrides)
       return options.create({ ...overrides, options: { ...overrides?.options, clock } })
     },
-    async waitOut(): Promise<void> {
-      if (clock === undefined) return sleep(wait)
-      clock.advance(wait)
+    waitOut(): Promise<void> {
+      return this.pass(wait)
+    },
+    async pass(ms: number): Promise<void> {
+      if (clock === undefined) return sleep(ms)
+      clock.advance(ms)
       // Let timers and pending I/O callbacks run, as a real wait would.
       await sleep(0)
     },
@@ -129,4 +134,15 @@ export async function collect(c: Cache, opts?: { prefix?: string; limit?: number
   const out: EntryInfo[] = []
   for await (const e of c.entries(opts)) out.push(e)
   return out
+}
+
+/** Poll `read` until it gives `want` (bounded: 100 looks, 20 ms apart); the last value read. */
+export async function eventually(read: () => Promise<unknown>, want: unknown): Promise<unknown> {
+  let got: unknown
+  for (let i = 0; i < 100; i++) {
+    got = await read()
+    if (got === want) return got
+    await sleep(20)
+  }
+  return got
 }

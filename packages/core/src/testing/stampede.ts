@@ -9,10 +9,9 @@ import { describe, expect, it } from 'vitest'
 import { ENVELOPE_MARK } from '../envelope.ts'
 import type { CacheEvent } from '../events.ts'
 import type { Cache } from '../types.ts'
-import { type SuiteContext, sleep } from './context.ts'
+import { eventually, type SuiteContext, sleep, uniqueKey } from './context.ts'
 
-let n = 0
-const key = (label: string) => `${label}-${Date.now().toString(36)}-${++n}`
+const key = uniqueKey
 
 function deferred<T>() {
   let resolve!: (v: T) => void
@@ -20,17 +19,6 @@ function deferred<T>() {
     resolve = r
   })
   return { promise, resolve }
-}
-
-/** Poll `read` until it gives `want` (bounded: 100 looks). */
-async function eventually(read: () => Promise<unknown>, want: unknown): Promise<unknown> {
-  let got: unknown
-  for (let i = 0; i < 100; i++) {
-    got = await read()
-    if (got === want) return got
-    await sleep(20)
-  }
-  return got
 }
 
 /** A cache with leases, as every `BaseCache` has (rule 16). */
@@ -47,11 +35,7 @@ const STALE_WAIT = 400
 export function stampedeRules(ctx: SuiteContext): void {
   const { make } = ctx
   // Let the 0.3 s fresh lifetime pass: move the fake clock, or sleep.
-  const staleWait = async () => {
-    if (ctx.clock === undefined) return sleep(STALE_WAIT)
-    ctx.clock.advance(STALE_WAIT)
-    await sleep(0)
-  }
+  const staleWait = () => ctx.pass(STALE_WAIT)
   describe('rule 16: stampede protection and soft expiry', () => {
     it('staleWhileRevalidate: every caller gets the stale value while one refresh runs', async () => {
       const c = await make()

@@ -8,39 +8,17 @@
  */
 import { describe, expect, it } from 'vitest'
 import { TAG_KEY_PREFIX } from '../tags.ts'
-import type { Cache, EntryInfo } from '../types.ts'
-import { type SuiteContext, sleep } from './context.ts'
+import type { Cache } from '../types.ts'
+import { collect, eventually, type SuiteContext, uniqueKey } from './context.ts'
 
-let n = 0
-const unique = (label: string) =>
-  `${label}-${Date.now().toString(36)}-${++n}-${Math.random().toString(36).slice(2, 8)}`
-
-async function list(c: Cache): Promise<EntryInfo[]> {
-  const out: EntryInfo[] = []
-  for await (const e of c.entries()) out.push(e)
-  return out
-}
-
-/** Poll `read` until it gives `want` (bounded: 100 looks). */
-async function eventually(read: () => Promise<unknown>, want: unknown): Promise<unknown> {
-  let got: unknown
-  for (let i = 0; i < 100; i++) {
-    got = await read()
-    if (got === want) return got
-    await sleep(20)
-  }
-  return got
-}
+const unique = uniqueKey
+const list = (c: Cache) => collect(c)
 
 /** Rule 17 (tags): one group of the conformance suite. */
 export function tagRules(ctx: SuiteContext): void {
   const make = () => ctx.make()
   // Let `ms` pass: move the fake clock, or sleep.
-  const pass = async (ms: number) => {
-    if (ctx.clock === undefined) return sleep(ms)
-    ctx.clock.advance(ms)
-    await sleep(0)
-  }
+  const pass = (ms: number) => ctx.pass(ms)
   describe('rule 17: tags', () => {
     it('invalidating a tag makes every entry carrying it miss, and leaves the others', async () => {
       const c = await make()
