@@ -230,4 +230,47 @@ describe('shared mode: the two halves (fetchFromCacheMiddleware / updateCacheMid
     expect((await request()).body).toBe('v4')
     expect(seen.length).toBe(4)
   })
+
+  it('single-flight across the halves: 40 concurrent cold requests run the app once', async () => {
+    const opts = { alias: new LocMemCache({ location: uniqueKey('halves-sf') }), mode: 'shared' as const }
+    const fetchHalf = fetchFromCacheMiddleware(opts)
+    const updateHalf = updateCacheMiddleware(opts)
+    let runs = 0
+    let open = (): void => {}
+    const gate = new Promise<void>((r) => {
+      open = r
+    })
+    const request = async () => {
+      const req = new Request('http://127.0.0.1/halves-sf')
+      const hit = await fetchHalf(req)
+      if (hit) return hit.text()
+      runs++
+      await gate
+      return (await updateHalf(req, ok({ 'cache-control': 'max-age=60' }, `run ${runs}`))).text()
+    }
+    const all = Promise.all(Array.from({ length: 40 }, request))
+    // No I/O in between: once the first request is in the app, every other one is waiting on it.
+    while (runs === 0) await new Promise((r) => setTimeout(r, 1))
+    open()
+    expect(new Set(await all)).toEqual(new Set(['run 1']))
+    expect(runs).toBe(1)
+  })
+
+  it('a request waiting on a claim whose update half never runs asks the app itself after flightWaitMs', async () => {
+    const opts = {
+      alias: new LocMemCache({ location: uniqueKey('halves-lost') }),
+      mode: 'shared' as const,
+      flightWaitMs: 50,
+    }
+    const fetchHalf = fetchFromCacheMiddleware(opts)
+    const updateHalf = updateCacheMiddleware(opts)
+    // The first request's app fails before the update half: its claim is never ended by it.
+    expect(await fetchHalf(new Request('http://127.0.0.1/halves-lost'))).toBeUndefined()
+    const second = new Request('http://127.0.0.1/halves-lost')
+    expect(await fetchHalf(second)).toBeUndefined()
+    const r = await updateHalf(second, ok({ 'cache-control': 'max-age=60' }, 'second'))
+    expect(await r.text()).toBe('second')
+    // Stored: a third request is a hit.
+    expect(await (await fetchHalf(new Request('http://127.0.0.1/halves-lost')))?.text()).toBe('second')
+  })
 })

@@ -16,6 +16,8 @@ export function sharedEngine(options: ResponseCacheOptions): SharedResponseCache
     keyPrefix: options.keyPrefix,
     maxBodyBytes: options.maxBodyBytes,
     defaultTtl: options.pageTimeout ?? null,
+    singleFlight: options.singleFlight,
+    flightWaitMs: options.flightWaitMs,
     onError: options.onError,
     now: options.now,
   })
