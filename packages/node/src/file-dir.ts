@@ -7,11 +7,12 @@
  * `CacheUnavailableError` (rule 15). It knows file names and bytes, not values or expiry rules.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CacheUnavailableError } from '@cachework/core'
 import type { CullableStore } from '@cachework/core/backend'
 import { decodeEntry, type FileHeader, fileNameFor, listDir, readHeaders, SUFFIX } from './file-format.ts'
+import { code, quietUnlink } from './file-fs.ts'
 import { queuedFileLock } from './file-lock.ts'
 
 /** What every instance on one directory in this process shares. */
@@ -44,21 +45,6 @@ const UNAVAILABLE = new Set([
   'ENOTDIR',
 ])
 let tempSeq = 0
-
-/** The `code` of a Node system error. */
-export function code(e: unknown): string | undefined {
-  return (e as { code?: string } | null)?.code
-}
-
-/** Remove a file; say whether this call removed it. */
-export function quietUnlink(path: string): boolean {
-  try {
-    unlinkSync(path)
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** One cache's view of its directory (the count and queues are shared per directory). */
 export class CacheDir {

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto'
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
+import { code } from './file-fs.ts'
 
 const MAGIC = 0x43574331
 /** Bytes before the key. */
@@ -111,10 +112,6 @@ export function readHeader(path: string): FileHeader | undefined {
   } finally {
     closeSync(fd)
   }
-}
-
-function code(e: unknown): string | undefined {
-  return (e as { code?: string } | null)?.code
 }
 
 /** The names in `dir`; none when it does not exist yet. */

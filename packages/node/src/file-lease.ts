@@ -4,20 +4,14 @@
  * is up, or whose holder on this host is gone (`kill(pid, 0)` → `ESRCH`, e.g. after SIGKILL), is
  * taken over: renamed away first (only one process's rename of it succeeds), then created anew.
  */
-import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
-import { hostname } from 'node:os'
-
-const host = hostname()
+import { linkSync, readFileSync, renameSync, unlinkSync } from 'node:fs'
+import { createExclusive, goneOnThisHost, host } from './file-fs.ts'
 
 interface LeaseFile {
   token: string
   until: number
   pid: number
   host: string
-}
-
-function code(e: unknown): string | undefined {
-  return (e as { code?: string } | null)?.code
 }
 
 function readLease(path: string): LeaseFile | undefined {
@@ -31,29 +25,11 @@ function readLease(path: string): LeaseFile | undefined {
 }
 
 function holderGone(rec: LeaseFile): boolean {
-  if (rec.host !== host) return false
-  try {
-    process.kill(rec.pid, 0)
-    return false
-  } catch (e) {
-    return code(e) === 'ESRCH'
-  }
+  return goneOnThisHost(rec.pid, rec.host)
 }
 
 function create(path: string, rec: LeaseFile): boolean {
-  let fd: number
-  try {
-    fd = openSync(path, 'wx', 0o600)
-  } catch (e) {
-    if (code(e) === 'EEXIST') return false
-    throw e
-  }
-  try {
-    writeSync(fd, JSON.stringify(rec))
-  } finally {
-    closeSync(fd)
-  }
-  return true
+  return createExclusive(path, JSON.stringify(rec))
 }
 
 /** Take the lease file at `path` for `ttlMs`; `true` when this call holds it now. */

@@ -4,31 +4,21 @@
  * (django/core/cache/backends/filebased.py); Node has no flock, so this is a lock file created with `O_EXCL`
  * (`wx`), which is atomic on local filesystems. A lock left by a dead process is broken.
  */
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs'
-import { hostname } from 'node:os'
+import { readFileSync, statSync, unlinkSync } from 'node:fs'
 import { CacheUnavailableError } from '@cachework/core'
+import { createExclusive, goneOnThisHost, host } from './file-fs.ts'
 
 /** A lock older than this is broken even when its owner cannot be checked (other host). */
 export const STALE_LOCK_MS = 10_000
 
-const host = hostname()
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-function code(e: unknown): string | undefined {
-  return (e as { code?: string } | null)?.code
-}
 
 /** Whether the lock at `path` was left by a process that is gone (or is very old). */
 function isStale(path: string): boolean {
   try {
     const [pid, owner] = readFileSync(path, 'utf8').split(' ')
-    if (owner === host && pid !== undefined && /^\d+$/.test(pid)) {
-      try {
-        process.kill(Number(pid), 0)
-      } catch (e) {
-        if (code(e) === 'ESRCH') return true
-      }
-    }
+    if (owner !== undefined && pid !== undefined && /^\d+$/.test(pid) && goneOnThisHost(Number(pid), owner))
+      return true
     return Date.now() - statSync(path).mtimeMs > STALE_LOCK_MS
   } catch {
     // Released meanwhile (ENOENT), or written but still empty: try again rather than break it.
@@ -37,19 +27,7 @@ function isStale(path: string): boolean {
 }
 
 function tryAcquire(path: string): boolean {
-  let fd: number
-  try {
-    fd = openSync(path, 'wx', 0o600)
-  } catch (e) {
-    if (code(e) === 'EEXIST') return false
-    throw e
-  }
-  try {
-    writeSync(fd, `${process.pid} ${host}`)
-  } finally {
-    closeSync(fd)
-  }
-  return true
+  return createExclusive(path, `${process.pid} ${host}`)
 }
 
 /**

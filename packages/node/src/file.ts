@@ -31,7 +31,8 @@ import {
   leaseToken,
 } from '@cachework/core/backend'
 import { encodeEntry, type FileHeader, listDir, readHeader, SUFFIX } from './file-format.ts'
-import { CacheDir, code, quietUnlink } from './file-dir.ts'
+import { CacheDir } from './file-dir.ts'
+import { code, quietUnlink } from './file-fs.ts'
 import { releaseFileLease, tryFileLease } from './file-lease.ts'
 
 /**
