@@ -7,7 +7,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import '@cachework/node' // registers the memcached, db and file backends
+import '@cachework/node' // registers the memcached, redis, db and file backends
 import { configureCaches } from '@cachework/core'
 import { cachePage, neverCache, varyOnCookie } from '@cachework/node/koa'
 import Router from '@koa/router'
