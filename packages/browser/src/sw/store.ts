@@ -12,15 +12,8 @@ import { rfc9111 } from '@cachework/core/http'
 export const KEY_PREFIX = 'sw:'
 
 /** A stored response: plain data that every backend round-trips (docs/contract.md rule 12). */
-export interface StoredResponse {
+export interface StoredResponse extends rfc9111.StoredMessage {
   url: string
-  status: number
-  statusText: string
-  headers: Array<[string, string]>
-  body: Uint8Array
-  /** Epoch ms the request was sent / the response arrived (RFC 9111 §4.2.3). */
-  requestTime: number
-  responseTime: number
   /** Lower-cased names from the response's `Vary`. */
   varyHeaders: string[]
   /** The request's normalized values of `varyHeaders` (checked on read: never serve another variant). */

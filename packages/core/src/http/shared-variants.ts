@@ -7,19 +7,14 @@ import {
   type HeaderList,
   headerValue,
   parseDirectives,
+  type StoredMessage,
   varyNames,
   varyValues as varyFieldValues,
   withoutFields,
 } from './rfc9111/index.ts'
 
 /** One stored response of a URL (plain data: every backend round-trips it, rule 12). */
-export interface SharedVariant {
-  status: number
-  statusText: string
-  headers: Array<[string, string]>
-  body: Uint8Array
-  requestTime: number
-  responseTime: number
+export interface SharedVariant extends StoredMessage {
   /** Lower-cased `Vary` names, and the request's normalized values of them. */
   vary: string[]
   varyValues: string

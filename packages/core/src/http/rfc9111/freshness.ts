@@ -20,6 +20,16 @@ export interface StoredTiming {
   responseTime: number
 }
 
+/**
+ * A stored response as plain data (every backend round-trips it, docs/contract.md rule 12): what
+ * the service worker and the server's shared mode both keep per variant, beside their own keys.
+ */
+export interface StoredMessage extends StoredTiming {
+  statusText: string
+  headers: Array<[string, string]>
+  body: Uint8Array
+}
+
 /** Which cache is asking, and its heuristic. */
 export interface FreshnessPolicy {
   /** A shared cache (RFC 9111 §1): `s-maxage`, `proxy-revalidate`, no `private`. Default false. */

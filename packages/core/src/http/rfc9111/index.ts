@@ -25,6 +25,7 @@ export {
   heuristicLifetime,
   parseAge,
   responseDirectives,
+  type StoredMessage,
   type StoredTiming,
 } from './freshness.ts'
 export { type ByteRange, parseRange, rangeAnswer } from './range.ts'
