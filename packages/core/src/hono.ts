@@ -97,10 +97,7 @@ function cachingMiddleware(
       // to refuse, a miss, or what only core can answer (a 304, a stale page) goes on below.
       view ??= views.view(request)
       if (view !== undefined) {
-        const stored = engine.peekHit(
-          view,
-          isConditionalRequest((n) => request.headers.get(n)),
-        )
+        const stored = engine.peekHit(view, isConditionalRequest(request.headers))
         if (stored !== undefined && stored !== NO_PEEK) return hitResponse(stored, method, engine.now())
       }
     }

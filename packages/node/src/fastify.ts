@@ -77,36 +77,53 @@ export function pageCacheHook(page: NodePageCache): onRequestHookHandler {
     const req = request.raw
     // Not cached, or a background revalidation this cache sent through the app (http-background.ts).
     if ((req.method !== 'GET' && req.method !== 'HEAD') || isOwnRun(req, page)) return done()
-    const res = reply.raw
     // Key on the host and scheme Fastify gives the handler (its `trustProxy` applied).
     routeRequestAs(req, request.protocol, request.host || undefined)
-    let ran = false
-    const view = (): void => {
-      ran = true
-      done()
-    }
-    // Answered from the cache (or by a concurrent miss's page): Fastify must not answer again.
-    const served = (): void => {
-      if (ran) return
+    // A hit is written to the socket here, in the first hook, and Fastify is told it was
+    // answered (`hijack`): no handler, no other hook, no `reply.send` serialisation.
+    if (page.answerNow(req, reply.raw)) {
       reply.hijack()
-      done()
+      return done()
     }
-    const failed = (err: unknown): void => {
-      if (!ran) done(err as Error)
-      else if (!res.headersSent) {
-        res.statusCode = 500
-        res.end()
-      }
+    handleOnRequest(page, request, reply, done)
+  }
+}
+
+/** The rest of `pageCacheHook` for what `answerNow` could not answer: the engine's async path. */
+function handleOnRequest(
+  page: NodePageCache,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: (err?: Error) => void,
+): void {
+  const req = request.raw
+  const res = reply.raw
+  let ran = false
+  const view = (): void => {
+    ran = true
+    done()
+  }
+  // Answered from the cache (or by a concurrent miss's page): Fastify must not answer again.
+  const served = (): void => {
+    if (ran) return
+    reply.hijack()
+    done()
+  }
+  const failed = (err: unknown): void => {
+    if (!ran) done(err as Error)
+    else if (!res.headersSent) {
+      res.statusCode = 500
+      res.end()
     }
-    try {
-      // Shared mode's stale-while-revalidate runs the app again in the background, through the server.
-      const again = page.engine.shared ? appRerun(req, page, request.originalUrl) : undefined
-      const pending = page.handle(req, res, view, again)
-      if (pending === undefined) served()
-      else pending.then(served, failed)
-    } catch (err) {
-      failed(err)
-    }
+  }
+  try {
+    // Shared mode's stale-while-revalidate runs the app again in the background, through the server.
+    const again = page.engine.shared ? appRerun(req, page, request.originalUrl) : undefined
+    const pending = page.handle(req, res, view, again)
+    if (pending === undefined) served()
+    else pending.then(served, failed)
+  } catch (err) {
+    failed(err)
   }
 }
 

@@ -7,16 +7,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { NO_PEEK } from '@cachework/core/backend'
-import {
-  DEFAULT_MAX_BODY_BYTES,
-  type RequestView,
-  ResponseCache,
-  type ResponseCacheOptions,
-} from '@cachework/core/http'
+import { DEFAULT_MAX_BODY_BYTES, ResponseCache, type ResponseCacheOptions } from '@cachework/core/http'
 import { backgroundPair } from './http-background.ts'
-import { captureResponse, toFetchRequest, writeNodeResponse } from './http-bridge.ts'
+import { captureResponse, writeNodeResponse } from './http-bridge.ts'
 import { handleShared, sharedServeFromCache, sharedUpdate } from './http-shared.ts'
-import { nodeRequestView, type RequestTrustOptions, withView } from './http-request.ts'
+import { type NodeRequestView, nodeRequestView, type RequestTrustOptions } from './http-request.ts'
 import { alreadySent, badHost, writeResponse, writeSharedResponse, writeStored } from './http-write.ts'
 
 /** Django's `request._cache_update_cache`, shared by both halves (django/middleware/cache.py). */
@@ -44,7 +39,7 @@ export function getUpdateFlag(req: IncomingMessage): boolean | undefined {
 // Kept on the request itself: a WeakMap entry per request costs every young-generation GC (its
 // ephemeron table lives in the old generation and points at short-lived requests).
 const VIEW: unique symbol = Symbol('cachework.view')
-type WithView = IncomingMessage & { [VIEW]?: RequestView | null }
+type WithView = IncomingMessage & { [VIEW]?: NodeRequestView | null }
 
 /** Conditional request headers: those requests take core's path, which answers 304/412. */
 function isConditional(req: IncomingMessage): boolean {
@@ -80,27 +75,13 @@ export class NodePageCache {
   }
 
   /** The request as the app routes on it, or `undefined` when it must be answered 400. */
-  private view(req: IncomingMessage): RequestView | undefined {
+  private view(req: IncomingMessage): NodeRequestView | undefined {
     let v = (req as WithView)[VIEW]
     if (v === undefined) {
       v = nodeRequestView(req, this.trust) ?? null
-      if (v !== null) {
-        const view = v
-        v = {
-          url: view.url,
-          method: view.method,
-          header: view.header,
-          toRequest: () => this.fetchRequest(req, view),
-        }
-      }
       ;(req as WithView)[VIEW] = v
     }
     return v ?? undefined
-  }
-
-  /** The Fetch `Request` core's engine reads, its keys bound to the view. */
-  private fetchRequest(req: IncomingMessage, view: RequestView): Request {
-    return withView(toFetchRequest(req, view.url), view)
   }
 
   /**
@@ -108,12 +89,27 @@ export class NodePageCache {
    * `peekHit`): true when served, false on a miss, `undefined` when only the async path can
    * tell (another backend, a conditional request, a stale page, i18n/time-zone keys).
    */
-  private serveSync(req: IncomingMessage, res: ServerResponse, view: RequestView): boolean | undefined {
+  private serveSync(req: IncomingMessage, res: ServerResponse, view: NodeRequestView): boolean | undefined {
     const stored = this.engine.peekHit(view, isConditional(req))
     if (stored === NO_PEEK) return undefined
     if (stored === undefined) return false
     writeStored(res, stored, this.engine.now(), true)
     return true
+  }
+
+  /**
+   * `handle`'s synchronous start, for an adapter that sets up the view's callbacks only when
+   * the view may run (Fastify, Koa): true when `req` was answered (a hit from a backend that can
+   * peek, or a bad host's 400), else false, and then `handle` goes on. Django mode only.
+   */
+  answerNow(req: IncomingMessage, res: ServerResponse): boolean {
+    if (this.engine.shared || (req.method !== 'GET' && req.method !== 'HEAD')) return false
+    const rv = this.view(req)
+    if (rv === undefined) {
+      badHost(res)
+      return true
+    }
+    return this.serveSync(req, res, rv) === true
   }
 
   /**
@@ -152,7 +148,7 @@ export class NodePageCache {
   private async serveAsync(
     req: IncomingMessage,
     res: ServerResponse,
-    view: RequestView,
+    view: NodeRequestView,
     coreDecides = false,
   ): Promise<boolean> {
     const stored = await this.engine.lookupHit(view, isConditional(req))
@@ -160,7 +156,7 @@ export class NodePageCache {
       // Core's full path: a conditional request, i18n keys, or a stale page (rule 16), where
       // core decides who re-renders; `handle` (`coreDecides`) lets core's `handle` do it.
       if (coreDecides) return false
-      const hit = await this.engine.fetchFromCache(this.fetchRequest(req, view))
+      const hit = await this.engine.fetchFromCache(view.toRequest())
       updateFlag.set(req, hit === undefined)
       if (hit) await writeResponse(res, hit)
       return hit !== undefined
@@ -249,11 +245,11 @@ export class NodePageCache {
     req: IncomingMessage,
     res: ServerResponse,
     view: () => void,
-    rv: RequestView,
+    rv: NodeRequestView,
     knownMiss: boolean,
   ): Promise<void> {
     if (!knownMiss && (await this.serveAsync(req, res, rv, true))) return
-    const request = this.fetchRequest(req, rv)
+    const request = rv.toRequest()
     const response = await this.engine.handle(request, () => this.runCaptured(res, view))
     await writeResponse(res, response)
   }
@@ -274,6 +270,6 @@ export class NodePageCache {
       await writeResponse(res, response)
       return
     }
-    await writeResponse(res, await this.engine.updateCache(this.fetchRequest(req, view), response))
+    await writeResponse(res, await this.engine.updateCache(view.toRequest(), response))
   }
 }

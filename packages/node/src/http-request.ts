@@ -9,6 +9,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import { bindRequestView, checkedHost, type RequestView } from '@cachework/core/http'
+import { toFetchRequest } from './http-bridge.ts'
 
 /** Which parts of a request may come from a proxy, and which hosts the site answers for. */
 export interface RequestTrustOptions {
@@ -115,7 +116,7 @@ function schemeAndHost(
 export function nodeRequestView(
   req: IncomingMessage,
   opts: RequestTrustOptions = {},
-): RequestView | undefined {
+): NodeRequestView | undefined {
   const r = req as ExpressLike
   const { scheme, host: rawHost } = schemeAndHost(r, opts)
   if (scheme !== 'http' && scheme !== 'https') return undefined
@@ -143,9 +144,31 @@ export function nodeRequestView(
   // A fragment never reaches a server from a browser; one in a raw target is not part of the key.
   const hash = path.indexOf('#')
   if (hash !== -1) path = path.slice(0, hash)
-  const url = `${scheme}://${host}${path}`
-  const method = req.method ?? 'GET'
-  return { url, method, header: (name) => fetchHeaderValue(req, name) }
+  return new NodeRequestView(req, `${scheme}://${host}${path}`)
+}
+
+/**
+ * A `RequestView` of an `IncomingMessage`. A class, so a hit allocates one object and no
+ * closures (each closure is a function object to make and collect per request).
+ */
+export class NodeRequestView implements RequestView {
+  readonly method: string
+
+  constructor(
+    private readonly req: IncomingMessage,
+    readonly url: string,
+  ) {
+    this.method = req.method ?? 'GET'
+  }
+
+  header(name: string): string | null {
+    return fetchHeaderValue(this.req, name)
+  }
+
+  /** The Fetch `Request` core's engine reads, its keys bound to this view. */
+  toRequest(): Request {
+    return withView(toFetchRequest(this.req, this.url), this)
+  }
 }
 
 /** Bind `view` to a Fetch `Request` built for core, so core's keys for it come from the view. */

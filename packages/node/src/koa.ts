@@ -31,45 +31,55 @@ function isStream(body: unknown): boolean {
 }
 
 function cachingMiddleware(page: NodePageCache): Middleware {
-  return async function cacheworkKoa(ctx: Context, next: Next): Promise<void> {
+  return function cacheworkKoa(ctx: Context, next: Next): Promise<void> | undefined {
     const method = ctx.req.method
     // Not cached, or a background revalidation this cache sent through the app (http-background.ts).
     if ((method !== 'GET' && method !== 'HEAD') || isOwnRun(ctx.req, page)) return next()
-    const res = ctx.res
     // Key on the host and scheme Koa gives the routes (its `app.proxy` applied).
     routeRequestAs(ctx.req, ctx.protocol, ctx.host || undefined)
-    let downstream: Promise<unknown> | undefined
-    // Wait until the engine either answered (a hit) or asked for the view (a miss).
-    await new Promise<void>((resolve, reject) => {
-      const view = (): void => {
-        downstream = next()
-        resolve()
-      }
-      const failed = (err: unknown): void => {
-        if (downstream === undefined) reject(err)
-        else if (!res.headersSent) {
-          // The view ran but the machinery failed afterwards: nothing else will answer.
-          res.statusCode = 500
-          res.end()
-        }
-      }
-      try {
-        // Shared mode's stale-while-revalidate runs the app again in the background, through the server.
-        const again = page.engine.shared ? appRerun(ctx.req, page, ctx.originalUrl) : undefined
-        const pending = page.handle(ctx.req, res, view, again)
-        if (pending === undefined) resolve()
-        else pending.then(() => resolve(), failed)
-      } catch (err) {
-        failed(err)
-      }
-    })
-    if (downstream === undefined) {
-      ctx.respond = false // answered from the cache
-      return
+    // A hit is written to `ctx.res` now, with no promise to wait on; Koa must not respond.
+    if (page.answerNow(ctx.req, ctx.res)) {
+      ctx.respond = false
+      return undefined
     }
-    await downstream
-    if (isStream(ctx.body)) passThrough(res)
+    return handleKoa(page, ctx, next)
   }
+}
+
+/** The rest of the middleware for what `answerNow` could not answer: the engine's async path. */
+async function handleKoa(page: NodePageCache, ctx: Context, next: Next): Promise<void> {
+  const res = ctx.res
+  let downstream: Promise<unknown> | undefined
+  // Wait until the engine either answered (a hit) or asked for the view (a miss).
+  await new Promise<void>((resolve, reject) => {
+    const view = (): void => {
+      downstream = next()
+      resolve()
+    }
+    const failed = (err: unknown): void => {
+      if (downstream === undefined) reject(err)
+      else if (!res.headersSent) {
+        // The view ran but the machinery failed afterwards: nothing else will answer.
+        res.statusCode = 500
+        res.end()
+      }
+    }
+    try {
+      // Shared mode's stale-while-revalidate runs the app again in the background, through the server.
+      const again = page.engine.shared ? appRerun(ctx.req, page, ctx.originalUrl) : undefined
+      const pending = page.handle(ctx.req, res, view, again)
+      if (pending === undefined) resolve()
+      else pending.then(() => resolve(), failed)
+    } catch (err) {
+      failed(err)
+    }
+  })
+  if (downstream === undefined) {
+    ctx.respond = false // answered from the cache
+    return
+  }
+  await downstream
+  if (isStream(ctx.body)) passThrough(res)
 }
 
 function middlewareOptions(options: CacheMiddlewareOptions) {

@@ -28,12 +28,26 @@ export class FetchRequestViews {
       if (this.uris.size >= MAX_URIS) this.uris.clear()
       this.uris.set(raw, uri)
     }
-    if (uri === null) return undefined
-    return {
-      url: uri,
-      method: request.method,
-      header: (name) => request.headers.get(name),
-      toRequest: () => request,
-    }
+    return uri === null ? undefined : new FetchRequestView(request, uri)
+  }
+}
+
+// A class, so a hit allocates one object and no closures.
+class FetchRequestView implements RequestView {
+  readonly method: string
+
+  constructor(
+    private readonly request: Request,
+    readonly url: string,
+  ) {
+    this.method = request.method
+  }
+
+  header(name: string): string | null {
+    return this.request.headers.get(name)
+  }
+
+  toRequest(): Request {
+    return this.request
   }
 }

@@ -51,11 +51,8 @@ export function peekPage(cache: Cache, request: KeyRequest, method: string, opts
 const CONDITIONAL = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since'] as const
 
 /** Whether a request carries a precondition (RFC 9110 §13.1): core's path answers its 304/412. */
-export function isConditionalRequest(header: (name: string) => string | null | undefined): boolean {
-  for (const name of CONDITIONAL) {
-    const v = header(name)
-    if (v !== null && v !== undefined) return true
-  }
+export function isConditionalRequest(headers: { get(name: string): string | null }): boolean {
+  for (const name of CONDITIONAL) if (headers.get(name) !== null) return true
   return false
 }
 
