@@ -268,16 +268,18 @@ export const suite: BenchSuite = {
       `Koa + cachework ≥ Koa + koa-cash: ${met(koaVsCash, 1)} (${koaVsCash.toFixed(2)}×); vs bare Koa ${koaVsBare.toFixed(2)}×`,
       `Load: autocannon (${CONNECTIONS} connections, keep-alive) in the bench process; each server in its own process (gunicorn: 2 sync workers); ${PIN ? 'for Node rows autocannon runs on core 0 and the server on core 1; for Django both are unpinned' : 'all share the machine'} (${availableParallelism()} cores). 1-min load average ${loadBefore.toFixed(1)} before the run, ${(loadavg()[0] ?? 0).toFixed(1)} after (other work on the machine makes req/s noisy).`,
     ]
+    const cpuRatio = (a: string, b: string): string => ratio({ title: '', rows: cpu }, a, b).toFixed(2)
     const c: Table = {
       title: 'Requests per CPU-second of the server process(es), same runs',
       unit: 'req/CPU-s',
       rows: cpu,
       notes: [
         `node:http cached page vs bare: ${ratio({ title: '', rows: cpu }, 'node:http + cachework (cached page)', 'node:http, fixed bytes').toFixed(2)}×; Express + cachework vs bare Express: ${ratio({ title: '', rows: cpu }, 'Express 5 + cachework cacheMiddleware', 'Express 5, fixed body, no cache').toFixed(2)}×; vs apicache: ${ratio({ title: '', rows: cpu }, 'Express 5 + cachework cacheMiddleware', 'Express 5 + apicache').toFixed(2)}×; vs Django: ${ratio({ title: '', rows: cpu }, 'node:http + cachework (cached page)', 'Django 3.2 CacheMiddleware, gunicorn -w 2').toFixed(2)}×.`,
+        `Fastify + cachework vs bare Fastify: ${cpuRatio('Fastify 5 + cachework fastifyCache', 'Fastify 5, fixed body, no cache')}×, vs @fastify/caching: ${cpuRatio('Fastify 5 + cachework fastifyCache', 'Fastify 5 + @fastify/caching')}×; Hono + cachework vs bare Hono: ${cpuRatio('Hono 4 + cachework cacheMiddleware', 'Hono 4 on @hono/node-server, fixed body')}×; Koa + cachework vs koa-cash: ${cpuRatio('Koa 3 + cachework cacheMiddleware', 'Koa 3 + koa-cash')}×.`,
         'CPU from /proc (utime + stime of the server and its workers): on a shared, busy machine this is the steadier measure of what each stack costs per request.',
       ],
     }
-    if (!hasCallgrind()) return [t, c]
+    if (!hasCallgrind() || process.env.HTTP_BENCH_CALLGRIND === '0') return [t, c]
     try {
       return [t, c, await instructionTable()]
     } catch (err) {
@@ -297,6 +299,14 @@ async function instructionTable(): Promise<Table> {
     ['Express 5, fixed body, no cache', 'express'],
     ['node:http, fixed bytes', 'bare'],
     ['node:http + cachework (cached page)', 'node-cached'],
+    ['Fastify 5, fixed body, no cache', 'fw-fastify'],
+    ['Fastify 5 + cachework fastifyCache', 'fw-fastify-cached'],
+    ['Fastify 5 + @fastify/caching', 'fw-fastify-caching'],
+    ['Hono 4 on @hono/node-server, fixed body', 'fw-hono'],
+    ['Hono 4 + cachework cacheMiddleware', 'fw-hono-cached'],
+    ['Koa 3, fixed body, no cache', 'fw-koa'],
+    ['Koa 3 + cachework cacheMiddleware', 'fw-koa-cached'],
+    ['Koa 3 + koa-cash', 'fw-koa-cash'],
   ]
   const rows: Row[] = []
   for (const [name, kind] of kinds) {
@@ -312,10 +322,17 @@ async function instructionTable(): Promise<Table> {
     unit: 'req/Ginstr',
     rows,
   }
-  const vsApicache = ratio(t, 'Express 5 + cachework cacheMiddleware', 'Express 5 + apicache')
+  // Fewer instructions per request is better: each ratio is "how many times as many requests".
+  const vs = (a: string, b: string, target: number): string => {
+    const r = ratio(t, a, b)
+    return `${r.toFixed(2)}× (${met(r, target)} ≥ ${target}×)`
+  }
   t.notes = [
-    `Express + cachework vs Express + apicache: ${vsApicache.toFixed(2)}× (fewer instructions per cache hit is better: ${met(vsApicache, 1)}).`,
-    'Each server runs under `valgrind --tool=callgrind` with counting off through 4,000 warm-up requests (JIT), then on for 2,000 requests from autocannon (8 connections). Node runs with V8’s `--predictable` (compiler and GC on the main thread), so the count repeats to within 0.1 % from run to run and does not depend on what else the machine is doing; it counts instructions, not cycles (cache misses and branch mispredictions are not in it).',
+    `Express + cachework vs Express + apicache: ${vs('Express 5 + cachework cacheMiddleware', 'Express 5 + apicache', 1)}.`,
+    `Fastify + cachework vs bare Fastify: ${vs('Fastify 5 + cachework fastifyCache', 'Fastify 5, fixed body, no cache', 0.9)}; vs @fastify/caching: ${vs('Fastify 5 + cachework fastifyCache', 'Fastify 5 + @fastify/caching', 1)}.`,
+    `Hono + cachework vs bare Hono (node-server): ${vs('Hono 4 + cachework cacheMiddleware', 'Hono 4 on @hono/node-server, fixed body', 0.9)}.`,
+    `Koa + cachework vs Koa + koa-cash: ${vs('Koa 3 + cachework cacheMiddleware', 'Koa 3 + koa-cash', 1)}.`,
+    'Each server runs under `valgrind --tool=callgrind` with counting off through 4,000 warm-up requests (JIT), then on for 2,000 requests from autocannon (8 connections). Node runs with V8’s `--predictable` (compiler and GC on the main thread), so the count repeats to within 0.1 % from run to run and does not depend on what else the machine is doing; it counts instructions, not cycles (cache misses and branch mispredictions are not in it). `HTTP_BENCH_CALLGRIND=0` skips this table.',
   ]
   return t
 }

@@ -49,9 +49,10 @@ export async function instructionsPerRequest(nodeArgs: string[], requests = 2000
     const port = await announcedPort(child, 'server under valgrind')
     const url = `http://127.0.0.1:${port}/page`
     const pid = String(child.pid)
-    await autocannon({ url, connections: 8, amount: WARMUP_REQUESTS })
+    // A long client timeout: under valgrind each request is ~50× slower, more on a busy machine.
+    await autocannon({ url, connections: 8, amount: WARMUP_REQUESTS, timeout: 60 })
     execFileSync('callgrind_control', ['-i', 'on', pid], { stdio: 'ignore' })
-    const r = await autocannon({ url, connections: 8, amount: requests })
+    const r = await autocannon({ url, connections: 8, amount: requests, timeout: 60 })
     execFileSync('callgrind_control', ['-i', 'off', pid], { stdio: 'ignore' })
     execFileSync('callgrind_control', ['-d', pid], { stdio: 'ignore' })
     if (r.non2xx + r.errors > 0) throw new Error(`${r.non2xx + r.errors} requests failed under valgrind`)

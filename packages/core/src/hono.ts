@@ -101,6 +101,12 @@ function cachingMiddleware(
         if (stored !== undefined && stored !== NO_PEEK) return hitResponse(stored, method, engine.now())
       }
     }
+    return throughEngine(c, next)
+  }
+
+  /** A request the direct hit path did not answer: core's engine, which may run the route. */
+  async function throughEngine(c: Context, next: Next): Promise<Response | undefined> {
+    const request = c.req.raw
     const rerun =
       app &&
       ((forwarded: Request): Response | Promise<Response> => {

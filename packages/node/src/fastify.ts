@@ -77,8 +77,12 @@ export function pageCacheHook(page: NodePageCache): onRequestHookHandler {
     const req = request.raw
     // Not cached, or a background revalidation this cache sent through the app (http-background.ts).
     if ((req.method !== 'GET' && req.method !== 'HEAD') || isOwnRun(req, page)) return done()
-    // Key on the host and scheme Fastify gives the handler (its `trustProxy` applied).
-    routeRequestAs(req, request.protocol, request.host || undefined)
+    // Key on the host and scheme Fastify gives the handler (its `trustProxy` applied). Without
+    // forwarded headers those are the socket's scheme and `Host` whatever `trustProxy` says
+    // (fastify/lib/request.js), which is what the keys read by default.
+    const h = req.headers
+    if (h.host === undefined || h['x-forwarded-host'] !== undefined || h['x-forwarded-proto'] !== undefined)
+      routeRequestAs(req, request.protocol, request.host || undefined)
     // A hit is written to the socket here, in the first hook, and Fastify is told it was
     // answered (`hijack`): no handler, no other hook, no `reply.send` serialisation.
     if (page.answerNow(req, reply.raw)) {

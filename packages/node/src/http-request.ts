@@ -35,7 +35,7 @@ export interface RequestTrustOptions {
 /** Express's request getters (`trust proxy` aware), when the request went through Express. */
 interface ExpressLike extends IncomingMessage {
   originalUrl?: string
-  app?: { get?: unknown }
+  app?: { get?: unknown; settings?: Record<string, unknown> }
   protocol?: string
   host?: string
 }
@@ -94,11 +94,17 @@ function schemeAndHost(
     }
     return framework
   }
-  if (typeof req.app?.get === 'function' && typeof req.protocol === 'string') {
-    // Express: its getters apply the app's `trust proxy` setting, so key on what it routes on.
-    return { scheme: req.protocol, host: req.host }
-  }
   const encrypted = (req.socket as TLSSocket | undefined)?.encrypted === true
+  const app = req.app
+  if (typeof app?.get === 'function') {
+    // Express with `trust proxy` off (its default): its `req.protocol` and `req.host` getters
+    // give the socket's scheme and `Host` (express/lib/request.js), read here without them.
+    if (app.settings?.['trust proxy'] === false)
+      return { scheme: encrypted ? 'https' : 'http', host: req.headers.host || undefined }
+    // Express: its getters apply the app's `trust proxy` setting, so key on what it routes on.
+    const protocol = req.protocol
+    if (typeof protocol === 'string') return { scheme: protocol, host: req.host }
+  }
   let scheme = encrypted ? 'https' : 'http'
   const proto = opts.trustForwardedProto ? req.headers['x-forwarded-proto'] : undefined
   if (typeof proto === 'string') scheme = firstValue(proto).toLowerCase()

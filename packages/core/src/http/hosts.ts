@@ -51,6 +51,27 @@ export function checkedHost(
   scheme: 'http' | 'https',
   allowedHosts: readonly string[] | undefined,
 ): string | undefined {
+  // A site answers for few hosts, so the last answer is kept: a request for the same host, scheme
+  // and allowed list costs three comparisons; any other costs one more than before.
+  const last = lastChecked
+  if (last.host === host && last.scheme === scheme && last.allowed === allowedHosts) return last.checked
+  const checked = checkHost(host, scheme, allowedHosts)
+  lastChecked = { host, scheme, allowed: allowedHosts, checked }
+  return checked
+}
+
+let lastChecked: {
+  host: string | undefined
+  scheme: string
+  allowed: readonly string[] | undefined
+  checked: string | undefined
+} = { host: undefined, scheme: '', allowed: undefined, checked: undefined }
+
+function checkHost(
+  host: string,
+  scheme: 'http' | 'https',
+  allowedHosts: readonly string[] | undefined,
+): string | undefined {
   const split = splitHost(host)
   if (split === undefined || !isAllowedHost(split.domain, allowedHosts)) return undefined
   const { domain, port } = split
