@@ -31,9 +31,11 @@ async function fastifyListener(configure: (app: FastifyInstance) => Promise<void
   return listener as RequestListener
 }
 
-function honoApp(cached: boolean): Hono {
+function honoApp(cached: boolean | 'no-op'): Hono {
   const app = new Hono()
-  if (cached) app.use('*', honoCache({ seconds: 600 }))
+  // 'no-op': one middleware that only awaits `next()`, the floor any Hono middleware pays.
+  if (cached === 'no-op') app.use('*', async (_c, next) => await next())
+  else if (cached) app.use('*', honoCache({ seconds: 600 }))
   app.get('/page', (c) => c.body(PAGE, 200, { 'content-type': HTML }))
   return app
 }
@@ -75,6 +77,8 @@ export async function frameworkListener(kind: string): Promise<RequestListener> 
       return getRequestListener(honoApp(false).fetch)
     case 'fw-hono-cached':
       return getRequestListener(honoApp(true).fetch)
+    case 'fw-hono-noop':
+      return getRequestListener(honoApp('no-op').fetch)
     case 'fw-koa':
       return koaApp().callback()
     case 'fw-koa-cached':
