@@ -6,7 +6,6 @@
 import type { Cache } from '@cachework/core'
 import { inspectedCaches } from '@cachework/core/inspect'
 import { CacheInspector } from '../inspector.ts'
-import { isPackedSnapshot, unpackSnapshot } from '../pack.ts'
 import type { CacheStats } from '@cachework/core'
 import {
   type EventBatch,
@@ -56,7 +55,7 @@ export class ViteSource implements Source {
       if (!p || msg.id === undefined) return
       this.pending.delete(msg.id)
       if (msg.error) p.reject(new Error(msg.error))
-      else p.resolve(isPackedSnapshot(msg.result) ? unpackSnapshot(msg.result) : msg.result)
+      else p.resolve(msg.result)
     })
   }
 
