@@ -14,7 +14,7 @@ export interface Snapshot {
 
 const OBJECT_PROTO = Object.prototype
 
-import { checkStorable } from './storable.ts'
+import { arrayExtraKeys, checkStorable } from './storable.ts'
 
 function isPlainObject(v: object): boolean {
   const p = Object.getPrototypeOf(v)
@@ -64,6 +64,13 @@ function inspect(v: unknown, seen: Set<object>): boolean {
     for (let i = 0; i < o.length; i++) {
       if (!(i in o)) simple = false
       else if (!inspect(o[i], seen)) simple = false
+    }
+    // Own non-index properties (`a.extra = 'x'`) round-trip (rule 12): structuredClone keeps
+    // them, the fast copy's `slice` would not.
+    const extra = arrayExtraKeys(o)
+    if (extra.length > 0) {
+      simple = false
+      for (const k of extra) inspect((o as unknown as Record<string, unknown>)[k], seen)
     }
     return simple
   }

@@ -6,7 +6,7 @@
  * never run code (unlike Django's pickle, django/core/cache/backends/filebased.py).
  */
 import { parse, stringify } from 'devalue'
-import { checkStorable } from './storable.ts'
+import { arrayExtraKeys, checkStorable } from './storable.ts'
 
 const KNOWN_PROTOS = new Set<object>([
   Object.prototype,
@@ -64,6 +64,18 @@ const reducers = {
     typeof v === 'object' && v !== null && !Array.isArray(v) && Object.hasOwn(v, '__proto__')
       ? Object.entries(v)
       : undefined,
+  // An array with own non-index properties (`a.extra = 'x'`) or of an Array subclass keeps
+  // them and reads back as a plain Array, as structuredClone gives it (docs/contract.md rule
+  // 12); devalue alone drops them. Stored as [length, key, value, key, value, …] over every own
+  // enumerable key, indices included, so holes stay holes.
+  a: (v: unknown) => {
+    if (!Array.isArray(v)) return undefined
+    const extra = arrayExtraKeys(v)
+    if (extra.length === 0 && Object.getPrototypeOf(v) === Array.prototype) return undefined
+    const out: unknown[] = [v.length]
+    for (const k of Object.keys(v)) out.push(k, (v as unknown as Record<string, unknown>)[k])
+    return out
+  },
   // Class instances come back as plain objects, as structuredClone does (docs/contract.md rule 12).
   o: (v: unknown) => {
     if (typeof v !== 'object' || v === null) return undefined
@@ -78,6 +90,40 @@ const reducers = {
     if (v instanceof Map || v instanceof Set || v instanceof Date || v instanceof RegExp) return undefined
     return plainCopy(v)
   },
+}
+
+// The array each 'a' payload revives to. devalue hands a reviver its payload early when the
+// array is reached again through itself (a cycle), before every entry is read: the same array is
+// returned each time and filled with what has been read so far, completed on the last call.
+const revivedArrays = new WeakMap<object, unknown[]>()
+
+function invalidArray(): never {
+  throw new Error('Invalid array payload')
+}
+
+function reviveArray(payload: unknown): unknown[] {
+  if (!Array.isArray(payload)) invalidArray()
+  const len = payload[0]
+  if (typeof len !== 'number' || !Number.isInteger(len) || len < 0 || len > 2 ** 32 - 1) invalidArray()
+  let out = revivedArrays.get(payload)
+  if (out === undefined) {
+    out = []
+    revivedArrays.set(payload, out)
+  }
+  for (let i = 1; i + 1 < payload.length; i += 2) {
+    if (!(i + 1 in payload)) continue // not read yet: a cycle through this array
+    const k = payload[i]
+    if (typeof k !== 'string' || k === 'length') invalidArray()
+    // A data property, whatever the key (`__proto__` included): never a setter or a prototype.
+    Object.defineProperty(out, k, {
+      value: payload[i + 1],
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    })
+  }
+  out.length = len
+  return out
 }
 
 const revivers = {
@@ -97,6 +143,7 @@ const revivers = {
     }
     return out
   },
+  a: reviveArray,
   o: (v: unknown) => v,
 }
 
@@ -105,6 +152,8 @@ export function encodeValue(value: unknown): string {
   try {
     return stringify(value, reducers)
   } catch (e) {
+    // A reducer's own TypeError already says what to store instead.
+    if (e instanceof TypeError && e.message.startsWith('cachework ')) throw e
     throw new TypeError(`cachework cannot store this value: ${(e as Error).message}`)
   }
 }

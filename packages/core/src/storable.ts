@@ -47,3 +47,30 @@ export function checkStorable(o: object): void {
     }
   }
 }
+
+const NO_KEYS: readonly string[] = Object.freeze([])
+
+/** Whether `k` is an array index: the canonical text of an integer in [0, 2³² − 2] (ECMA-262 §6.1.7). */
+function isArrayIndex(k: string): boolean {
+  const n = Number(k)
+  return n >>> 0 === n && n !== 4294967295 && String(n) === k
+}
+
+/**
+ * The own enumerable string keys of array `a` that are not indices (`'extra'` after
+ * `a.extra = 'x'`), which structured clone keeps and so every backend keeps (docs/contract.md
+ * rule 12); usually none. Throws `TypeError` for a symbol-keyed property, as for a plain object.
+ */
+export function arrayExtraKeys(a: readonly unknown[]): readonly string[] {
+  // Own keys come as indices, then strings in creation order ('length', made with the array,
+  // first of them), then symbols (ECMA-262 OrdinaryOwnPropertyKeys): a last key of 'length'
+  // means there is nothing else, which one call tells for the common case.
+  const own = Reflect.ownKeys(a)
+  if (own[own.length - 1] === 'length') return NO_KEYS
+  if (Object.getOwnPropertySymbols(a).length > 0) {
+    throw new TypeError('cachework cannot store a symbol-keyed property: values must be structured-cloneable')
+  }
+  const extra: string[] = []
+  for (const k of Object.keys(a)) if (!isArrayIndex(k)) extra.push(k)
+  return extra
+}

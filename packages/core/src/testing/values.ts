@@ -131,6 +131,62 @@ export function valueRules(ctx: SuiteContext): void {
       expect(back.plain?.message).toBe('plain')
       expect('cause' in (back.plain as Error)).toBe(false)
     })
+    it("round-trips an array's own non-index properties, as structuredClone keeps them", async () => {
+      const c = await make()
+      const k = uniqueKey()
+      const tagged = Object.assign([1, 2], { extra: 'x' })
+      const holey: unknown[] = [1]
+      holey[2] = 3
+      const sparse = Object.assign(holey, { meta: { n: new Date(5) } })
+      const odd = Object.assign([], { '-1': 1, '1.5': 2, '4294967295': 3, __proto__x: 4 })
+      const cyclic: unknown[] & { self?: unknown } = ['c']
+      cyclic.self = cyclic
+      cyclic.push(cyclic)
+      class List extends Array<number> {}
+      const sub = Object.assign(List.from([7, 8]), { note: 'sub' })
+      const value = { tagged, nested: [Object.assign([{ b: 2 }], { inner: [3] })], sparse, odd, cyclic, sub }
+      expect(await c.set(k, value)).toBe(true)
+      const back = (await c.get(k)) as typeof value
+      expect(back.tagged).toStrictEqual(tagged)
+      expect(Object.keys(back.tagged)).toEqual(['0', '1', 'extra'])
+      expect(back.nested).toStrictEqual(value.nested)
+      expect(back.sparse).toStrictEqual(sparse)
+      expect(1 in back.sparse).toBe(false)
+      expect(back.odd).toStrictEqual(odd)
+      expect(back.odd).toHaveLength(0)
+      expect(back.cyclic.self).toBe(back.cyclic)
+      expect(back.cyclic[1]).toBe(back.cyclic)
+      // An Array subclass reads back as a plain Array, its own properties kept (as structuredClone).
+      expect(Object.getPrototypeOf(back.sub)).toBe(Array.prototype)
+      expect({ ...back.sub }).toEqual({ 0: 7, 1: 8, note: 'sub' })
+      expect((await c.getMany([k]))[k]).toStrictEqual(back)
+      // Isolated like every value: a change to what came back stays out of the cache.
+      back.tagged.extra = 'changed'
+      expect(((await c.get(k)) as typeof value).tagged.extra).toBe('x')
+      // A function or symbol there is refused like anywhere else.
+      const k2 = uniqueKey()
+      await expect(c.set(k2, Object.assign([1], { f: () => 1 }) as unknown)).rejects.toBeInstanceOf(TypeError)
+      await expect(c.set(k2, Object.assign([1], { [Symbol('s')]: 1 }) as unknown)).rejects.toBeInstanceOf(
+        TypeError,
+      )
+      expect(await c.has(k2)).toBe(false)
+    })
+    it('drops the own properties of a Map, Set, Date or typed array, as structuredClone does', async () => {
+      const c = await make()
+      const k = uniqueKey()
+      const extra = { note: 'dropped' }
+      const value = {
+        m: Object.assign(new Map([[1, 2]]), extra),
+        s: Object.assign(new Set([1]), extra),
+        d: Object.assign(new Date(5), extra),
+        u: Object.assign(new Uint8Array([1]), extra),
+      }
+      await c.set(k, value)
+      const back = (await c.get(k)) as Record<string, object>
+      for (const name of ['m', 's', 'd', 'u'])
+        expect(Object.keys(back[name] as object), name).toEqual(name === 'u' ? ['0'] : [])
+      expect(back).toStrictEqual(structuredClone(value))
+    })
     it('rejects a function or symbol anywhere in the value with TypeError', async () => {
       const c = await make()
       const k = uniqueKey()
