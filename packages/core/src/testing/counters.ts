@@ -77,6 +77,16 @@ export function counterRules(ctx: SuiteContext): void {
       expect(await c.incr(k, 1, { version: 2 })).toBe(11)
       await expect(c.incr(k)).rejects.toBeInstanceOf(KeyNotFoundError)
     })
+    it('incr past 2^53 rejects with RangeError and never leaves a rounded number (D5)', async () => {
+      const c = await ctx.make({ timeout: null })
+      const big = uniqueKey('big')
+      await c.set(big, 2 ** 53 - 10)
+      await c.incr(big, 5)
+      expect(await c.get(big)).toBe(2 ** 53 - 5)
+      await expect(c.incr(big, 10)).rejects.toBeInstanceOf(RangeError)
+      // locmem, file, db refuse before writing; memcached and redis count natively and hold the exact value.
+      expect([2 ** 53 - 5, 2n ** 53n + 5n]).toContainEqual(await c.get(big))
+    })
   })
 
   describe('rule 8: incrVersion and decrVersion', () => {

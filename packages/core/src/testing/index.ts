@@ -21,13 +21,15 @@ import { entryRules } from './entries.ts'
 import { eventRules } from './events.ts'
 import { failureRules } from './failures.ts'
 import { getOrSetRules } from './get-or-set.ts'
+import { keyPropertyRules } from './key-properties.ts'
 import { keyRules } from './keys.ts'
 import { lifecycleRules } from './lifecycle.ts'
 import { manyRules } from './many.ts'
-import { propertyRules } from './properties.ts'
+import { modelRules } from './model.ts'
 import { stampedeRules } from './stampede.ts'
 import { tagRules } from './tags.ts'
 import { timeoutRules } from './timeouts.ts'
+import { valuePropertyRules } from './value-properties.ts'
 import { valueRules } from './values.ts'
 
 export type { ConformanceOptions, SuiteContext } from './context.ts'
@@ -50,7 +52,9 @@ export const conformanceGroups: ReadonlyArray<(ctx: SuiteContext) => void> = [
   entryRules, // rule 14
   failureRules, // rule 15 (options.unreachable)
   stampedeRules, // rule 16
-  propertyRules, // rules 3-8, 12 as properties and a reference model (fast-check)
+  valuePropertyRules, // rule 12 as properties (fast-check)
+  keyPropertyRules, // rules 1, 2, 6, 14 as properties (fast-check)
+  modelRules, // rules 3-8, 10 against a reference model (fast-check)
   tagRules, // rule 17
 ]
 
