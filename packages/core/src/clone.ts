@@ -61,13 +61,15 @@ function inspect(v: unknown, seen: Set<object>): boolean {
   if (Array.isArray(o)) {
     // An Array subclass copies as a plain array under structuredClone; `slice` would keep it.
     let simple = Object.getPrototypeOf(o) === Array.prototype
+    let dense = true
     for (let i = 0; i < o.length; i++) {
-      if (!(i in o)) simple = false
+      if (!(i in o)) dense = false
       else if (!inspect(o[i], seen)) simple = false
     }
+    if (!dense) simple = false
     // Own non-index properties (`a.extra = 'x'`) round-trip (rule 12): structuredClone keeps
     // them, the fast copy's `slice` would not.
-    const extra = arrayExtraKeys(o)
+    const extra = arrayExtraKeys(o, dense)
     if (extra.length > 0) {
       simple = false
       for (const k of extra) inspect((o as unknown as Record<string, unknown>)[k], seen)

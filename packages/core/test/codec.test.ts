@@ -48,6 +48,27 @@ describe('the value codec (docs/contract.md rule 12)', () => {
     expect(({} as { polluted?: unknown }).polluted).toBeUndefined()
   })
 
+  it('reads an array payload as data: own properties never a prototype, bad lengths and keys refused', () => {
+    const proto = decodeValue('[["a",1],[2,3,4],1,"__proto__",{"polluted":5},1]') as unknown[]
+    expect(Object.getPrototypeOf(proto)).toBe(Array.prototype)
+    expect(Object.getOwnPropertyDescriptor(proto, '__proto__')?.value).toEqual({ polluted: 1 })
+    expect((proto as { polluted?: unknown }).polluted).toBeUndefined()
+    // A payload holding itself is one array, however often it is reached.
+    const self = decodeValue('[["a",1],[2,3,0],4294967295,"x"]') as unknown[] & { x?: unknown }
+    expect(self.x).toBe(self)
+    expect(self).toHaveLength(2 ** 32 - 1)
+    for (const bad of [
+      '[["a",1],[2,3,2],5,"length"]',
+      '[["a",1],[2,3,4],1,5,6,1]',
+      '[["a",1],[2],-1]',
+      '[["a",1],[2],1.5]',
+      '[["a",1],"x"]',
+      '[["a",0]]',
+    ]) {
+      expect(() => decodeValue(bad), bad).toThrow()
+    }
+  })
+
   it('rejects corrupt input with an exception the backends turn into a miss', () => {
     expect(() => decodeValue('{not json')).toThrow()
     expect(() => decodeValueBytes(new Uint8Array([0xff, 0xfe, 0x00]))).toThrow()

@@ -163,13 +163,18 @@ export function valueRules(ctx: SuiteContext): void {
       // Isolated like every value: a change to what came back stays out of the cache.
       back.tagged.extra = 'changed'
       expect(((await c.get(k)) as typeof value).tagged.extra).toBe('x')
-      // A function or symbol there is refused like anywhere else.
+      // A function there is refused like anywhere else; a symbol-keyed property is not part of
+      // an array's clone (structuredClone leaves it out), so every backend leaves it out.
       const k2 = uniqueKey()
       await expect(c.set(k2, Object.assign([1], { f: () => 1 }) as unknown)).rejects.toBeInstanceOf(TypeError)
-      await expect(c.set(k2, Object.assign([1], { [Symbol('s')]: 1 }) as unknown)).rejects.toBeInstanceOf(
+      await expect(c.set(k2, Object.assign([1], { x: [Symbol('s')] }) as unknown)).rejects.toBeInstanceOf(
         TypeError,
       )
       expect(await c.has(k2)).toBe(false)
+      await c.set(k2, Object.assign([1], { [Symbol('s')]: 1 }))
+      const noSymbol = (await c.get(k2)) as unknown[]
+      expect(noSymbol).toStrictEqual([1])
+      expect(Object.getOwnPropertySymbols(noSymbol)).toEqual([])
     })
     it('drops the own properties of a Map, Set, Date or typed array, as structuredClone does', async () => {
       const c = await make()
