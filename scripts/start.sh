@@ -4,7 +4,7 @@
 # Embedded defaults only (local memory, SQLite, files under playground/.data): no server to
 # install. Environment: PORT (default 5173), HOST (default 127.0.0.1), CACHEWORK_DATA_DIR
 # (default playground/.data), CACHEWORK_MEMCACHED=127.0.0.1:11211[,…] to put the page cache
-# on memcached servers.
+# on memcached servers, or CACHEWORK_REDIS=redis://127.0.0.1:6379[,…] to put it on Redis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-node-modules.sh
