@@ -105,3 +105,10 @@ export function wireDock(
   window.addEventListener('resize', onResize)
   return () => window.removeEventListener('resize', onResize)
 }
+
+/** The dock-side button: it offers the other side. */
+export function renderSideButton(button: HTMLElement, side: DockState['side']): void {
+  const right = side === 'right'
+  button.textContent = right ? '⤓ bottom' : '⇥ right'
+  button.setAttribute('aria-label', right ? 'dock to the bottom' : 'dock to the right')
+}

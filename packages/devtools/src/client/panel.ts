@@ -12,7 +12,7 @@ import type { EventBatch, Snapshot, WireEvent } from '../protocol.ts'
 import { renderCards } from './cards.ts'
 import { ChartStore } from './charts.ts'
 import { renderDetail } from './detail.ts'
-import { applyDock, type DockState, DOCK_KEY, loadDock, wireDock } from './dock.ts'
+import { applyDock, type DockState, DOCK_KEY, loadDock, renderSideButton, wireDock } from './dock.ts'
 import { matchesShortcut, parseShortcut } from './format.ts'
 import { EntryList, type SourceState } from './list.ts'
 import { entryId, type Row, readStorage, writeStorage } from './rows.ts'
@@ -20,7 +20,7 @@ import type { Source } from './sources.ts'
 import { PANEL_CSS } from './styles.ts'
 import { Timeline, type TimelineEvent } from './timeline.ts'
 import { renderCacheSelect, renderStatus, wireToolbar } from './toolbar.ts'
-import { buildPanelDom, type PanelDom, VIEWS, type ViewName } from './view.ts'
+import { buildPanelDom, type PanelDom, VIEWS, type ViewName, wireTabs } from './view.ts'
 
 export type { Row } from './rows.ts'
 
@@ -111,20 +111,11 @@ export class Panel {
     d.close.addEventListener('click', () => this.close())
     d.refresh.addEventListener('click', () => void this.refresh())
     d.side.addEventListener('click', () => this.setSide(this.dock.side === 'bottom' ? 'right' : 'bottom'))
-    for (const v of VIEWS) d.tabs[v].addEventListener('click', () => this.show(v))
-    d.tabs.entries.parentElement?.addEventListener('keydown', (e) => {
-      if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft' && e.key !== 'Home' && e.key !== 'End') return
-      e.preventDefault()
-      const i = VIEWS.indexOf(this.view)
-      const next =
-        e.key === 'Home'
-          ? 0
-          : e.key === 'End'
-            ? VIEWS.length - 1
-            : (i + (e.key === 'ArrowRight' ? 1 : VIEWS.length - 1)) % VIEWS.length
-      this.show(VIEWS[next] as ViewName)
-      d.tabs[VIEWS[next] as ViewName].focus()
-    })
+    wireTabs(
+      d.tabs,
+      () => this.view,
+      (v) => this.show(v),
+    )
     const shortcut = parseShortcut(shortcutText)
     this.onKey = (e) => {
       if (!this.embedded && matchesShortcut(e, shortcut)) {
@@ -204,9 +195,7 @@ export class Panel {
   }
 
   private renderSide(): void {
-    const right = this.dock.side === 'right'
-    this.dom.side.textContent = right ? '⤓ bottom' : '⇥ right'
-    this.dom.side.setAttribute('aria-label', right ? 'dock to the bottom' : 'dock to the right')
+    renderSideButton(this.dom.side, this.dock.side)
   }
 
   /** Re-list one source, or all of them. Resolves when the list is rendered. */

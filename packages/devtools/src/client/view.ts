@@ -29,6 +29,31 @@ export const VIEWS = ['entries', 'timeline', 'caches'] as const
 /** One view's id. */
 export type ViewName = (typeof VIEWS)[number]
 
+/**
+ * The tab bar: a click shows its view; arrow keys, Home and End move between tabs (the ARIA
+ * tabs pattern) and focus the tab shown.
+ */
+export function wireTabs(
+  tabs: Record<ViewName, HTMLButtonElement>,
+  current: () => ViewName,
+  show: (v: ViewName) => void,
+): void {
+  for (const v of VIEWS) tabs[v].addEventListener('click', () => show(v))
+  tabs.entries.parentElement?.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft' && e.key !== 'Home' && e.key !== 'End') return
+    e.preventDefault()
+    const i = VIEWS.indexOf(current())
+    const next =
+      e.key === 'Home'
+        ? 0
+        : e.key === 'End'
+          ? VIEWS.length - 1
+          : (i + (e.key === 'ArrowRight' ? 1 : VIEWS.length - 1)) % VIEWS.length
+    show(VIEWS[next] as ViewName)
+    tabs[VIEWS[next] as ViewName].focus()
+  })
+}
+
 /** Handles on the parts of the panel the code updates. */
 export interface PanelDom {
   wrap: HTMLElement
