@@ -4,9 +4,10 @@
  * tiered caches with their own L1 over one L2 kept coherent by a real BroadcastChannel bus;
  * stats per tier. Two Node processes over Redis: packages/node/test/tiered-redis.test.ts.
  */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   BroadcastChannelBus,
+  CacheUnavailableError,
   createCaches,
   LocMemCache,
   TieredCache,
@@ -201,3 +202,46 @@ async function collectKey(c: LocMemCache, key: string) {
   for await (const e of c.entries()) if (e.key === key) out.push(e)
   return out
 }
+
+describe('tiered timeouts (rule 15 through rule 18)', () => {
+  /** An I/O-like L2 whose writes take `delayMs` (on fake time) and which allows itself 5 s. */
+  class SlowL2 extends LocMemCache {
+    protected override readonly usesIO = true
+    delayMs = 1500
+    protected override async _set(rawKey: string, value: unknown, expiresAt: number | null) {
+      await new Promise((r) => setTimeout(r, this.delayMs))
+      return super._set(rawKey, value, expiresAt)
+    }
+  }
+  const make = (tieredOptions: Record<string, unknown> = {}) => {
+    const l2 = new SlowL2({ location: uniqueKey('slow'), options: { timeoutMs: 5000 } })
+    const l1 = new LocMemCache({ location: uniqueKey('l1') })
+    return new TieredCache({ options: { tiers: [l1, l2], ...tieredOptions } })
+  }
+
+  it('a write that L2 answers within its own timeoutMs succeeds, past the tiered default of 1 s', async () => {
+    vi.useFakeTimers()
+    try {
+      const t = make()
+      const done = t.set('k', 'v')
+      await vi.advanceTimersByTimeAsync(1600)
+      await expect(done).resolves.toBe(true)
+      expect(await t.get('k')).toBe('v')
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('a timeoutMs set on the tiered alias bounds the call through both tiers', async () => {
+    vi.useFakeTimers()
+    try {
+      const t = make({ timeoutMs: 200 })
+      const done = t.set('k', 'v')
+      const settled = expect(done).rejects.toBeInstanceOf(CacheUnavailableError)
+      await vi.advanceTimersByTimeAsync(1600)
+      await settled
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})

@@ -83,8 +83,12 @@ export class TieredCache extends BaseCache {
   private tiersResolved: [Tier, Tier] | undefined
   private readonly tierStats: [TierStats, TierStats]
 
+  /** Whether this alias sets `timeoutMs` itself (see `withTimeout`). */
+  private readonly ownTimeout: boolean
+
   constructor(init: CacheInit = {}, alias = 'default') {
     super(init, alias)
+    this.ownTimeout = init.options?.timeoutMs !== undefined
     const [a, b] = this.options.tiers as [TierSpec, TierSpec]
     const row = (tier: 'l1' | 'l2', spec: TierSpec): TierStats => ({
       tier,
@@ -96,6 +100,17 @@ export class TieredCache extends BaseCache {
       deletes: 0,
     })
     this.tierStats = [row('l1', a), row('l2', b)]
+  }
+
+  /**
+   * Rule 15 for two tiers: each tier already answers under its own `timeoutMs` (a read misses, a
+   * write rejects), and knows what not to count (redis does not count loading its client module
+   * on first use). A second timer here, with the tiered alias's default, failed a fresh process's
+   * first write through a slow-to-load L2 that L2 itself would have completed. So the tiers bound
+   * every call unless this alias sets `timeoutMs` itself, which then bounds each call as a whole.
+   */
+  protected override withTimeout<T>(op: Promise<T>, what: string): Promise<T> {
+    return this.ownTimeout ? super.withTimeout(op, what) : op
   }
 
   /** The tiers, made on first use (an alias may be configured in the same `configureCaches`). */
