@@ -37,7 +37,6 @@ export type { RawEntry, StoredEntry } from './storage-base.ts'
 /** Per-call options of reads and writes: a version, and tags (docs/contract.md rule 17). */
 type Opts = VersionOpts & TagOpts
 
-
 /**
  * An empty plain object for `getMany`'s result, already in V8's dictionary mode: filling a `{}`
  * with up to hundreds of arbitrary key names walks (and grows) a hidden-class transition per
