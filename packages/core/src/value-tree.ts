@@ -3,7 +3,7 @@
  * explorer): Map, Set, Date, bigint, typed arrays, errors and cyclic references keep their
  * type across the wire. Like `formatValue` it only reads data (own enumerable data
  * properties; the built-in prototype methods for Map, Set, Date and typed arrays, never the
- * value's own), so describing a value never runs its code (docs/contract.md rule 5: loading
+ * value's own), so describing a value never runs its code (docs/contract.md rule 12: loading
  * never executes code).
  */
 

@@ -1,6 +1,6 @@
 /**
  * `@cachework/node`: a convenience entry that registers the `memcached`, `db`, `file` and `redis`
- * backends (and the `redis` bus of the `tiered` backend) and re-exports every Node entry. Each concern has an entry of its own, which loads
+ * backends (and the `redis` bus of the `tiered` backend) and re-exports the memcached, db, file, redis, http and nunjucks entries. Each concern has an entry of its own, which loads
  * only what it needs (no native module unless it is the `db` backend's, and only on first use):
  * `@cachework/node/memcached`, `/db`, `/file`, `/redis`, `/http` (node:http, Connect, Express), `/nunjucks`,
  * `/fastify`, `/koa`, `/devtools` (not re-exported here: it needs `@cachework/devtools`). better-sqlite3 (db),

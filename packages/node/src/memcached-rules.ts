@@ -46,7 +46,7 @@ export function checkMemcachedKey(rawKey: string): void {
 /**
  * Django's `BaseMemcachedCache.get_backend_timeout`
  * (django/core/cache/backends/memcached.py): never → 0; a whole number
- * of seconds, truncated (so under a second is already expired, as in Django); over 30 days →
+ * of seconds, rounded up here where Django truncates (under a second is already expired there); over 30 days →
  * an absolute unix time. One departure: memcached's clock ticks in whole seconds, so a relative
  * exptime `n` lives between n-1 and n seconds (`timeout=1` can vanish at once under Django);
  * cachework sends `n + 1`, so an entry lives at least its timeout and at most a second more.

@@ -2,7 +2,7 @@
  * Keys for a Fetch adapter behind a proxy it trusts (docs/contract.md rule 20). A runtime such
  * as `@hono/node-server` builds the request URL from `Host`; an application that renders
  * `X-Forwarded-Host`/`X-Forwarded-Proto` must have its pages keyed on them, or one visitor's
- * forwarded host is replayed to everyone (issue S4). Django: `USE_X_FORWARDED_HOST`,
+ * forwarded host is replayed to everyone (docs/security.md, X-Forwarded-Host). Django: `USE_X_FORWARDED_HOST`,
  * `SECURE_PROXY_SSL_HEADER` (django/http/request.py `get_host`, `scheme`).
  */
 import { checkedHost } from './hosts.ts'
