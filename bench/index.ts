@@ -21,21 +21,26 @@ rewrites that suite's section below. Benchmarks are not tests and never gate CI.
 - **One process per contender.** Every contender (cachework and each peer, Node or Python) is
   started in a process of its own (\`bench/support/rounds.ts\`, \`bench/support/worker.ts\`), so
   each has its own JIT profile and heap, as lru-cache's own benchmark does. It fills its own
-  store before anything is timed.
-- **Interleaved, rotated rounds; medians.** The parent runs 7 rounds; in round *r* every contender
-  times its operation for one window (500 ms unless a table says otherwise), one after the
-  other, in an order rotated by *r*, while the others wait idle. A row shows the **median** of
-  its rounds with the **min–max** range; the ratio column divides medians by the table's
-  baseline (its first row unless named). Load spikes on a shared machine then hit every
+  store before anything is timed. HTTP servers (\`pages\`, \`http\`) each run in their own process
+  under a load generator in another (\`wrk\` for \`pages\`); browser suites (\`sw\`, \`browser-idb\`)
+  start one Chromium process per contender (its own renderer, worker and storage).
+- **Interleaved, rotated rounds; medians.** The parent runs 7 rounds (unless a table says otherwise); in round *r*
+  every contender times its operation for one window (500 ms unless a table says otherwise), one
+  after the other, in an order rotated by *r*, while the others wait idle. A row shows the
+  **median** of its rounds with the **min–max** range; the ratio column divides medians by the
+  table's baseline (its first row unless named). Load spikes on a shared machine then hit every
   contender alike, and the range shows how much they moved the run.
 - **Sizes users have.** Working sets of 1,000 to 1,000,000 keys where the backend allows, read in
   a fixed pseudo-random order over all keys (no contender is flattered by locality); two value
   shapes (a small object \`{ id, name, tags }\`, a 4 KiB string); the default timeouts users get
-  (300 s, or the peer's equivalent), not \`null\`.
+  (300 s, or the peer's equivalent), not \`null\`. The page cache is read over 10,000 distinct URLs,
+  each cached before the rounds, and the suite checks that no timed request ran the view.
 - **Load is printed.** Each suite notes the machine's 1/5/15-minute load average before and after.
   Absolute numbers move with the machine; ratios much less.
-- Suites not yet moved to this method (named in their own notes) time contenders in one process
-  in alternating windows.
+- Each table's notes say how that table was measured where it departs from the above (e.g. the
+  devtools suite times one panel, so it has no contenders to interleave).
+- **Check runs** on a busy machine: \`BENCH_DRY=1\` prints the tables without touching this file;
+  \`BENCH_ROUNDS=2 BENCH_ROUND_MS=200\` shorten the rounds. Never record those figures.
 `
 
 function sections(text: string): Map<string, string> {
