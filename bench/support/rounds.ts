@@ -158,7 +158,7 @@ export interface CompareOptions {
   baseline?: string
   unit?: string
   notes?: string[]
-  /** How long a child may take to fill its store, ms (default 180 s). */
+  /** How long a child may take to fill its store, ms (default 600 s: 1,000,000 keys on a busy machine). */
   setupTimeoutMs?: number
 }
 
@@ -190,7 +190,7 @@ export async function compare(opts: CompareOptions): Promise<Compared> {
       })
       const child = new Child(spec, proc)
       try {
-        const msg = await child.next(opts.setupTimeoutMs ?? 180_000)
+        const msg = await child.next(opts.setupTimeoutMs ?? 600_000)
         if (msg.ready !== true) throw new Error(`${spec.name}: unexpected ${JSON.stringify(msg)}`)
         ready.set(spec.name, msg as unknown as Ready)
         children.push(child)
@@ -207,7 +207,7 @@ export async function compare(opts: CompareOptions): Promise<Compared> {
         if (!alive.has(child)) continue
         child.send({ cmd: 'round', ms: roundMs })
         try {
-          const msg = await child.next(roundMs * 20 + 30_000)
+          const msg = await child.next(roundMs * 20 + 120_000)
           samples.get(child.spec.name)?.push(Number(msg.ops))
         } catch (e) {
           alive.delete(child)
