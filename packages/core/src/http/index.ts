@@ -94,11 +94,11 @@ export {
   type KeyOptions,
   type KeyRequest,
   learnCacheKey,
-  md5Hex,
   pageCacheKey,
   varyDigest,
   varyHeaderList,
 } from './keys.ts'
+export { md5Hex } from './md5.ts'
 export {
   hitAge,
   isConditionalRequest,

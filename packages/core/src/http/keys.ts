@@ -3,12 +3,12 @@
  * (django/utils/cache.py), on Fetch API `Request`s. Keys are returned before the backend's
  * `makeKey`, so they equal Django's for the same request.
  */
-import { md5 } from '@noble/hashes/legacy.js'
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
+import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { type CacheRegistry, resolveCache } from '../registry.ts'
 import type { Cache } from '../types.ts'
 import { splitHeaderValue } from './cache-control.ts'
 import { DEFAULT_CACHE_SECONDS } from './headers.ts'
+import { md5Hex } from './md5.ts'
 import { boundView, isRequestView, type RequestView } from './request-view.ts'
 
 /** What page keys are made from: a Fetch `Request`, or an adapter's `RequestView`. */
@@ -32,11 +32,6 @@ export interface KeyOptions {
   timeZone?: (request: Request) => string | undefined
 }
 
-/** Hex md5 of a string's UTF-8 bytes. */
-export function md5Hex(s: string | Uint8Array): string {
-  return bytesToHex(md5(typeof s === 'string' ? utf8ToBytes(s) : s))
-}
-
 /**
  * Django's `request.build_absolute_uri()`: `scheme://host[:port]/path?query`, the raw query
  * string kept and the fragment dropped (a `?` with nothing after it is dropped, as in Django).
@@ -53,21 +48,11 @@ export function absoluteUri(request: KeyRequest): string {
   return `${u.protocol}//${u.host}${u.pathname}${u.search}`
 }
 
-// Hot pages are asked for again and again: remember the last URLs' digests (bounded; a plain
-// function of the URL, so there is nothing to invalidate).
-const digests = new Map<string, string>()
-const MAX_DIGESTS = 1024
-
-/** md5 of the request's absolute URI (memoized for recent URIs). */
+// No memo of URIs' digests: a bounded one (the last 1,024 URIs, cleared when full) was defeated
+// by any site of more distinct URLs, where every request then paid two slow md5s, a Map insert
+// and old-space garbage (issue 19). md5Hex is cheap enough to run on every request instead.
 function uriDigest(request: KeyRequest): string {
-  const uri = absoluteUri(request)
-  let d = digests.get(uri)
-  if (d === undefined) {
-    d = md5Hex(uri)
-    if (digests.size >= MAX_DIGESTS) digests.clear()
-    digests.set(uri, d)
-  }
-  return d
+  return md5Hex(absoluteUri(request))
 }
 
 // Django's `_i18n_cache_key_suffix` (§3.7).

@@ -8,7 +8,7 @@
 import { type CacheRegistry, resolveCache } from '../registry.ts'
 import type { Cache } from '../types.ts'
 import { conditionalResponse } from './conditional.ts'
-import { md5Hex } from './keys.ts'
+import { md5Hex } from './md5.ts'
 import {
   type Evaluation,
   evaluate,
