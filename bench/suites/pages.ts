@@ -58,7 +58,15 @@ async function start(name: string, kind: string): Promise<Server> {
 }
 
 async function stats(s: Server): Promise<Stats> {
-  return (await (await fetch(`http://127.0.0.1:${s.port}/__stats`)).json()) as Stats
+  // A keep-alive socket from the last ask may have been closed by the server's idle timeout
+  // (5 s) just as fetch reuses it ("other side closed"): ask once more on a fresh one.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return (await (await fetch(`http://127.0.0.1:${s.port}/__stats`)).json()) as Stats
+    } catch (e) {
+      if (attempt >= 2) throw e
+    }
+  }
 }
 
 /** CPU time (µs) a process has used so far (utime + stime from /proc; Linux). */
