@@ -8,34 +8,19 @@
  * only when a cull may be due: under an insert lease (idb-lease.ts) it is one put, as in
  * idb-keyval. Hot paths use raw IDB requests, as idb-keyval does, to avoid a proxy per call.
  */
-import {
-  type CacheInit,
-  type CommonOptions,
-  KeyNotFoundError,
-  type Timeout,
-  registerBackend,
-  type GetOrSetOptions,
-} from '@cachework/core'
+import { type CacheInit, type CommonOptions, KeyNotFoundError, registerBackend } from '@cachework/core'
 import {
   assertStorable,
-  BaseCache,
   type RawEntry,
   type StoredEntry,
   addDelta,
   encodeValue,
-  leaseToken,
 } from '@cachework/core/backend'
 import { InsertLease } from './idb-lease.ts'
 import { IdbConnection } from './idb-connection.ts'
 import { type IdbRecord, LEASES, STORE } from './idb-schema.ts'
 import { LastUses, cullStore, req } from './idb-store.ts'
-import {
-  crossTabDefault,
-  crossTabGetOrSet,
-  NO_WEB_LOCKS,
-  usesStampedeOptions,
-  WebLockLeases,
-} from './web-locks.ts'
+import { CrossTabCache } from './cross-tab-cache.ts'
 
 const MISSING: unique symbol = Symbol('cachework.idb.missing')
 /** The scope of every transaction that may insert a key on the checked path (`insert`). */
@@ -45,7 +30,7 @@ const WITH_LEASES = [STORE, LEASES]
  * The IndexedDB backend (`indexeddb`). `location` is the database name (default `'cachework'`).
  * Options: `maxEntries` (300), `cullFrequency` (3), `timeoutMs` (1000), `ignoreErrors` (false).
  */
-export class IndexedDBCache extends BaseCache {
+export class IndexedDBCache extends CrossTabCache {
   static override readonly backendName: string = 'indexeddb'
   protected override readonly usesIO: boolean = true
   /** The IndexedDB database name. */
@@ -55,7 +40,6 @@ export class IndexedDBCache extends BaseCache {
   private readonly uses = new LastUses(() => {
     this.db.run('readwrite', (s) => this.uses.flush(s, true)).catch(() => undefined)
   })
-  private readonly flights = new Map<string, Promise<unknown>>()
   /** Lets `set` skip reading the old entry while no cull can be due (idb-lease.ts). */
   private readonly lease = new InsertLease()
 
@@ -307,48 +291,12 @@ export class IndexedDBCache extends BaseCache {
     await this.db.close()
   }
 
-  private webLeases?: WebLockLeases
-
-  /**
-   * Leases on Web Locks (rule 16): exclusive across the origin's tabs and workers, and freed by
-   * the browser when the holding tab dies; where Web Locks are missing, the default `add` lease.
-   */
-  override async acquireLease(rawKey: string, ttlMs: number): Promise<string | undefined> {
-    this.webLeases ??= new WebLockLeases(`cachework:indexeddb-lease:${this.dbName}:`)
-    const got = await this.webLeases.acquire(rawKey, ttlMs, leaseToken())
-    return got === NO_WEB_LOCKS ? super.acquireLease(rawKey, ttlMs) : got
+  protected override leaseLockPrefix(): string {
+    return `cachework:indexeddb-lease:${this.dbName}:`
   }
 
-  /** Release a Web Lock lease (or the default one). */
-  override async releaseLease(rawKey: string, token: string): Promise<void> {
-    if (!this.webLeases?.release(token)) await super.releaseLease(rawKey, token)
-  }
-
-  /**
-   * Rule 9 across tabs: besides the in-page single flight, the computation runs under a Web Lock
-   * named after the database and key, and the cache is read again once the lock is held, so
-   * tabs of one origin racing on a miss run the factory once in total.
-   */
-  override async getOrSet<T>(
-    key: string,
-    defaultValue: T | (() => T | Promise<T>),
-    timeout?: Timeout,
-    opts?: GetOrSetOptions,
-  ): Promise<T> {
-    // The stampede options (docs/contract.md rule 16) take core's path, on this backend's leases.
-    if (usesStampedeOptions(opts)) return super.getOrSet(key, defaultValue, timeout, crossTabDefault(opts))
-    const raw = this.rawKey(key, opts?.version)
-    return crossTabGetOrSet(
-      this,
-      (k, o) => this.getQuietly(k, o),
-      this.flights,
-      `cachework:indexeddb:${this.dbName}:${raw}`,
-      raw,
-      key,
-      defaultValue,
-      timeout,
-      opts,
-    )
+  protected override flightLockName(rawKey: string): string {
+    return `cachework:indexeddb:${this.dbName}:${rawKey}`
   }
 }
 

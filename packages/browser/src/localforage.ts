@@ -14,29 +14,19 @@ import {
   type CacheInit,
   type CommonOptions,
   KeyNotFoundError,
-  type Timeout,
   registerBackend,
-  type GetOrSetOptions,
 } from '@cachework/core'
 import {
-  BaseCache,
   type CullableStore,
   type RawEntry,
   type StoredEntry,
   addDelta,
   decodeValue,
   encodeValue,
-  leaseToken,
 } from '@cachework/core/backend'
 import localforage from 'localforage'
-import {
-  crossTabGetOrSet,
-  NO_WEB_LOCKS,
-  crossTabDefault,
-  usesStampedeOptions,
-  WebLockLeases,
-  withLock,
-} from './web-locks.ts'
+import { CrossTabCache } from './cross-tab-cache.ts'
+import { withLock } from './web-locks.ts'
 
 /** One stored item: the encoded value and the expiry (epoch ms, `null` for never). */
 interface Item {
@@ -58,7 +48,7 @@ function isItem(x: unknown): x is Item {
  * `storeName` (`'entries'`), `maxEntries` (300), `cullFrequency` (3), `timeoutMs` (1000),
  * `ignoreErrors` (false).
  */
-export class LocalForageCache extends BaseCache {
+export class LocalForageCache extends CrossTabCache {
   static override readonly backendName: string = 'localforage'
   static override readonly knownOptions: readonly string[] = ['driver', 'storeName']
   protected override readonly usesIO: boolean = true
@@ -67,7 +57,6 @@ export class LocalForageCache extends BaseCache {
   /** localForage's store name. */
   readonly storeName: string
   private forage: Forage | undefined
-  private readonly flights = new Map<string, Promise<unknown>>()
   private readonly cullable: CullableStore
 
   constructor(init: CacheInit = {}, alias = 'default') {
@@ -325,45 +314,12 @@ export class LocalForageCache extends BaseCache {
     this.forage = undefined
   }
 
-  private webLeases?: WebLockLeases
-
-  /**
-   * Leases on Web Locks (rule 16): exclusive across the origin's tabs and workers, and freed by
-   * the browser when the holding tab dies; where Web Locks are missing, the default `add` lease.
-   */
-  override async acquireLease(rawKey: string, ttlMs: number): Promise<string | undefined> {
-    this.webLeases ??= new WebLockLeases(`cachework:localforage-lease:${this.dbName}/${this.storeName}:`)
-    const got = await this.webLeases.acquire(rawKey, ttlMs, leaseToken())
-    return got === NO_WEB_LOCKS ? super.acquireLease(rawKey, ttlMs) : got
+  protected override leaseLockPrefix(): string {
+    return `cachework:localforage-lease:${this.dbName}/${this.storeName}:`
   }
 
-  /** Release a Web Lock lease (or the default one). */
-  override async releaseLease(rawKey: string, token: string): Promise<void> {
-    if (!this.webLeases?.release(token)) await super.releaseLease(rawKey, token)
-  }
-
-  /** Rule 9 across tabs, as `IndexedDBCache.getOrSet`: a Web Lock per key around compute-and-add. */
-  override async getOrSet<T>(
-    key: string,
-    defaultValue: T | (() => T | Promise<T>),
-    timeout?: Timeout,
-    opts?: GetOrSetOptions,
-  ): Promise<T> {
-    // The stampede options (docs/contract.md rule 16) take core's path, on this backend's leases.
-    if (usesStampedeOptions(opts)) return super.getOrSet(key, defaultValue, timeout, crossTabDefault(opts))
-    const raw = this.rawKey(key, opts?.version)
-    const lock = `cachework:localforage-flight:${this.dbName}/${this.storeName}:${raw}`
-    return crossTabGetOrSet(
-      this,
-      (k, o) => this.getQuietly(k, o),
-      this.flights,
-      lock,
-      raw,
-      key,
-      defaultValue,
-      timeout,
-      opts,
-    )
+  protected override flightLockName(rawKey: string): string {
+    return `cachework:localforage-flight:${this.dbName}/${this.storeName}:${rawKey}`
   }
 }
 
