@@ -73,7 +73,7 @@ export interface ResponseCacheOptions extends FreshnessOptions {
   /** Time source (tests). Default `Date.now`. */
   clock?: Clock
   /**
-   * Post every answer and every write, as it happens, to the same-origin `BroadcastChannel`
+   * Post every answer and every write, batched within 50 ms, to the same-origin `BroadcastChannel`
    * `'cachework:sw-events'` (the devtools panel's live timeline; `live.ts`). Default true.
    */
   liveEvents?: boolean
