@@ -120,8 +120,10 @@ const sameList = (a: readonly string[], b: readonly string[]): boolean => a.join
 
 /**
  * Read the stored variant of `url` matching `requestHeaders`, or `undefined`. `hints` remembers
- * each URL's Vary list in worker memory only to read the record and the likely variant in one
- * transaction (`getMany`); the record read from storage always decides.
+ * each URL's Vary list in worker memory. With a hint, the likely variant is read alone (one
+ * IndexedDB request): it is the answer when its own `Vary` names are the hint's and its stored
+ * values are the request's, since RFC 9111 §4.1 matches a request against the stored response's
+ * own `Vary`. Otherwise the URL's record decides, read with the variant in one transaction.
  */
 export async function readVariant(
   cache: Cache,
@@ -136,7 +138,12 @@ export async function readVariant(
   let stored: StoredResponse | undefined
   let key: string | undefined
   if (hint !== undefined) {
-    const guess = variantKey(url, rfc9111.varyValues(requestHeaders, hint))
+    const values = rfc9111.varyValues(requestHeaders, hint)
+    const guess = variantKey(url, values)
+    const alone = (await cache.get<StoredResponse>(guess)) ?? undefined
+    if (alone && alone.url === url && alone.variant === values && sameList(alone.varyHeaders, hint)) {
+      return { key: guess, stored: alone }
+    }
     const got = await cache.getMany<VaryRecord | StoredResponse>([vk, guess])
     record = got[vk] as VaryRecord | undefined
     if (record && sameList(record.varyHeaders, hint)) {
