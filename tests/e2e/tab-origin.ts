@@ -3,6 +3,7 @@
  * port that serves the package source (the `@cachework/source` condition, as in the root vitest
  * config) and one empty HTML page the tabs load before they import the backends.
  */
+import { createHash } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +11,8 @@ import { fileURLToPath } from 'node:url'
 import { createServer, defaultClientConditions } from 'vite'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
+/** This checkout's own tag, for its Vite dependency caches. */
+const checkoutTag = createHash('sha256').update(root).digest('hex').slice(0, 12)
 
 /** A running origin: its base URL, and how to stop it. */
 export interface TabOrigin {
@@ -36,7 +39,8 @@ export async function startTabOrigin(o: TabOriginOptions): Promise<TabOrigin> {
     root,
     configFile: false,
     logLevel: 'error',
-    cacheDir: join(tmpdir(), `cachework-e2e-${o.name}`),
+    // Named after this checkout too, so two checkouts testing at once keep apart.
+    cacheDir: join(tmpdir(), `cachework-e2e-${o.name}-${checkoutTag}`),
     server: { host: '127.0.0.1', port: 0, hmr: false, watch: null },
     resolve: { conditions: ['@cachework/source', ...defaultClientConditions] },
     optimizeDeps: { include: o.deps, noDiscovery: true },
