@@ -97,7 +97,7 @@ export const suite: BenchSuite = {
       const r = ratio(table, 'cachework sw (fresh hit)', 'Workbox 7 CacheFirst')
       table.notes = [
         `Target: cachework ≥ 1/1.25 of Workbox's rate (latency ≤ 1.25×): ${r >= 0.8 ? 'met' : 'MISSED'} (${r.toFixed(2)}×; latency ${(1 / r).toFixed(2)}×).`,
-        'Every cachework hit reads the Vary record and the variant from IndexedDB in one transaction and checks RFC 9111 freshness; Workbox CacheFirst answers from Cache Storage with no freshness check.',
+        "Every cachework hit reads the variant from IndexedDB by the key its Vary hint gives (one get; the URL's Vary record only when that variant is missing or does not match) and checks RFC 9111 freshness; Workbox CacheFirst answers from Cache Storage with no freshness check.",
         'The floor row is the page → worker → page round trip alone; on a loaded machine it dominates every row.',
         `Origin hits on the cached URL: ${hitsAfterWarmup} while warming (the first Workbox and cachework fetches), ${origin.count('/api/bench').hits - hitsAfterWarmup} during the timed rounds.`,
         `Method: each contender in a Chromium process of its own (one browser launch each: its own renderer, worker, IndexedDB and Cache Storage), warmed with 20 fetches; ${samples.get(contenders[0]?.name ?? '')?.length ?? ROUNDS} rounds, in each one run of ${FETCHES} sequential fetches per contender (the body read each time), the order rotated each round; the others idle meanwhile. Median (min–max) of the rounds. One origin server (this process) for all. Machine load (1/5/15 min) before: ${before}; after: ${loadNow()}.`,
