@@ -5,6 +5,7 @@
  */
 import type { GetOrSetOptions, Timeout } from '@cachework/core'
 import { BaseCache, leaseToken } from '@cachework/core/backend'
+import { CallDeadlines } from './deadlines.ts'
 import {
   crossTabDefault,
   crossTabGetOrSet,
@@ -17,12 +18,19 @@ import {
 export abstract class CrossTabCache extends BaseCache {
   private readonly flights = new Map<string, Promise<unknown>>()
   private webLeases?: WebLockLeases
+  private deadlines?: CallDeadlines
 
   /** The prefix of this store's lease lock names (a raw key follows it). */
   protected abstract leaseLockPrefix(): string
 
   /** The name of the lock held around compute-and-`add` of `rawKey` in `getOrSet`. */
   protected abstract flightLockName(rawKey: string): string
+
+  /** Rule 15's `timeoutMs` on one timer for all calls instead of a timer per call (deadlines.ts). */
+  protected override withTimeout<T>(op: Promise<T>, what: string): Promise<T> {
+    this.deadlines ??= new CallDeadlines(this.timeoutMs, `${this.backendName} cache '${this.alias}'`)
+    return this.deadlines.run(op, what)
+  }
 
   /**
    * Leases on Web Locks (rule 16): exclusive across the origin's tabs and workers, and freed by
