@@ -59,7 +59,10 @@ export class CallDeadlines {
     this.timer = undefined
     const now = performance.now()
     for (const [id, p] of this.pending) {
-      if (p.at > now) return this.arm(p.at)
+      if (p.at > now) {
+        this.arm(p.at)
+        return
+      }
       this.pending.delete(id)
       p.reject(new CacheUnavailableError(`${this.label} did not answer ${p.what} within ${this.ms} ms`))
     }
