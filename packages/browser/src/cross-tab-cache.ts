@@ -4,8 +4,7 @@
  * rule 9), and leases on Web Locks (rule 16), each named after the backend's own store.
  */
 import type { GetOrSetOptions, Timeout } from '@cachework/core'
-import { BaseCache, leaseToken } from '@cachework/core/backend'
-import { CallDeadlines } from './deadlines.ts'
+import { BaseCache, CallDeadlines, leaseToken } from '@cachework/core/backend'
 import {
   crossTabDefault,
   crossTabGetOrSet,
@@ -26,7 +25,7 @@ export abstract class CrossTabCache extends BaseCache {
   /** The name of the lock held around compute-and-`add` of `rawKey` in `getOrSet`. */
   protected abstract flightLockName(rawKey: string): string
 
-  /** Rule 15's `timeoutMs` on one timer for all calls instead of a timer per call (deadlines.ts). */
+  /** Rule 15's `timeoutMs` on one timer for all calls instead of a timer per call (core's `CallDeadlines`). */
   protected override withTimeout<T>(op: Promise<T>, what: string): Promise<T> {
     this.deadlines ??= new CallDeadlines(this.timeoutMs, `${this.backendName} cache '${this.alias}'`)
     return this.deadlines.run(op, what)

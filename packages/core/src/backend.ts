@@ -9,6 +9,7 @@ export { type Clock, systemClock } from './clock.ts'
 export { assertStorable, fastClone, isolatedCopy, restore, type Snapshot, snapshot } from './clone.ts'
 export { decodeValue, decodeValueBytes, encodeValue, encodeValueBytes } from './codec.ts'
 export { configWarning, normalizeConfig } from './config.ts'
+export { type CallDeadlineOptions, CallDeadlines } from './deadlines.ts'
 export type { CullableStore, CullPolicy } from './cull.ts'
 export {
   ENVELOPE_MARK,

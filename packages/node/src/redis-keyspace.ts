@@ -6,10 +6,10 @@
  * devtools panel shows Redis like any other backend. On a cluster, every master is walked.
  */
 import { CacheUnavailableError, defaultKeyFunction, type KeyFunction } from '@cachework/core'
-import { isLeaseKey, type RawEntry } from '@cachework/core/backend'
+import { type CallDeadlines, isLeaseKey, type RawEntry } from '@cachework/core/backend'
 import type { RedisNodeClient } from './redis-client.ts'
 import type { RedisConnections } from './redis-connection.ts'
-import { type Deadlines, toCacheError } from './redis-deadline.ts'
+import { toCacheError } from './redis-deadline.ts'
 import { leaseRecordOf } from './redis-lease.ts'
 import { decodeRedisValue, UNREADABLE } from './redis-values.ts'
 
@@ -19,7 +19,7 @@ export const SCAN_BATCH = 1000
 /** What a walk needs from its cache. */
 export interface Keyspace {
   readonly conns: RedisConnections
-  readonly deadlines: Deadlines
+  readonly deadlines: CallDeadlines
   /** The `SCAN MATCH` pattern of the cache's keys. */
   readonly pattern: string
   /** `redis cache '<alias>'`, for messages. */

@@ -14,11 +14,17 @@ import {
   ImproperlyConfigured,
   registerBackend,
 } from '@cachework/core'
-import { BaseCache, leaseToken, type RawEntry, type StoredEntry } from '@cachework/core/backend'
+import {
+  BaseCache,
+  type CallDeadlines,
+  leaseToken,
+  type RawEntry,
+  type StoredEntry,
+} from '@cachework/core/backend'
 import { isReplyError, loadRedisModule, redisModuleReady } from './redis-client.ts'
 import { RedisConnections } from './redis-connection.ts'
 import { incrBy, moveKey } from './redis-counters.ts'
-import { Deadlines, toCacheError } from './redis-deadline.ts'
+import { redisDeadlines, toCacheError } from './redis-deadline.ts'
 import { clearKeys, type Keyspace, listEntries, scanPatternFor } from './redis-keyspace.ts'
 import { acquireRedisLease, releaseRedisLease } from './redis-lease.ts'
 import { parseRedisLocation, type RedisServer } from './redis-location.ts'
@@ -55,7 +61,7 @@ export class RedisCache extends BaseCache {
   /** The servers named by `location`, in order (empty when `options.client` is given). */
   readonly servers: readonly RedisServer[]
   private readonly conns: RedisConnections
-  private readonly deadlines: Deadlines
+  private readonly deadlines: CallDeadlines
 
   /** Build from an alias's settings; a malformed `location` throws `ImproperlyConfigured`. */
   constructor(init: CacheInit = {}, alias = 'default') {
@@ -74,7 +80,7 @@ export class RedisCache extends BaseCache {
         `CACHES['${alias}'].options.tls is given, so every location must be a rediss:// URL (TLS), got ${JSON.stringify(this.location)}`,
       )
     }
-    this.deadlines = new Deadlines(this.timeoutMs, `redis cache '${alias}'`)
+    this.deadlines = redisDeadlines(this.timeoutMs, `redis cache '${alias}'`)
     this.conns = new RedisConnections({
       alias,
       servers: this.servers,

@@ -1,5 +1,5 @@
-import { CacheUnavailableError } from '@cachework/core'
 import { describe, expect, it } from 'vitest'
+import { CacheUnavailableError } from '../src/errors.ts'
 import { CallDeadlines } from '../src/deadlines.ts'
 
 const never = new Promise<never>(() => {})
@@ -30,5 +30,25 @@ describe('CallDeadlines (one timer for every call, rule 15)', () => {
     // The watchdog keeps working after it went idle.
     await expect(d.run(never, 'has')).rejects.toThrow("localforage cache 'x' did not answer has within 30 ms")
     expect(await d.run(Promise.resolve('b'), 'get')).toBe('b')
+  })
+
+  it("converts an op's own rejection, and fails late calls only after settleFirst ran", async () => {
+    const order: string[] = []
+    const d = new CallDeadlines(20, "redis cache 'r'", {
+      settleFirst: (fail) =>
+        setTimeout(() => {
+          order.push('settleFirst')
+          fail()
+        }, 0),
+      convert: (e, what) => new CacheUnavailableError(`failed ${what}: ${(e as Error).message}`),
+    })
+    const converted = await d.run(Promise.reject(new Error('ECONNRESET')), 'get').catch((x: unknown) => x)
+    expect((converted as Error).message).toBe('failed get: ECONNRESET')
+    const stuck = d.run(never, 'set').catch((x: unknown) => {
+      order.push('failed')
+      return x
+    })
+    expect(await stuck).toBeInstanceOf(CacheUnavailableError)
+    expect(order).toEqual(['settleFirst', 'failed'])
   })
 })
