@@ -231,7 +231,16 @@ export const suite: BenchSuite = {
         'headers only: the handler runs every time',
       ),
       contender('Hono 4 on @hono/node-server, fixed body', () => startNode('fw-hono')),
-      contender('Hono 4 + cachework cacheMiddleware', () => startNode('fw-hono-cached'), 'cache hit'),
+      contender(
+        'Hono 4 + cachework cacheApp',
+        () => startNode('fw-hono-app'),
+        'cache hit, in front of the router',
+      ),
+      contender(
+        'Hono 4 + cachework cacheMiddleware',
+        () => startNode('fw-hono-cached'),
+        "cache hit, app.use('*')",
+      ),
       contender('Koa 3, fixed body, no cache', () => startNode('fw-koa')),
       contender('Koa 3 + cachework cacheMiddleware', () => startNode('fw-koa-cached'), 'cache hit'),
       contender('Koa 3 + koa-cash', () => startNode('fw-koa-cash'), 'cache hit, Map store'),
@@ -246,7 +255,8 @@ export const suite: BenchSuite = {
     const expressVsApicache = ratio(t, 'Express 5 + cachework cacheMiddleware', 'Express 5 + apicache')
     const fastifyVsBare = ratio(t, 'Fastify 5 + cachework fastifyCache', 'Fastify 5, fixed body, no cache')
     const fastifyVsCaching = ratio(t, 'Fastify 5 + cachework fastifyCache', 'Fastify 5 + @fastify/caching')
-    const honoVsBare = ratio(
+    const honoVsBare = ratio(t, 'Hono 4 + cachework cacheApp', 'Hono 4 on @hono/node-server, fixed body')
+    const honoMwVsBare = ratio(
       t,
       'Hono 4 + cachework cacheMiddleware',
       'Hono 4 on @hono/node-server, fixed body',
@@ -264,7 +274,7 @@ export const suite: BenchSuite = {
       `Express + cachework ≥ Express + apicache: ${met(expressVsApicache, 1)} (${expressVsApicache.toFixed(2)}×)`,
       `node:http cached page ≥ 4× Django CacheMiddleware: ${met(nodeVsDjango, 4)} (${nodeVsDjango.toFixed(2)}×)`,
       `Fastify + cachework ≥ 0.9× bare Fastify: ${met(fastifyVsBare, 0.9)} (${fastifyVsBare.toFixed(2)}×); ≥ Fastify + @fastify/caching: ${met(fastifyVsCaching, 1)} (${fastifyVsCaching.toFixed(2)}×)`,
-      `Hono + cachework ≥ 0.9× bare Hono (node-server): ${met(honoVsBare, 0.9)} (${honoVsBare.toFixed(2)}×)`,
+      `Hono + cachework cacheApp ≥ 0.9× bare Hono (node-server): ${met(honoVsBare, 0.9)} (${honoVsBare.toFixed(2)}×); the middleware ${honoMwVsBare.toFixed(2)}×`,
       `Koa + cachework ≥ Koa + koa-cash: ${met(koaVsCash, 1)} (${koaVsCash.toFixed(2)}×); vs bare Koa ${koaVsBare.toFixed(2)}×`,
       `Load: autocannon (${CONNECTIONS} connections, keep-alive) in the bench process; each server in its own process (gunicorn: 2 sync workers); ${PIN ? 'for Node rows autocannon runs on core 0 and the server on core 1; for Django both are unpinned' : 'all share the machine'} (${availableParallelism()} cores). 1-min load average ${loadBefore.toFixed(1)} before the run, ${(loadavg()[0] ?? 0).toFixed(1)} after (other work on the machine makes req/s noisy).`,
     ]
@@ -275,7 +285,7 @@ export const suite: BenchSuite = {
       rows: cpu,
       notes: [
         `node:http cached page vs bare: ${ratio({ title: '', rows: cpu }, 'node:http + cachework (cached page)', 'node:http, fixed bytes').toFixed(2)}×; Express + cachework vs bare Express: ${ratio({ title: '', rows: cpu }, 'Express 5 + cachework cacheMiddleware', 'Express 5, fixed body, no cache').toFixed(2)}×; vs apicache: ${ratio({ title: '', rows: cpu }, 'Express 5 + cachework cacheMiddleware', 'Express 5 + apicache').toFixed(2)}×; vs Django: ${ratio({ title: '', rows: cpu }, 'node:http + cachework (cached page)', 'Django 3.2 CacheMiddleware, gunicorn -w 2').toFixed(2)}×.`,
-        `Fastify + cachework vs bare Fastify: ${cpuRatio('Fastify 5 + cachework fastifyCache', 'Fastify 5, fixed body, no cache')}×, vs @fastify/caching: ${cpuRatio('Fastify 5 + cachework fastifyCache', 'Fastify 5 + @fastify/caching')}×; Hono + cachework vs bare Hono: ${cpuRatio('Hono 4 + cachework cacheMiddleware', 'Hono 4 on @hono/node-server, fixed body')}×; Koa + cachework vs koa-cash: ${cpuRatio('Koa 3 + cachework cacheMiddleware', 'Koa 3 + koa-cash')}×.`,
+        `Fastify + cachework vs bare Fastify: ${cpuRatio('Fastify 5 + cachework fastifyCache', 'Fastify 5, fixed body, no cache')}×, vs @fastify/caching: ${cpuRatio('Fastify 5 + cachework fastifyCache', 'Fastify 5 + @fastify/caching')}×; Hono + cachework cacheApp vs bare Hono: ${cpuRatio('Hono 4 + cachework cacheApp', 'Hono 4 on @hono/node-server, fixed body')}× (the middleware ${cpuRatio('Hono 4 + cachework cacheMiddleware', 'Hono 4 on @hono/node-server, fixed body')}×); Koa + cachework vs koa-cash: ${cpuRatio('Koa 3 + cachework cacheMiddleware', 'Koa 3 + koa-cash')}×.`,
         'CPU from /proc (utime + stime of the server and its workers): on a shared, busy machine this is the steadier measure of what each stack costs per request.',
       ],
     }
@@ -303,6 +313,7 @@ async function instructionTable(): Promise<Table> {
     ['Fastify 5 + cachework fastifyCache', 'fw-fastify-cached'],
     ['Fastify 5 + @fastify/caching', 'fw-fastify-caching'],
     ['Hono 4 on @hono/node-server, fixed body', 'fw-hono'],
+    ['Hono 4 + cachework cacheApp', 'fw-hono-app'],
     ['Hono 4 + cachework cacheMiddleware', 'fw-hono-cached'],
     ['Koa 3, fixed body, no cache', 'fw-koa'],
     ['Koa 3 + cachework cacheMiddleware', 'fw-koa-cached'],
@@ -330,7 +341,7 @@ async function instructionTable(): Promise<Table> {
   t.notes = [
     `Express + cachework vs Express + apicache: ${vs('Express 5 + cachework cacheMiddleware', 'Express 5 + apicache', 1)}.`,
     `Fastify + cachework vs bare Fastify: ${vs('Fastify 5 + cachework fastifyCache', 'Fastify 5, fixed body, no cache', 0.9)}; vs @fastify/caching: ${vs('Fastify 5 + cachework fastifyCache', 'Fastify 5 + @fastify/caching', 1)}.`,
-    `Hono + cachework vs bare Hono (node-server): ${vs('Hono 4 + cachework cacheMiddleware', 'Hono 4 on @hono/node-server, fixed body', 0.9)}.`,
+    `Hono + cachework cacheApp vs bare Hono (node-server): ${vs('Hono 4 + cachework cacheApp', 'Hono 4 on @hono/node-server, fixed body', 0.9)}; the middleware: ${vs('Hono 4 + cachework cacheMiddleware', 'Hono 4 on @hono/node-server, fixed body', 0.9)}.`,
     `Koa + cachework vs Koa + koa-cash: ${vs('Koa 3 + cachework cacheMiddleware', 'Koa 3 + koa-cash', 1)}.`,
     'Each server runs under `valgrind --tool=callgrind` with counting off through 4,000 warm-up requests (JIT), then on for 2,000 requests from autocannon (8 connections). Node runs with V8’s `--predictable` (compiler and GC on the main thread), so the count repeats to within 0.1 % from run to run and does not depend on what else the machine is doing; it counts instructions, not cycles (cache misses and branch mispredictions are not in it). `HTTP_BENCH_CALLGRIND=0` skips this table.',
   ]

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module'
 import { createServer, type RequestListener } from 'node:http'
 import { getRequestListener } from '@hono/node-server'
-import { cacheMiddleware as honoCache } from '@cachework/core/hono'
+import { cacheApp, cacheMiddleware as honoCache } from '@cachework/core/hono'
 import { fastifyCache } from '@cachework/node/fastify'
 import { cacheMiddleware as koaCache } from '@cachework/node/koa'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -77,6 +77,9 @@ export async function frameworkListener(kind: string): Promise<RequestListener> 
       return getRequestListener(honoApp(false).fetch)
     case 'fw-hono-cached':
       return getRequestListener(honoApp(true).fetch)
+    case 'fw-hono-app':
+      // cacheApp in front of the bare app: a hit never enters Hono's router.
+      return getRequestListener(cacheApp(honoApp(false), { seconds: 600 }).fetch)
     case 'fw-hono-noop':
       return getRequestListener(honoApp('no-op').fetch)
     case 'fw-koa':

@@ -69,9 +69,10 @@ test('express-site.ts: cachePage, cacheMiddleware, neverCache and the Nunjucks t
   }
 })
 
-// The Fastify, Hono and Koa examples (docs/frameworks.md): a cached route is a hit with Age on
-// the second request, the varying route keeps one page per cookie, neverCache is never stored.
-for (const example of ['fastify-site.ts', 'hono-site.ts', 'koa-site.ts']) {
+// The Fastify, Hono (middleware and cacheApp) and Koa examples (docs/frameworks.md): a cached
+// route is a hit with Age on the second request, the varying route keeps one page per cookie,
+// neverCache is never stored.
+for (const example of ['fastify-site.ts', 'hono-site.ts', 'hono-app.ts', 'koa-site.ts']) {
   test(`${example}: cachePage hit with Age, Vary: Cookie, neverCache`, async () => {
     const port = await freePort()
     let child: ChildProcess | undefined

@@ -9,18 +9,13 @@
  * (erased at build), so core keeps no runtime dependency and `hono` is an optional peer.
  */
 import type { Context, MiddlewareHandler, Next } from 'hono'
+import { honoHitPath } from './hono-app.ts'
 import { mutableResponse } from './http/body.ts'
 import { type CacheControlDirectives, patchCacheControl } from './http/cache-control.ts'
 import { ResponseCache, type ResponseCacheOptions } from './http/engine.ts'
-import { type ForwardedTrustOptions, forwardedRequestView } from './http/forwarded.ts'
+import type { ForwardedTrustOptions } from './http/forwarded.ts'
 import { addNeverCacheHeaders, patchVaryHeaders } from './http/headers.ts'
-import { badHostResponse } from './http/hosts.ts'
-import type { StoredResponse } from './http/body.ts'
-import { FetchRequestViews } from './http/fetch-view.ts'
-import { hitAge, isConditionalRequest, preparePage } from './http/page-hit.ts'
-import { bindRequestView, type RequestView } from './http/request-view.ts'
 import { adoptForwarded } from './http/shared-mode.ts'
-import { NO_PEEK } from './peek.ts'
 import type { CacheMiddlewareOptions, CachePageOptions } from './http/wrappers.ts'
 
 /**
@@ -55,53 +50,21 @@ function replaceResponse(c: Context, response: Response): void {
   c.res = response
 }
 
-/**
- * A hit as a `Response` built from plain parts: on `@hono/node-server` that is its lightweight
- * response, written to the socket from the status, the header object and the bytes without a
- * Fetch `Headers` or body stream (its `responseViaCache`); elsewhere an ordinary `Response`.
- */
-function hitResponse(stored: StoredResponse, method: string, now: number): Response {
-  const page = preparePage(stored, true)
-  const headers: Record<string, string> = { ...page.record, age: hitAge(stored, page, now) }
-  // The cache's own bytes: a Fetch `Response` copies them, the node-server writes them as they are.
-  return new Response(method === 'HEAD' ? null : (stored.body as Uint8Array<ArrayBuffer>), {
-    status: stored.status,
-    statusText: stored.statusText,
-    headers,
-  })
-}
-
 function cachingMiddleware(
   engine: ResponseCache,
   trust: ForwardedTrustOptions,
   allowedHosts: readonly string[] | undefined,
   app: HonoRevalidation['app'],
 ): MiddlewareHandler {
-  const trusting = trust.trustForwardedHost === true || trust.trustForwardedProto === true
   // Background revalidations this middleware sent through `app.fetch`: they go on to the route.
   const ownRuns = new WeakSet<Request>()
-  const views = new FetchRequestViews(allowedHosts)
+  const hit = honoHitPath(engine, trust, allowedHosts)
   return async function cacheworkHono(c: Context, next: Next): Promise<Response | undefined> {
     const request = c.req.raw
     if (ownRuns.has(request)) return void (await next())
-    let view: RequestView | undefined
-    if (trusting) {
-      // Key on the forwarded host/scheme the app renders (rule 20); a bad one is a 400.
-      const forwarded = forwardedRequestView(request, trust, allowedHosts)
-      if (forwarded === null) return badHostResponse()
-      if (forwarded !== undefined) bindRequestView(request, (view = forwarded))
-    }
-    const method = request.method
-    if (engine.directHits && (method === 'GET' || method === 'HEAD')) {
-      // The hit decided by core (page-hit.ts), written without core's Fetch round trip. A host
-      // to refuse, a miss, or what only core can answer (a 304, a stale page) goes on below.
-      view ??= views.view(request)
-      if (view !== undefined) {
-        const stored = engine.peekHit(view, isConditionalRequest(request.headers))
-        if (stored !== undefined && stored !== NO_PEEK) return hitResponse(stored, method, engine.now())
-      }
-    }
-    return throughEngine(c, next)
+    // The hit decided by core (page-hit.ts), written without core's Fetch round trip. A miss,
+    // or what only core can answer (a 304, a stale page), goes through the engine.
+    return hit(request) ?? throughEngine(c, next)
   }
 
   /** A request the direct hit path did not answer: core's engine, which may run the route. */
@@ -209,4 +172,5 @@ export function varyOnHeaders(...names: string[]): MiddlewareHandler {
 /** Django's `vary_on_cookie` as middleware. */
 export const varyOnCookie: MiddlewareHandler = varyOnHeaders('Cookie')
 
+export { cacheApp, type FetchApp, type HonoCacheAppOptions } from './hono-app.ts'
 export { condition, etag, lastModified } from './hono-conditional.ts'

@@ -1,5 +1,6 @@
 /**
- * The Hono adapter (`@cachework/core/hono`): the conformance suite on `@hono/node-server`, and
+ * The Hono adapter (`@cachework/core/hono`): the conformance suite on `@hono/node-server` for
+ * the middleware and for `cacheApp`, and
  * the same middleware in a bare Fetch runtime (`app.request`, no server) over locmem, memcached,
  * redis, file and db stores.
  */
@@ -12,11 +13,12 @@ import { cacheControl, cacheMiddleware, cachePage, neverCache, varyOnCookie } fr
 import { type Context, Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adapterConformanceSuite } from './support/adapter-conformance.ts'
-import { startHono } from './support/hono-harness.ts'
+import { startHono, startHonoApp } from './support/hono-harness.ts'
 import { MemcachedProcess } from './support/memcached-server.ts'
 import { RedisProcess } from './support/redis-server.ts'
 
 adapterConformanceSuite('Hono on @hono/node-server', startHono)
+adapterConformanceSuite('Hono app wrapped by cacheApp on @hono/node-server', startHonoApp)
 
 describe('Hono in a bare Fetch runtime (app.request, no server)', () => {
   let memcached: MemcachedProcess

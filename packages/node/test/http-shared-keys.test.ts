@@ -1,6 +1,6 @@
 /**
- * One page cache, four frameworks: a page stored through any of Express, Fastify, Hono and Koa
- * is a hit through the three others on the same alias and URL, because every adapter runs the
+ * One page cache, four frameworks: a page stored through any of Express, Fastify, Hono (its
+ * middleware or `cacheApp`) and Koa is a hit through the others on the same alias and URL, because every adapter runs the
  * same engine and writes Django's keys (docs/contract.md §3). The alias is a real memcached.
  */
 import { type CacheRegistry, createCaches } from '@cachework/core'
@@ -10,7 +10,7 @@ import { cacheMiddleware } from '../src/http.ts'
 import { rawRequest } from './http-support.ts'
 import type { ConformanceRoute, ConformanceServer, StartServer } from './support/adapter-conformance.ts'
 import { startFastify } from './support/fastify-harness.ts'
-import { startHono } from './support/hono-harness.ts'
+import { startHono, startHonoApp } from './support/hono-harness.ts'
 import { startKoa } from './support/koa-harness.ts'
 import { MemcachedProcess } from './support/memcached-server.ts'
 import { listenNode, nodeRoutes } from './support/node-harness.ts'
@@ -26,6 +26,7 @@ const frameworks: [string, StartServer][] = [
   ['Express', startExpress],
   ['Fastify', startFastify],
   ['Hono', startHono],
+  ['HonoCacheApp', startHonoApp],
   ['Koa', startKoa],
 ]
 

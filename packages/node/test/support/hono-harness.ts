@@ -1,9 +1,10 @@
 /**
- * The Hono conformance harness: the route table as a Hono app behind `cacheMiddleware` from
- * `@cachework/core/hono`, served by `@hono/node-server` on 127.0.0.1.
+ * The Hono conformance harnesses: the route table as a Hono app behind `cacheMiddleware` from
+ * `@cachework/core/hono` (`startHono`), or the bare app wrapped by `cacheApp` (`startHonoApp`),
+ * served by `@hono/node-server` on 127.0.0.1.
  */
 import { serve } from '@hono/node-server'
-import { cacheMiddleware } from '@cachework/core/hono'
+import { cacheApp, cacheMiddleware } from '@cachework/core/hono'
 import { Hono } from 'hono'
 import { isStreamBody, type StartServer } from './adapter-conformance.ts'
 
@@ -25,6 +26,11 @@ export function honoApp(...[routes, options]: Parameters<StartServer>): Hono {
   const app = new Hono()
   // `app`: shared mode re-runs the app for background revalidation (docs/contract.md S7).
   app.use('*', cacheMiddleware({ ...options, app }))
+  return honoRoutes(app, routes)
+}
+
+/** The route table's handlers on `app`. */
+function honoRoutes(app: Hono, routes: Parameters<StartServer>[0]): Hono {
   for (const route of routes) {
     app.on(['GET', 'POST'], route.path, async (c) => {
       const url = new URL(c.req.url)
@@ -44,10 +50,15 @@ export function honoApp(...[routes, options]: Parameters<StartServer>): Hono {
   return app
 }
 
-export const startHono: StartServer = (routes, options) => {
-  const app = honoApp(routes, options)
+export const startHono: StartServer = (routes, options) => serveHono(honoApp(routes, options).fetch)
+
+/** The route table as a bare Hono app, cached in front of its router by `cacheApp`. */
+export const startHonoApp: StartServer = (routes, options) =>
+  serveHono(cacheApp(honoRoutes(new Hono(), routes), options).fetch)
+
+function serveHono(fetch: (request: Request) => Response | Promise<Response>): ReturnType<StartServer> {
   return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+    const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
       resolve({
         baseUrl: `http://127.0.0.1:${info.port}`,
         close: () =>

@@ -1,0 +1,101 @@
+/**
+ * Page caching in front of a whole Hono app (`cacheApp`), and the hit path it shares with the
+ * Hono middleware (hono.ts): a hit is decided by core (`peekHit`, page-hit.ts) and answered
+ * from the stored page before Hono's router or any middleware runs; everything else goes
+ * through core's engine (`ResponseCache.handle`), which calls the app and stores by the same
+ * rules and Django keys as every other adapter (docs/contract.md §3).
+ */
+import type { StoredResponse } from './http/body.ts'
+import { ResponseCache } from './http/engine.ts'
+import { FetchRequestViews } from './http/fetch-view.ts'
+import { type ForwardedTrustOptions, forwardedRequestView } from './http/forwarded.ts'
+import { badHostResponse } from './http/hosts.ts'
+import { hitAge, isConditionalRequest, preparePage } from './http/page-hit.ts'
+import { bindRequestView, type RequestView } from './http/request-view.ts'
+import type { CacheMiddlewareOptions } from './http/wrappers.ts'
+import { NO_PEEK } from './peek.ts'
+
+/**
+ * A hit as a `Response` built from plain parts: on `@hono/node-server` that is its lightweight
+ * response, written to the socket from the status, the header object and the bytes without a
+ * Fetch `Headers` or body stream (its `responseViaCache`); elsewhere an ordinary `Response`.
+ */
+function hitResponse(stored: StoredResponse, method: string, now: number): Response {
+  const page = preparePage(stored, true)
+  const headers: Record<string, string> = { ...page.record, age: hitAge(stored, page, now) }
+  // The cache's own bytes: a Fetch `Response` copies them, the node-server writes them as they are.
+  return new Response(method === 'HEAD' ? null : (stored.body as Uint8Array<ArrayBuffer>), {
+    status: stored.status,
+    statusText: stored.statusText,
+    headers,
+  })
+}
+
+/**
+ * The answer a Hono adapter gives before the app runs: the hit for `request` (a fresh stored
+ * page core can peek), a 400 for a forwarded host to refuse (rule 20), else `undefined` (a
+ * miss, or what only core's engine can answer: a 304, a stale page, an async store).
+ */
+export function honoHitPath(
+  engine: ResponseCache,
+  trust: ForwardedTrustOptions,
+  allowedHosts: readonly string[] | undefined,
+): (request: Request) => Response | undefined {
+  const trusting = trust.trustForwardedHost === true || trust.trustForwardedProto === true
+  const views = new FetchRequestViews(allowedHosts)
+  return function cacheworkHit(request: Request): Response | undefined {
+    let view: RequestView | undefined
+    if (trusting) {
+      // Key on the forwarded host/scheme the app renders (rule 20); a bad one is a 400.
+      const forwarded = forwardedRequestView(request, trust, allowedHosts)
+      if (forwarded === null) return badHostResponse()
+      if (forwarded !== undefined) bindRequestView(request, (view = forwarded))
+    }
+    const method = request.method
+    if (!engine.directHits || (method !== 'GET' && method !== 'HEAD')) return undefined
+    // A host to refuse has no view here: core's engine answers its 400.
+    view ??= views.view(request)
+    if (view === undefined) return undefined
+    const stored = engine.peekHit(view, isConditionalRequest(request.headers))
+    return stored !== undefined && stored !== NO_PEEK ? hitResponse(stored, method, engine.now()) : undefined
+  }
+}
+
+/** Options of `cacheApp`: the Hono middleware's, without `app` (the wrapped app is the one re-run). */
+export type HonoCacheAppOptions = CacheMiddlewareOptions & ForwardedTrustOptions
+
+/** What `cacheApp` wraps and returns: an object with Hono's `fetch(request, env?, executionCtx?)`. */
+export interface FetchApp<Env = unknown, Ctx = unknown> {
+  fetch: (request: Request, env?: Env, executionCtx?: Ctx) => Response | Promise<Response>
+}
+
+/**
+ * Cache a whole Hono app (or any `{ fetch }` app) in front of its router:
+ * `serve({ fetch: cacheApp(app, { alias: 'pages', seconds: 600 }).fetch })`. A hit is answered
+ * without entering Hono at all (no routing, no middleware), so it costs less than any
+ * middleware; a miss calls `app.fetch(request, env, executionCtx)` and stores the response by
+ * the rules of `cacheMiddleware` (same engine, same Django keys). Options and defaults are
+ * `cacheMiddleware`'s: GET/HEAD 200 responses kept for their `max-age`, else `seconds` (600),
+ * in `alias` (`'default'`) under `keyPrefix` (`''`); forwarded headers untrusted. There are no
+ * per-route options (use `cachePage` in the app for those), and in shared mode a stale page is
+ * revalidated in the background through `app.fetch`.
+ */
+export function cacheApp<Env = unknown, Ctx = unknown>(
+  app: FetchApp<Env, Ctx>,
+  options: HonoCacheAppOptions = {},
+): FetchApp<Env, Ctx> {
+  const { alias, seconds, trustForwardedHost, trustForwardedProto, ...rest } = options
+  const engine = new ResponseCache({ ...rest, cache: alias ?? 'default', cacheTimeout: seconds })
+  const hit = honoHitPath(engine, { trustForwardedHost, trustForwardedProto }, rest.allowedHosts)
+  return {
+    fetch(request: Request, env?: Env, executionCtx?: Ctx): Response | Promise<Response> {
+      const answer = hit(request)
+      if (answer !== undefined) return answer
+      // The wrapped app never sees this cache, so running it again (a Vary-mismatch 304 that
+      // selects nothing, a background revalidation) is just another call.
+      const run = (forwarded: Request): Response | Promise<Response> =>
+        app.fetch(forwarded, env, executionCtx)
+      return engine.handle(request, run, { background: run })
+    },
+  }
+}
