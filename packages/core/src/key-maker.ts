@@ -1,30 +1,12 @@
 /**
  * Making and validating keys for one cache (docs/contract.md rules 1 and 2; Django's
  * `make_and_validate_key` in django/core/cache/backends/base.py): the made key of every
- * operation is validated, a key memcached could not take warns (`CacheKeyWarning`), and made
- * keys of the default version are memoised.
+ * operation is validated, and a key memcached could not take warns (`CacheKeyWarning`). No memo:
+ * one character loop over the made key decides whether the exact checks must run, so a working
+ * set of any size costs the same per key.
  */
 import { CACHE_KEY_WARNING, InvalidCacheKey } from './errors.ts'
 import { hasBadKeyChar, MEMCACHE_MAX_KEY_LENGTH, memcacheKeyWarnings } from './keys.ts'
-
-/** The fewest made keys a memo remembers before starting over. */
-const KEY_MEMO_FLOOR = 4096
-
-/**
- * The made keys of one cache's default version. Its bound follows the cache's own: twice
- * `maxEntries` (at least 4,096), so every working set the store can hold fits in the memo and a
- * larger store never falls off the fast path (a 4,096-key memo cleared when full cost a locmem
- * hit ~2× at 10,000 keys). A miss costs one failed lookup and one insert.
- */
-export class KeyMemo {
-  readonly map = new Map<string, string>()
-  limit = KEY_MEMO_FLOOR
-
-  /** Size the memo for a store holding up to `maxEntries` entries. */
-  sizeFor(maxEntries: number): void {
-    this.limit = Math.max(KEY_MEMO_FLOOR, 2 * maxEntries)
-  }
-}
 
 /** Emit a `CacheKeyWarning`: `process.emitWarning` where it exists, `console.warn` otherwise. */
 export const emitKeyWarning: (message: string) => void = (() => {
@@ -56,6 +38,20 @@ export function warnOnBadKey(rawKey: string, sink?: KeyWarningSink): void {
 // An unpaired UTF-16 surrogate (String.prototype.isWellFormed, without needing ES2024 types).
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
+/**
+ * Whether a made key needs the exact checks: longer than 250 UTF-16 units, or holding a C0
+ * control character, a space, DEL (what `hasBadKeyChar` looks for) or any surrogate. False for
+ * the usual short printable key, which then needs nothing more.
+ */
+function suspicious(rawKey: string): boolean {
+  if (rawKey.length > MEMCACHE_MAX_KEY_LENGTH) return true
+  for (let i = 0; i < rawKey.length; i++) {
+    const c = rawKey.charCodeAt(i)
+    if (c <= 0x20 || c === 0x7f || (c & 0xf800) === 0xd800) return true
+  }
+  return false
+}
+
 /** What key making needs from a cache: its default version and its two key methods. */
 export interface KeyMakingHost {
   readonly version: number
@@ -64,23 +60,17 @@ export interface KeyMakingHost {
 }
 
 /**
- * `makeKey` then `validateKey` (Django's `make_and_validate_key`). With a `memo`, made keys of
- * the default version are remembered: a repeated key skips building a new string, and the
- * memoised one keeps its hash, so the store's Map lookup is cheaper too. Only keys that pass the
- * base validation silently are kept, so a bad key still warns on every use (Django warns per
- * call). Pass no memo when `validateKey` is overridden, so the override runs every time.
+ * `makeKey` then `validateKey` (Django's `make_and_validate_key`). With `plainValidation` (the
+ * host's `validateKey` is the base one, `warnOnBadKey`), a key the one loop finds clean skips
+ * the call: it could only have passed silently. Otherwise, and for every suspicious key, the
+ * exact checks run on every call, so a bad key warns each time (Django warns per call).
  */
 export function makeAndValidateKey(
   host: KeyMakingHost,
-  memo: KeyMemo | undefined,
+  plainValidation: boolean,
   key: string,
   version?: number,
 ): string {
-  const defaultVersion = version === undefined || version === host.version
-  if (defaultVersion) {
-    const hit = memo?.map.get(key)
-    if (hit !== undefined) return hit
-  }
   if (typeof key !== 'string') {
     throw new InvalidCacheKey(`Cache keys must be strings, got ${typeof key}`)
   }
@@ -90,17 +80,18 @@ export function makeAndValidateKey(
     )
   }
   const raw = host.makeKey(key, version)
+  if (!suspicious(raw)) {
+    if (!plainValidation) host.validateKey(raw)
+    return raw
+  }
   // A lone surrogate cannot be stored as UTF-8 (files, SQLite, memcached), so such a key would
   // be written and never found again: every backend rejects it alike (docs/contract.md rule 2).
+  // A proper pair is fine.
   if (LONE_SURROGATE.test(raw)) {
     throw new InvalidCacheKey(
       `Cache key ${JSON.stringify(raw)} holds a lone surrogate (not well-formed Unicode)`,
     )
   }
   host.validateKey(raw)
-  if (defaultVersion && memo !== undefined && raw.length <= MEMCACHE_MAX_KEY_LENGTH && !hasBadKeyChar(raw)) {
-    if (memo.map.size >= memo.limit) memo.map.clear()
-    memo.map.set(key, raw)
-  }
   return raw
 }

@@ -22,8 +22,8 @@ import {
   EventHub,
 } from './events.ts'
 import { readOrMiss, withTimeout, writeOrRefuse, writeOrThrow } from './failure-policy.ts'
-import { KeyMemo, makeAndValidateKey, warnOnBadKey } from './key-maker.ts'
-import { hasBadKeyChar, type KeyFunction, MEMCACHE_MAX_KEY_LENGTH } from './keys.ts'
+import { makeAndValidateKey, warnOnBadKey } from './key-maker.ts'
+import { defaultKeyFunction, hasBadKeyChar, type KeyFunction, MEMCACHE_MAX_KEY_LENGTH } from './keys.ts'
 import { addLease, type LeaseStore, leaseToken, removeLease } from './lease.ts'
 import type { CacheInit, Timeout } from './types.ts'
 
@@ -90,9 +90,9 @@ export abstract class StorageBase {
     this.keyPrefix = r.keyPrefix
     this.version = r.version
     this.keyFunction = r.keyFunction
+    this.keyHead = r.keyFunction === defaultKeyFunction ? `${r.keyPrefix}:${r.version}:` : undefined
     this.options = r.options
     this.maxEntries = r.maxEntries
-    this.keyMemo?.sizeFor(this.maxEntries)
     this.cullFrequency = r.cullFrequency
     this.timeoutMs = r.timeoutMs
     this.ignoreErrors = r.ignoreErrors
@@ -329,8 +329,15 @@ export abstract class StorageBase {
 
   /** Apply the alias's key function with `version ?? this.version` (rule 1). */
   makeKey(key: string, version?: number): string {
+    // The default key function at the default version: one concatenation.
+    if (this.keyHead !== undefined && (version === undefined || version === this.version)) {
+      return this.keyHead + key
+    }
     return this.keyFunction(key, this.keyPrefix, version ?? this.version)
   }
+
+  /** `defaultKeyFunction`'s `${keyPrefix}:${version}:` for the default version, when that is the key function. */
+  private readonly keyHead: string | undefined
 
   /**
    * Warn (`CacheKeyWarning`, and a `warning` event) for a made key memcached could not take
@@ -342,18 +349,11 @@ export abstract class StorageBase {
 
   /** `makeKey` then `validateKey` (Django's `make_and_validate_key`; see `key-maker.ts`). */
   protected rawKey(key: string, version?: number): string {
-    return makeAndValidateKey(this, this.keyMemo, key, version)
+    return makeAndValidateKey(this, this.plainValidation, key, version)
   }
 
-  /**
-   * Whether this backend memoises made keys (`KeyMemo`, default true); one that keeps its own
-   * index from caller keys to entries (locmem) turns it off rather than hold both.
-   */
-  protected static readonly memoKeys: boolean = true
-
-  /** Made keys of the default version (see `rawKey`); off when `validateKey` is overridden. */
-  private readonly keyMemo: KeyMemo | undefined =
-    this.memoisesKeys() && (this.constructor as typeof StorageBase).memoKeys ? new KeyMemo() : undefined
+  /** Whether `validateKey` is the base one (a clean made key then needs no call). */
+  private readonly plainValidation: boolean = this.memoisesKeys()
 
   /** True when a made key validated once need not be validated again (`validateKey` not overridden). */
   protected memoisesKeys(): boolean {

@@ -119,8 +119,6 @@ function shareValue(value: unknown): Snapshot {
 export class LocMemCache extends BaseCache {
   static override readonly backendName: string = 'locmem'
   static override readonly knownOptions: readonly string[] = ['isolate']
-  // The direct index (caller key → item) replaces the base class's memo of made keys.
-  protected static override readonly memoKeys: boolean = false
   /** Validate `isolate`. */
   static validateOptions(options: Record<string, unknown>): string | undefined {
     const v = options.isolate
