@@ -22,6 +22,7 @@ import {
   dropInvalidated,
   readChecked,
   storedValue,
+  untaggedStoredValue,
   type TaggedStore,
   tagsCurrent,
   tagsOf,
@@ -130,10 +131,12 @@ export abstract class BaseCache extends StorageBase implements Cache {
     // Rule 3: a timeout of 0 or less leaves nothing readable and removes an older value.
     const ok = await this.write(
       'set',
-      async () =>
+      () =>
         exp !== null && exp <= this.clock.now()
           ? this.expireNow(raw, value)
-          : this._set(raw, await storedValue(this.tagIndex, value, tags), exp),
+          : tags.length === 0
+            ? this._set(raw, untaggedStoredValue(value), exp)
+            : storedValue(this.tagIndex, value, tags).then((v) => this._set(raw, v, exp)),
       raw,
     )
     if (ok) {

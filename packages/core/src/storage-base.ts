@@ -296,22 +296,37 @@ export abstract class StorageBase {
     return withTimeout(op, this, what)
   }
 
+  // Not `async`: each returns the policy's own promise, where an async wrapper returning it would
+  // cost a promise and two more microtasks per call. A synchronous throw becomes a rejection.
+
   /** A read under the failure policy (rule 15): an unreachable store is a miss (`miss`). */
-  protected async read<T>(what: string, op: () => Promise<T>, miss: T, rawKey?: string): Promise<T> {
-    if (!this.usesIO) return op()
-    return readOrMiss(this.report, () => this.withTimeout(op(), what), miss, rawKey)
+  protected read<T>(what: string, op: () => Promise<T>, miss: T, rawKey?: string): Promise<T> {
+    try {
+      if (!this.usesIO) return op()
+      return readOrMiss(this.report, () => this.withTimeout(op(), what), miss, rawKey)
+    } catch (e) {
+      return Promise.reject(e)
+    }
   }
 
   /** A write under the failure policy (rule 15): refused (`false`) with `ignoreErrors`, else it throws. */
-  protected async write(what: string, op: () => Promise<boolean>, rawKey?: string): Promise<boolean> {
-    if (!this.usesIO) return op()
-    return writeOrRefuse(this.report, this.ignoreErrors, () => this.withTimeout(op(), what), rawKey)
+  protected write(what: string, op: () => Promise<boolean>, rawKey?: string): Promise<boolean> {
+    try {
+      if (!this.usesIO) return op()
+      return writeOrRefuse(this.report, this.ignoreErrors, () => this.withTimeout(op(), what), rawKey)
+    } catch (e) {
+      return Promise.reject(e)
+    }
   }
 
   /** A write that must not be silently refused (rule 15): an unreachable store throws. */
-  protected async mustWrite<T>(what: string, op: () => Promise<T>, rawKey?: string): Promise<T> {
-    if (!this.usesIO) return op()
-    return writeOrThrow(this.report, () => this.withTimeout(op(), what), rawKey)
+  protected mustWrite<T>(what: string, op: () => Promise<T>, rawKey?: string): Promise<T> {
+    try {
+      if (!this.usesIO) return op()
+      return writeOrThrow(this.report, () => this.withTimeout(op(), what), rawKey)
+    } catch (e) {
+      return Promise.reject(e)
+    }
   }
 
   /** Count one key operation and report it when someone listens (rule 13). */

@@ -99,13 +99,23 @@ export async function storedValue(
   value: unknown,
   tags: readonly string[],
 ): Promise<unknown> {
+  if (tags.length === 0) return untaggedStoredValue(value)
+  refuseThenable(value)
+  return makeEnvelope(value, { tags: await tagIndex.snapshot(tags) })
+}
+
+/** `storedValue` without tags, synchronously (`set`'s hot path): the value as stored. */
+export function untaggedStoredValue(value: unknown): unknown {
+  refuseThenable(value)
+  return escapeEnvelope(value)
+}
+
+function refuseThenable(value: unknown): void {
   // Returned from an async function a thenable would be awaited and its result stored: refuse
   // it as structured clone refuses a Promise (docs/contract.md rule 12).
   if (typeof (value as { then?: unknown } | null)?.then === 'function') {
     throw new TypeError('cachework cannot store a Promise or thenable: await it and store the result')
   }
-  if (tags.length === 0) return escapeEnvelope(value)
-  return makeEnvelope(value, { tags: await tagIndex.snapshot(tags) })
 }
 
 /**
