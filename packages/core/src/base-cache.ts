@@ -208,7 +208,8 @@ export abstract class BaseCache extends StorageBase implements Cache {
     )
     const now = this.clock.now()
     for (const [raw, key] of byRaw) {
-      const v = found.has(raw) ? openEnvelope(found.get(raw), now) : STALE
+      const stored = found.get(raw)
+      const v = stored !== undefined || found.has(raw) ? openEnvelope(stored, now) : STALE
       if (v !== STALE) {
         this.counted('hit', key, raw, opts?.version)
         // A key named `__proto__` is an own property, never the result's prototype.

@@ -123,18 +123,9 @@ export class RedisCache extends BaseCache {
     return args
   }
 
-  protected async _get(rawKey: string): Promise<StoredEntry | undefined> {
-    let text: unknown
-    try {
-      text = await this.conns.read([rawKey], ['GET', rawKey])
-    } catch (e) {
-      // A key of another type (a list written by someone else) is not ours to read: a miss.
-      if (isReplyError(e) && e.message.startsWith('WRONGTYPE')) return undefined
-      throw e
-    }
-    if (text === null || text === undefined) return undefined
-    const value = decodeRedisValue(text)
-    return value === UNREADABLE ? undefined : { value, expiresAt: undefined }
+  // Not `async`: one `.then` on node-redis's promise instead of an async function's own promise.
+  protected _get(rawKey: string): Promise<StoredEntry | undefined> {
+    return this.conns.read([rawKey], ['GET', rawKey]).then(storedEntryOf, missOnWrongType)
   }
 
   protected override async _has(rawKey: string): Promise<boolean> {
@@ -306,6 +297,19 @@ export class RedisCache extends BaseCache {
     if (ms === -1) return null
     return Number.isFinite(ms) && ms >= 0 ? this.now() + ms : undefined
   }
+}
+
+/** A `GET` reply as an entry: `undefined` for no key and for text cachework will not read. */
+function storedEntryOf(text: unknown): StoredEntry | undefined {
+  if (text === null || text === undefined) return undefined
+  const value = decodeRedisValue(text)
+  return value === UNREADABLE ? undefined : { value, expiresAt: undefined }
+}
+
+/** A key of another type (a list written by someone else) is not ours to read: a miss. */
+function missOnWrongType(e: unknown): undefined {
+  if (isReplyError(e) && e.message.startsWith('WRONGTYPE')) return undefined
+  throw e
 }
 
 registerBackend('redis', RedisCache)
