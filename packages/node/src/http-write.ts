@@ -40,8 +40,11 @@ export function writeStored(res: ServerResponse, stored: StoredResponse, now: nu
   // Fast path: nothing set on `res` yet, no hook waiting and nobody wrapping writeHead, so the
   // stored headers go out as one raw list (Node then skips its per-header bookkeeping).
   if (res.writeHead === plainWriteHead && !hasHeaderHooks(res) && res.getHeaderNames().length === 0) {
-    const raw = p.raw.slice()
-    raw.push('age', age)
+    // `writeHead` turns a header list into the header block before it returns and keeps no
+    // reference to it, so a shared page's list with an `age` slot is made once and the slot is
+    // filled per hit, instead of a copy of the list per hit.
+    const raw = shared ? (p.withAge ??= [...p.raw, 'age', '']) : [...p.raw, 'age', '']
+    raw[raw.length - 1] = age
     if (stored.statusText) res.writeHead(stored.status, stored.statusText, raw)
     else res.writeHead(stored.status, raw)
   } else {

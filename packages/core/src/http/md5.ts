@@ -6,55 +6,176 @@
  * site with more distinct URLs than any memo could hold pays this, and only this, per request.
  */
 
-// Per-round shift amounts and the sine-derived constants of RFC 1321 §3.4.
-const S = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21]
-const K = new Int32Array(64)
-for (let i = 0; i < 64; i++) K[i] = Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32) | 0
-
-const block = new Int32Array(16)
+// RFC 1321 §3.4, written out: each of the 64 steps is a ← b + ((a + F(b, c, d) + X[k] + T[i]) <<< s)
+// on locals, with no table lookups or branches (a loop over the steps choosing the round per
+// step cost ~2× the instructions per block; helper functions per step are not all inlined).
 const state = new Int32Array(4)
 let bytes = new Uint8Array(256)
 const encoder = new TextEncoder()
 const HEX: string[] = []
 for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'))
 
-/** One 64-byte block of `src` at `off` (little-endian words) into `state`. */
+/** Little-endian word of `src` at `o`. */
+function word(src: Uint8Array, o: number): number {
+  return (
+    (src[o] as number) |
+    ((src[o + 1] as number) << 8) |
+    ((src[o + 2] as number) << 16) |
+    ((src[o + 3] as number) << 24)
+  )
+}
+
+/** One 64-byte block of `src` at `off` into `state`; the constants are RFC 1321's T[1..64]. */
 function compress(src: Uint8Array, off: number): void {
-  for (let i = 0; i < 16; i++) {
-    const o = off + i * 4
-    block[i] =
-      (src[o] as number) |
-      ((src[o + 1] as number) << 8) |
-      ((src[o + 2] as number) << 16) |
-      ((src[o + 3] as number) << 24)
-  }
+  const x0 = word(src, off + 0)
+  const x1 = word(src, off + 4)
+  const x2 = word(src, off + 8)
+  const x3 = word(src, off + 12)
+  const x4 = word(src, off + 16)
+  const x5 = word(src, off + 20)
+  const x6 = word(src, off + 24)
+  const x7 = word(src, off + 28)
+  const x8 = word(src, off + 32)
+  const x9 = word(src, off + 36)
+  const x10 = word(src, off + 40)
+  const x11 = word(src, off + 44)
+  const x12 = word(src, off + 48)
+  const x13 = word(src, off + 52)
+  const x14 = word(src, off + 56)
+  const x15 = word(src, off + 60)
   let a = state[0] as number
   let b = state[1] as number
   let c = state[2] as number
   let d = state[3] as number
-  for (let i = 0; i < 64; i++) {
-    let f: number
-    let g: number
-    if (i < 16) {
-      f = (b & c) | (~b & d)
-      g = i
-    } else if (i < 32) {
-      f = (d & b) | (~d & c)
-      g = (5 * i + 1) & 15
-    } else if (i < 48) {
-      f = b ^ c ^ d
-      g = (3 * i + 5) & 15
-    } else {
-      f = c ^ (b | ~d)
-      g = (7 * i) & 15
-    }
-    const s = S[((i >> 4) << 2) | (i & 3)] as number
-    const x = (a + f + (K[i] as number) + (block[g] as number)) | 0
-    a = d
-    d = c
-    c = b
-    b = (b + ((x << s) | (x >>> (32 - s)))) | 0
-  }
+  let n: number
+  n = (a + ((b & c) | (~b & d)) + x0 - 680876936) | 0
+  a = (((n << 7) | (n >>> 25)) + b) | 0
+  n = (d + ((a & b) | (~a & c)) + x1 - 389564586) | 0
+  d = (((n << 12) | (n >>> 20)) + a) | 0
+  n = (c + ((d & a) | (~d & b)) + x2 + 606105819) | 0
+  c = (((n << 17) | (n >>> 15)) + d) | 0
+  n = (b + ((c & d) | (~c & a)) + x3 - 1044525330) | 0
+  b = (((n << 22) | (n >>> 10)) + c) | 0
+  n = (a + ((b & c) | (~b & d)) + x4 - 176418897) | 0
+  a = (((n << 7) | (n >>> 25)) + b) | 0
+  n = (d + ((a & b) | (~a & c)) + x5 + 1200080426) | 0
+  d = (((n << 12) | (n >>> 20)) + a) | 0
+  n = (c + ((d & a) | (~d & b)) + x6 - 1473231341) | 0
+  c = (((n << 17) | (n >>> 15)) + d) | 0
+  n = (b + ((c & d) | (~c & a)) + x7 - 45705983) | 0
+  b = (((n << 22) | (n >>> 10)) + c) | 0
+  n = (a + ((b & c) | (~b & d)) + x8 + 1770035416) | 0
+  a = (((n << 7) | (n >>> 25)) + b) | 0
+  n = (d + ((a & b) | (~a & c)) + x9 - 1958414417) | 0
+  d = (((n << 12) | (n >>> 20)) + a) | 0
+  n = (c + ((d & a) | (~d & b)) + x10 - 42063) | 0
+  c = (((n << 17) | (n >>> 15)) + d) | 0
+  n = (b + ((c & d) | (~c & a)) + x11 - 1990404162) | 0
+  b = (((n << 22) | (n >>> 10)) + c) | 0
+  n = (a + ((b & c) | (~b & d)) + x12 + 1804603682) | 0
+  a = (((n << 7) | (n >>> 25)) + b) | 0
+  n = (d + ((a & b) | (~a & c)) + x13 - 40341101) | 0
+  d = (((n << 12) | (n >>> 20)) + a) | 0
+  n = (c + ((d & a) | (~d & b)) + x14 - 1502002290) | 0
+  c = (((n << 17) | (n >>> 15)) + d) | 0
+  n = (b + ((c & d) | (~c & a)) + x15 + 1236535329) | 0
+  b = (((n << 22) | (n >>> 10)) + c) | 0
+  n = (a + ((b & d) | (c & ~d)) + x1 - 165796510) | 0
+  a = (((n << 5) | (n >>> 27)) + b) | 0
+  n = (d + ((a & c) | (b & ~c)) + x6 - 1069501632) | 0
+  d = (((n << 9) | (n >>> 23)) + a) | 0
+  n = (c + ((d & b) | (a & ~b)) + x11 + 643717713) | 0
+  c = (((n << 14) | (n >>> 18)) + d) | 0
+  n = (b + ((c & a) | (d & ~a)) + x0 - 373897302) | 0
+  b = (((n << 20) | (n >>> 12)) + c) | 0
+  n = (a + ((b & d) | (c & ~d)) + x5 - 701558691) | 0
+  a = (((n << 5) | (n >>> 27)) + b) | 0
+  n = (d + ((a & c) | (b & ~c)) + x10 + 38016083) | 0
+  d = (((n << 9) | (n >>> 23)) + a) | 0
+  n = (c + ((d & b) | (a & ~b)) + x15 - 660478335) | 0
+  c = (((n << 14) | (n >>> 18)) + d) | 0
+  n = (b + ((c & a) | (d & ~a)) + x4 - 405537848) | 0
+  b = (((n << 20) | (n >>> 12)) + c) | 0
+  n = (a + ((b & d) | (c & ~d)) + x9 + 568446438) | 0
+  a = (((n << 5) | (n >>> 27)) + b) | 0
+  n = (d + ((a & c) | (b & ~c)) + x14 - 1019803690) | 0
+  d = (((n << 9) | (n >>> 23)) + a) | 0
+  n = (c + ((d & b) | (a & ~b)) + x3 - 187363961) | 0
+  c = (((n << 14) | (n >>> 18)) + d) | 0
+  n = (b + ((c & a) | (d & ~a)) + x8 + 1163531501) | 0
+  b = (((n << 20) | (n >>> 12)) + c) | 0
+  n = (a + ((b & d) | (c & ~d)) + x13 - 1444681467) | 0
+  a = (((n << 5) | (n >>> 27)) + b) | 0
+  n = (d + ((a & c) | (b & ~c)) + x2 - 51403784) | 0
+  d = (((n << 9) | (n >>> 23)) + a) | 0
+  n = (c + ((d & b) | (a & ~b)) + x7 + 1735328473) | 0
+  c = (((n << 14) | (n >>> 18)) + d) | 0
+  n = (b + ((c & a) | (d & ~a)) + x12 - 1926607734) | 0
+  b = (((n << 20) | (n >>> 12)) + c) | 0
+  n = (a + (b ^ c ^ d) + x5 - 378558) | 0
+  a = (((n << 4) | (n >>> 28)) + b) | 0
+  n = (d + (a ^ b ^ c) + x8 - 2022574463) | 0
+  d = (((n << 11) | (n >>> 21)) + a) | 0
+  n = (c + (d ^ a ^ b) + x11 + 1839030562) | 0
+  c = (((n << 16) | (n >>> 16)) + d) | 0
+  n = (b + (c ^ d ^ a) + x14 - 35309556) | 0
+  b = (((n << 23) | (n >>> 9)) + c) | 0
+  n = (a + (b ^ c ^ d) + x1 - 1530992060) | 0
+  a = (((n << 4) | (n >>> 28)) + b) | 0
+  n = (d + (a ^ b ^ c) + x4 + 1272893353) | 0
+  d = (((n << 11) | (n >>> 21)) + a) | 0
+  n = (c + (d ^ a ^ b) + x7 - 155497632) | 0
+  c = (((n << 16) | (n >>> 16)) + d) | 0
+  n = (b + (c ^ d ^ a) + x10 - 1094730640) | 0
+  b = (((n << 23) | (n >>> 9)) + c) | 0
+  n = (a + (b ^ c ^ d) + x13 + 681279174) | 0
+  a = (((n << 4) | (n >>> 28)) + b) | 0
+  n = (d + (a ^ b ^ c) + x0 - 358537222) | 0
+  d = (((n << 11) | (n >>> 21)) + a) | 0
+  n = (c + (d ^ a ^ b) + x3 - 722521979) | 0
+  c = (((n << 16) | (n >>> 16)) + d) | 0
+  n = (b + (c ^ d ^ a) + x6 + 76029189) | 0
+  b = (((n << 23) | (n >>> 9)) + c) | 0
+  n = (a + (b ^ c ^ d) + x9 - 640364487) | 0
+  a = (((n << 4) | (n >>> 28)) + b) | 0
+  n = (d + (a ^ b ^ c) + x12 - 421815835) | 0
+  d = (((n << 11) | (n >>> 21)) + a) | 0
+  n = (c + (d ^ a ^ b) + x15 + 530742520) | 0
+  c = (((n << 16) | (n >>> 16)) + d) | 0
+  n = (b + (c ^ d ^ a) + x2 - 995338651) | 0
+  b = (((n << 23) | (n >>> 9)) + c) | 0
+  n = (a + (c ^ (b | ~d)) + x0 - 198630844) | 0
+  a = (((n << 6) | (n >>> 26)) + b) | 0
+  n = (d + (b ^ (a | ~c)) + x7 + 1126891415) | 0
+  d = (((n << 10) | (n >>> 22)) + a) | 0
+  n = (c + (a ^ (d | ~b)) + x14 - 1416354905) | 0
+  c = (((n << 15) | (n >>> 17)) + d) | 0
+  n = (b + (d ^ (c | ~a)) + x5 - 57434055) | 0
+  b = (((n << 21) | (n >>> 11)) + c) | 0
+  n = (a + (c ^ (b | ~d)) + x12 + 1700485571) | 0
+  a = (((n << 6) | (n >>> 26)) + b) | 0
+  n = (d + (b ^ (a | ~c)) + x3 - 1894986606) | 0
+  d = (((n << 10) | (n >>> 22)) + a) | 0
+  n = (c + (a ^ (d | ~b)) + x10 - 1051523) | 0
+  c = (((n << 15) | (n >>> 17)) + d) | 0
+  n = (b + (d ^ (c | ~a)) + x1 - 2054922799) | 0
+  b = (((n << 21) | (n >>> 11)) + c) | 0
+  n = (a + (c ^ (b | ~d)) + x8 + 1873313359) | 0
+  a = (((n << 6) | (n >>> 26)) + b) | 0
+  n = (d + (b ^ (a | ~c)) + x15 - 30611744) | 0
+  d = (((n << 10) | (n >>> 22)) + a) | 0
+  n = (c + (a ^ (d | ~b)) + x6 - 1560198380) | 0
+  c = (((n << 15) | (n >>> 17)) + d) | 0
+  n = (b + (d ^ (c | ~a)) + x13 + 1309151649) | 0
+  b = (((n << 21) | (n >>> 11)) + c) | 0
+  n = (a + (c ^ (b | ~d)) + x4 - 145523070) | 0
+  a = (((n << 6) | (n >>> 26)) + b) | 0
+  n = (d + (b ^ (a | ~c)) + x11 - 1120210379) | 0
+  d = (((n << 10) | (n >>> 22)) + a) | 0
+  n = (c + (a ^ (d | ~b)) + x2 + 718787259) | 0
+  c = (((n << 15) | (n >>> 17)) + d) | 0
+  n = (b + (d ^ (c | ~a)) + x9 - 343485551) | 0
+  b = (((n << 21) | (n >>> 11)) + c) | 0
   state[0] = ((state[0] as number) + a) | 0
   state[1] = ((state[1] as number) + b) | 0
   state[2] = ((state[2] as number) + c) | 0

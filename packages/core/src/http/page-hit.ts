@@ -66,6 +66,8 @@ export interface PreparedPage {
   readonly upstream: number
   /** The body as the adapter likes to write it (e.g. a latin1 string), made by its first hit. */
   text?: string
+  /** `raw` with an `age` slot at the end, for an adapter that fills the slot per hit (made by its first hit). */
+  withAge?: string[]
 }
 
 function prepare(stored: StoredResponse): PreparedPage {
@@ -88,7 +90,8 @@ function prepare(stored: StoredResponse): PreparedPage {
     raw.push('content-length', length)
     record['content-length'] = length
   }
-  return { raw, record, upstream }
+  // Every field from the start: one object shape for every page, however it is written.
+  return { raw, record, upstream, text: undefined, withAge: undefined }
 }
 
 // Peeked pages are the cache's own objects and keep their identity from hit to hit, so each is
