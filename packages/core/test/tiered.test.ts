@@ -179,6 +179,26 @@ describe('tiered specifics', () => {
     expect(await b.get('k')).toBe('new')
   })
 
+  it('warns on every L1 hit of a bad key, as Django warns on every call (no memo of made keys)', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    try {
+      const l1 = new LocMemCache({ location: uniqueKey('l1') })
+      const l2 = new LocMemCache({ location: uniqueKey('l2') })
+      const t = new TieredCache({ options: { tiers: [l1, l2] } })
+      await t.set('has space', 'v')
+      const before = warn.mock.calls.length
+      // Both reads are L1 hits through the fast path; each must warn.
+      expect(await t.get('has space')).toBe('v')
+      const afterFirst = warn.mock.calls.length
+      expect(afterFirst).toBeGreaterThan(before)
+      expect(await t.get('has space')).toBe('v')
+      expect(warn.mock.calls.length - afterFirst).toBe(afterFirst - before)
+      expect(String(warn.mock.calls.at(-1)?.[0])).toMatch(/has space/)
+    } finally {
+      warn.mockRestore()
+    }
+  })
+
   it('is configured by name with aliases as tiers', async () => {
     const reg = createCaches({
       near: { backend: 'locmem', location: uniqueKey('near'), timeout: 10 },

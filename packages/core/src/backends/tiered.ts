@@ -136,9 +136,6 @@ export class TieredCache extends BaseCache {
     return capAt === null ? exp : Math.min(exp, capAt)
   }
 
-  /** Raw keys of the default version already made and checked by every tier (see `fastGet`). */
-  private readonly madeKeys = new Map<string, string>()
-
   /**
    * The L1 hit without the generic machinery (rule 18 promises an L1 hit costs about what L1
    * alone does): when nobody listens for events and L1 can answer synchronously (`locmem`'s
@@ -161,16 +158,9 @@ export class TieredCache extends BaseCache {
       const l1 = this.tiers()[0] as unknown as { [PEEK_RAW]?: (raw: string) => unknown }
       const peek = l1[PEEK_RAW]
       if (peek === undefined) return super.get(key, defaultValue, opts)
-      let raw: string | undefined
-      if (opts?.version === undefined) {
-        raw = this.madeKeys.get(key)
-        if (raw === undefined) {
-          raw = this.rawKey(key)
-          // Bounded: past 10,000 keys start again (a memo, not a store).
-          if (this.madeKeys.size >= 10_000) this.madeKeys.clear()
-          this.madeKeys.set(key, raw)
-        }
-      } else raw = this.rawKey(key, opts.version)
+      // No memo of made keys (issue 19: a bounded memo is defeated by a larger working set, and
+      // a memoised bad key would warn only once where Django warns on every call).
+      const raw = this.rawKey(key, opts?.version)
       const v = peek.call(l1, raw)
       if (v === undefined || v === NO_PEEK) return super.get(key, defaultValue, opts)
       this.counters.hits++
