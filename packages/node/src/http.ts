@@ -7,19 +7,13 @@
  * (`app.get('/x', cachePage(900), view)`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import {
-  addNeverCacheHeaders,
-  type CacheControlDirectives,
-  type CacheMiddlewareOptions,
-  type CachePageOptions,
-  patchCacheControl,
-  patchVaryHeaders,
-} from '@cachework/core/http'
+import type { CacheControlDirectives, CacheMiddlewareOptions, CachePageOptions } from '@cachework/core/http'
 import { appRerun, isOwnRun } from './http-background.ts'
 import type { NextFunction } from './http-bridge.ts'
-import { NodePageCache } from './http-engine.ts'
+import type { NodePageCache } from './http-engine.ts'
 import { beforeHeaders, patchNodeHeaders } from './http-hooks.ts'
 import type { RequestTrustOptions } from './http-request.ts'
+import { headerWrappers, sitePageCache, viewPageCache } from './http-wrappers.ts'
 
 export {
   absoluteUrl,
@@ -151,11 +145,6 @@ function cachingDecorator(page: NodePageCache): NodeDecorator {
   })
 }
 
-function middlewareOptions(options: NodeCacheMiddlewareOptions) {
-  const { alias, seconds, ...rest } = options
-  return { ...rest, cache: alias ?? 'default', cacheTimeout: seconds }
-}
-
 /**
  * Cache the whole site (Django's `CacheMiddleware`): `app.use(cacheMiddleware({ seconds: 600 }))`,
  * or `http.createServer(cacheMiddleware()(handler))`. GET/HEAD 200 responses are stored for their
@@ -163,7 +152,7 @@ function middlewareOptions(options: NodeCacheMiddlewareOptions) {
  * rules (docs/contract.md §3); a hit is written straight to the socket with `Age`.
  */
 export function cacheMiddleware(options: NodeCacheMiddlewareOptions = {}): NodeDecorator {
-  return cachingDecorator(new NodePageCache(middlewareOptions(options)))
+  return cachingDecorator(sitePageCache(options))
 }
 
 /**
@@ -172,14 +161,7 @@ export function cacheMiddleware(options: NodeCacheMiddlewareOptions = {}): NodeD
  * `app.get('/x', cachePage(900), view)`. Alias `'default'` and key prefix `''` unless given.
  */
 export function cachePage(timeout: number | null, options: NodeCachePageOptions = {}): NodeDecorator {
-  if (timeout !== null && (typeof timeout !== 'number' || Number.isNaN(timeout))) {
-    throw new TypeError(
-      `cachePage(timeout): timeout must be a number of seconds or null, got ${String(timeout)}`,
-    )
-  }
-  return cachingDecorator(
-    new NodePageCache({ ...options, keyPrefix: options.keyPrefix ?? '', pageTimeout: timeout }),
-  )
+  return cachingDecorator(viewPageCache(timeout, options))
 }
 
 /**
@@ -191,7 +173,7 @@ export function cachePage(timeout: number | null, options: NodeCachePageOptions 
 export function updateCacheMiddleware(
   options: NodeCacheMiddlewareOptions = {},
 ): (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void {
-  const page = new NodePageCache(middlewareOptions(options))
+  const page = sitePageCache(options)
   return (req, res, next) => {
     // Shared mode also sees unsafe methods (their success invalidates stored responses, RFC 9111 §4.4).
     if (!page.engine.shared && req.method !== 'GET' && req.method !== 'HEAD') return next()
@@ -207,7 +189,7 @@ export function updateCacheMiddleware(
 export function fetchFromCacheMiddleware(
   options: NodeCacheMiddlewareOptions = {},
 ): (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void {
-  const page = new NodePageCache(middlewareOptions(options))
+  const page = sitePageCache(options)
   return (req, res, next) => {
     page.serveFromCache(req, res).then(
       (hit) => {
@@ -226,25 +208,23 @@ function headerDecorator(patch: (h: Headers) => void): NodeDecorator {
   })
 }
 
+const wrappers = headerWrappers(headerDecorator)
+
 /**
  * Patch `Cache-Control` with `directives` after the view (Django's `cache_control`), e.g.
  * `cacheControl({ maxAge: 3600, public: true })(view)` or as middleware before the view.
  */
-export function cacheControl(directives: CacheControlDirectives): NodeDecorator {
-  return headerDecorator((h) => patchCacheControl(h, directives))
-}
+export const cacheControl: (directives: CacheControlDirectives) => NodeDecorator = wrappers.cacheControl
 
 /**
  * Mark the response never cacheable after the view (Django's `never_cache`): `Cache-Control:
  * max-age=0, no-cache, no-store, must-revalidate, private` and `Expires` now. `neverCache(view)`
  * or `app.get('/x', neverCache, view)`.
  */
-export const neverCache: NodeDecorator = headerDecorator((h) => addNeverCacheHeaders(h))
+export const neverCache: NodeDecorator = wrappers.neverCache
 
 /** Add `names` to `Vary` after the view (Django's `vary_on_headers`). */
-export function varyOnHeaders(...names: string[]): NodeDecorator {
-  return headerDecorator((h) => patchVaryHeaders(h, names))
-}
+export const varyOnHeaders: (...names: string[]) => NodeDecorator = wrappers.varyOnHeaders
 
 /** Add `Cookie` to `Vary` after the view (Django's `vary_on_cookie`). */
-export const varyOnCookie: NodeDecorator = varyOnHeaders('Cookie')
+export const varyOnCookie: NodeDecorator = wrappers.varyOnCookie

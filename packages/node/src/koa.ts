@@ -9,19 +9,13 @@
  * body (`ctx.body = readable`) passes through uncached.
  */
 import type { Context, Middleware, Next } from 'koa'
-import {
-  addNeverCacheHeaders,
-  type CacheControlDirectives,
-  type CacheMiddlewareOptions,
-  type CachePageOptions,
-  patchCacheControl,
-  patchVaryHeaders,
-} from '@cachework/core/http'
+import type { CacheControlDirectives, CacheMiddlewareOptions, CachePageOptions } from '@cachework/core/http'
 import { appRerun, isOwnRun } from './http-background.ts'
 import { passThrough } from './http-bridge.ts'
-import { NodePageCache } from './http-engine.ts'
+import type { NodePageCache } from './http-engine.ts'
 import { patchNodeHeaders } from './http-hooks.ts'
 import { routeRequestAs } from './http-request.ts'
+import { headerWrappers, sitePageCache, viewPageCache } from './http-wrappers.ts'
 
 function isStream(body: unknown): boolean {
   const b = body as { pipe?: unknown; getReader?: unknown } | null | undefined
@@ -82,18 +76,13 @@ async function handleKoa(page: NodePageCache, ctx: Context, next: Next): Promise
   if (isStream(ctx.body)) passThrough(res)
 }
 
-function middlewareOptions(options: CacheMiddlewareOptions) {
-  const { alias, seconds, ...rest } = options
-  return { ...rest, cache: alias ?? 'default', cacheTimeout: seconds }
-}
-
 /**
  * Cache the whole app (Django's `CacheMiddleware`): `app.use(cacheMiddleware({ seconds: 600 }))`
  * before the routes. GET/HEAD 200 responses are stored for their `max-age`, else `seconds`
  * (600), in `alias` (`'default'`) under `keyPrefix` (`''`); a hit carries `Age`.
  */
 export function cacheMiddleware(options: CacheMiddlewareOptions = {}): Middleware {
-  return cachingMiddleware(new NodePageCache(middlewareOptions(options)))
+  return cachingMiddleware(sitePageCache(options))
 }
 
 /**
@@ -102,14 +91,7 @@ export function cacheMiddleware(options: CacheMiddlewareOptions = {}): Middlewar
  * Alias `'default'` and key prefix `''` unless given.
  */
 export function cachePage(timeout: number | null, options: CachePageOptions = {}): Middleware {
-  if (timeout !== null && (typeof timeout !== 'number' || Number.isNaN(timeout))) {
-    throw new TypeError(
-      `cachePage(timeout): timeout must be a number of seconds or null, got ${String(timeout)}`,
-    )
-  }
-  return cachingMiddleware(
-    new NodePageCache({ ...options, keyPrefix: options.keyPrefix ?? '', pageTimeout: timeout }),
-  )
+  return cachingMiddleware(viewPageCache(timeout, options))
 }
 
 /** Middleware that patches the response's cache headers after the rest of the chain. */
@@ -120,25 +102,23 @@ function headerMiddleware(patch: (h: Headers) => void): Middleware {
   }
 }
 
+const wrappers = headerWrappers(headerMiddleware)
+
 /**
  * Django's `cache_control`: `router.get('/x', cachePage(60), cacheControl({ maxAge: 60 }), view)`.
  * Placed after `cachePage`, it patches before the response is stored, as a decorator inside
  * `cache_page` does.
  */
-export function cacheControl(directives: CacheControlDirectives): Middleware {
-  return headerMiddleware((h) => patchCacheControl(h, directives))
-}
+export const cacheControl: (directives: CacheControlDirectives) => Middleware = wrappers.cacheControl
 
 /** Django's `never_cache`: `Cache-Control: max-age=0, no-cache, no-store, must-revalidate, private`, `Expires` now. */
-export const neverCache: Middleware = headerMiddleware((h) => addNeverCacheHeaders(h))
+export const neverCache: Middleware = wrappers.neverCache
 
 /** Django's `vary_on_headers`. */
-export function varyOnHeaders(...names: string[]): Middleware {
-  return headerMiddleware((h) => patchVaryHeaders(h, names))
-}
+export const varyOnHeaders: (...names: string[]) => Middleware = wrappers.varyOnHeaders
 
 /** Django's `vary_on_cookie`. */
-export const varyOnCookie: Middleware = varyOnHeaders('Cookie')
+export const varyOnCookie: Middleware = wrappers.varyOnCookie
 
 export {
   condition,
