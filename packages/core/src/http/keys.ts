@@ -48,10 +48,14 @@ export function absoluteUri(request: KeyRequest): string {
   return `${u.protocol}//${u.host}${u.pathname}${u.search}`
 }
 
-// No memo of URIs' digests: a bounded one (the last 1,024 URIs, cleared when full) was defeated
-// by any site of more distinct URLs, where every request then paid two slow md5s, a Map insert
-// and old-space garbage (issue 19). md5Hex is cheap enough to run on every request instead.
-function uriDigest(request: KeyRequest): string {
+/**
+ * The md5 of the request's absolute URI, which both of its keys contain: a lookup works it out
+ * once and gives it to `headerKeyFor` and `pageKeyFor`. No memo of URIs' digests: a bounded one
+ * (the last 1,024 URIs, cleared when full) was defeated by any site of more distinct URLs, where
+ * every request then paid slow md5s, a Map insert and old-space garbage (issue 19). md5Hex is
+ * cheap enough to run once per request instead.
+ */
+export function uriDigest(request: KeyRequest): string {
   return md5Hex(absoluteUri(request))
 }
 
@@ -74,7 +78,12 @@ function i18nSuffix(request: KeyRequest, key: string, opts: KeyOptions): string 
 
 /** Django's `_generate_cache_header_key`: where the learned header list of a URL is kept. */
 export function cacheHeaderKey(request: KeyRequest, opts: KeyOptions = {}): string {
-  const key = `views.decorators.cache.cache_header.${opts.keyPrefix ?? ''}.${uriDigest(request)}`
+  return headerKeyFor(uriDigest(request), request, opts)
+}
+
+/** `cacheHeaderKey` from the request's `uriDigest`, already worked out. */
+export function headerKeyFor(digest: string, request: KeyRequest, opts: KeyOptions): string {
+  const key = `views.decorators.cache.cache_header.${opts.keyPrefix ?? ''}.${digest}`
   return i18nSuffix(request, key, opts)
 }
 
@@ -125,8 +134,18 @@ export function pageCacheKey(
   headerList: readonly string[],
   opts: KeyOptions = {},
 ): string {
-  const url = uriDigest(request)
-  const key = `views.decorators.cache.cache_page.${opts.keyPrefix ?? ''}.${method}.${url}.${varyDigest(request, headerList)}`
+  return pageKeyFor(uriDigest(request), request, method, headerList, opts)
+}
+
+/** `pageCacheKey` from the request's `uriDigest`, already worked out. */
+export function pageKeyFor(
+  digest: string,
+  request: KeyRequest,
+  method: string,
+  headerList: readonly string[],
+  opts: KeyOptions,
+): string {
+  const key = `views.decorators.cache.cache_page.${opts.keyPrefix ?? ''}.${method}.${digest}.${varyDigest(request, headerList)}`
   return i18nSuffix(request, key, opts)
 }
 
@@ -176,5 +195,8 @@ export async function learnCacheKey(
 
 /** Whether a value read back from a cache is a learned header list. */
 export function isHeaderList(v: unknown): v is string[] {
-  return Array.isArray(v) && v.every((x) => typeof x === 'string')
+  if (!Array.isArray(v)) return false
+  // A loop, not `every`: read on every hit, and the callback was a closure made per call.
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false
+  return true
 }

@@ -12,8 +12,6 @@
 const state = new Int32Array(4)
 let bytes = new Uint8Array(256)
 const encoder = new TextEncoder()
-const HEX: string[] = []
-for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'))
 
 /** Little-endian word of `src` at `o`. */
 function word(src: Uint8Array, o: number): number {
@@ -187,10 +185,7 @@ export function md5Hex(input: string | Uint8Array): string {
   let src: Uint8Array
   let n: number
   if (typeof input === 'string') {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit; the padding at most 72 more.
-    const need = input.length * 3 + 72
-    if (bytes.length < need) bytes = new Uint8Array(Math.max(need, bytes.length * 2))
-    n = encoder.encodeInto(input, bytes).written
+    n = encode(input)
     src = bytes
   } else {
     n = input.length
@@ -218,10 +213,46 @@ export function md5Hex(input: string | Uint8Array): string {
   src[total - 2] = (high >>> 16) & 0xff
   src[total - 1] = (high >>> 24) & 0xff
   for (let off = 0; off < total; off += 64) compress(src, off)
-  let out = ''
-  for (let i = 0; i < 4; i++) {
-    const w = state[i] as number
-    out += (HEX[w & 0xff] as string) + HEX[(w >>> 8) & 0xff] + HEX[(w >>> 16) & 0xff] + HEX[(w >>> 24) & 0xff]
+  return hex32(state[0] as number, state[1] as number, state[2] as number, state[3] as number)
+}
+
+/**
+ * The UTF-8 of `s` into `bytes` (grown as needed), its length returned. An ASCII string (most
+ * URIs) is copied by a loop; `encodeInto` (which allocates its result object) only for the rest.
+ */
+function encode(s: string): number {
+  const len = s.length
+  // UTF-8 takes at most 3 bytes per UTF-16 unit; the padding at most 72 more.
+  const need = len * 3 + 72
+  if (bytes.length < need) bytes = new Uint8Array(Math.max(need, bytes.length * 2))
+  const out = bytes
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0x80) return encoder.encodeInto(s, out).written
+    out[i] = c
   }
-  return out
+  return len
+}
+
+/** Lower-case hex digit of the nibble `n` (0–15) as a char code, without a branch. */
+function hd(n: number): number {
+  return n + 48 + (((9 - n) >> 31) & 39)
+}
+
+/**
+ * The digest's 16 bytes (four little-endian words) as 32 hex characters, made as one flat
+ * string by a single `fromCharCode` (joining per-byte strings made ~15 intermediate strings).
+ */
+function hex32(a: number, b: number, c: number, d: number): string {
+  // biome-ignore format: four rows of eight digits read better than 32 lines
+  return String.fromCharCode(
+    hd((a >>> 4) & 15), hd(a & 15), hd((a >>> 12) & 15), hd((a >>> 8) & 15),
+    hd((a >>> 20) & 15), hd((a >>> 16) & 15), hd(a >>> 28), hd((a >>> 24) & 15),
+    hd((b >>> 4) & 15), hd(b & 15), hd((b >>> 12) & 15), hd((b >>> 8) & 15),
+    hd((b >>> 20) & 15), hd((b >>> 16) & 15), hd(b >>> 28), hd((b >>> 24) & 15),
+    hd((c >>> 4) & 15), hd(c & 15), hd((c >>> 12) & 15), hd((c >>> 8) & 15),
+    hd((c >>> 20) & 15), hd((c >>> 16) & 15), hd(c >>> 28), hd((c >>> 24) & 15),
+    hd((d >>> 4) & 15), hd(d & 15), hd((d >>> 12) & 15), hd((d >>> 8) & 15),
+    hd((d >>> 20) & 15), hd((d >>> 16) & 15), hd(d >>> 28), hd((d >>> 24) & 15),
+  )
 }

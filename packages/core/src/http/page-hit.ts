@@ -9,7 +9,14 @@
 import { NO_PEEK, peekShared } from '../peek.ts'
 import type { Cache } from '../types.ts'
 import type { StoredResponse } from './body.ts'
-import { cacheHeaderKey, isHeaderList, type KeyOptions, type KeyRequest, pageCacheKey } from './keys.ts'
+import {
+  headerKeyFor,
+  isHeaderList,
+  type KeyOptions,
+  type KeyRequest,
+  pageKeyFor,
+  uriDigest,
+} from './keys.ts'
 import { isServablePage } from './stored-page.ts'
 
 /** A lookup's answer: the stored page, `undefined` on a miss, or `NO_PEEK` (ask the async path). */
@@ -22,12 +29,14 @@ export async function lookupPage(
   method: string,
   opts: KeyOptions,
 ): Promise<StoredResponse | undefined> {
-  const headerList = await cache.get<unknown>(cacheHeaderKey(request, opts))
+  // Both keys hold the URI's md5: worked out once.
+  const digest = uriDigest(request)
+  const headerList = await cache.get<unknown>(headerKeyFor(digest, request, opts))
   if (!isHeaderList(headerList)) return undefined
-  const got = await cache.get<unknown>(pageCacheKey(request, 'GET', headerList, opts))
+  const got = await cache.get<unknown>(pageKeyFor(digest, request, 'GET', headerList, opts))
   if (isServablePage(got)) return got
   if (method !== 'HEAD') return undefined
-  const head = await cache.get<unknown>(pageCacheKey(request, 'HEAD', headerList, opts))
+  const head = await cache.get<unknown>(pageKeyFor(digest, request, 'HEAD', headerList, opts))
   return isServablePage(head) ? head : undefined
 }
 
@@ -37,14 +46,15 @@ export async function lookupPage(
  * `NO_PEEK` (then use `lookupPage`).
  */
 export function peekPage(cache: Cache, request: KeyRequest, method: string, opts: KeyOptions): PageLookup {
-  const headerList = peekShared(cache, cacheHeaderKey(request, opts))
+  const digest = uriDigest(request)
+  const headerList = peekShared(cache, headerKeyFor(digest, request, opts))
   // Whether a backend can peek does not change between two synchronous calls.
   if (headerList === NO_PEEK) return NO_PEEK
   if (!isHeaderList(headerList)) return undefined
-  const got = peekShared(cache, pageCacheKey(request, 'GET', headerList, opts))
+  const got = peekShared(cache, pageKeyFor(digest, request, 'GET', headerList, opts))
   if (isServablePage(got)) return got
   if (method !== 'HEAD') return undefined
-  const head = peekShared(cache, pageCacheKey(request, 'HEAD', headerList, opts))
+  const head = peekShared(cache, pageKeyFor(digest, request, 'HEAD', headerList, opts))
   return isServablePage(head) ? head : undefined
 }
 
