@@ -116,7 +116,9 @@ export function fastClone(v: unknown): unknown {
     }
     return out
   }
-  if (Object.getPrototypeOf(v) === Uint8Array.prototype) return new Uint8Array(v as Uint8Array)
+  // `inspect` lets only whole plain Uint8Arrays into a plain tree, so any view here is one.
+  // (`Object.getPrototypeOf` went through the runtime on every copied object.)
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v as Uint8Array)
   // Spread defines own data properties (an own `__proto__` stays a key, as in structuredClone).
   const out: Record<string, unknown> = { ...(v as Record<string, unknown>) }
   for (const k in out) {
