@@ -10,25 +10,86 @@ import { ResponseCache } from './http/engine.ts'
 import { FetchRequestViews } from './http/fetch-view.ts'
 import { type ForwardedTrustOptions, forwardedRequestView } from './http/forwarded.ts'
 import { badHostResponse } from './http/hosts.ts'
-import { hitAge, isConditionalRequest, preparePage } from './http/page-hit.ts'
+import { hitAge, isConditionalRequest, type PreparedPage, preparePage } from './http/page-hit.ts'
 import { bindRequestView, type RequestView } from './http/request-view.ts'
 import type { CacheMiddlewareOptions } from './http/wrappers.ts'
 import { NO_PEEK } from './peek.ts'
 
 /**
  * A hit as a `Response` built from plain parts: on `@hono/node-server` that is its lightweight
- * response, written to the socket from the status, the header object and the bytes without a
+ * response, written to the socket from the status, the header object and the body without a
  * Fetch `Headers` or body stream (its `responseViaCache`); elsewhere an ordinary `Response`.
  */
 function hitResponse(stored: StoredResponse, method: string, now: number): Response {
   const page = preparePage(stored, true)
-  const headers: Record<string, string> = { ...page.record, age: hitAge(stored, page, now) }
-  // The cache's own bytes: a Fetch `Response` copies them, the node-server writes them as they are.
-  return new Response(method === 'HEAD' ? null : (stored.body as Uint8Array<ArrayBuffer>), {
+  // One fast copy of the page's header object (made once per page, one shape per header set)
+  // with its `age` slot filled: a spread of the prototype-less record is a slow dictionary copy.
+  const headers = { ...(page.fields ??= headerFields(page)) }
+  headers.age = hitAge(stored, page, now)
+  return new Response(method === 'HEAD' ? null : bodyOf(stored, page), {
     status: stored.status,
     statusText: stored.statusText,
     headers,
   })
+}
+
+/** The page's headers as a plain object with an `age` slot at the end (`__proto__` an own key). */
+function headerFields(page: PreparedPage): Record<string, string> {
+  const fields: Record<string, string> = {}
+  const define = (name: string, value: string): void => {
+    Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true })
+  }
+  for (const name of Object.keys(page.record)) define(name, page.record[name] as string)
+  define('age', '0')
+  return fields
+}
+
+// Bodies up to this size that are ASCII go out as a string, as a handler's `c.body(text)` does:
+// the node-server then sends the header block and the body in one write instead of a writev of
+// two buffers. A string encodes to the same bytes only when every byte is ASCII (UTF-8 = ASCII).
+const TEXT_BODY_MAX = 16 * 1024
+
+/** The body to answer with: the cache's own bytes, or the same bytes as an ASCII string. */
+function bodyOf(stored: StoredResponse, page: PreparedPage): string | Uint8Array<ArrayBuffer> {
+  if (page.ascii === undefined) page.ascii = asciiText(stored, page)
+  // The cache's own bytes: a Fetch `Response` copies them, the node-server writes them as they are.
+  return page.ascii ?? (stored.body as Uint8Array<ArrayBuffer>)
+}
+
+/**
+ * The body as a string when it is ASCII, small, and typed (a string body without a
+ * `Content-Type` would get Fetch's `text/plain`), else null.
+ */
+function asciiText(stored: StoredResponse, page: PreparedPage): string | null {
+  const body = stored.body
+  if (body.byteLength > TEXT_BODY_MAX || page.record['content-type'] === undefined) return null
+  for (let i = 0; i < body.length; i++) if ((body[i] as number) >= 0x80) return null
+  return new TextDecoder().decode(body)
+}
+
+/**
+ * `@hono/node-server` hands the app `{ incoming, outgoing }` as its env: the `IncomingMessage`'s
+ * parsed headers, read without building the lightweight request's `Headers` (a validated,
+ * lower-cased lookup per name).
+ */
+function nodeHeaders(env: unknown): Record<string, unknown> | undefined {
+  const incoming = (env as { incoming?: { headers?: unknown; rawHeaders?: unknown } } | undefined)?.incoming
+  const headers = incoming?.headers
+  return typeof headers === 'object' && headers !== null && Array.isArray(incoming?.rawHeaders)
+    ? (headers as Record<string, unknown>)
+    : undefined
+}
+
+/** Whether the request carries a precondition (then core's path answers its 304/412). */
+function conditional(request: Request, env: unknown): boolean {
+  const h = nodeHeaders(env)
+  if (h === undefined) return isConditionalRequest(request.headers)
+  return (
+    h['if-none-match'] !== undefined ||
+    h['if-modified-since'] !== undefined ||
+    h['if-match'] !== undefined ||
+    h['if-unmodified-since'] !== undefined
+  )
 }
 
 /**
@@ -40,10 +101,10 @@ export function honoHitPath(
   engine: ResponseCache,
   trust: ForwardedTrustOptions,
   allowedHosts: readonly string[] | undefined,
-): (request: Request) => Response | undefined {
+): (request: Request, env?: unknown) => Response | undefined {
   const trusting = trust.trustForwardedHost === true || trust.trustForwardedProto === true
   const views = new FetchRequestViews(allowedHosts)
-  return function cacheworkHit(request: Request): Response | undefined {
+  return function cacheworkHit(request: Request, env?: unknown): Response | undefined {
     let view: RequestView | undefined
     if (trusting) {
       // Key on the forwarded host/scheme the app renders (rule 20); a bad one is a 400.
@@ -56,7 +117,7 @@ export function honoHitPath(
     // A host to refuse has no view here: core's engine answers its 400.
     view ??= views.view(request)
     if (view === undefined) return undefined
-    const stored = engine.peekHit(view, isConditionalRequest(request.headers))
+    const stored = engine.peekHit(view, conditional(request, env))
     return stored !== undefined && stored !== NO_PEEK ? hitResponse(stored, method, engine.now()) : undefined
   }
 }
@@ -89,7 +150,7 @@ export function cacheApp<Env = unknown, Ctx = unknown>(
   const hit = honoHitPath(engine, { trustForwardedHost, trustForwardedProto }, rest.allowedHosts)
   return {
     fetch(request: Request, env?: Env, executionCtx?: Ctx): Response | Promise<Response> {
-      const answer = hit(request)
+      const answer = hit(request, env)
       if (answer !== undefined) return answer
       // The wrapped app never sees this cache, so running it again (a Vary-mismatch 304 that
       // selects nothing, a background revalidation) is just another call.

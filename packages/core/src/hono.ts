@@ -64,7 +64,7 @@ function cachingMiddleware(
     if (ownRuns.has(request)) return void (await next())
     // The hit decided by core (page-hit.ts), written without core's Fetch round trip. A miss,
     // or what only core can answer (a 304, a stale page), goes through the engine.
-    return hit(request) ?? throughEngine(c, next)
+    return hit(request, c.env) ?? throughEngine(c, next)
   }
 
   /** A request the direct hit path did not answer: core's engine, which may run the route. */

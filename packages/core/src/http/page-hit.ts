@@ -78,6 +78,10 @@ export interface PreparedPage {
   text?: string
   /** `raw` with an `age` slot at the end, for an adapter that fills the slot per hit (made by its first hit). */
   withAge?: string[]
+  /** The headers as a plain object with an `age` slot, for an adapter that copies it per hit (made by its first hit). */
+  fields?: Record<string, string>
+  /** The body as a string when it is ASCII (so encodes to the same bytes), else null; made by a Fetch adapter's first hit. */
+  ascii?: string | null
 }
 
 function prepare(stored: StoredResponse): PreparedPage {
@@ -101,7 +105,7 @@ function prepare(stored: StoredResponse): PreparedPage {
     record['content-length'] = length
   }
   // Every field from the start: one object shape for every page, however it is written.
-  return { raw, record, upstream, text: undefined, withAge: undefined }
+  return { raw, record, upstream, text: undefined, withAge: undefined, fields: undefined, ascii: undefined }
 }
 
 // Peeked pages are the cache's own objects and keep their identity from hit to hit, so each is

@@ -281,6 +281,39 @@ export function adapterConformanceSuite(name: string, startServer: StartServer):
       expect(doc.runs()).toBe(1)
     })
 
+    it('serves every byte of a stored body on a hit: binary, UTF-8 text and ASCII text', async () => {
+      const binary = new Uint8Array(256).map((_, i) => i)
+      const bin = counted(freshPath('bin'), () => ({
+        headers: { 'content-type': 'application/octet-stream' },
+        body: binary,
+      }))
+      const routes = [
+        bin,
+        counted(freshPath('utf8'), () => ({
+          headers: { 'content-type': 'text/plain; charset=utf-8' },
+          body: 'café €😀',
+        })),
+        counted(freshPath('ascii'), () => ({
+          headers: { 'content-type': 'text/plain' },
+          body: 'plain ascii',
+        })),
+        // No Content-Type from the view: a hit carries what the miss carried (a Fetch string
+        // body would gain text/plain).
+        counted(freshPath('untyped'), () => ({ body: 'no type' })),
+      ]
+      const url = await serve(routes)
+      for (const route of routes) {
+        const miss = await fetch(url(route))
+        const first = new Uint8Array(await miss.arrayBuffer())
+        const hit = await fetch(url(route))
+        expect(hit.headers.get('age')).toMatch(/^\d+$/)
+        expect(new Uint8Array(await hit.arrayBuffer())).toEqual(first)
+        expect(hit.headers.get('content-type')).toBe(miss.headers.get('content-type'))
+        expect(route.runs()).toBe(1)
+      }
+      expect(new Uint8Array(await (await fetch(url(bin))).arrayBuffer())).toEqual(binary)
+    })
+
     it('answers If-None-Match with 304 from the stored page', async () => {
       const tagged = counted(freshPath('etag'), () => ({ headers: { etag: '"v1"' }, body: 'tagged' }))
       const url = await serve([tagged])

@@ -18,7 +18,9 @@ export const startKoa: StartServer = (routes, options) => {
       const r = await route.view({ method: ctx.method, url: ctx.url, headers: plainHeaders(ctx.headers) })
       ctx.status = r.status ?? 200
       for (const [k, v] of Object.entries(r.headers ?? {})) ctx.set(k, v)
-      ctx.body = isStreamBody(r.body) ? Readable.from(r.body) : (r.body ?? '')
+      // Koa sends a Buffer as bytes but a plain Uint8Array as JSON.
+      const body = r.body instanceof Uint8Array ? Buffer.from(r.body) : r.body
+      ctx.body = isStreamBody(body) ? Readable.from(body) : (body ?? '')
     })
   }
   app.use(router.routes())
