@@ -8,9 +8,21 @@
 export interface Snapshot {
   /** The isolated copy. */
   v: unknown
-  /** 0: immutable primitive, returned as is; 1: plain tree, fast copy; 2: `structuredClone`. */
+  /** 0: immutable primitive, returned as is; 1: plain tree, copied by `plan`; 2: `structuredClone`. */
   kind: 0 | 1 | 2
+  /** Kind 1: where the copy's nested objects are (see `Plan`); null otherwise. */
+  plan: Plan
 }
+
+/**
+ * Where a stored plain tree's nested objects (and arrays, and Uint8Arrays) are, worked out once
+ * when it is stored, so that copying it out is one spread or `slice` per object and never reads
+ * a primitive: `typeof` of a string must load the string, a cache miss per string in a large
+ * store. `null`: no nested object; a key: the only nested object, itself without any; else
+ * `[key, plan, key, plan, …]`. Keys are property names or array indexes.
+ */
+export type Plan = null | string | number | PlanList
+interface PlanList extends Array<string | number | Plan> {}
 
 const OBJECT_PROTO = Object.prototype
 
@@ -136,6 +148,55 @@ export function fastClone(v: unknown): unknown {
   return out
 }
 
+/** The `Plan` of a plain tree `v` (a fresh copy, see `snapshot`). */
+function planOf(v: object): Plan {
+  if (ArrayBuffer.isView(v)) return null
+  let list: PlanList | undefined
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i]
+      if (typeof x === 'object' && x !== null) (list ??= []).push(i, planOf(x))
+    }
+  } else {
+    for (const k in v) {
+      const x = (v as Record<string, unknown>)[k]
+      if (typeof x === 'object' && x !== null) (list ??= []).push(k, planOf(x))
+    }
+  }
+  if (list === undefined) return null
+  return list.length === 2 && list[1] === null ? (list[0] as string | number) : list
+}
+
+/** One level of a plain tree: spread, `slice`, or a Uint8Array's copy constructor. */
+function shallowCopy(v: object): Record<string | number, unknown> {
+  if (Array.isArray(v)) return v.slice() as unknown as Record<number, unknown>
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v as Uint8Array) as unknown as Record<number, unknown>
+  // Spread defines own data properties (an own `__proto__` stays a key, as in structuredClone).
+  return { ...(v as Record<string, unknown>) }
+}
+
+function putCopy(out: Record<string | number, unknown>, k: string | number, x: unknown): void {
+  if (k === '__proto__') {
+    Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true })
+  } else out[k] = x
+}
+
+/** Copy a plain tree by its `Plan` (same result as `fastClone`). */
+function copyByPlan(v: object, plan: Plan): unknown {
+  const out = shallowCopy(v)
+  if (plan === null) return out
+  const src = v as Record<string | number, object>
+  if (typeof plan !== 'object') {
+    putCopy(out, plan, shallowCopy(src[plan] as object))
+    return out
+  }
+  for (let i = 0; i < plan.length; i += 2) {
+    const k = plan[i] as string | number
+    putCopy(out, k, copyByPlan(src[k] as object, plan[i + 1] as Plan))
+  }
+  return out
+}
+
 function cloneOrTypeError(v: unknown): unknown {
   try {
     return structuredClone(v)
@@ -153,7 +214,7 @@ export function snapshot(value: unknown): Snapshot {
   if (t !== 'object' || value === null) {
     if (t === 'function') rejectType('function')
     if (t === 'symbol') rejectType('symbol')
-    return { v: value, kind: 0 }
+    return { v: value, kind: 0, plan: null }
   }
   // One reusable set: snapshots never nest, and JavaScript is single-threaded per realm.
   let simple: boolean
@@ -162,8 +223,11 @@ export function snapshot(value: unknown): Snapshot {
   } finally {
     SEEN.clear()
   }
-  if (simple) return { v: fastClone(value), kind: 1 }
-  return { v: cloneOrTypeError(value), kind: 2 }
+  if (simple) {
+    const v = fastClone(value) as object
+    return { v, kind: 1, plan: planOf(v) }
+  }
+  return { v: cloneOrTypeError(value), kind: 2, plan: null }
 }
 
 /**
@@ -186,7 +250,7 @@ export function assertStorable(value: unknown): void {
 
 /** Copy a stored snapshot out, so the caller can mutate it freely. */
 export function restore(s: Snapshot): unknown {
-  return s.kind === 0 ? s.v : s.kind === 1 ? fastClone(s.v) : structuredClone(s.v)
+  return s.kind === 0 ? s.v : s.kind === 1 ? copyByPlan(s.v as object, s.plan) : structuredClone(s.v)
 }
 
 /** Structured-clone any value, throwing `TypeError` for functions and symbols inside it. */

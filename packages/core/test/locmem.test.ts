@@ -194,3 +194,39 @@ describe('locmem: the direct index of caller keys never serves an entry that lef
     expect(await c.get('A')).toBeUndefined()
   })
 })
+
+describe('locmem: plain trees are copied out by the plan made when they were stored', () => {
+  /** Every object (arrays and Uint8Arrays included) inside `v`, `v` itself too. */
+  function objectsOf(v: unknown, out: object[] = []): object[] {
+    if (typeof v !== 'object' || v === null) return out
+    out.push(v)
+    if (!ArrayBuffer.isView(v)) for (const x of Object.values(v)) objectsOf(x, out)
+    return out
+  }
+
+  it('round-trips every nesting shape, and no two reads share any object', async () => {
+    const c = new LocMemCache({ location: uniqueKey('plan') })
+    const values: unknown[] = [
+      { id: 1, name: 'a', tags: ['x', 'y'] },
+      { flat: 1, s: 's' },
+      [1, 'two', { three: 3 }],
+      [[1], [2, [3]], { a: [{ b: 1 }] }],
+      { a: { b: { c: { d: [1, { e: 2 }] } } }, f: new Uint8Array([1, 2, 3]), g: [] },
+      { one: { only: 1 } },
+      { bytes: new Uint8Array([9]) },
+      JSON.parse('{"__proto__": {"x": [1, {"y": 2}]}, "z": {"w": 1}}'),
+    ]
+    for (const [i, v] of values.entries()) {
+      await c.set(`p${i}`, v)
+      const a = await c.get(`p${i}`)
+      const b = await c.get(`p${i}`)
+      expect(a).toStrictEqual(v)
+      expect(b).toStrictEqual(v)
+      const seen = new Set(objectsOf(a))
+      expect(objectsOf(v).some((o) => seen.has(o))).toBe(false)
+      expect(objectsOf(b).some((o) => seen.has(o))).toBe(false)
+      expect(objectsOf(a)).toHaveLength(objectsOf(v).length)
+    }
+    expect(({} as Record<string, unknown>).x).toBeUndefined()
+  })
+})

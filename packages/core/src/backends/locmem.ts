@@ -108,7 +108,7 @@ function storeFor(name: string): Store {
 function shareValue(value: unknown): Snapshot {
   const t = typeof value
   if (t === 'function' || t === 'symbol') throw new TypeError(`cachework cannot store a ${t}`)
-  return { v: value, kind: 0 }
+  return { v: value, kind: 0, plan: null }
 }
 
 /**
@@ -167,6 +167,7 @@ export class LocMemCache extends BaseCache {
           n++
           onRemoved?.(it.k)
           it.v = undefined
+          it.plan = null
           s.free.push(it)
         }
         return n
@@ -238,6 +239,7 @@ export class LocMemCache extends BaseCache {
     if (existing !== undefined) {
       existing.v = s.v
       existing.kind = s.kind
+      existing.plan = s.plan
       existing.x = isEnvelope(s.v)
       existing.e = expiresAt
       st.touch(existing)
@@ -250,6 +252,7 @@ export class LocMemCache extends BaseCache {
         it = recycled
         it.v = s.v
         it.kind = s.kind
+        it.plan = s.plan
         it.x = isEnvelope(s.v)
         it.k = rawKey
         it.e = expiresAt
@@ -257,6 +260,7 @@ export class LocMemCache extends BaseCache {
         it = {
           v: s.v,
           kind: s.kind,
+          plan: s.plan,
           k: rawKey,
           e: expiresAt,
           p: null,
@@ -423,6 +427,7 @@ export class LocMemCache extends BaseCache {
     const next = addDelta(it.v, delta, callerKey)
     it.v = next
     it.kind = 0
+    it.plan = null
     it.x = false
     return next
   }
@@ -432,7 +437,7 @@ export class LocMemCache extends BaseCache {
     if (it === undefined) return false
     if (fromRaw === toRaw) return true
     this.store.remove(it)
-    await this.put(toRaw, { v: it.v, kind: it.kind }, it.e)
+    await this.put(toRaw, { v: it.v, kind: it.kind, plan: it.plan }, it.e)
     return true
   }
 
