@@ -4,7 +4,15 @@
  * (rule 12), the clock, key helpers (rules 1, 2), config normalisation, and the registry call that
  * gives a backend its name. An application imports from `@cachework/core` instead.
  */
-export { addDelta, BaseCache, type RawEntry, type StoredEntry, unsafeIncrMessage } from './base-cache.ts'
+export {
+  addDelta,
+  BaseCache,
+  manyKeyRecord,
+  putManyKey,
+  type RawEntry,
+  type StoredEntry,
+  unsafeIncrMessage,
+} from './base-cache.ts'
 export { type Clock, systemClock } from './clock.ts'
 export { assertStorable, fastClone, isolatedCopy, restore, type Snapshot, snapshot } from './clone.ts'
 export { decodeValue, decodeValueBytes, encodeValue, encodeValueBytes } from './codec.ts'

@@ -20,6 +20,7 @@ import { StorageBase, type StoredEntry } from './storage-base.ts'
 import {
   addReplacingDead,
   dropInvalidated,
+  judgedEntry,
   readChecked,
   storedValue,
   untaggedStoredValue,
@@ -45,8 +46,15 @@ type Opts = VersionOpts & TagOpts
  * for 100 stores into `{}` vs 64,000 into this object). `Object.create(null)` starts in
  * dictionary mode; giving it `Object.prototype` keeps it an ordinary object for callers.
  */
-function manyKeyRecord<T>(): Record<string, T> {
+export function manyKeyRecord<T>(): Record<string, T> {
   return Object.setPrototypeOf(Object.create(null), Object.prototype) as Record<string, T>
+}
+
+/** Put one found key in a `getMany` result: a key named `__proto__` is an own property, never the result's prototype. */
+export function putManyKey<T>(out: Record<string, T>, key: string, v: T): void {
+  if (key === '__proto__')
+    Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true })
+  else out[key] = v
 }
 /**
  * The base class of every backend. Subclasses implement the `_`-prefixed primitives of
@@ -82,15 +90,42 @@ export abstract class BaseCache extends StorageBase implements Cache {
     const raw = this.rawKey(key, opts?.version)
     const t0 = this.events.active ? this.clock.now() : undefined
     const e = await this.read('get', () => this.readChecked(raw, opts?.tags), undefined, raw)
+    return this.answerGet(e, key, raw, defaultValue, opts?.version, t0)
+  }
+
+  /**
+   * `get` for an entry a backend's own fast path has read (no tags hinted, nobody listening):
+   * its tags are checked as `get` checks them (rule 17), then it is answered and counted alike.
+   */
+  protected getFromEntry(
+    e: StoredEntry,
+    key: string,
+    raw: string,
+    defaultValue: unknown,
+    version: number | undefined,
+  ): Promise<unknown> {
+    return this.read('get', () => judgedEntry(this.tagIndex, e, undefined, false), undefined, raw).then(
+      (checked) => this.answerGet(checked, key, raw, defaultValue, version, undefined),
+    )
+  }
+
+  private answerGet(
+    e: StoredEntry | undefined,
+    key: string,
+    raw: string,
+    defaultValue: unknown,
+    version: number | undefined,
+    t0: number | undefined,
+  ): unknown {
     // A stale envelope (rule 16) is a miss for `get`; a fresh one gives its value.
     const v = e === undefined ? STALE : openEnvelope(e.value, this.clock.now())
     if (v === STALE) {
       this.counters.misses++
-      if (t0 !== undefined) this.report.key('miss', key, raw, opts?.version, t0)
+      if (t0 !== undefined) this.report.key('miss', key, raw, version, t0)
       return defaultValue
     }
     this.counters.hits++
-    if (t0 !== undefined) this.report.key('hit', key, raw, opts?.version, t0)
+    if (t0 !== undefined) this.report.key('hit', key, raw, version, t0)
     return v
   }
 
@@ -212,10 +247,7 @@ export abstract class BaseCache extends StorageBase implements Cache {
       const v = stored !== undefined || found.has(raw) ? openEnvelope(stored, now) : STALE
       if (v !== STALE) {
         this.counted('hit', key, raw, opts?.version)
-        // A key named `__proto__` is an own property, never the result's prototype.
-        if (key === '__proto__')
-          Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true })
-        else out[key] = v as T
+        putManyKey(out, key, v as T)
       } else this.counted('miss', key, raw, opts?.version)
     }
     return out

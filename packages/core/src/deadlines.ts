@@ -15,7 +15,7 @@ const MAX_DELAY_MS = 2 ** 31 - 1
 interface Pending {
   at: number
   what: string
-  reject(e: unknown): void
+  fail(e: CacheUnavailableError): void
 }
 
 /** Options of {@link CallDeadlines}. */
@@ -49,10 +49,7 @@ export class CallDeadlines {
     if (!(this.ms < MAX_DELAY_MS))
       return convert ? op.catch((e: unknown) => Promise.reject(convert(e, what))) : op
     return new Promise<T>((resolve, reject) => {
-      const id = ++this.seq
-      const at = performance.now() + this.ms
-      this.pending.set(id, { at, what, reject })
-      if (this.timer === undefined) this.arm(at)
+      const id = this.start(what, reject)
       op.then(
         (v) => {
           this.pending.delete(id)
@@ -64,6 +61,25 @@ export class CallDeadlines {
         },
       )
     })
+  }
+
+  /**
+   * Start one call's deadline without a promise of its own (a backend's fast path settles its
+   * caller's promise itself): `fail` runs with `CacheUnavailableError` if `done(id)` has not
+   * been called within `ms`. Returns the call's id (0: no deadline, `ms` too large to arm).
+   */
+  start(what: string, fail: (e: CacheUnavailableError) => void): number {
+    if (!(this.ms < MAX_DELAY_MS)) return 0
+    const id = ++this.seq
+    const at = performance.now() + this.ms
+    this.pending.set(id, { at, what, fail })
+    if (this.timer === undefined) this.arm(at)
+    return id
+  }
+
+  /** The call `id` has its answer: false when its deadline had already failed it (drop the answer). */
+  done(id: number): boolean {
+    return id === 0 || this.pending.delete(id)
   }
 
   private arm(at: number): void {
@@ -89,7 +105,7 @@ export class CallDeadlines {
         const p = this.pending.get(id)
         if (p === undefined) continue
         this.pending.delete(id)
-        p.reject(new CacheUnavailableError(`${this.label} did not answer ${p.what} within ${this.ms} ms`))
+        p.fail(new CacheUnavailableError(`${this.label} did not answer ${p.what} within ${this.ms} ms`))
       }
     }
     if (this.opts.settleFirst) this.opts.settleFirst(fail)

@@ -44,12 +44,20 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * the usual short printable key, which then needs nothing more.
  */
 function suspicious(rawKey: string): boolean {
-  if (rawKey.length > MEMCACHE_MAX_KEY_LENGTH) return true
-  for (let i = 0; i < rawKey.length; i++) {
-    const c = rawKey.charCodeAt(i)
-    if (c <= 0x20 || c === 0x7f || (c & 0xf800) === 0xd800) return true
+  return rawKey.length > MEMCACHE_MAX_KEY_LENGTH || !plainKeyChars(rawKey)
+}
+
+/**
+ * True when `s` holds no C0 control character, space, DEL or surrogate: the characters
+ * `suspicious` sends to the exact checks. A made key whose parts all pass (and whose length is
+ * at most 250) needs nothing more.
+ */
+export function plainKeyChars(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c <= 0x20 || c === 0x7f || (c & 0xf800) === 0xd800) return false
   }
-  return false
+  return true
 }
 
 /** What key making needs from a cache: its default version and its two key methods. */

@@ -22,7 +22,7 @@ import {
   EventHub,
 } from './events.ts'
 import { readOrMiss, withTimeout, writeOrRefuse, writeOrThrow } from './failure-policy.ts'
-import { makeAndValidateKey, warnOnBadKey } from './key-maker.ts'
+import { makeAndValidateKey, plainKeyChars, warnOnBadKey } from './key-maker.ts'
 import { defaultKeyFunction, hasBadKeyChar, type KeyFunction, MEMCACHE_MAX_KEY_LENGTH } from './keys.ts'
 import { addLease, type LeaseStore, leaseToken, removeLease } from './lease.ts'
 import type { CacheInit, Timeout } from './types.ts'
@@ -91,6 +91,11 @@ export abstract class StorageBase {
     this.version = r.version
     this.keyFunction = r.keyFunction
     this.keyHead = r.keyFunction === defaultKeyFunction ? `${r.keyPrefix}:${r.version}:` : undefined
+    // After the field initialisers (`plainValidation`), so both are known here.
+    this.cleanHead =
+      this.keyHead !== undefined && this.plainValidation && plainKeyChars(this.keyHead)
+        ? this.keyHead
+        : undefined
     this.options = r.options
     this.maxEntries = r.maxEntries
     this.cullFrequency = r.cullFrequency
@@ -364,8 +369,26 @@ export abstract class StorageBase {
 
   /** `makeKey` then `validateKey` (Django's `make_and_validate_key`; see `key-maker.ts`). */
   protected rawKey(key: string, version?: number): string {
+    // The default key function at the default version with the base validation: the made key
+    // is `keyHead + key`, and `keyHead` was found clean once, so only the caller's key needs
+    // the character loop. It is a flat string, where the made key is a cons string whose every
+    // `charCodeAt` walks the concatenation (callgrind: ~2,100 instructions per key of a
+    // redis `getMany(100)` went to this loop on the made key). Anything else: the exact path.
+    const head = this.cleanHead
+    if (
+      head !== undefined &&
+      version === undefined &&
+      typeof key === 'string' &&
+      head.length + key.length <= MEMCACHE_MAX_KEY_LENGTH &&
+      plainKeyChars(key)
+    ) {
+      return head + key
+    }
     return makeAndValidateKey(this, this.plainValidation, key, version)
   }
+
+  /** `keyHead` when the base validation applies and the head holds no character `plainKeyChars` refuses. */
+  private readonly cleanHead: string | undefined
 
   /** Whether `validateKey` is the base one (a clean made key then needs no call). */
   private readonly plainValidation: boolean = this.memoisesKeys()

@@ -51,14 +51,28 @@ export async function readChecked(
     entry = r.entry
     counters = r.counters
   } else entry = await store.get(rawKey)
+  return judgedEntry(store.tagIndex, entry, counters, staleSince)
+}
+
+/**
+ * The second half of `readChecked`, for an entry already read (`counters`: the tag counters
+ * fetched with it, if any): the entry, `undefined` when its tags were invalidated, or a stale
+ * envelope when they were expired.
+ */
+export async function judgedEntry(
+  tagIndex: TagIndex,
+  entry: StoredEntry | undefined,
+  counters: Map<string, unknown> | undefined,
+  staleSince: boolean,
+): Promise<StoredEntry | undefined> {
   const v = entry?.value
   if (entry === undefined || !isEnvelope(v) || v.tags === undefined) return entry
-  const j = (await store.tagIndex.judge([v.tags], counters))[0] as TagJudgement
+  const j = (await tagIndex.judge([v.tags], counters))[0] as TagJudgement
   if (j.verdict === 'fresh') return entry
   if (j.verdict === 'gone') return undefined
   let since = 0
   if (staleSince) {
-    const at = await store.tagIndex.staleSince(j.staleTags)
+    const at = await tagIndex.staleSince(j.staleTags)
     if (at === undefined) return undefined // its expiry time was evicted: fail safe
     since = at
   }

@@ -237,6 +237,19 @@ export class RedisConnections {
     return send(replica, args).catch((e) => (isReplyError(e) ? Promise.reject(e) : send(primary, args)))
   }
 
+  /** `read` of one key (`args[1]`): a single primary is asked directly, with no key list made. */
+  readKey(key: string, args: string[]): Promise<unknown> {
+    if (!this.ready || this.cluster !== undefined || this.replicas.length > 0) return this.read([key], args)
+    return send(this.primary as RedisNodeClient, args)
+  }
+
+  /** `read` of a multi-key command whose keys are `args[1…]` (one hash slot on a cluster). */
+  readKeys(args: string[]): Promise<unknown> {
+    if (!this.ready || this.cluster !== undefined || this.replicas.length > 0)
+      return this.read(args.slice(1), args)
+    return send(this.primary as RedisNodeClient, args)
+  }
+
   private pickReplica(keys: readonly string[]): RedisNodeClient | undefined {
     if (this.recent.pinned(keys)) return undefined
     const n = this.replicas.length

@@ -163,6 +163,38 @@ describe('redis backend on a real server', () => {
     expect(await c.getMany(keys)).toEqual({})
   })
 
+  it('get and getMany count as the generic path does, with or without listeners, and hand envelopes on', async () => {
+    // Without listeners get/getMany take redis.ts's fast paths, with one the generic ones: the
+    // answers and the counters must agree (duplicates counted once, __proto__ an own key,
+    // tagged and soft-expired entries checked).
+    const plain = make()
+    const listened = make({}, plain.keyPrefix)
+    listened.on('*', () => {})
+    await plain.setMany({ a: 1, b: 'two', __proto__x: 0 })
+    await plain.set('__proto__', { p: 1 })
+    await plain.set('t', 'tagged', 300, { tags: ['tg'] })
+    await plain.set('s', 'stale')
+    await plain.expire('s')
+    for (const c of [plain, listened]) {
+      const before = c.stats()
+      expect(await c.getMany(['a', 'a', 'b', 'missing', 'missing', '__proto__'])).toEqual(
+        Object.defineProperty({ a: 1, b: 'two' }, '__proto__', { value: { p: 1 }, enumerable: true }),
+      )
+      const r = await c.getMany(['__proto__'])
+      expect(Object.getPrototypeOf(r)).toBe(Object.prototype)
+      expect(Object.hasOwn(r, '__proto__')).toBe(true)
+      expect(await c.getMany(['a', 't', 's'])).toEqual({ a: 1, t: 'tagged' })
+      expect(await c.get('t')).toBe('tagged')
+      expect(await c.get('s', 'miss')).toBe('miss')
+      expect(await c.get('b')).toBe('two')
+      const after = c.stats()
+      expect([after.hits - before.hits, after.misses - before.misses]).toEqual([3 + 1 + 2 + 2, 1 + 1 + 1])
+    }
+    await plain.invalidateTags(['tg'])
+    expect(await plain.get('t', 'gone')).toBe('gone')
+    expect(await plain.getMany(['t', 'a'])).toEqual({ a: 1 })
+  })
+
   it("clear() removes only this cache's keys, in batches; other prefixes and foreign keys stay", async () => {
     const mine = make()
     const other = make()
