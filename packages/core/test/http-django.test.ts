@@ -17,6 +17,7 @@ import {
   getMaxAge,
   hasVaryHeader,
   makeTemplateFragmentKey,
+  md5Hex,
   pageCacheKey,
   patchCacheControl,
   patchResponseHeaders,
@@ -315,6 +316,21 @@ describe('page cache keys match Django', () => {
     )
     expect(django.uri[1]?.page).toContain('.GET.beaf87a9a99ee81c673ea2d67ccbec2a.d41d8')
     expect(django.uri[2]?.page).toContain('.GET.58a0a05c8a5620f813686ff969c26853.d41d8')
+  })
+
+  it('keys for prefixes and methods in turn are each Django’s format (the key heads follow the prefix)', () => {
+    const req = new Request('http://example.com/turns?x=1')
+    const digest = md5Hex('http://example.com/turns?x=1')
+    for (const prefix of ['a', '', 'a', 'b.c', '']) {
+      expect(cacheHeaderKey(req, { keyPrefix: prefix })).toBe(
+        `views.decorators.cache.cache_header.${prefix}.${digest}`,
+      )
+      for (const method of ['GET', 'HEAD', 'POST']) {
+        expect(pageCacheKey(req, method, [], { keyPrefix: prefix })).toBe(
+          `views.decorators.cache.cache_page.${prefix}.${method}.${digest}.d41d8cd98f00b204e9800998ecf8427e`,
+        )
+      }
+    }
   })
 
   it('learned header lists equal Django’s; Vary values hash as 6.1 netstrings, absent as "-,"', () => {

@@ -81,10 +81,27 @@ export function cacheHeaderKey(request: KeyRequest, opts: KeyOptions = {}): stri
   return headerKeyFor(uriDigest(request), request, opts)
 }
 
+// The fixed starts of the keys for one key prefix (the last one seen), so that a key is `head +
+// digest…`: each `+` makes a string (a cons) that the cache's lookup then copies flat, and the
+// template joined seven pieces. Not a memo of keys: one entry, a function of the prefix alone (an
+// engine's `keyPrefix` never changes), rebuilt at the cost of the template when another comes.
+let headsOf = ''
+let headerHead = 'views.decorators.cache.cache_header..'
+let getHead = 'views.decorators.cache.cache_page..GET.'
+let headHead = 'views.decorators.cache.cache_page..HEAD.'
+
+function setHeads(keyPrefix: string): void {
+  headerHead = `views.decorators.cache.cache_header.${keyPrefix}.`
+  getHead = `views.decorators.cache.cache_page.${keyPrefix}.GET.`
+  headHead = `views.decorators.cache.cache_page.${keyPrefix}.HEAD.`
+  headsOf = keyPrefix
+}
+
 /** `cacheHeaderKey` from the request's `uriDigest`, already worked out. */
 export function headerKeyFor(digest: string, request: KeyRequest, opts: KeyOptions): string {
-  const key = `views.decorators.cache.cache_header.${opts.keyPrefix ?? ''}.${digest}`
-  return i18nSuffix(request, key, opts)
+  const keyPrefix = opts.keyPrefix ?? ''
+  if (keyPrefix !== headsOf) setHeads(keyPrefix)
+  return i18nSuffix(request, headerHead + digest, opts)
 }
 
 /** `HTTP_ACCEPT_LANGUAGE` → `accept-language` (Django's META name back to the header name). */
@@ -94,6 +111,7 @@ function metaToHeader(meta: string): string {
 
 // md5 of nothing: the vary digest of an empty header list.
 const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e'
+const EMPTY_TAIL = `.${EMPTY_MD5}`
 
 /**
  * md5 over the request's values of the (sorted, META-named) varying headers. Each present value
@@ -145,8 +163,16 @@ export function pageKeyFor(
   headerList: readonly string[],
   opts: KeyOptions,
 ): string {
-  const key = `views.decorators.cache.cache_page.${opts.keyPrefix ?? ''}.${method}.${digest}.${varyDigest(request, headerList)}`
-  return i18nSuffix(request, key, opts)
+  const keyPrefix = opts.keyPrefix ?? ''
+  if (keyPrefix !== headsOf) setHeads(keyPrefix)
+  const head =
+    method === 'GET'
+      ? getHead
+      : method === 'HEAD'
+        ? headHead
+        : `views.decorators.cache.cache_page.${keyPrefix}.${method}.`
+  const tail = headerList.length === 0 ? EMPTY_TAIL : `.${varyDigest(request, headerList)}`
+  return i18nSuffix(request, head + digest + tail, opts)
 }
 
 /**
