@@ -230,3 +230,31 @@ describe('locmem: plain trees are copied out by the plan made when they were sto
     expect(({} as Record<string, unknown>).x).toBeUndefined()
   })
 })
+
+describe('locmem: LRU order kept by use stamps until the first cull, then by the list', () => {
+  it('evicts the least recently used key before and after the first cull, and after clear', async () => {
+    // cullFrequency larger than the store: each cull evicts exactly one key.
+    const c = new LocMemCache({ location: uniqueKey('lru'), options: { maxEntries: 5, cullFrequency: 100 } })
+    const alive = async () => {
+      const out: string[] = []
+      for (let i = 0; i < 10; i++) if (await c.has(`k${i}`)) out.push(`k${i}`)
+      return out
+    }
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 5; i++) await c.set(`k${i}`, i)
+      await c.get('k0')
+      await c.get('k2')
+      await c.has('k1') // has_key is no use (django/core/cache/backends/locmem.py)
+      await c.set('k3', 'again') // a set is a use
+      await c.set('k5', 5) // first cull: k1 is the least recently used
+      expect(await alive()).toEqual(['k0', 'k2', 'k3', 'k4', 'k5'])
+      await c.get('k4')
+      await c.set('k6', 6) // order now k4 k5 k3 k2 k0: k0 goes
+      expect(await alive()).toEqual(['k2', 'k3', 'k4', 'k5', 'k6'])
+      await c.get('k2')
+      await c.set('k7', 7) // k2 k6 k4 k5 k3: k3 goes
+      expect(await alive()).toEqual(['k2', 'k4', 'k5', 'k6', 'k7'])
+      await c.clear()
+    }
+  })
+})

@@ -2,10 +2,15 @@
  * `locmem`: Django's LocMemCache (django/core/cache/backends/locmem.py). Stores with the same `location` share
  * one store per realm (process, page or worker). Values are isolated copies (rule 12).
  *
- * LRU order is an intrusive doubly linked list through the items (most recent at `head`), so a
- * use is a few pointer writes and an eviction pops the tail: O(1) each, and a cull costs
- * O(culled). Re-inserting into the `Map` to move a key would cost ~10× more in V8, and walking
- * `map.keys()` from the start per eviction would cost O(deleted slots).
+ * LRU order (Django moves a key to the front on get, set and incr; django-cache.md "LRU") is kept
+ * in one of two ways per store. Until the store first has to cull, each use just stamps the item
+ * with a counter (`Item.u`): no other item is touched, where moving an item in a linked list
+ * writes both neighbours, two random items and so two cache misses per hit in a large store.
+ * The first cull (or a counter near the Smi limit) sorts the items by stamp once into an
+ * intrusive doubly linked list (most recent at `head`), and from then on a use moves the item to
+ * the front and an eviction pops the tail: O(1) each, and a cull costs O(culled). The order is
+ * the same either way. Re-inserting into the `Map` to move a key would cost ~10× more in V8, and
+ * walking `map.keys()` from the start per eviction would cost O(deleted slots).
  *
  * Each cache also keeps a direct index from the caller's key (default version) to the item, so a
  * hit is one hash lookup, not two (made key, then store). It is no memo of made keys and has no
@@ -30,6 +35,8 @@ interface Item extends Snapshot {
   p: Item | null
   /** Toward the least recently used end. */
   n: Item | null
+  /** Use stamp while the store keeps no list (`Store.listed`): higher is more recent. */
+  u: number
   /** The direct index (of one cache) that holds this item, or null; cleared when it leaves the store. */
   d: DirectIndex | null
   /** The caller's key under which `d` holds this item. */
@@ -41,11 +48,18 @@ interface Item extends Snapshot {
 /** Caller key (default version) → item, for one cache; entries are checked against `Item.d`/`ck`. */
 type DirectIndex = Map<string, Item>
 
-/** One named store: the entries and their LRU list. */
+/** Use stamps stay below this (small integers, so V8 stores them in place). */
+const STAMP_LIMIT = 2 ** 30 - 1
+
+/** One named store: the entries and their LRU order (see the file comment). */
 class Store {
   readonly map = new Map<string, Item>()
   head: Item | null = null
   tail: Item | null = null
+  /** Whether the LRU order is the linked list (`head`…`tail`) rather than the use stamps. */
+  listed = false
+  /** The last use stamp given. */
+  tick = 0
   /** A lower bound of the soonest expiry, so expired sweeps run only when one can be due. */
   minExpiry = Number.POSITIVE_INFINITY
   /** Items culled from the tail, reused for new keys: a cull then costs no garbage. */
@@ -55,7 +69,7 @@ class Store {
     if (e !== null && e < this.minExpiry) this.minExpiry = e
   }
 
-  unlink(it: Item): void {
+  private unlink(it: Item): void {
     if (it.p) it.p.n = it.n
     else this.head = it.n
     if (it.n) it.n.p = it.p
@@ -63,7 +77,7 @@ class Store {
     it.p = it.n = null
   }
 
-  pushHead(it: Item): void {
+  private linkHead(it: Item): void {
     it.p = null
     it.n = this.head
     if (this.head) this.head.p = it
@@ -71,24 +85,64 @@ class Store {
     if (this.tail === null) this.tail = it
   }
 
+  private stamp(it: Item): void {
+    it.u = ++this.tick
+    if (this.tick >= STAMP_LIMIT) this.linkAll()
+  }
+
+  /** Build the list from the stamps, most recent first; the list keeps the order from now on. */
+  private linkAll(): void {
+    const items = [...this.map.values()].sort((a, b) => b.u - a.u)
+    let prev: Item | null = null
+    for (const it of items) {
+      it.p = prev
+      it.n = null
+      if (prev) prev.n = it
+      else this.head = it
+      prev = it
+    }
+    this.tail = prev
+    this.listed = true
+  }
+
+  /** A new item, already in `map`, is the most recently used. */
+  add(it: Item): void {
+    if (this.listed) this.linkHead(it)
+    else this.stamp(it)
+  }
+
+  /** A stored item was used (get, set, incr). */
   touch(it: Item): void {
-    if (this.head === it) return
-    this.unlink(it)
-    this.pushHead(it)
+    if (!this.listed) this.stamp(it)
+    else if (this.head !== it) {
+      this.unlink(it)
+      this.linkHead(it)
+    }
+  }
+
+  /** The least recently used item (the list is built first if there is none yet). */
+  last(): Item | null {
+    if (!this.listed) this.linkAll()
+    return this.tail
   }
 
   remove(it: Item): void {
-    this.unlink(it)
+    if (this.listed) this.unlink(it)
     this.map.delete(it.k)
     it.d = null
   }
 
   clear(): void {
     // Every cache sharing this store may hold these items in its direct index.
-    for (const it of this.map.values()) it.d = null
+    for (const it of this.map.values()) {
+      it.d = null
+      it.p = it.n = null
+    }
     this.map.clear()
     this.free = []
     this.head = this.tail = null
+    this.listed = false
+    this.tick = 0
     this.minExpiry = Number.POSITIVE_INFINITY
   }
 }
@@ -161,14 +215,15 @@ export class LocMemCache extends BaseCache {
       },
       removeSome: (count, onRemoved) => {
         let n = 0
-        while (n < count && s.tail !== null) {
-          const it = s.tail
+        let it = s.last()
+        while (n < count && it !== null) {
           s.remove(it)
           n++
           onRemoved?.(it.k)
           it.v = undefined
           it.plan = null
           s.free.push(it)
+          it = s.tail
         }
         return n
       },
@@ -265,13 +320,14 @@ export class LocMemCache extends BaseCache {
           e: expiresAt,
           p: null,
           n: null,
+          u: 0,
           d: null,
           ck: undefined,
           x: isEnvelope(s.v),
         }
       }
       st.map.set(rawKey, it)
-      st.pushHead(it)
+      st.add(it)
       st.noteExpiry(expiresAt)
       return it
     }
