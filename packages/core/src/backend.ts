@@ -31,6 +31,7 @@ export {
   STALE,
 } from './envelope.ts'
 export { type GetOrSetHost, getOrSetWith } from './get-or-set.ts'
+export { untaggedStoredValue } from './tagged-entries.ts'
 export {
   backoffMs,
   isLeaseKey,

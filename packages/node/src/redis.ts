@@ -13,7 +13,9 @@ import {
   CacheUnavailableError,
   ImproperlyConfigured,
   registerBackend,
+  type StorableValue,
   type TagOpts,
+  type Timeout,
   type ValueOrDefault,
   type VersionOpts,
 } from '@cachework/core'
@@ -27,6 +29,7 @@ import {
   putManyKey,
   type RawEntry,
   type StoredEntry,
+  untaggedStoredValue,
 } from '@cachework/core/backend'
 import { isReplyError, loadRedisModule, redisModuleReady } from './redis-client.ts'
 import { RedisConnections } from './redis-connection.ts'
@@ -274,20 +277,69 @@ export class RedisCache extends BaseCache {
     return (await this.conns.read([rawKey], ['EXISTS', rawKey])) === 1
   }
 
-  protected async _set(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
-    const args = this.setArgs(rawKey, value, expiresAt, false)
+  // Not `async`: one `.then` on node-redis's promise. A synchronous throw (a function value,
+  // rule 12) reaches the caller as a rejection through BaseCache's failure policy.
+  protected _set(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
+    return this.conns
+      .write(rawKey, this.setArgs(rawKey, value, expiresAt, false))
+      .then(stored, (e: unknown) => (isOom(e) ? this.unlinkRefused(rawKey) : Promise.reject(e)))
+  }
+
+  /**
+   * Out of memory under `maxmemory-policy noeviction`: refused, and no older value may stay
+   * readable (rule 5), as a failed memcached set deletes the key in Django.
+   */
+  private unlinkRefused(rawKey: string): Promise<boolean> {
+    return this.conns.write(rawKey, ['UNLINK', rawKey]).then(refused)
+  }
+
+  /**
+   * `set` with nobody listening and no tags: the caller's promise settled from the `SET` reply
+   * under the watchdog, as the fast `get` is. A timeout of 0 or less (a delete) and an OOM
+   * refusal take the generic path; unreachable = `CacheUnavailableError`, or `false` with
+   * `ignoreErrors` (rule 15).
+   */
+  override set<T>(key: string, value: StorableValue<T>, timeout?: Timeout, opts?: GetOpts): Promise<boolean> {
+    if (opts?.tags !== undefined || !this.fast()) return super.set(key, value, timeout, opts)
+    let raw: string
+    let args: string[]
     try {
-      await this.conns.write(rawKey, args)
-      return true
+      raw = this.rawKey(key, opts?.version)
+      const exp = this.expiryFor(timeout)
+      if (exp !== null && exp <= this.now()) return super.set(key, value, timeout, opts)
+      args = this.setArgs(raw, untaggedStoredValue(value), exp, false)
     } catch (e) {
-      // Out of memory under `maxmemory-policy noeviction`: refused, and no older value may stay
-      // readable (rule 5), as a failed memcached set deletes the key in Django.
-      if (isReplyError(e) && e.message.startsWith('OOM')) {
-        await this.conns.write(rawKey, ['UNLINK', rawKey])
-        return false
-      }
-      throw e
+      return Promise.reject(e)
     }
+    return new Promise((resolve, reject) => {
+      const id = this.deadlines.start('set', (e) => this.refuse(e, raw, resolve, reject))
+      this.conns.write(raw, args).then(
+        () => {
+          if (!this.deadlines.done(id)) return
+          this.counters.sets++
+          resolve(true)
+        },
+        (e: unknown) => {
+          if (!this.deadlines.done(id)) return
+          if (isOom(e)) return resolve(this.write('set', () => this.unlinkRefused(raw), raw))
+          const c = toCacheError(e, this.label, 'set')
+          if (c instanceof CacheUnavailableError) this.refuse(c, raw, resolve, reject)
+          else reject(c)
+        },
+      )
+    })
+  }
+
+  /** Rule 15 for a fast write: reported, then `false` under `ignoreErrors`, else the rejection. */
+  private refuse(
+    e: unknown,
+    raw: string,
+    resolve: (ok: boolean) => void,
+    reject: (e: unknown) => void,
+  ): void {
+    this.noteError(e, raw)
+    if (this.ignoreErrors) resolve(false)
+    else reject(e)
   }
 
   protected async _add(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
@@ -342,7 +394,7 @@ export class RedisCache extends BaseCache {
     for (let i = 0; i < results.length; i++) {
       const r = results[i] as PromiseSettledResult<unknown>
       if (r.status === 'fulfilled') continue
-      if (!(isReplyError(r.reason) && r.reason.message.startsWith('OOM'))) throw r.reason
+      if (!isOom(r.reason)) throw r.reason
       failed.push((all[i] as (typeof all)[number])[0])
     }
     if (failed.length) await this._deleteMany(failed)
@@ -452,6 +504,18 @@ function storedEntryOf(text: unknown): StoredEntry | undefined {
 function missOnWrongType(e: unknown): undefined {
   if (isWrongType(e)) return undefined
   throw e
+}
+
+function isOom(e: unknown): boolean {
+  return isReplyError(e) && e.message.startsWith('OOM')
+}
+
+function stored(): boolean {
+  return true
+}
+
+function refused(): boolean {
+  return false
 }
 
 function isWrongType(e: unknown): boolean {

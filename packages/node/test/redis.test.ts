@@ -195,6 +195,32 @@ describe('redis backend on a real server', () => {
     expect(await plain.getMany(['t', 'a'])).toEqual({ a: 1 })
   })
 
+  it('a set refused for memory (noeviction OOM) is false and leaves no older value readable (rule 5)', async () => {
+    const plain = make()
+    const listened = make()
+    listened.on('*', () => {})
+    for (const c of [plain, listened]) {
+      await c.set('k', 'old')
+      await c.setMany({ m: 'old' })
+    }
+    await server.cli('CONFIG', 'SET', 'maxmemory-policy', 'noeviction')
+    await server.cli('CONFIG', 'SET', 'maxmemory', '1')
+    try {
+      for (const c of [plain, listened]) {
+        const sets = c.stats().sets
+        expect(await c.set('k', 'new')).toBe(false)
+        expect(await c.setMany({ m: 'new' })).toEqual(['m'])
+        expect(c.stats().sets).toBe(sets)
+        expect(await c.get('k', 'gone')).toBe('gone')
+        expect(await c.getMany(['m'])).toEqual({})
+      }
+    } finally {
+      await server.cli('CONFIG', 'SET', 'maxmemory', '0')
+    }
+    expect(await plain.set('k', 'again')).toBe(true)
+    expect(await plain.get('k')).toBe('again')
+  })
+
   it("clear() removes only this cache's keys, in batches; other prefixes and foreign keys stay", async () => {
     const mine = make()
     const other = make()
