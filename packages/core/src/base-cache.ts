@@ -241,14 +241,41 @@ export abstract class BaseCache extends StorageBase implements Cache {
       async () => dropInvalidated(this.tagIndex, await this._getMany([...byRaw.keys()])),
       new Map<string, unknown>(),
     )
+    return this.answerMany<T>(byRaw, found, out, opts?.version)
+  }
+
+  /**
+   * `getMany` for values a backend's fast path read itself (`found`: raw key → stored value, of
+   * `keys` made as `rawKeys`): tags checked as `getMany` checks them (one more read at most,
+   * rule 17), then answered and counted alike.
+   */
+  protected getManyFromFound<T>(
+    keys: readonly string[],
+    rawKeys: readonly string[],
+    found: Map<string, unknown>,
+    version: number | undefined,
+  ): Promise<Record<string, T>> {
+    const byRaw = new Map<string, string>()
+    for (let i = 0; i < rawKeys.length; i++) byRaw.set(rawKeys[i] as string, keys[i] as string)
+    return this.read('getMany', () => dropInvalidated(this.tagIndex, found), new Map<string, unknown>()).then(
+      (checked) => this.answerMany<T>(byRaw, checked, manyKeyRecord<T>(), version),
+    )
+  }
+
+  private answerMany<T>(
+    byRaw: Map<string, string>,
+    found: Map<string, unknown>,
+    out: Record<string, T>,
+    version: number | undefined,
+  ): Record<string, T> {
     const now = this.clock.now()
     for (const [raw, key] of byRaw) {
       const stored = found.get(raw)
       const v = stored !== undefined || found.has(raw) ? openEnvelope(stored, now) : STALE
       if (v !== STALE) {
-        this.counted('hit', key, raw, opts?.version)
+        this.counted('hit', key, raw, version)
         putManyKey(out, key, v as T)
-      } else this.counted('miss', key, raw, opts?.version)
+      } else this.counted('miss', key, raw, version)
     }
     return out
   }

@@ -234,7 +234,8 @@ export class RedisCache extends BaseCache {
             const t = Array.isArray(values) ? values[i] : undefined
             const v = t === null || t === undefined ? UNREADABLE : decodeRedisValue(t)
             if (v === UNREADABLE) (missed ??= new Set()).add(key)
-            else if (isEnvelope(v)) return resolve(super.getMany(callers, opts))
+            else if (isEnvelope(v))
+              return resolve(this.manyWithEnvelopes<T>(callers, args, values as unknown[], opts?.version))
             else if (!Object.hasOwn(out, key)) {
               putManyKey(out, key, v as T)
               hits++
@@ -252,6 +253,23 @@ export class RedisCache extends BaseCache {
         },
       )
     })
+  }
+
+  /** A fast `getMany` reply holding an envelope: every found value goes to the generic tag check. */
+  private manyWithEnvelopes<T>(
+    callers: string[],
+    args: string[],
+    values: unknown[],
+    version: number | undefined,
+  ): Promise<Record<string, T>> {
+    const rawKeys = args.slice(1)
+    const found = new Map<string, unknown>()
+    rawKeys.forEach((raw, i) => {
+      const t = values[i]
+      const v = t === null || t === undefined ? UNREADABLE : decodeRedisValue(t)
+      if (v !== UNREADABLE) found.set(raw, v)
+    })
+    return this.getManyFromFound<T>(callers, rawKeys, found, version)
   }
 
   /** Rule 15 for a fast `get`: an unreachable server is a miss, counted and reported. */
