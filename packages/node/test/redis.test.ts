@@ -4,6 +4,7 @@
  * (and `FLUSHDB` on request), one `MGET`/`UNLINK` per call, a caller's own client, and `incr`
  * atomic across processes.
  */
+import { rmSync } from 'node:fs'
 import { CacheUnavailableError, createCaches, ImproperlyConfigured } from '@cachework/core'
 import { leaseKeyFor } from '@cachework/core/backend'
 import { uniqueKey } from '@cachework/core/testing'
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisCache } from '../src/redis.ts'
 import { parseRedisLocation } from '../src/redis-location.ts'
 import { CODEC_TAG } from '../src/redis-values.ts'
-import { runTs, supportFile } from './support/db-child.ts'
+import { bundleTs, runJs, supportFile } from './support/db-child.ts'
 import { untilWritable } from './support/redis-conformance.ts'
 import { RedisProcess, waitFor } from './support/redis-server.ts'
 
@@ -321,9 +322,11 @@ describe('redis backend on a real server', () => {
     const prefix = uniqueKey('incr')
     const c = make({}, prefix)
     await c.set('n', 0, null)
+    // Four real processes on plain node: the worker bundled once (node-redis stays a package import).
+    const worker = await bundleTs(supportFile('redis-incr-worker.ts'), ['redis'])
     const results = await Promise.all(
-      [1, 2, 3, 4].map(() => runTs(supportFile('redis-incr-worker.ts'), [server.url, prefix, 'n', '10000'])),
-    )
+      [1, 2, 3, 4].map(() => runJs(worker, [server.url, prefix, 'n', '10000'])),
+    ).finally(() => rmSync(worker, { force: true }))
     for (const r of results) {
       expect(r.stdout).toBe(JSON.stringify({ errors: 0, messages: [] }))
       expect(r.stderr).toBe('')

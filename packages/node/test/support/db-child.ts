@@ -1,5 +1,6 @@
 // Run a TypeScript script in a child Node process that reads workspace packages from source.
 import { type ChildProcess, spawn } from 'node:child_process'
+import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** The node arguments that run a `.ts` file with `@cachework/*` resolved to `src`. */
@@ -24,8 +25,11 @@ export function runTs(
   args: string[],
   opts: { cwd?: string } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return collect(spawnTs(script, args, opts))
+}
+
+function collect(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawnTs(script, args, opts)
     let stdout = ''
     let stderr = ''
     child.stdout?.on('data', (d) => {
@@ -37,4 +41,42 @@ export function runTs(
     child.on('error', reject)
     child.on('close', (code) => resolve({ code, stdout, stderr }))
   })
+}
+
+/**
+ * Bundle a .ts script once (workspace sources included, `external` packages left as imports)
+ * into one plain .mjs under node_modules/.cache, where those imports still resolve, so children
+ * start on plain `node` instead of each transpiling every source file through tsx (four
+ * `redis-incr-worker.ts` children: 2.6 s -> 1.4 s of wall time, 4.0 -> 1.8 s CPU, warm tsx cache).
+ */
+export async function bundleTs(script: string, external: string[]): Promise<string> {
+  const { build } = await import('esbuild')
+  const root = fileURLToPath(new URL('../../../../', import.meta.url))
+  const outfile = join(
+    root,
+    'node_modules',
+    '.cache',
+    'cachework-tests',
+    `${basename(script, '.ts')}-${process.pid}.mjs`,
+  )
+  await build({
+    entryPoints: [script],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    conditions: ['@cachework/source'],
+    external,
+    logLevel: 'warning',
+  })
+  return outfile
+}
+
+/** Run a plain JS file (e.g. from `bundleTs`) to completion; resolves with its exit code and output. */
+export function runJs(
+  file: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return collect(spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }))
 }
