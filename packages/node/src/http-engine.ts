@@ -99,17 +99,45 @@ export class NodePageCache {
 
   /**
    * `handle`'s synchronous start, for an adapter that sets up the view's callbacks only when
-   * the view may run (Fastify, Koa): true when `req` was answered (a hit from a backend that can
-   * peek, or a bad host's 400), else false, and then `handle` goes on. Django mode only.
+   * the view may run (Express, Connect, node:http, Koa): true when `req` was answered (a hit
+   * from a backend that can peek, or a bad host's 400), false on a known miss, `undefined` when
+   * only `handle` can tell (shared mode, another method, another backend, a conditional
+   * request, a stale page). Then `handleUnanswered` goes on from what it found.
    */
-  answerNow(req: IncomingMessage, res: ServerResponse): boolean {
-    if (this.engine.shared || (req.method !== 'GET' && req.method !== 'HEAD')) return false
+  tryAnswer(req: IncomingMessage, res: ServerResponse): boolean | undefined {
+    if (this.engine.shared || (req.method !== 'GET' && req.method !== 'HEAD')) return undefined
     const rv = this.view(req)
     if (rv === undefined) {
       badHost(res)
       return true
     }
-    return this.serveSync(req, res, rv) === true
+    return this.serveSync(req, res, rv)
+  }
+
+  /** `tryAnswer`, true when `req` was answered, else false (then call `handle`). */
+  answerNow(req: IncomingMessage, res: ServerResponse): boolean {
+    return this.tryAnswer(req, res) === true
+  }
+
+  /**
+   * `handle` for a request `tryAnswer` did not answer (`tried` is what it returned): a known
+   * miss is not looked up again.
+   */
+  handleUnanswered(
+    req: IncomingMessage,
+    res: ServerResponse,
+    view: () => void,
+    background: ((req: IncomingMessage, res: ServerResponse) => void) | undefined,
+    tried: false | undefined,
+  ): Promise<void> | undefined {
+    if (this.engine.shared || (req.method !== 'GET' && req.method !== 'HEAD'))
+      return this.handle(req, res, view, background)
+    const rv = this.view(req)
+    if (rv === undefined) {
+      badHost(res)
+      return undefined
+    }
+    return this.handleAsync(req, res, view, rv, tried === false)
   }
 
   /**
@@ -231,14 +259,8 @@ export class NodePageCache {
       view()
       return undefined
     }
-    const rv = this.view(req)
-    if (rv === undefined) {
-      badHost(res)
-      return undefined
-    }
-    const served = this.serveSync(req, res, rv)
-    if (served === true) return undefined
-    return this.handleAsync(req, res, view, rv, served === false)
+    const tried = this.tryAnswer(req, res)
+    return tried === true ? undefined : this.handleUnanswered(req, res, view, background, tried)
   }
 
   private async handleAsync(

@@ -19,11 +19,6 @@ export function runHeaderHooks(res: ServerResponse, from = 0): void {
   while (hooks.length > from) (hooks.pop() as Hook)(res)
 }
 
-/** Whether a hook is waiting to patch `res` (the hit path then takes the slower, visible route). */
-export function hasHeaderHooks(res: ServerResponse): boolean {
-  return ((res as Hooked)[HOOKS]?.length ?? 0) > 0
-}
-
 /** How many hooks are pending: a capture started now owns the hooks registered after it. */
 export function headerHookMark(res: ServerResponse): number {
   return (res as Hooked)[HOOKS]?.length ?? 0

@@ -6,7 +6,6 @@
 import { ServerResponse } from 'node:http'
 import { badHostResponse, hitAge, preparePage, type StoredResponse } from '@cachework/core/http'
 import { writeNodeResponse } from './http-bridge.ts'
-import { hasHeaderHooks } from './http-hooks.ts'
 
 /** Answer a malformed or unlisted host (rule 20): 400, before any cache lookup or view. */
 export function badHost(res: ServerResponse): void {
@@ -37,9 +36,10 @@ const TEXT_BODY_MAX = 16 * 1024
 export function writeStored(res: ServerResponse, stored: StoredResponse, now: number, shared: boolean): void {
   const p = preparePage(stored, shared)
   const age = hitAge(stored, p, now)
-  // Fast path: nothing set on `res` yet, no hook waiting and nobody wrapping writeHead, so the
-  // stored headers go out as one raw list (Node then skips its per-header bookkeeping).
-  if (res.writeHead === plainWriteHead && !hasHeaderHooks(res) && res.getHeaderNames().length === 0) {
+  // Fast path: nothing set on `res` yet and nobody wrapping writeHead (a waiting header hook
+  // wraps it for good, http-hooks.ts), so the stored headers go out as one raw list (Node then
+  // skips its per-header bookkeeping).
+  if (res.writeHead === plainWriteHead && res.getHeaderNames().length === 0) {
     // `writeHead` turns a header list into the header block before it returns and keeps no
     // reference to it, so a shared page's list with an `age` slot is made once and the slot is
     // filled per hit, instead of a copy of the list per hit.

@@ -73,25 +73,48 @@ function noView(res: ServerResponse): void {
   res.end()
 }
 
-/** Build a `NodeDecorator` (usable around a handler and as middleware) from what it does per request. */
-export function decorator(apply: Apply): NodeDecorator {
+/** What a wrapper does with one request: `handler` is the wrapped handler, `undefined` as middleware. */
+type OnRequest = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: NextFunction | undefined,
+  handler: AnyHandler | undefined,
+) => unknown
+
+/** The two ways a wrapper is used (around a handler, or as middleware), both to `onRequest`. */
+function wrapper(onRequest: OnRequest): NodeDecorator {
   return function cacheworkWrapper(a: unknown, b?: unknown, c?: unknown): unknown {
     if (typeof a === 'function') {
       const handler = a as AnyHandler
       return function wrapped(req: IncomingMessage, res: ServerResponse, next?: NextFunction) {
-        return apply(
-          req,
-          res,
-          () => handler(req, res, next),
-          next,
-          (r, s) => handler(r, s, (err?: unknown) => runFailed(s, err)),
-        )
+        return onRequest(req, res, next, handler)
       }
     }
-    const res = b as ServerResponse
-    const next = c as NextFunction | undefined
-    return apply(a as IncomingMessage, res, () => (next ? next() : noView(res)), next)
+    return onRequest(a as IncomingMessage, b as ServerResponse, c as NextFunction | undefined, undefined)
   } as NodeDecorator
+}
+
+/** `Apply`'s `run`: the wrapped handler, else `next` (else a 404: nothing follows). */
+function runOf(
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: NextFunction | undefined,
+  handler: AnyHandler | undefined,
+): () => unknown {
+  if (handler) return () => handler(req, res, next)
+  return () => (next ? next() : noView(res))
+}
+
+/** `Apply`'s `runOn`: only around a handler, which then runs on a pair of its own. */
+function runOnOf(handler: AnyHandler | undefined): Parameters<Apply>[4] {
+  return handler && ((r, s) => handler(r, s, (err?: unknown) => runFailed(s, err)))
+}
+
+/** Build a `NodeDecorator` (usable around a handler and as middleware) from what it does per request. */
+export function decorator(apply: Apply): NodeDecorator {
+  return wrapper((req, res, next, handler) =>
+    apply(req, res, runOf(req, res, next, handler), next, runOnOf(handler)),
+  )
 }
 
 /**
@@ -125,18 +148,22 @@ function machineryFailed(err: unknown, res: ServerResponse, next: NextFunction |
 }
 
 function cachingDecorator(page: NodePageCache): NodeDecorator {
-  return decorator((req, res, run, next, runOn) => {
+  return wrapper((req, res, next, handler) => {
     // A background run this cache sent through the whole app (http-background.ts) goes on to the view.
-    if (isOwnRun(req, page)) return run()
+    if (isOwnRun(req, page)) return runOf(req, res, next, handler)()
     try {
+      // A hit from a backend that can peek is answered here, synchronously, before any closure
+      // for the view is made (a hit never needs one).
+      const tried = page.tryAnswer(req, res)
+      if (tried === true) return undefined
       // Shared mode revalidates in the background: a wrapped view runs on a pair of its own;
       // before the view (`next` runs once per request), the whole app runs again on it.
-      const rerun = runOn ?? (page.engine.shared ? appRerun(req, page) : undefined)
+      const rerun = runOnOf(handler) ?? (page.engine.shared ? appRerun(req, page) : undefined)
       const again =
         rerun && ((r: IncomingMessage, s: ServerResponse) => runView(() => rerun(r, s), s, undefined))
-      // A hit from a backend that can peek is answered synchronously (no promise to wait on).
+      const run = runOf(req, res, next, handler)
       return page
-        .handle(req, res, () => runView(run, res, next), again)
+        .handleUnanswered(req, res, () => runView(run, res, next), again, tried)
         ?.catch((err) => machineryFailed(err, res, next))
     } catch (err) {
       machineryFailed(err, res, next)

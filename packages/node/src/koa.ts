@@ -8,6 +8,7 @@
  * `respond` then writes to `ctx.res` is captured and stored by the engine's rules. A stream
  * body (`ctx.body = readable`) passes through uncached.
  */
+import type { TLSSocket } from 'node:tls'
 import type { Context, Middleware, Next } from 'koa'
 import type { CacheControlDirectives, CacheMiddlewareOptions, CachePageOptions } from '@cachework/core/http'
 import { appRerun, isOwnRun } from './http-background.ts'
@@ -29,19 +30,41 @@ function cachingMiddleware(page: NodePageCache): Middleware {
     const method = ctx.req.method
     // Not cached, or a background revalidation this cache sent through the app (http-background.ts).
     if ((method !== 'GET' && method !== 'HEAD') || isOwnRun(ctx.req, page)) return next()
-    // Key on the host and scheme Koa gives the routes (its `app.proxy` applied).
-    routeRequestAs(ctx.req, ctx.protocol, ctx.host || undefined)
+    routeAsKoa(ctx)
     // A hit is written to `ctx.res` now, with no promise to wait on; Koa must not respond.
-    if (page.answerNow(ctx.req, ctx.res)) {
+    const tried = page.tryAnswer(ctx.req, ctx.res)
+    if (tried === true) {
       ctx.respond = false
       return undefined
     }
-    return handleKoa(page, ctx, next)
+    return handleKoa(page, ctx, next, tried)
   }
 }
 
-/** The rest of the middleware for what `answerNow` could not answer: the engine's async path. */
-async function handleKoa(page: NodePageCache, ctx: Context, next: Next): Promise<void> {
+/**
+ * Key on the host and scheme Koa gives the routes (its `app.proxy` applied). Without `proxy`,
+ * over HTTP/1, those are the socket's scheme and the `Host` header (koa/lib/request.js `get
+ * protocol`, `get host`), read here without the getters, which split and trim `Host` on every
+ * request; Koa's reading of a Host with `,` or userinfo differs, but such a Host is a 400 either
+ * way (http-request.ts checks the raw header first).
+ */
+function routeAsKoa(ctx: Context): void {
+  const req = ctx.req
+  if (ctx.app.proxy || req.httpVersionMajor >= 2) {
+    routeRequestAs(req, ctx.protocol, ctx.host || undefined)
+    return
+  }
+  const scheme = (req.socket as TLSSocket | null)?.encrypted ? 'https' : 'http'
+  routeRequestAs(req, scheme, req.headers.host || undefined)
+}
+
+/** The rest of the middleware for what `tryAnswer` could not answer (`tried`): the engine's async path. */
+async function handleKoa(
+  page: NodePageCache,
+  ctx: Context,
+  next: Next,
+  tried: false | undefined,
+): Promise<void> {
   const res = ctx.res
   let downstream: Promise<unknown> | undefined
   // Wait until the engine either answered (a hit) or asked for the view (a miss).
@@ -61,7 +84,7 @@ async function handleKoa(page: NodePageCache, ctx: Context, next: Next): Promise
     try {
       // Shared mode's stale-while-revalidate runs the app again in the background, through the server.
       const again = page.engine.shared ? appRerun(ctx.req, page, ctx.originalUrl) : undefined
-      const pending = page.handle(ctx.req, res, view, again)
+      const pending = page.handleUnanswered(ctx.req, res, view, again, tried)
       if (pending === undefined) resolve()
       else pending.then(() => resolve(), failed)
     } catch (err) {
