@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type CacheRegistry, createCaches } from '@cachework/core'
 import { getCacheKey } from '@cachework/core/http'
-import { cacheControl, cacheMiddleware, cachePage, neverCache, varyOnCookie } from '@cachework/core/hono'
+import {
+  cacheApp,
+  cacheControl,
+  cacheMiddleware,
+  cachePage,
+  neverCache,
+  varyOnCookie,
+} from '@cachework/core/hono'
 import { type Context, Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adapterConformanceSuite } from './support/adapter-conformance.ts'
@@ -95,5 +102,26 @@ describe('Hono in a bare Fetch runtime (app.request, no server)', () => {
       'max-age=900, public',
     )
     expect(runs).toEqual({ short: 1, vary: 2, never: 2, cc: 1 })
+  })
+
+  it('cacheApp in a bare Fetch runtime: a page with a header named __proto__ is served and pollutes nothing', async () => {
+    let runs = 0
+    const app = new Hono()
+    app.get('/proto/:id', (c) => {
+      runs += 1
+      c.header('__proto__', 'polluted')
+      return c.text('proto page')
+    })
+    const cached = cacheApp(app, { registry, seconds: 60 })
+    const url = `http://example.test/proto/${process.pid}`
+    await cached.fetch(new Request(url))
+    const hit = await cached.fetch(new Request(url))
+    expect(hit.headers.get('age')).toMatch(/^\d+$/)
+    // (Node's Fetch `Headers` drops a `__proto__` field from a header record; the node-server
+    // writes the plain object itself and keeps it.)
+    expect(await hit.text()).toBe('proto page')
+    expect(runs).toBe(1)
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    expect(Object.getPrototypeOf({})).toBe(Object.prototype)
   })
 })

@@ -7,14 +7,15 @@ import { isAcceptableRequestHost } from './hosts.ts'
 import { absoluteUri } from './keys.ts'
 import type { RequestView } from './request-view.ts'
 
-// Bounded; a plain function of the URL and the allowed hosts, so there is nothing to invalidate.
-const MAX_URIS = 1024
-
 /** Views of Fetch `Request`s for one set of allowed hosts (an engine's `allowedHosts`). */
 export class FetchRequestViews {
-  // request.url → its absolute URI, or null for a host to answer 400. Parsing a URL twice per
-  // hit (the host check, the key) is most of what a hit costs in a Fetch adapter.
-  private readonly uris = new Map<string, string | null>()
+  // The last request.url and its absolute URI (null: a host to answer 400). Parsing a URL twice
+  // per hit (the host check, the key) is most of what a hit costs in a Fetch adapter, and a site
+  // under load sees the same URL again and again. One entry, not a table: a table of URLs is
+  // defeated by a larger working set (issue 19) and then costs an insert and garbage per request;
+  // this costs one comparison when it misses.
+  private lastUrl: string | undefined
+  private lastUri: string | null = null
 
   /** Views checked against `allowedHosts` (Django's `ALLOWED_HOSTS`; default any well-formed host). */
   constructor(private readonly allowedHosts: readonly string[] | undefined) {}
@@ -22,11 +23,11 @@ export class FetchRequestViews {
   /** The view of `request`, or `undefined` when its host must be answered 400 (rule 20). */
   view(request: Request): RequestView | undefined {
     const raw = request.url
-    let uri = this.uris.get(raw)
-    if (uri === undefined) {
+    let uri = this.lastUri
+    if (raw !== this.lastUrl) {
       uri = isAcceptableRequestHost(request, this.allowedHosts) ? absoluteUri(request) : null
-      if (this.uris.size >= MAX_URIS) this.uris.clear()
-      this.uris.set(raw, uri)
+      this.lastUrl = raw
+      this.lastUri = uri
     }
     return uri === null ? undefined : new FetchRequestView(request, uri)
   }
