@@ -47,12 +47,19 @@ function suspicious(rawKey: string): boolean {
   return rawKey.length > MEMCACHE_MAX_KEY_LENGTH || !plainKeyChars(rawKey)
 }
 
+// The characters `plainKeyChars` refuses, as UTF-16 code units (no `u` flag): C0 controls and
+// space, DEL, any surrogate.
+const NOT_PLAIN = /[\x00-\x20\x7f\ud800-\udfff]/
+
 /**
  * True when `s` holds no C0 control character, space, DEL or surrogate: the characters
  * `suspicious` sends to the exact checks. A made key whose parts all pass (and whose length is
  * at most 250) needs nothing more.
  */
 export function plainKeyChars(s: string): boolean {
+  // Past 8 characters one regex test beats the loop (callgrind, per key: 22 characters 819-911
+  // instructions by the loop, 538-549 by the regex; 6 characters 245 vs 287).
+  if (s.length > 8) return !NOT_PLAIN.test(s)
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
     if (c <= 0x20 || c === 0x7f || (c & 0xf800) === 0xd800) return false
