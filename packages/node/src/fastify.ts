@@ -20,17 +20,12 @@ import type {
 } from 'fastify'
 import fastifyPlugin from 'fastify-plugin'
 import type { Cache } from '@cachework/core'
-import {
-  addNeverCacheHeaders,
-  type CacheControlDirectives,
-  type CacheMiddlewareOptions,
-  patchCacheControl,
-  patchVaryHeaders,
-} from '@cachework/core/http'
+import type { CacheControlDirectives, CacheMiddlewareOptions } from '@cachework/core/http'
 import { appRerun, isOwnRun } from './http-background.ts'
 import { passThrough } from './http-bridge.ts'
 import { NodePageCache } from './http-engine.ts'
 import { routeRequestAs } from './http-request.ts'
+import { headerWrappers } from './http-wrappers.ts'
 
 /**
  * A route's `config.cache`: Django's `cache_page` for that route. `seconds` beats the
@@ -226,28 +221,26 @@ function headerHook(patch: (h: Headers) => void): SendHook {
   }
 }
 
+const wrappers = headerWrappers(headerHook)
+
 /**
  * Django's `cache_control` as a route `onSend` hook:
  * `fastify.get('/x', { onSend: cacheControl({ maxAge: 3600, public: true }) }, handler)`.
  * Route hooks run before the cache sees the response, as decorators inside `cache_page` do.
  */
-export function cacheControl(directives: CacheControlDirectives): SendHook {
-  return headerHook((h) => patchCacheControl(h, directives))
-}
+export const cacheControl: (directives: CacheControlDirectives) => SendHook = wrappers.cacheControl
 
 /**
  * Django's `never_cache` as a route `onSend` hook: `Cache-Control: max-age=0, no-cache,
  * no-store, must-revalidate, private` and `Expires` now. `{ onSend: neverCache }`.
  */
-export const neverCache: SendHook = headerHook((h) => addNeverCacheHeaders(h))
+export const neverCache: SendHook = wrappers.neverCache
 
 /** Django's `vary_on_headers` as a route `onSend` hook: `{ onSend: varyOnHeaders('Accept-Language') }`. */
-export function varyOnHeaders(...names: string[]): SendHook {
-  return headerHook((h) => patchVaryHeaders(h, names))
-}
+export const varyOnHeaders: (...names: string[]) => SendHook = wrappers.varyOnHeaders
 
 /** Django's `vary_on_cookie` as a route `onSend` hook: `{ onSend: varyOnCookie }`. */
-export const varyOnCookie: SendHook = varyOnHeaders('Cookie')
+export const varyOnCookie: SendHook = wrappers.varyOnCookie
 
 export {
   type ConditionHook,
