@@ -134,7 +134,8 @@ export function nodeRequestView(
   )
   if (host === undefined) return undefined
   let path = r.originalUrl ?? req.url ?? '/'
-  if (ABSOLUTE.test(path)) {
+  // An origin-form target (`/…`, nearly every request) cannot be absolute-form: no regex for it.
+  if (path.charCodeAt(0) !== 47 && ABSOLUTE.test(path)) {
     let target: URL
     try {
       target = new URL(path)
