@@ -1,0 +1,130 @@
+/**
+ * Instructions per operation of one bench contender (a factory of bench/contenders/*.ts, the
+ * `Contender` of worker.ts), counted by valgrind's callgrind, for deciding optimisations on a busy
+ * machine where ops/s are noise:
+ *
+ *   node --conditions=@cachework/source --import tsx bench/support/callgrind-contender.ts \
+ *     bench/contenders/redis.ts cachework '{"url":"redis://127.0.0.1:6379","n":10000,"op":"get","conc":64,"prefix":"cw"}' 150
+ *
+ * The contender runs under callgrind with counting off and V8's `--predictable` (no concurrent
+ * threads), is warmed up (`WARM` calls, default = the counted calls), then counting is on for
+ * `calls` calls only. A 256 MB young generation keeps scavenges out of the counted window, so
+ * the heap grows by what the calls allocate (printed per op); TurboFan's own compiling, which
+ * still happens in the window, is reported apart and left out of the "without compile" figure.
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { Contender, ContenderFactory } from './worker.ts'
+
+const [file, name, params, callsArg, role] = process.argv.slice(2)
+if (!file || !name || !params || !callsArg) {
+  throw new Error('usage: callgrind-contender.ts <contender module> <export> <params JSON> <calls>')
+}
+const calls = Number(callsArg)
+const warm = Number(process.env.WARM ?? calls)
+
+async function runCalls(c: Contender, from: number, n: number): Promise<void> {
+  for (let i = from; i < from + n; i++) {
+    const r = c.op(i)
+    if (r !== undefined && typeof (r as Promise<unknown>).then === 'function') await r
+  }
+}
+
+/** Under valgrind: build, warm up, then count `calls` between the parent's go and done. */
+async function child(): Promise<void> {
+  const mod = (await import(pathToFileURL(file as string).href)) as Record<string, ContenderFactory>
+  const c = await (mod[name as string] as ContenderFactory)(JSON.parse(params as string))
+  await runCalls(c, 0, warm)
+  const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
+  ;(globalThis as { gc?: () => void }).gc?.()
+  process.stdout.write('ready\n')
+  await lines.next()
+  const h0 = process.memoryUsage().heapUsed
+  await runCalls(c, warm, calls)
+  process.stdout.write(`done ${process.memoryUsage().heapUsed - h0} ${c.opsPerCall ?? 1}\n`)
+  await lines.next()
+  await c.close?.()
+  process.exit(0)
+}
+
+/** Inclusive instructions of the functions whose names match `re` (first match each). */
+function inclusive(outFile: string, re: RegExp): number {
+  const text = execFileSync('callgrind_annotate', ['--inclusive=yes', outFile], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  })
+  const seen = new Set<string>()
+  let sum = 0
+  for (const line of text.split('\n')) {
+    const m = re.exec(line)
+    if (!m || seen.has(m[1] as string) || line.includes("'2")) continue
+    seen.add(m[1] as string)
+    sum += Number(line.trim().split(' ')[0]?.replace(/,/g, ''))
+  }
+  return sum
+}
+
+async function parent(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'cachework-callgrind-'))
+  const self = fileURLToPath(import.meta.url)
+  const proc = spawn(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      '--instr-atstart=no',
+      '--smc-check=all-non-file',
+      `--callgrind-out-file=${join(dir, 'cg.%p')}`,
+      process.execPath,
+      '--predictable',
+      '--expose-gc',
+      '--min-semi-space-size=256',
+      '--max-semi-space-size=256',
+      '--conditions=@cachework/source',
+      '--import',
+      'tsx',
+      self,
+      file as string,
+      name as string,
+      params as string,
+      String(calls),
+      'child',
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  )
+  const pid = String(proc.pid)
+  let heap = 0
+  let perCall = 1
+  for await (const line of createInterface({ input: proc.stdout })) {
+    if (line === 'ready') {
+      execFileSync('callgrind_control', ['-i', 'on', pid], { stdio: 'ignore' })
+      proc.stdin.write('go\n')
+    } else if (line.startsWith('done ')) {
+      execFileSync('callgrind_control', ['-i', 'off', pid], { stdio: 'ignore' })
+      execFileSync('callgrind_control', ['-d', pid], { stdio: 'ignore' })
+      ;[heap, perCall] = line.slice(5).split(' ').map(Number) as [number, number]
+      proc.stdin.write('exit\n')
+      break
+    }
+  }
+  await new Promise((r) => proc.on('exit', r))
+  try {
+    const dump = readdirSync(dir).find((f) => f.endsWith('.1'))
+    if (!dump) throw new Error('no callgrind dump')
+    const total = Number(/^totals:\s+(\d+)/m.exec(readFileSync(join(dir, dump), 'utf8'))?.[1])
+    const gc = inclusive(join(dir, dump), /(Heap::CollectGarbage\()/)
+    const compile = inclusive(join(dir, dump), /(Runtime_CompileOptimized|Runtime_CompileOSR)/)
+    const ops = calls * perCall
+    const per = (x: number) => Math.round(x / ops).toLocaleString('en-US')
+    console.log(
+      `${name}: ${per(total)} instructions/op, ${per(total - gc - compile)} without GC and compile (GC ${per(gc)}, compile ${per(compile)}), heap +${per(heap)} B/op, ${ops} ops`,
+    )
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+await (role === 'child' ? child() : parent())
