@@ -24,6 +24,11 @@ rewrites that suite's section below. Benchmarks are not tests and never gate CI.
   store before anything is timed. HTTP servers (\`pages\`, \`http\`) each run in their own process
   under a load generator in another (\`wrk\` for \`pages\`); browser suites (\`sw\`, \`browser-idb\`)
   start one Chromium process per contender (its own renderer, worker and storage).
+- **cachework as installed.** Every Node process loads \`@cachework/*\` from the packages' built
+  \`dist/\` (\`npm run bench\` runs \`tsc -b\` first), the JavaScript a user's install runs, as the
+  peers run their published JavaScript. Only the bench's own files go through tsx, whose
+  keepNames transform would otherwise wrap every closure cachework makes in a \`__name\` call
+  (\`bench/support/node-argv.ts\`).
 - **Interleaved, rotated rounds; medians.** The parent runs 7 rounds (unless a table says otherwise); in round *r*
   every contender times its operation for one window (500 ms unless a table says otherwise), one
   after the other, in an order rotated by *r*, while the others wait idle. A row shows the

@@ -15,6 +15,7 @@ import { freePort } from '../../packages/node/test/support/free-port.ts'
 import { hasCallgrind, instructionsPerRequest } from '../support/callgrind.ts'
 import { announcedPort, stopChild } from '../support/child.ts'
 import { djangoApp } from '../support/http-django.ts'
+import { NODE_TS_ARGS } from '../support/node-argv.ts'
 
 const CONNECTIONS = 64
 /** Seconds measured per row, split over `ROUNDS` interleaved rounds (the median is reported). */
@@ -69,7 +70,7 @@ function treeCpuUs(pid: number): number {
 
 /** The command line of one Node bench server (bench/support/http-server.ts). */
 function nodeServerArgv(kind: string): string[] {
-  return [process.execPath, '--conditions=@cachework/source', '--import', 'tsx', serverScript, kind]
+  return [process.execPath, ...NODE_TS_ARGS, serverScript, kind]
 }
 
 async function startNode(kind: string): Promise<Running> {

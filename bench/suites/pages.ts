@@ -18,6 +18,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { BenchSuite, Row, Table } from '../harness.ts'
 import { announcedPort, stopChild } from '../support/child.ts'
+import { NODE_TS_ARGS } from '../support/node-argv.ts'
 import { targetNote } from '../support/notes.ts'
 import { shuffledOrder } from '../support/order.ts'
 import { loadNow, median } from '../support/rounds.ts'
@@ -48,7 +49,7 @@ interface Stats {
 }
 
 async function start(name: string, kind: string): Promise<Server> {
-  const argv = [process.execPath, '--expose-gc', '--conditions=@cachework/source', '--import', 'tsx']
+  const argv = [process.execPath, '--expose-gc', ...NODE_TS_ARGS]
   argv.push(script, kind, String(URLS))
   const child = PIN
     ? spawn('taskset', ['-c', '1', ...argv], { stdio: ['ignore', 'pipe', 'inherit'] })

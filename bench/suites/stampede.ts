@@ -22,6 +22,7 @@ import type { StampedeMode, StampedeParams } from '../contenders/stampede.ts'
 import type { BenchSuite, Table } from '../harness.ts'
 import { LineChild } from '../support/child.ts'
 import { loadNote } from '../support/notes.ts'
+import { NODE_TS_ARGS } from '../support/node-argv.ts'
 import { loadNow, median, roundsRow } from '../support/rounds.ts'
 
 const FILE = fileURLToPath(new URL('../contenders/stampede.ts', import.meta.url))
@@ -66,15 +67,7 @@ class Fleet {
       for (let i = 0; i < PROCESSES; i++) {
         const proc = spawn(
           process.execPath,
-          [
-            '--conditions=@cachework/source',
-            '--import',
-            'tsx',
-            CHILD,
-            FILE,
-            exportName,
-            JSON.stringify(params),
-          ],
+          [...NODE_TS_ARGS, CHILD, FILE, exportName, JSON.stringify(params)],
           { stdio: ['pipe', 'pipe', 'inherit'] },
         )
         const child: Child = new LineChild<Reply>(`${name} #${i + 1}`, proc)

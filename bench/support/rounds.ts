@@ -16,6 +16,7 @@ import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { type Row, type Table, renderTable } from '../harness.ts'
 import { LineChild } from './child.ts'
+import { NODE_TS_ARGS } from './node-argv.ts'
 
 /** How to start one contender: a command line that speaks the JSON-lines protocol above. */
 export interface ContenderSpec {
@@ -39,7 +40,7 @@ const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
 
 /**
  * A Node contender: `exportName` of the module `file` (a path), called with `params` in a child
- * `node --expose-gc --conditions=@cachework/source --import tsx` process. The export is a
+ * `node --expose-gc --import tsx` process (cachework from its built dist: see node-argv.ts). The export is a
  * `ContenderFactory` (see worker.ts).
  */
 export function nodeContender(
@@ -53,16 +54,7 @@ export function nodeContender(
     name,
     note,
     command: process.execPath,
-    args: [
-      '--expose-gc',
-      '--conditions=@cachework/source',
-      '--import',
-      'tsx',
-      WORKER,
-      file,
-      exportName,
-      JSON.stringify(params),
-    ],
+    args: ['--expose-gc', ...NODE_TS_ARGS, WORKER, file, exportName, JSON.stringify(params)],
   }
 }
 
