@@ -312,18 +312,20 @@ export class LocMemCache extends BaseCache {
         it.k = rawKey
         it.e = expiresAt
       } else {
+        // The fields a hit reads or writes first, together: V8 lays them out in this order, so
+        // a hit touches fewer cache lines (the list links and the made key come last).
         it = {
-          v: s.v,
-          kind: s.kind,
-          plan: s.plan,
-          k: rawKey,
-          e: expiresAt,
-          p: null,
-          n: null,
-          u: 0,
           d: null,
           ck: undefined,
+          e: expiresAt,
+          u: 0,
           x: isEnvelope(s.v),
+          kind: s.kind,
+          v: s.v,
+          plan: s.plan,
+          k: rawKey,
+          p: null,
+          n: null,
         }
       }
       st.map.set(rawKey, it)
