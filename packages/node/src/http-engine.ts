@@ -106,12 +106,25 @@ export class NodePageCache {
    */
   tryAnswer(req: IncomingMessage, res: ServerResponse): boolean | undefined {
     if (this.engine.shared || (req.method !== 'GET' && req.method !== 'HEAD')) return undefined
-    const rv = this.view(req)
+    const known = (req as WithView)[VIEW]
+    if (known !== undefined) {
+      if (known === null) {
+        badHost(res)
+        return true
+      }
+      return this.serveSync(req, res, known)
+    }
+    const rv = nodeRequestView(req, this.trust)
     if (rv === undefined) {
       badHost(res)
       return true
     }
-    return this.serveSync(req, res, rv)
+    const served = this.serveSync(req, res, rv)
+    // Kept on the request only when the view may run: nothing reads it after a hit, and under
+    // Express (whose requests get a new hidden class each, from its setPrototypeOf) adding a
+    // property makes a new one again on every request.
+    if (served !== true) (req as WithView)[VIEW] = rv
+    return served
   }
 
   /** `tryAnswer`, true when `req` was answered, else false (then call `handle`). */
