@@ -106,7 +106,9 @@ export class NodePageCache {
    */
   tryAnswer(req: IncomingMessage, res: ServerResponse): boolean | undefined {
     if (this.engine.shared || (req.method !== 'GET' && req.method !== 'HEAD')) return undefined
-    const known = (req as WithView)[VIEW]
+    // An own-property test: a missing symbol read walks the whole prototype chain, uncached on
+    // Express's per-request hidden classes.
+    const known = Object.hasOwn(req, VIEW) ? (req as WithView)[VIEW] : undefined
     if (known !== undefined) {
       if (known === null) {
         badHost(res)

@@ -84,7 +84,8 @@ function schemeAndHost(
   req: ExpressLike,
   opts: RequestTrustOptions,
 ): { scheme: string; host: string | undefined } {
-  const framework = (req as Routed)[ROUTED]
+  // Own-property test first: a missing symbol read walks the prototype chain (see http-engine.ts).
+  const framework = Object.hasOwn(req, ROUTED) ? (req as Routed)[ROUTED] : undefined
   if (framework !== undefined) {
     // Koa drops userinfo from `Host` (`evil@h` reads as `h`): a raw Host that is not well formed
     // is still a 400 (Django's `get_host()`); whether a host is listed is asked of the routed one.
