@@ -2,7 +2,7 @@
  * `locmem`: Django's LocMemCache (django/core/cache/backends/locmem.py). Stores with the same `location` share
  * one store per realm (process, page or worker). Values are isolated copies (rule 12).
  *
- * LRU order (Django moves a key to the front on get, set and incr; django-cache.md "LRU") is kept
+ * LRU order (Django moves a key to the front on get, set and incr; `move_to_end` in django/core/cache/backends/locmem.py; docs/contract.md rule 11) is kept
  * in one of two ways per store. Until the store first has to cull, each use just stamps the item
  * with a counter (`Item.u`): no other item is touched, where moving an item in a linked list
  * writes both neighbours, two random items and so two cache misses per hit in a large store.
