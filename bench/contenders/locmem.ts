@@ -152,6 +152,21 @@ export async function map(p: Params): Promise<Contender> {
   return build(p, put, (k) => m.get(k))
 }
 
+/**
+ * The floor of any promise-returning get: a bare Map whose get answers through an already
+ * resolved promise (no key making, no expiry, no copy). Every cachework get is async (docs/contract.md, "The Cache interface"),
+ * and the bench awaits each call, so no async cache can beat this row; sync peers (node-cache,
+ * lru-cache, Map) do not pay it. Shown so a reader can tell the await's share from ours.
+ */
+export async function asyncMap(p: Params): Promise<Contender> {
+  const m = new Map<string, unknown>()
+  return build(
+    p,
+    (k, v) => m.set(k, v),
+    (k) => Promise.resolve(m.get(k)),
+  )
+}
+
 /** Python statements for Django's LocMemCache with the same fixture (rounds.ts pythonContender). */
 export const DJANGO_LOCMEM = `
 import django
