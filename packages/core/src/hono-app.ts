@@ -20,12 +20,30 @@ import { NO_PEEK } from './peek.ts'
  * response, written to the socket from the status, the header object and the body without a
  * Fetch `Headers` or body stream (its `responseViaCache`); elsewhere an ordinary `Response`.
  */
-function hitResponse(stored: StoredResponse, method: string, now: number): Response {
+function hitResponse(stored: StoredResponse, method: string, now: number, env: unknown): Response {
   const page = preparePage(stored, true)
+  if (page.protoField && nodeHeaders(env) === undefined) return fetchHeadersHit(stored, page, method, now)
   // One fast copy of the page's header object (made once per page, one shape per header set)
   // with its `age` slot filled: a spread of the prototype-less record is a slow dictionary copy.
   const headers = { ...(page.fields ??= headerFields(page)) }
   headers.age = hitAge(stored, page, now)
+  return new Response(method === 'HEAD' ? null : bodyOf(stored, page), {
+    status: stored.status,
+    statusText: stored.statusText,
+    headers,
+  })
+}
+
+/**
+ * `hitResponse` with a Fetch `Headers`, for a page with a field named `__proto__` outside the
+ * node-server (which writes a header object as it is): a `Headers` built from an object drops
+ * that key (WebIDL's record conversion stores each key into a `{}`).
+ */
+function fetchHeadersHit(stored: StoredResponse, page: PreparedPage, method: string, now: number): Response {
+  const headers = new Headers()
+  const raw = page.raw
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string)
+  headers.set('age', hitAge(stored, page, now))
   return new Response(method === 'HEAD' ? null : bodyOf(stored, page), {
     status: stored.status,
     statusText: stored.statusText,
@@ -118,7 +136,9 @@ export function honoHitPath(
     view ??= views.view(request)
     if (view === undefined) return undefined
     const stored = engine.peekHit(view, conditional(request, env))
-    return stored !== undefined && stored !== NO_PEEK ? hitResponse(stored, method, engine.now()) : undefined
+    return stored !== undefined && stored !== NO_PEEK
+      ? hitResponse(stored, method, engine.now(), env)
+      : undefined
   }
 }
 

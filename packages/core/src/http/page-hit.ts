@@ -74,6 +74,12 @@ export interface PreparedPage {
   readonly record: Readonly<Record<string, string>>
   /** The `Age` the origin sent (RFC 9111 §4.2.3), 0 when none. */
   readonly upstream: number
+  /**
+   * Whether a field is named `__proto__` (a token, RFC 9110 §5.1): a Fetch `Headers` built
+   * from a header object drops that key (WebIDL's record conversion stores it into a `{}`), so
+   * an adapter that hands a Fetch runtime a header object builds a `Headers` for such a page.
+   */
+  readonly protoField: boolean
   /** The body as the adapter likes to write it (e.g. a latin1 string), made by its first hit. */
   text?: string
   /** `raw` with an `age` slot at the end, for an adapter that fills the slot per hit (made by its first hit). */
@@ -89,7 +95,9 @@ function prepare(stored: StoredResponse): PreparedPage {
   // No prototype: a header named `__proto__` is an ordinary key.
   const record: Record<string, string> = Object.create(null)
   let upstream = 0
+  let protoField = false
   for (const [name, value] of stored.headers) {
+    if (name === '__proto__') protoField = true
     if (name === 'age') {
       upstream = Number.parseInt(value, 10) || 0
       continue
@@ -105,7 +113,16 @@ function prepare(stored: StoredResponse): PreparedPage {
     record['content-length'] = length
   }
   // Every field from the start: one object shape for every page, however it is written.
-  return { raw, record, upstream, text: undefined, withAge: undefined, fields: undefined, ascii: undefined }
+  return {
+    raw,
+    record,
+    upstream,
+    protoField,
+    text: undefined,
+    withAge: undefined,
+    fields: undefined,
+    ascii: undefined,
+  }
 }
 
 // Peeked pages are the cache's own objects and keep their identity from hit to hit, so each is

@@ -16,6 +16,7 @@ import '../../src/index.ts'
 import { type CacheRegistry, createCaches } from '@cachework/core'
 import type { CacheMiddlewareOptions } from '@cachework/core/http'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { headerChecks, type ProtoFieldSeen } from './adapter-conformance-headers.ts'
 import { sharedModeChecks } from './adapter-conformance-shared.ts'
 import { freePort } from './free-port.ts'
 
@@ -134,7 +135,11 @@ async function readUntil(
  * It owns its caches (a locmem alias and a memcached alias at a closed port, in a registry of
  * its own) and stops every server it started.
  */
-export function adapterConformanceSuite(name: string, startServer: StartServer): void {
+export function adapterConformanceSuite(
+  name: string,
+  startServer: StartServer,
+  protoField?: ProtoFieldSeen,
+): void {
   describe(`adapter conformance: ${name}`, () => {
     let registry: CacheRegistry
     const servers: ConformanceServer[] = []
@@ -171,6 +176,17 @@ export function adapterConformanceSuite(name: string, startServer: StartServer):
       servers.push(s)
       return (route, query = '') => `${s.baseUrl}${route.path}${query}`
     }, freshPath)
+
+    headerChecks(
+      async (routes, options) => {
+        const s = await startServer(routes, { alias: 'pages', registry, ...options })
+        servers.push(s)
+        return (route, query = '') => `${s.baseUrl}${route.path}${query}`
+      },
+      freshPath,
+      { seconds: 600 },
+      protoField,
+    )
 
     it('misses, then hits with Age; the view runs once; POST and a 404 are never stored', async () => {
       const page = counted(freshPath('plain'), (req) => ({
