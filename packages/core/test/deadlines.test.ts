@@ -51,4 +51,36 @@ describe('CallDeadlines (one timer for every call, rule 15)', () => {
     expect(await stuck).toBeInstanceOf(CacheUnavailableError)
     expect(order).toEqual(['settleFirst', 'failed'])
   })
+
+  it('keeps every call apart when many are pending: a stuck oldest call, the rest settling out of order', async () => {
+    const d = new CallDeadlines(60, "redis cache 'r'")
+    const stuck = d.run(never, 'get').catch((x: unknown) => x)
+    const answered: Array<Promise<unknown>> = []
+    for (let round = 0; round < 3; round++) {
+      // 50 calls per round (the ring starts at 16 slots), settled in reverse order.
+      const resolvers: Array<(v: number) => void> = []
+      for (let i = 0; i < 50; i++) {
+        answered.push(d.run(new Promise<number>((r) => resolvers.push(r)), 'get'))
+      }
+      for (let i = resolvers.length - 1; i >= 0; i--) (resolvers[i] as (v: number) => void)(round * 50 + i)
+      await Promise.resolve()
+    }
+    const stuckToo = d.run(never, 'set').catch((x: unknown) => x)
+    expect(await Promise.all(answered)).toEqual(Array.from({ length: 150 }, (_, i) => i))
+    expect(await stuck).toBeInstanceOf(CacheUnavailableError)
+    expect(((await stuckToo) as Error).message).toBe("redis cache 'r' did not answer set within 60 ms")
+  })
+
+  it('start/done: done is true once for an answered call, false for a call its deadline failed', async () => {
+    const d = new CallDeadlines(20, "memcached cache 'm'")
+    const failed: string[] = []
+    const a = d.start('get', (e) => failed.push(`a: ${e.message}`))
+    const b = d.start('get', (e) => failed.push(`b: ${e.message}`))
+    expect(d.done(b)).toBe(true)
+    expect(d.done(b)).toBe(false)
+    await new Promise((r) => setTimeout(r, 60))
+    expect(failed).toEqual(["a: memcached cache 'm' did not answer get within 20 ms"])
+    expect(d.done(a)).toBe(false)
+    expect(new CallDeadlines(2 ** 31, 'x').start('get', () => {})).toBe(0)
+  })
 })
