@@ -81,7 +81,15 @@ export class RedisCache extends RedisStore {
     // an `Object.defineProperty(fn, 'name')`, ~3,800 instructions per call (callgrind).
     return new Promise((resolve, reject) => {
       const id = this.deadlines.start('get', (e) => resolve(this.unreachable(e, raw, defaultValue)))
-      this.conns.readKey(raw, ['GET', raw]).then(
+      // A synchronous throw from node-redis takes the rejection path below, so the deadline
+      // entry is settled now (left pending, it would fail later as a spurious error, rule 15).
+      let reply: Promise<unknown>
+      try {
+        reply = this.conns.readKey(raw, ['GET', raw])
+      } catch (e) {
+        reply = Promise.reject(e)
+      }
+      reply.then(
         (text) => {
           if (!this.deadlines.done(id)) return
           const v = text === null || text === undefined ? UNREADABLE : decodeRedisValue(text)
@@ -134,7 +142,13 @@ export class RedisCache extends RedisStore {
     if (callers.length === 0) return super.getMany(callers, opts)
     return new Promise((resolve, reject) => {
       const id = this.deadlines.start('getMany', (e) => resolve(this.unreachableMany<T>(e, callers)))
-      this.conns.readKeys(args).then(
+      let reply: Promise<unknown>
+      try {
+        reply = this.conns.readKeys(args) // a synchronous throw: as in `get`
+      } catch (e) {
+        reply = Promise.reject(e)
+      }
+      reply.then(
         (values) => {
           if (!this.deadlines.done(id)) return
           const out = manyKeyRecord<T>()
@@ -218,7 +232,13 @@ export class RedisCache extends RedisStore {
     }
     return new Promise((resolve, reject) => {
       const id = this.deadlines.start('set', (e) => this.refuse(e, raw, resolve, reject))
-      this.conns.write(raw, args).then(
+      let reply: Promise<unknown>
+      try {
+        reply = this.conns.write(raw, args) // a synchronous throw: as in `get`
+      } catch (e) {
+        reply = Promise.reject(e)
+      }
+      reply.then(
         () => {
           if (!this.deadlines.done(id)) return
           this.counters.sets++

@@ -10,7 +10,9 @@
  */
 import { fileURLToPath } from 'node:url'
 import { spawn } from 'node:child_process'
+import { CacheUnavailableError } from '@cachework/core'
 import { uniqueKey } from '@cachework/core/testing'
+import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisCache } from '../src/redis.ts'
 import { supportFile, TS_NODE_ARGS } from './support/db-child.ts'
@@ -76,5 +78,32 @@ describe('redis deadlines count server time', () => {
     // The hook made the import slower than the deadline, so the fix is what is being shown.
     expect(r.importMs).toBeGreaterThan(2000)
     expect(r).toMatchObject({ setsOk: 20, read: 20, errors: 0 })
+  })
+
+  it('a synchronous throw from node-redis settles the call and its deadline at once (no later spurious error)', async () => {
+    const timeoutMs = 100
+    const client = createClient({ url: server.url })
+    client.on('error', () => {})
+    await client.connect()
+    const c = new RedisCache({ keyPrefix: uniqueKey('sync'), options: { client, timeoutMs } })
+    expect(await c.set('k', 'v')).toBe(true)
+    const errors = c.stats().errors
+    const sendCommand = client.sendCommand
+    client.sendCommand = () => {
+      throw new Error('socket gone')
+    }
+    try {
+      expect(await c.get('k', 'fallback')).toBe('fallback')
+      await expect(c.set('k', 'w')).rejects.toBeInstanceOf(CacheUnavailableError)
+      expect(await c.getMany(['k', 'j'])).toEqual({})
+    } finally {
+      client.sendCommand = sendCommand
+    }
+    expect(c.stats().errors).toBe(errors + 3)
+    await new Promise((r) => setTimeout(r, 3 * timeoutMs))
+    expect(c.stats().errors).toBe(errors + 3)
+    expect(await c.get('k')).toBe('v')
+    await c.close()
+    client.destroy()
   })
 })
