@@ -42,6 +42,15 @@ rewrites that suite's section below. Benchmarks are not tests and never gate CI.
   each cached before the rounds, and the suite checks that no timed request ran the view.
 - **Load is printed.** Each suite notes the machine's 1/5/15-minute load average before and after.
   Absolute numbers move with the machine; ratios much less.
+- **Instruction counts (http).** The http suite's callgrind table runs each Node server under
+  \`valgrind --tool=callgrind\` (V8 \`--predictable\`), counting off through 3 warm-up runs of 5,000
+  requests, then on for 3,000 requests; every run is autocannon on 8 new connections, the same
+  for every contender (\`bench/support/callgrind.ts\`). New connections deoptimise Node's http
+  code until it has been compiled for them: after a single warm-up run V8's optimising compiler
+  was 39–48 % of the count, so the table mostly measured TurboFan; after three it is under 2 % (each
+  row prints its share). Counts repeat to within ~1 % (Express, whose allocation brings a full
+  GC into some windows and not others, ~±4 %). The table adds ~11 minutes of valgrind to the
+  suite on an idle machine (~3 more than one warm-up run did); \`HTTP_BENCH_CALLGRIND=0\` skips it.
 - Each table's notes say how that table was measured where it departs from the above (e.g. the
   devtools suite times one panel, so it has no contenders to interleave).
 - **Check runs** on a busy machine: \`BENCH_DRY=1\` prints the tables without touching this file;

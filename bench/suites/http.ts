@@ -12,7 +12,14 @@ import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { type BenchSuite, ratio, type Row, type Table } from '../harness.ts'
 import { freePort } from '../../packages/node/test/support/free-port.ts'
-import { hasCallgrind, instructionsPerRequest } from '../support/callgrind.ts'
+import {
+  CALLGRIND_CONNECTIONS,
+  COUNTED_REQUESTS,
+  hasCallgrind,
+  instructionsPerRequest,
+  WARMUP_REQUESTS,
+  WARMUP_RUNS,
+} from '../support/callgrind.ts'
 import { announcedPort, stopChild } from '../support/child.ts'
 import { djangoApp } from '../support/http-django.ts'
 import { NODE_TS_ARGS } from '../support/node-argv.ts'
@@ -322,11 +329,11 @@ async function instructionTable(): Promise<Table> {
   ]
   const rows: Row[] = []
   for (const [name, kind] of kinds) {
-    const perRequest = await instructionsPerRequest(nodeServerArgv(kind).slice(1))
+    const { perRequest, compileShare } = await instructionsPerRequest(nodeServerArgv(kind).slice(1))
     rows.push({
       name,
       opsPerSec: 1e9 / perRequest,
-      note: `${Math.round(perRequest).toLocaleString('en-US')} instructions per request`,
+      note: `${Math.round(perRequest).toLocaleString('en-US')} instructions per request (TurboFan compiling ${(compileShare * 100).toFixed(1)} % of them)`,
     })
   }
   const t: Table = {
@@ -344,7 +351,7 @@ async function instructionTable(): Promise<Table> {
     `Fastify + cachework vs bare Fastify: ${vs('Fastify 5 + cachework fastifyCache', 'Fastify 5, fixed body, no cache', 0.9)}; vs @fastify/caching: ${vs('Fastify 5 + cachework fastifyCache', 'Fastify 5 + @fastify/caching', 1)}.`,
     `Hono + cachework cacheApp vs bare Hono (node-server): ${vs('Hono 4 + cachework cacheApp', 'Hono 4 on @hono/node-server, fixed body', 0.9)}; the middleware: ${vs('Hono 4 + cachework cacheMiddleware', 'Hono 4 on @hono/node-server, fixed body', 0.9)}.`,
     `Koa + cachework vs Koa + koa-cash: ${vs('Koa 3 + cachework cacheMiddleware', 'Koa 3 + koa-cash', 1)}.`,
-    'Each server runs under `valgrind --tool=callgrind` with counting off through 4,000 warm-up requests (JIT), then on for 2,000 requests from autocannon (8 connections). Node runs with V8’s `--predictable` (compiler and GC on the main thread), so the count repeats to within 0.1 % from run to run and does not depend on what else the machine is doing; it counts instructions, not cycles (cache misses and branch mispredictions are not in it). `HTTP_BENCH_CALLGRIND=0` skips this table.',
+    `Each server runs under \`valgrind --tool=callgrind\` with counting off through ${WARMUP_RUNS} warm-up runs of ${WARMUP_REQUESTS.toLocaleString('en-US')} requests, then on for ${COUNTED_REQUESTS.toLocaleString('en-US')} requests; every run is autocannon on ${CALLGRIND_CONNECTIONS} new connections. New connections deoptimise Node's http code until it has been compiled for them, so after one warm-up run V8's optimising compiler was 39–48 % of the count; after ${WARMUP_RUNS} it is the share printed per row. Node runs with V8's \`--predictable\` (compiler and GC on the main thread), so the count repeats to within ~1 % from run to run and does not depend on what else the machine is doing; it counts instructions, not cycles (cache misses and branch mispredictions are not in it). \`HTTP_BENCH_CALLGRIND=0\` skips this table.`,
   ]
   return t
 }

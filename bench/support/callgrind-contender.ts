@@ -13,11 +13,12 @@
  * still happens in the window, is reported apart and left out of the "without compile" figure.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { COMPILE, callgrindArgv, dumpTotal, firstDump, GC, inclusive } from './callgrind-common.ts'
 import type { Contender, ContenderFactory } from './worker.ts'
 
 const [file, name, params, callsArg, role] = process.argv.slice(2)
@@ -51,35 +52,12 @@ async function child(): Promise<void> {
   process.exit(0)
 }
 
-/** Inclusive instructions of the functions whose names match `re` (first match each). */
-function inclusive(outFile: string, re: RegExp): number {
-  const text = execFileSync('callgrind_annotate', ['--inclusive=yes', outFile], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  })
-  const seen = new Set<string>()
-  let sum = 0
-  for (const line of text.split('\n')) {
-    const m = re.exec(line)
-    if (!m || seen.has(m[1] as string) || line.includes("'2")) continue
-    seen.add(m[1] as string)
-    sum += Number(line.trim().split(' ')[0]?.replace(/,/g, ''))
-  }
-  return sum
-}
-
 async function parent(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'cachework-callgrind-'))
   const self = fileURLToPath(import.meta.url)
   const proc = spawn(
     'valgrind',
-    [
-      '--tool=callgrind',
-      '--instr-atstart=no',
-      '--smc-check=all-non-file',
-      `--callgrind-out-file=${join(dir, 'cg.%p')}`,
-      process.execPath,
-      '--predictable',
+    callgrindArgv(dir, [
       '--expose-gc',
       '--min-semi-space-size=256',
       '--max-semi-space-size=256',
@@ -92,7 +70,7 @@ async function parent(): Promise<void> {
       params as string,
       String(calls),
       'child',
-    ],
+    ]),
     { stdio: ['pipe', 'pipe', 'inherit'] },
   )
   const pid = String(proc.pid)
@@ -112,11 +90,10 @@ async function parent(): Promise<void> {
   }
   await new Promise((r) => proc.on('exit', r))
   try {
-    const dump = readdirSync(dir).find((f) => f.endsWith('.1'))
-    if (!dump) throw new Error('no callgrind dump')
-    const total = Number(/^totals:\s+(\d+)/m.exec(readFileSync(join(dir, dump), 'utf8'))?.[1])
-    const gc = inclusive(join(dir, dump), /(Heap::CollectGarbage\()/)
-    const compile = inclusive(join(dir, dump), /(Runtime_CompileOptimized|Runtime_CompileOSR)/)
+    const dump = firstDump(dir)
+    const total = dumpTotal(dump)
+    const gc = inclusive(dump, GC)
+    const compile = inclusive(dump, COMPILE)
     const ops = calls * perCall
     const per = (x: number) => Math.round(x / ops).toLocaleString('en-US')
     console.log(

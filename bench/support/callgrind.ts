@@ -2,18 +2,30 @@
  * Instructions per request of one bench server, counted by valgrind's callgrind: unlike
  * requests per second, the count is the same whatever else the machine is doing, so it shows
  * what each stack costs even on a busy, shared machine. The server runs under callgrind with
- * counting off, is warmed up (JIT), then counting is switched on for `requests` requests only.
- * V8 runs with `--predictable` (no concurrent compiler or GC threads, whose timing otherwise
- * moves the count by ±7 % from run to run); with it, repeated runs agree to within 0.1 %.
+ * counting off (callgrind-common.ts), is warmed up, then counting is switched on for `requests`
+ * requests only.
+ *
+ * Every autocannon run opens new connections, and Node's http code deoptimises and is compiled
+ * again the first times it meets them: after one warm-up run, V8's optimising compiler was
+ * 39–48 % of the counted instructions, so the table mostly counted TurboFan. Several warm-up
+ * runs, each on new connections, let that settle first (TurboFan is then under 2 % of the
+ * count, printed per row); the counted run opens its 8 connections like every warm-up did.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
+import { COMPILE, callgrindArgv, dumpTotal, firstDump, inclusive } from './callgrind-common.ts'
 import { announcedPort, stopChild } from './child.ts'
 
-const WARMUP_REQUESTS = 4000
+/** Warm-up runs, each of `WARMUP_REQUESTS` on new connections, before the counted run. */
+export const WARMUP_RUNS = 3
+export const WARMUP_REQUESTS = 5000
+/** Requests in the counted run. */
+export const COUNTED_REQUESTS = 3000
+/** Connections of every run (warm-up and counted). */
+export const CALLGRIND_CONNECTIONS = 8
 
 /** Whether valgrind (with callgrind_control) is installed. */
 export function hasCallgrind(): boolean {
@@ -25,43 +37,40 @@ export function hasCallgrind(): boolean {
   }
 }
 
+/** One server's count: instructions per request, and the part of them that was TurboFan compiling. */
+export interface RequestCount {
+  perRequest: number
+  /** TurboFan's share of the counted instructions (0–1). */
+  compileShare: number
+}
+
 /**
  * Machine instructions the Node server `node [nodeArgs…]` executes per request (all its
- * threads), over `requests` requests.
+ * threads), over `requests` requests after `WARMUP_RUNS` warm-up runs.
  */
-export async function instructionsPerRequest(nodeArgs: string[], requests = 2000): Promise<number> {
+export async function instructionsPerRequest(
+  nodeArgs: string[],
+  requests = COUNTED_REQUESTS,
+): Promise<RequestCount> {
   const dir = mkdtempSync(join(tmpdir(), 'cachework-callgrind-'))
-  const child = spawn(
-    'valgrind',
-    [
-      '--tool=callgrind',
-      '--instr-atstart=no',
-      // V8 writes and rewrites machine code at run time.
-      '--smc-check=all-non-file',
-      `--callgrind-out-file=${join(dir, 'cg.%p')}`,
-      process.execPath,
-      '--predictable',
-      ...nodeArgs,
-    ],
-    { stdio: ['ignore', 'pipe', 'ignore'] },
-  )
+  const child = spawn('valgrind', callgrindArgv(dir, nodeArgs), { stdio: ['ignore', 'pipe', 'ignore'] })
   try {
     const port = await announcedPort(child, 'server under valgrind')
     const url = `http://127.0.0.1:${port}/page`
     const pid = String(child.pid)
     // A long client timeout: under valgrind each request is ~50× slower, more on a busy machine.
-    await autocannon({ url, connections: 8, amount: WARMUP_REQUESTS, timeout: 60 })
+    const run = (amount: number) =>
+      autocannon({ url, connections: CALLGRIND_CONNECTIONS, amount, timeout: 60 })
+    for (let i = 0; i < WARMUP_RUNS; i++) await run(WARMUP_REQUESTS)
     execFileSync('callgrind_control', ['-i', 'on', pid], { stdio: 'ignore' })
-    const r = await autocannon({ url, connections: 8, amount: requests, timeout: 60 })
+    const r = await run(requests)
     execFileSync('callgrind_control', ['-i', 'off', pid], { stdio: 'ignore' })
     execFileSync('callgrind_control', ['-d', pid], { stdio: 'ignore' })
     if (r.non2xx + r.errors > 0) throw new Error(`${r.non2xx + r.errors} requests failed under valgrind`)
     let total = 0
-    for (const f of readdirSync(dir)) {
-      const m = /^totals:\s+(\d+)/m.exec(readFileSync(join(dir, f), 'utf8'))
-      if (m) total += Number(m[1])
-    }
-    return total / r.requests.total
+    for (const f of readdirSync(dir)) total += dumpTotal(join(dir, f))
+    const compile = inclusive(firstDump(dir), COMPILE)
+    return { perRequest: total / r.requests.total, compileShare: total > 0 ? compile / total : 0 }
   } finally {
     await stopChild(child)
     rmSync(dir, { recursive: true, force: true })
