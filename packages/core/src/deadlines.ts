@@ -106,6 +106,12 @@ export class CallDeadlines {
     let h = this.head
     while (h <= seq && this.slots[h & this.mask] === undefined) h++
     this.head = h
+    // Empty after a burst that grew the ring past 1,024 slots (a slow call held the head):
+    // back to 16, so one slow call does not keep a large ring for the life of the cache.
+    if (h > seq && this.mask > 1023) {
+      this.slots = new Array(16)
+      this.mask = 15
+    }
   }
 
   /** Double the ring, each pending call moved to its slot under the new mask. */

@@ -83,4 +83,22 @@ describe('CallDeadlines (one timer for every call, rule 15)', () => {
     expect(d.done(a)).toBe(false)
     expect(new CallDeadlines(2 ** 31, 'x').start('get', () => {})).toBe(0)
   })
+
+  it('after a burst of 3,000 pending calls behind a stuck one, new calls still settle and fail on their own', async () => {
+    const d = new CallDeadlines(40, "redis cache 'r'")
+    const stuck = d.run(never, 'get').catch((x: unknown) => x)
+    const resolvers: Array<(v: number) => void> = []
+    const burst = Array.from({ length: 3000 }, () =>
+      d.run(new Promise<number>((r) => resolvers.push(r)), 'get'),
+    )
+    for (const [i, r] of resolvers.entries()) r(i)
+    expect((await Promise.all(burst)).length).toBe(3000)
+    expect(await stuck).toBeInstanceOf(CacheUnavailableError)
+    // Emptied, the ring is back to its first 16 slots (white-box: its size is not observable).
+    expect((d as unknown as { slots: unknown[] }).slots.length).toBe(16)
+    expect(await d.run(Promise.resolve('after'), 'get')).toBe('after')
+    const ids = [d.start('get', () => {}), d.start('get', () => {})]
+    expect(ids.map((id) => d.done(id))).toEqual([true, true])
+    await expect(d.run(never, 'has')).rejects.toThrow("redis cache 'r' did not answer has within 40 ms")
+  })
 })
