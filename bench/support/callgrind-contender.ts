@@ -11,9 +11,15 @@
  * `calls` calls only. A 256 MB young generation keeps scavenges out of the counted window, so
  * the heap grows by what the calls allocate (printed per op); TurboFan's own compiling, which
  * still happens in the window, is reported apart and left out of the "without compile" figure.
+ *
+ * `CG_CACHE_SIM=1` adds callgrind's cache simulation (`--cache-sim=yes`) and prints the data
+ * reads and first-level / last-level data read and write misses per op (D1mr, DLmr, …): the
+ * memory latency a large store pays. `CG_DIST=1` loads cachework from its built `dist/` (as the
+ * bench and users do) instead of its sources through tsx, whose keepNames adds a call per named
+ * closure. `CG_KEEP=<file>` keeps the callgrind dump there (for `callgrind_annotate`).
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -27,6 +33,7 @@ if (!file || !name || !params || !callsArg) {
 }
 const calls = Number(callsArg)
 const warm = Number(process.env.WARM ?? calls)
+const cacheSim = process.env.CG_CACHE_SIM === '1'
 
 async function runCalls(c: Contender, from: number, n: number): Promise<void> {
   for (let i = from; i < from + n; i++) {
@@ -55,24 +62,22 @@ async function child(): Promise<void> {
 async function parent(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'cachework-callgrind-'))
   const self = fileURLToPath(import.meta.url)
-  const proc = spawn(
-    'valgrind',
-    callgrindArgv(dir, [
-      '--expose-gc',
-      '--min-semi-space-size=256',
-      '--max-semi-space-size=256',
-      '--conditions=@cachework/source',
-      '--import',
-      'tsx',
-      self,
-      file as string,
-      name as string,
-      params as string,
-      String(calls),
-      'child',
-    ]),
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  )
+  const argv = callgrindArgv(dir, [
+    '--expose-gc',
+    '--min-semi-space-size=256',
+    '--max-semi-space-size=256',
+    ...(process.env.CG_DIST === '1' ? [] : ['--conditions=@cachework/source']),
+    '--import',
+    'tsx',
+    self,
+    file as string,
+    name as string,
+    params as string,
+    String(calls),
+    'child',
+  ])
+  if (cacheSim) argv.splice(1, 0, '--cache-sim=yes')
+  const proc = spawn('valgrind', argv, { stdio: ['pipe', 'pipe', 'inherit'] })
   const pid = String(proc.pid)
   let heap = 0
   let perCall = 1
@@ -99,6 +104,16 @@ async function parent(): Promise<void> {
     console.log(
       `${name}: ${per(total)} instructions/op, ${per(total - gc - compile)} without GC and compile (GC ${per(gc)}, compile ${per(compile)}), heap +${per(heap)} B/op, ${ops} ops`,
     )
+    if (cacheSim) {
+      const text = readFileSync(dump, 'utf8')
+      const events = (/^events:\s+(.*)$/m.exec(text)?.[1] ?? '').trim().split(/\s+/)
+      const totals = (/^totals:\s+(.*)$/m.exec(text)?.[1] ?? '').trim().split(/\s+/).map(Number)
+      const one = (ev: string) => ((totals[events.indexOf(ev)] ?? Number.NaN) / ops).toFixed(2)
+      console.log(
+        `${name}: per op ${one('Dr')} data reads, D1 read misses ${one('D1mr')}, LL read misses ${one('DLmr')}, D1 write misses ${one('D1mw')}, LL write misses ${one('DLmw')} (whole window, GC and compile included)`,
+      )
+    }
+    if (process.env.CG_KEEP) copyFileSync(dump, process.env.CG_KEEP)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
