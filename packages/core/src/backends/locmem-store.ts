@@ -1,0 +1,137 @@
+/**
+ * The store of the `locmem` backend (locmem.ts): one per `location` and realm, its items and
+ * their LRU order (django/core/cache/backends/locmem.py; docs/contract.md rule 11; how the order
+ * is kept is in the file comment of locmem.ts).
+ */
+import type { Snapshot } from '../clone.ts'
+
+export interface Item extends Snapshot {
+  k: string
+  /** Expiry, epoch ms, or null. */
+  e: number | null
+  /** Toward the most recently used end. */
+  p: Item | null
+  /** Toward the least recently used end. */
+  n: Item | null
+  /** Use stamp while the store keeps no list (`Store.listed`): higher is more recent. */
+  u: number
+  /** The direct index (of one cache) that holds this item, or null; cleared when it leaves the store. */
+  d: DirectIndex | null
+  /** The caller's key under which `d` holds this item. */
+  ck: string | undefined
+  /** The value is an entry envelope (rule 16 metadata): known at write time, so a hit reads no value. */
+  x: boolean
+}
+
+/** Caller key (default version) → item, for one cache; entries are checked against `Item.d`/`ck`. */
+export type DirectIndex = Map<string, Item>
+
+/** Use stamps stay below this (small integers, so V8 stores them in place). */
+const STAMP_LIMIT = 2 ** 30 - 1
+
+/** One named store: the entries and their LRU order (see the file comment of locmem.ts). */
+export class Store {
+  readonly map = new Map<string, Item>()
+  head: Item | null = null
+  tail: Item | null = null
+  /** Whether the LRU order is the linked list (`head`…`tail`) rather than the use stamps. */
+  listed = false
+  /** The last use stamp given. */
+  tick = 0
+  /** A lower bound of the soonest expiry, so expired sweeps run only when one can be due. */
+  minExpiry = Number.POSITIVE_INFINITY
+  /** Items culled from the tail, reused for new keys: a cull then costs no garbage. */
+  free: Item[] = []
+
+  noteExpiry(e: number | null): void {
+    if (e !== null && e < this.minExpiry) this.minExpiry = e
+  }
+
+  private unlink(it: Item): void {
+    if (it.p) it.p.n = it.n
+    else this.head = it.n
+    if (it.n) it.n.p = it.p
+    else this.tail = it.p
+    it.p = it.n = null
+  }
+
+  private linkHead(it: Item): void {
+    it.p = null
+    it.n = this.head
+    if (this.head) this.head.p = it
+    this.head = it
+    if (this.tail === null) this.tail = it
+  }
+
+  private stamp(it: Item): void {
+    it.u = ++this.tick
+    if (this.tick >= STAMP_LIMIT) this.linkAll()
+  }
+
+  /** Build the list from the stamps, most recent first; the list keeps the order from now on. */
+  private linkAll(): void {
+    const items = [...this.map.values()].sort((a, b) => b.u - a.u)
+    let prev: Item | null = null
+    for (const it of items) {
+      it.p = prev
+      it.n = null
+      if (prev) prev.n = it
+      else this.head = it
+      prev = it
+    }
+    this.tail = prev
+    this.listed = true
+  }
+
+  /** A new item, already in `map`, is the most recently used. */
+  add(it: Item): void {
+    if (this.listed) this.linkHead(it)
+    else this.stamp(it)
+  }
+
+  /** A stored item was used (get, set, incr). */
+  touch(it: Item): void {
+    if (!this.listed) this.stamp(it)
+    else if (this.head !== it) {
+      this.unlink(it)
+      this.linkHead(it)
+    }
+  }
+
+  /** The least recently used item (the list is built first if there is none yet). */
+  last(): Item | null {
+    if (!this.listed) this.linkAll()
+    return this.tail
+  }
+
+  remove(it: Item): void {
+    if (this.listed) this.unlink(it)
+    this.map.delete(it.k)
+    it.d = null
+  }
+
+  clear(): void {
+    // Every cache sharing this store may hold these items in its direct index.
+    for (const it of this.map.values()) {
+      it.d = null
+      it.p = it.n = null
+    }
+    this.map.clear()
+    this.free = []
+    this.head = this.tail = null
+    this.listed = false
+    this.tick = 0
+    this.minExpiry = Number.POSITIVE_INFINITY
+  }
+}
+
+const stores = new Map<string, Store>()
+
+export function storeFor(name: string): Store {
+  let s = stores.get(name)
+  if (!s) {
+    s = new Store()
+    stores.set(name, s)
+  }
+  return s
+}
