@@ -37,9 +37,27 @@ export function getUpdateFlag(req: IncomingMessage): boolean | undefined {
 
 // Each request's view, built once (the hit path, core's store path and the two halves share it).
 // Kept on the request itself: a WeakMap entry per request costs every young-generation GC (its
-// ephemeron table lives in the old generation and points at short-lived requests).
+// ephemeron table lives in the old generation and points at short-lived requests). It records
+// the trust options it was built with: a second page cache on the same request (a `cachePage`
+// inside `cacheMiddleware`) with other `allowedHosts` or forwarded-header trust builds its own,
+// so it keys, and answers a bad host, by its own settings (docs/contract.md rule 20).
 const VIEW: unique symbol = Symbol('cachework.view')
-type WithView = IncomingMessage & { [VIEW]?: NodeRequestView | null }
+interface KnownView {
+  readonly trust: RequestTrustOptions
+  /** `null`: the request must be answered 400 under `trust`. */
+  readonly view: NodeRequestView | null
+}
+type WithView = IncomingMessage & { [VIEW]?: KnownView }
+
+/** Whether two caches' trust options build the same view of every request. */
+function sameTrust(a: RequestTrustOptions, b: RequestTrustOptions): boolean {
+  return (
+    a === b ||
+    (a.allowedHosts === b.allowedHosts &&
+      a.trustForwardedHost === b.trustForwardedHost &&
+      a.trustForwardedProto === b.trustForwardedProto)
+  )
+}
 
 /** Conditional request headers: those requests take core's path, which answers 304/412. */
 function isConditional(req: IncomingMessage): boolean {
@@ -76,12 +94,20 @@ export class NodePageCache {
 
   /** The request as the app routes on it, or `undefined` when it must be answered 400. */
   private view(req: IncomingMessage): NodeRequestView | undefined {
-    let v = (req as WithView)[VIEW]
-    if (v === undefined) {
-      v = nodeRequestView(req, this.trust) ?? null
-      ;(req as WithView)[VIEW] = v
-    }
-    return v ?? undefined
+    const known = this.knownView(req)
+    if (known !== undefined) return known ?? undefined
+    const v = nodeRequestView(req, this.trust)
+    ;(req as WithView)[VIEW] = { trust: this.trust, view: v ?? null }
+    return v
+  }
+
+  /** The view kept on `req` for this cache's trust options (`null`: a 400), `undefined` when none. */
+  private knownView(req: IncomingMessage): NodeRequestView | null | undefined {
+    // An own-property test: a missing symbol read walks the whole prototype chain, uncached on
+    // Express's per-request hidden classes.
+    if (!Object.hasOwn(req, VIEW)) return undefined
+    const known = (req as WithView)[VIEW] as KnownView
+    return sameTrust(known.trust, this.trust) ? known.view : undefined
   }
 
   /**
@@ -106,9 +132,7 @@ export class NodePageCache {
    */
   tryAnswer(req: IncomingMessage, res: ServerResponse): boolean | undefined {
     if (this.engine.shared || (req.method !== 'GET' && req.method !== 'HEAD')) return undefined
-    // An own-property test: a missing symbol read walks the whole prototype chain, uncached on
-    // Express's per-request hidden classes.
-    const known = Object.hasOwn(req, VIEW) ? (req as WithView)[VIEW] : undefined
+    const known = this.knownView(req)
     if (known !== undefined) {
       if (known === null) {
         badHost(res)
@@ -125,7 +149,7 @@ export class NodePageCache {
     // Kept on the request only when the view may run: nothing reads it after a hit, and under
     // Express (whose requests get a new hidden class each, from its setPrototypeOf) adding a
     // property makes a new one again on every request.
-    if (served !== true) (req as WithView)[VIEW] = rv
+    if (served !== true) (req as WithView)[VIEW] = { trust: this.trust, view: rv }
     return served
   }
 
