@@ -521,7 +521,23 @@ test('the service worker streams its events live: one per answer and per write, 
     page.evaluate(
       () => (window as unknown as { cwSwAsked: Record<string, number> }).cwSwAsked['cachework:list'] ?? 0,
     )
-  const before = await asked()
+  // A `set` event that reaches the panel after a list already showed its entry re-lists once
+  // more (one re-list per change, 300 ms after it); on a loaded machine that can land after the
+  // rows appear. So first wait until no list was asked for 1.5 s, which a poll once a second (the
+  // old panel) never allows, then require that nothing asks for 3 s more.
+  let last = -1
+  await expect
+    .poll(
+      async () => {
+        const n = await asked()
+        const settled = n === last
+        last = n
+        return settled
+      },
+      { intervals: [1500], timeout: 15_000 },
+    )
+    .toBe(true)
+  const before = last
   expect(before).toBeGreaterThan(0)
   await page.waitForTimeout(3000)
   expect(await asked()).toBe(before)
