@@ -70,10 +70,32 @@ export class OfflineError extends Error {
   override readonly name = 'OfflineError'
 }
 
-/** Send on one client, failing at once (no offline queue) while it is not connected. */
+/**
+ * Send on one client, failing at once (no offline queue) while it is not connected. A
+ * synchronous throw from node-redis comes back as a rejection, so every caller has one failure
+ * path: a deadline entry (rule 15) is settled by it, never left to fail later as a spurious error.
+ */
 export function send(c: RedisNodeClient, args: string[]): Promise<unknown> {
   if (!c.isReady) return Promise.reject(new OfflineError('not connected'))
-  return c.sendCommand(args)
+  try {
+    return c.sendCommand(args)
+  } catch (e) {
+    return Promise.reject(e)
+  }
+}
+
+/** `send` on a cluster, routed by `firstKey`: a synchronous throw comes back as a rejection too. */
+export function sendCluster(
+  cl: RedisClusterClient,
+  firstKey: string | undefined,
+  isReadonly: boolean,
+  args: string[],
+): Promise<unknown> {
+  try {
+    return cl.sendCommand(firstKey, isReadonly, args)
+  } catch (e) {
+    return Promise.reject(e)
+  }
 }
 
 /** Whether `e` is an error reply from the server (as opposed to a connection failure). */

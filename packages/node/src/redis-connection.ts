@@ -17,6 +17,7 @@ import {
   type RedisModule,
   type RedisNodeClient,
   send,
+  sendCluster,
 } from './redis-client.ts'
 import type { RedisServer } from './redis-location.ts'
 import type { RedisTlsOptions } from './redis-options.ts'
@@ -220,7 +221,7 @@ export class RedisConnections {
     if (!this.ready) return this.whenReady().then(() => this.write(key, args))
     if (this.replicas.length > 0) this.noteWrite(key)
     const cl = this.cluster
-    if (cl) return cl.sendCommand(key, false, args)
+    if (cl) return sendCluster(cl, key, false, args)
     return send(this.primary as RedisNodeClient, args)
   }
 
@@ -228,7 +229,7 @@ export class RedisConnections {
   read(keys: readonly string[], args: string[]): Promise<unknown> {
     if (!this.ready) return this.whenReady().then(() => this.read(keys, args))
     const cl = this.cluster
-    if (cl) return cl.sendCommand(keys[0], true, args)
+    if (cl) return sendCluster(cl, keys[0], true, args)
     const primary = this.primary as RedisNodeClient
     if (this.replicas.length === 0) return send(primary, args)
     const replica = this.pickReplica(keys)

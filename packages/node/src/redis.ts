@@ -81,15 +81,8 @@ export class RedisCache extends RedisStore {
     // an `Object.defineProperty(fn, 'name')`, ~3,800 instructions per call (callgrind).
     return new Promise((resolve, reject) => {
       const id = this.deadlines.start('get', (e) => resolve(this.unreachable(e, raw, defaultValue)))
-      // A synchronous throw from node-redis takes the rejection path below, so the deadline
-      // entry is settled now (left pending, it would fail later as a spurious error, rule 15).
-      let reply: Promise<unknown>
-      try {
-        reply = this.conns.readKey(raw, ['GET', raw])
-      } catch (e) {
-        reply = Promise.reject(e)
-      }
-      reply.then(
+      // A synchronous throw from node-redis arrives as a rejection (redis-client.ts `send`).
+      this.conns.readKey(raw, ['GET', raw]).then(
         (text) => {
           if (!this.deadlines.done(id)) return
           const v = text === null || text === undefined ? UNREADABLE : decodeRedisValue(text)
@@ -142,13 +135,7 @@ export class RedisCache extends RedisStore {
     if (callers.length === 0) return super.getMany(callers, opts)
     return new Promise((resolve, reject) => {
       const id = this.deadlines.start('getMany', (e) => resolve(this.unreachableMany<T>(e, callers)))
-      let reply: Promise<unknown>
-      try {
-        reply = this.conns.readKeys(args) // a synchronous throw: as in `get`
-      } catch (e) {
-        reply = Promise.reject(e)
-      }
-      reply.then(
+      this.conns.readKeys(args).then(
         (values) => {
           if (!this.deadlines.done(id)) return
           const out = manyKeyRecord<T>()
@@ -232,13 +219,7 @@ export class RedisCache extends RedisStore {
     }
     return new Promise((resolve, reject) => {
       const id = this.deadlines.start('set', (e) => this.refuse(e, raw, resolve, reject))
-      let reply: Promise<unknown>
-      try {
-        reply = this.conns.write(raw, args) // a synchronous throw: as in `get`
-      } catch (e) {
-        reply = Promise.reject(e)
-      }
-      reply.then(
+      this.conns.write(raw, args).then(
         () => {
           if (!this.deadlines.done(id)) return
           this.counters.sets++
