@@ -86,11 +86,7 @@ export class LocalForageCache extends CrossTabCache {
         await this.removeAll(gone, on)
         return gone.length
       },
-      removeAll: async () => {
-        const n = await this.store().length()
-        await this.store().clear()
-        return n
-      },
+      removeAll: () => this.clearStore(true),
     }
   }
 
@@ -105,6 +101,29 @@ export class LocalForageCache extends CrossTabCache {
       this.forage = localforage.createInstance(config)
     }
     return this.forage
+  }
+
+  /**
+   * Empty the store; how many entries it held. localForage's own `clear()` on the localStorage
+   * driver walks `localStorage.key(i)` from the last index down, removing as it goes. Chromium's
+   * localStorage is a hash table (Blink's `StorageAreaMap`) that rehashes to half its size when
+   * a removal leaves it under 1/6 full, which reorders the keys: a key not yet visited can move
+   * to an index the walk has passed, and survives `clear()` whenever the origin holds other keys
+   * too. So on that driver the keys are read first, in one pass that removes nothing, then
+   * removed one by one. Other drivers keep localForage's `clear()` (one IndexedDB transaction).
+   * `counted`: whether the caller needs the count (culling does, rule 11; `clear` does not).
+   */
+  private async clearStore(counted: boolean): Promise<number> {
+    const store = this.store()
+    await store.ready()
+    if (store.driver() !== localforage.LOCALSTORAGE) {
+      const n = counted ? await store.length() : 0
+      await store.clear()
+      return n
+    }
+    const keys = await store.keys()
+    await this.removeAll(keys)
+    return keys.length
   }
 
   private async removeAll(keys: string[], on?: (k: string) => void): Promise<void> {
@@ -288,7 +307,7 @@ export class LocalForageCache extends CrossTabCache {
   }
 
   protected async _clear(): Promise<void> {
-    await this.translated(() => this.store().clear())
+    await this.translated(() => this.clearStore(false))
   }
 
   protected async *_entries(): AsyncIterable<RawEntry> {

@@ -1,5 +1,5 @@
 import { type CacheEvent, CacheUnavailableError } from '@cachework/core'
-import { cacheConformanceSuite, uniqueKey } from '@cachework/core/testing'
+import { cacheConformanceSuite, collect, uniqueKey } from '@cachework/core/testing'
 import localforage from 'localforage'
 import { describe, expect, it } from 'vitest'
 import { LocalForageCache } from '../src/localforage.ts'
@@ -73,6 +73,47 @@ describe('localforage: getOrSet across caches', () => {
     ])
     expect(calls).toBe(1)
     expect(got).toEqual([[1], [1], [1]])
+  })
+})
+
+describe('localforage: emptying a localStorage store among other keys (rules 10, 11)', () => {
+  // localForage's own clear() walks localStorage.key(i) downward while removing; Chromium rehashes
+  // localStorage to half its size once it is under 1/6 full, reordering the keys, so keys not yet
+  // visited could be skipped when the origin held other keys. Storing more than twice the keys
+  // the origin already holds makes emptying this store cross that threshold at least once.
+  const ls = { driver: localforage.LOCALSTORAGE, timeoutMs: 30_000 }
+  const neighbourWith40 = async () => {
+    const n = new LocalForageCache({ location: uniqueKey('lf-next'), options: ls })
+    await Promise.all(Array.from({ length: 40 }, (_, i) => n.set(`n${i}`, i)))
+    return n
+  }
+  const enough = () => 3 * localStorage.length + 60
+
+  it('clear() removes every entry of the store and none of the others', async () => {
+    const neighbour = await neighbourWith40()
+    const n = enough()
+    const c = new LocalForageCache({ location: uniqueKey('lf-clear'), options: { ...ls, maxEntries: n + 1 } })
+    await Promise.all(Array.from({ length: n }, (_, i) => c.set(`k${i}`, i)))
+    expect((await collect(c)).length).toBe(n)
+    await c.clear()
+    expect((await collect(c)).length).toBe(0)
+    expect((await collect(neighbour)).length).toBe(40)
+    await neighbour.clear()
+  })
+
+  it('culling with cullFrequency 0 empties the store before the new key', async () => {
+    const neighbour = await neighbourWith40()
+    const n = enough()
+    const c = new LocalForageCache({
+      location: uniqueKey('lf-cull0'),
+      options: { ...ls, maxEntries: n, cullFrequency: 0 },
+    })
+    await Promise.all(Array.from({ length: n }, (_, i) => c.set(`k${i}`, i)))
+    await c.set('newest', 1)
+    expect((await collect(c)).map((e) => e.key)).toEqual(['newest'])
+    expect(c.stats().evictions).toBe(n)
+    expect((await collect(neighbour)).length).toBe(40)
+    await neighbour.clear()
   })
 })
 
