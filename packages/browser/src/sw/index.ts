@@ -9,14 +9,7 @@ import { IndexedDBCache } from '../indexeddb.ts'
 import { ResponseCacheEngine, type RequestMatcher } from './engine.ts'
 import { streamEvents } from './live.ts'
 import type { FreshnessOptions } from './freshness.ts'
-import {
-  clearEntries,
-  deleteEntry,
-  entryValue,
-  listEntries,
-  type MessageReply,
-  type SwMessage,
-} from './messages.ts'
+import { answerMessage, type MessageReply, type SwMessage } from './messages.ts'
 
 export {
   type EngineStats,
@@ -167,25 +160,4 @@ export function installResponseCache(options: ResponseCacheOptions = {}): Respon
     )
   })
   return engine
-}
-
-async function answerMessage(engine: ResponseCacheEngine, msg: SwMessage): Promise<MessageReply> {
-  const cache = engine.cache
-  switch (msg.type) {
-    case 'cachework:list':
-      return { type: msg.type, entries: await listEntries(cache), stats: { ...engine.stats } }
-    case 'cachework:value':
-      return { type: msg.type, value: await entryValue(cache, msg.key) }
-    case 'cachework:delete':
-      return { type: msg.type, deleted: await deleteEntry(cache, msg.key) }
-    case 'cachework:clear':
-      return { type: msg.type, deleted: await clearEntries(cache) }
-    case 'cachework:claim':
-      return { type: msg.type, claimed: false }
-    default:
-      return {
-        type: (msg as { type: string }).type,
-        error: `unknown message type '${(msg as { type: string }).type}'`,
-      }
-  }
 }

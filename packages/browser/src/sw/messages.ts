@@ -4,7 +4,7 @@
  * with a `MessagePort` and the worker answers on that port (docs/service-worker.md).
  */
 import type { Cache } from '@cachework/core'
-import type { EngineStats } from './engine.ts'
+import type { EngineStats, ResponseCacheEngine } from './engine.ts'
 import { evaluate } from './freshness.ts'
 import { deleteUrl, KEY_PREFIX, type StoredResponse, type SwEntryInfo, type VaryRecord } from './store.ts'
 
@@ -94,4 +94,26 @@ export async function clearEntries(cache: Cache): Promise<number> {
   for await (const e of cache.entries({ prefix: KEY_PREFIX })) if (e.key !== undefined) keys.push(e.key)
   await cache.deleteMany(keys)
   return keys.length
+}
+
+/** The worker's answer to `msg` (all but `cachework:claim`, which `installResponseCache` answers itself). */
+export async function answerMessage(engine: ResponseCacheEngine, msg: SwMessage): Promise<MessageReply> {
+  const cache = engine.cache
+  switch (msg.type) {
+    case 'cachework:list':
+      return { type: msg.type, entries: await listEntries(cache), stats: { ...engine.stats } }
+    case 'cachework:value':
+      return { type: msg.type, value: await entryValue(cache, msg.key) }
+    case 'cachework:delete':
+      return { type: msg.type, deleted: await deleteEntry(cache, msg.key) }
+    case 'cachework:clear':
+      return { type: msg.type, deleted: await clearEntries(cache) }
+    case 'cachework:claim':
+      return { type: msg.type, claimed: false }
+    default:
+      return {
+        type: (msg as { type: string }).type,
+        error: `unknown message type '${(msg as { type: string }).type}'`,
+      }
+  }
 }
