@@ -2,7 +2,14 @@
  * Test support for the HTTP adapters: real servers on 127.0.0.1 port 0, fetched with Node's
  * `fetch` (undici). No mocks: every request goes through a socket.
  */
-import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestOptions,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 /** A listening server and how to reach and stop it. */
@@ -52,6 +59,26 @@ export interface RawResponse {
   body: string
 }
 
+/** Send one request over a new socket and read the whole response. */
+function sendRaw(options: RequestOptions): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = request(options, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      )
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
 /** GET (or `method`) `url` with exactly `headers` (a `host` header included), over a new socket. */
 export function rawRequest(
   url: string,
@@ -59,24 +86,13 @@ export function rawRequest(
   method = 'GET',
 ): Promise<RawResponse> {
   const u = new URL(url)
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, method, headers, agent: false },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString(),
-          }),
-        )
-        res.on('error', reject)
-      },
-    )
-    req.on('error', reject)
-    req.end()
+  return sendRaw({
+    host: u.hostname,
+    port: u.port,
+    path: `${u.pathname}${u.search}`,
+    method,
+    headers,
+    agent: false,
   })
 }
 
@@ -91,31 +107,13 @@ export function rawTarget(
   method = 'GET',
 ): Promise<RawResponse> {
   const u = new URL(base)
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: u.hostname,
-        port: u.port,
-        path: target,
-        method,
-        headers,
-        agent: false,
-        setHost: !('host' in headers),
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString(),
-          }),
-        )
-        res.on('error', reject)
-      },
-    )
-    req.on('error', reject)
-    req.end()
+  return sendRaw({
+    host: u.hostname,
+    port: u.port,
+    path: target,
+    method,
+    headers,
+    agent: false,
+    setHost: !('host' in headers),
   })
 }
