@@ -8,27 +8,16 @@
 import { createCaches } from '@cachework/core'
 import '@cachework/node'
 import memjs from 'memjs'
-import { shuffledOrder } from '../support/order.ts'
+import { type KeyOp, keyFixture, keyOps } from '../support/key-ops.ts'
 import type { Contender } from '../support/worker.ts'
 
 interface Params {
   location: string
   n: number
   shape: 'small' | '4k'
-  op: 'get' | 'set' | 'getMany' | 'getSeq' | 'getAll'
+  op: KeyOp
   conc: number
   prefix: string
-}
-
-/** Keys, values and a pseudo-random order (the same in every process, Python's aside). */
-function fixture(p: Params) {
-  const keys = Array.from({ length: p.n }, (_, i) => `${p.prefix}-${i}`)
-  const pad = 'x'.repeat(p.shape === '4k' ? 4096 - 16 : 84)
-  const value = (i: number) => `value-${String(i).padStart(8, '0')}-${pad}`
-  const order = shuffledOrder(p.n)
-  const keyAt = (i: number) => keys[order[i % p.n] as number] as string
-  const batchAt = (i: number) => Array.from({ length: 100 }, (_, j) => keyAt(i * 100 + j))
-  return { keys, value, keyAt, batchAt }
 }
 
 function contender(
@@ -38,29 +27,7 @@ function contender(
   many: (ks: string[]) => Promise<unknown>,
   close: () => unknown,
 ): Contender & { fill: () => Promise<void> } {
-  const f = fixture(p)
-  const one =
-    p.op === 'get'
-      ? (i: number) => get(f.keyAt(i))
-      : p.op === 'set'
-        ? (i: number) => set(f.keyAt(i), f.value(i % p.n))
-        : p.op === 'getMany'
-          ? (i: number) => many(f.batchAt(i))
-          : p.op === 'getSeq'
-            ? async (i: number) => {
-                for (const k of f.batchAt(i)) await get(k)
-              }
-            : (i: number) => Promise.all(f.batchAt(i).map(get))
-  const op =
-    p.conc === 1
-      ? one
-      : (i: number) => Promise.all(Array.from({ length: p.conc }, (_, j) => one(i * p.conc + j)))
-  const batch = p.op === 'get' || p.op === 'set' ? (p.conc === 1 ? 100 : 5) : 5
-  const fill = async () => {
-    for (let i = 0; i < p.n; i += 100) {
-      await Promise.all(f.keys.slice(i, i + 100).map((k, j) => set(k, f.value(i + j))))
-    }
-  }
+  const { op, batch, fill } = keyOps(p, keyFixture(p.n, p.prefix, p.shape), { get, set, many })
   return { op, batch, opsPerCall: p.conc, close, fill }
 }
 

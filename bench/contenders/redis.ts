@@ -13,12 +13,12 @@ import { createCache } from 'cache-manager'
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import type { Contender } from '../support/worker.ts'
-import { shuffledOrder } from '../support/order.ts'
+import { type KeyOp, keyFixture, keyOps } from '../support/key-ops.ts'
 
 interface Params {
   url: string
   n: number
-  op: 'get' | 'set' | 'getMany' | 'getSeq'
+  op: Exclude<KeyOp, 'getAll'>
   conc: number
   prefix: string
   /** nodeRedis only: keep node-redis 6's default 5 s per-command timer (see `nodeRedis`). */
@@ -27,17 +27,6 @@ interface Params {
 
 const TTL_MS = 300_000
 
-/** Keys, values and a pseudo-random order (the same in every process). */
-function fixture(p: Params) {
-  const keys = Array.from({ length: p.n }, (_, i) => `${p.prefix}-${i}`)
-  const pad = 'x'.repeat(84)
-  const value = (i: number) => `value-${String(i).padStart(8, '0')}-${pad}`
-  const order = shuffledOrder(p.n)
-  const keyAt = (i: number) => keys[order[i % p.n] as number] as string
-  const batchAt = (i: number) => Array.from({ length: 100 }, (_, j) => keyAt(i * 100 + j))
-  return { keys, value, keyAt, batchAt }
-}
-
 async function contender(
   p: Params,
   get: (k: string) => Promise<unknown>,
@@ -45,27 +34,11 @@ async function contender(
   many: (ks: string[]) => Promise<unknown>,
   close: () => unknown,
 ): Promise<Contender> {
-  const f = fixture(p)
-  const one =
-    p.op === 'get'
-      ? (i: number) => get(f.keyAt(i))
-      : p.op === 'set'
-        ? (i: number) => set(f.keyAt(i), f.value(i % p.n))
-        : p.op === 'getMany'
-          ? (i: number) => many(f.batchAt(i))
-          : async (i: number) => {
-              for (const k of f.batchAt(i)) await get(k)
-            }
-  const op =
-    p.conc === 1
-      ? one
-      : (i: number) => Promise.all(Array.from({ length: p.conc }, (_, j) => one(i * p.conc + j)))
-  for (let i = 0; i < p.n; i += 100) {
-    await Promise.all(f.keys.slice(i, i + 100).map((k, j) => set(k, f.value(i + j))))
-  }
+  const f = keyFixture(p.n, p.prefix)
+  const { op, batch, fill } = keyOps(p, f, { get, set, many })
+  await fill()
   const probe = await get(f.keyAt(0))
   if (typeof probe !== 'string') throw new Error(`fill failed: read back ${String(probe)}`)
-  const batch = p.op === 'get' || p.op === 'set' ? (p.conc === 1 ? 100 : 5) : 5
   return { op, batch, opsPerCall: p.conc, close }
 }
 
