@@ -179,6 +179,29 @@ describe('locmem: the direct index of caller keys never serves an entry that lef
     expect(await c.get('k', undefined, { version: 2 })).toBe('v1')
   })
 
+  it('holds only live items: an item culled and reused under another cache keeps no entry', async () => {
+    const loc = uniqueKey('direct-exact')
+    const opts = { maxEntries: 3, cullFrequency: 3 }
+    const a = new LocMemCache({ location: loc, keyPrefix: 'pa', options: opts })
+    const b = new LocMemCache({ location: loc, keyPrefix: 'pb', options: opts })
+    await a.set('x', 'a')
+    expect(await a.get('x')).toBe('a') // indexed by a
+    await b.set('y1', 1)
+    await b.set('y2', 2)
+    await b.set('x', 'b') // culls pa:1:x (least recently used) and reuses its item for pb:1:x
+    expect(await b.get('x')).toBe('b') // indexed by b
+    expect(await a.get('x')).toBeUndefined()
+    expect(await b.get('x')).toBe('b')
+    // The index holds one entry per live item it found, none for what left the store.
+    const direct = (c: LocMemCache) => (c as unknown as { direct: Map<string, unknown> }).direct
+    expect([...direct(a).keys()]).toEqual([])
+    expect([...direct(b).keys()].sort()).toEqual(['x', 'y1', 'y2'])
+    await b.delete('x')
+    expect([...direct(b).keys()].sort()).toEqual(['y1', 'y2'])
+    await a.clear()
+    expect(direct(b).size).toBe(0)
+  })
+
   it('keeps two caller keys apart when a key function maps both to one made key', async () => {
     const c = new LocMemCache({
       location: uniqueKey('direct-fold'),

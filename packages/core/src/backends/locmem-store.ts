@@ -6,25 +6,47 @@
 import type { Snapshot } from '../clone.ts'
 
 export interface Item extends Snapshot {
-  k: string
   /** Expiry, epoch ms, or null. */
   e: number | null
+  /** Use stamp while the store keeps no list (`Store.listed`): higher is more recent. */
+  u: number
+  /** The value is an entry envelope (rule 16 metadata): known at write time, so a hit reads no value. */
+  x: boolean
+  k: string
+  /** The direct index (of one cache) that holds this item, or null; see `DirectIndex`. */
+  d: DirectIndex | null
+  /** The caller's key under which `d` holds this item. */
+  ck: string | undefined
   /** Toward the most recently used end. */
   p: Item | null
   /** Toward the least recently used end. */
   n: Item | null
-  /** Use stamp while the store keeps no list (`Store.listed`): higher is more recent. */
-  u: number
-  /** The direct index (of one cache) that holds this item, or null; cleared when it leaves the store. */
-  d: DirectIndex | null
-  /** The caller's key under which `d` holds this item. */
-  ck: string | undefined
-  /** The value is an entry envelope (rule 16 metadata): known at write time, so a hit reads no value. */
-  x: boolean
 }
 
-/** Caller key (default version) → item, for one cache; entries are checked against `Item.d`/`ck`. */
+/**
+ * Caller key (default version) → item, for one cache. Exact: it holds an item only while the
+ * item is in the store and `item.d`/`item.ck` name this entry (`indexItem`; `Store.remove` and
+ * `Store.clear` drop the entry), so a hit trusts what it finds and reads neither field.
+ */
 export type DirectIndex = Map<string, Item>
+
+/** Index `it` under `key` in `d`, taking it out of the index entry that held it before. */
+export function indexItem(d: DirectIndex, key: string, it: Item): void {
+  if (it.d === d && it.ck === key) return
+  if (it.d !== null) it.d.delete(it.ck as string)
+  const old = d.get(key)
+  if (old !== undefined && old !== it) old.d = null // only a key function that is not a function of its input gets here
+  d.set(key, it)
+  it.d = d
+  it.ck = key
+}
+
+function unindex(it: Item): void {
+  if (it.d !== null) {
+    it.d.delete(it.ck as string)
+    it.d = null
+  }
+}
 
 /** Use stamps stay below this (small integers, so V8 stores them in place). */
 const STAMP_LIMIT = 2 ** 30 - 1
@@ -107,13 +129,13 @@ export class Store {
   remove(it: Item): void {
     if (this.listed) this.unlink(it)
     this.map.delete(it.k)
-    it.d = null
+    unindex(it)
   }
 
   clear(): void {
     // Every cache sharing this store may hold these items in its direct index.
     for (const it of this.map.values()) {
-      it.d = null
+      unindex(it)
       it.p = it.n = null
     }
     this.map.clear()

@@ -14,15 +14,16 @@
  *
  * Each cache also keeps a direct index from the caller's key (default version) to the item, so a
  * hit is one hash lookup, not two (made key, then store). It is no memo of made keys and has no
- * bound a working set can outgrow: it holds the items this cache has found, each checked on use
- * (`Item.d`, `Item.ck`), and forgets an item when the item leaves the store.
+ * bound a working set can outgrow: it holds only live items this cache has found (at most one
+ * index entry per item, dropped when the item leaves the store; `DirectIndex` in locmem-store.ts),
+ * so a hit reads only the item's fields it needs (`e`, `u`, `x`, `kind`, `v`), laid out first.
  */
 import { BaseCache, addDelta, type CullableStore, type RawEntry, type StoredEntry } from '../base-cache.ts'
 import { type Snapshot, restore, snapshot } from '../clone.ts'
 import { encodeValue } from '../codec.ts'
 import { escapeEnvelope, isEnvelope, openEnvelope, STALE } from '../envelope.ts'
 import { KeyNotFoundError } from '../errors.ts'
-import { type DirectIndex, type Item, type Store, storeFor } from './locmem-store.ts'
+import { type DirectIndex, indexItem, type Item, type Store, storeFor } from './locmem-store.ts'
 import { NO_PEEK, PEEK, PEEK_RAW } from '../peek.ts'
 import type { TagOpts } from '../tags.ts'
 import type { CacheInit, Timeout, VersionOpts } from '../types.ts'
@@ -55,7 +56,6 @@ export class LocMemCache extends BaseCache {
   private readonly cullable: CullableStore
   /** Caller key → item for the default version (see the file comment); off when keys must be re-validated. */
   private readonly direct: DirectIndex | undefined
-  private readonly directLimit: number
 
   constructor(init: CacheInit = {}, alias = 'default') {
     super(init, alias)
@@ -64,8 +64,6 @@ export class LocMemCache extends BaseCache {
     this.copy = this.options.isolate === false ? shareValue : snapshot
     // Only when validating a made key once is enough (a validateKey override runs every time).
     this.direct = this.memoisesKeys() ? new Map() : undefined
-    // Stale entries (items that left the store) are dropped in one go past twice the store's bound.
-    this.directLimit = Math.max(4096, 2 * this.maxEntries)
     const s = this.store
     this.cullable = {
       size: () => s.map.size,
@@ -126,11 +124,11 @@ export class LocMemCache extends BaseCache {
     const d = this.direct
     if (d !== undefined && (version === undefined || version === this.version)) {
       let it = d.get(key)
-      if (it === undefined || it.d !== d || it.ck !== key) {
+      if (it === undefined) {
         const raw = this.rawKey(key, version)
         it = this.store.map.get(raw)
         if (it === undefined) return undefined
-        if (this.cleanKey(raw)) this.index(d, key, it)
+        if (this.cleanKey(raw)) indexItem(d, key, it)
       }
       if (it.e !== null && it.e <= this.clock.now()) {
         this.store.remove(it)
@@ -141,13 +139,6 @@ export class LocMemCache extends BaseCache {
       return it
     }
     return this.live(this.rawKey(key, version), use)
-  }
-
-  private index(d: DirectIndex, key: string, it: Item): void {
-    if (d.size >= this.directLimit) d.clear()
-    d.set(key, it)
-    it.d = d
-    it.ck = key
   }
 
   /** Store a prepared snapshot; culls first when `rawKey` is not live and the store is full. */
@@ -183,10 +174,8 @@ export class LocMemCache extends BaseCache {
         it.e = expiresAt
       } else {
         // The fields a hit reads or writes first, together: V8 lays them out in this order, so
-        // a hit touches fewer cache lines (the list links and the made key come last).
+        // a hit reads the 64 bytes from the item's start (24 of header, then e, u, x, kind, v).
         it = {
-          d: null,
-          ck: undefined,
           e: expiresAt,
           u: 0,
           x: isEnvelope(s.v),
@@ -194,6 +183,8 @@ export class LocMemCache extends BaseCache {
           v: s.v,
           plan: s.plan,
           k: rawKey,
+          d: null,
+          ck: undefined,
           p: null,
           n: null,
         }
@@ -250,7 +241,7 @@ export class LocMemCache extends BaseCache {
         const it = this.place(raw, s, exp, undefined)
         const d = this.direct
         if (d !== undefined && (version === undefined || version === this.version) && this.cleanKey(raw)) {
-          this.index(d, key, it)
+          indexItem(d, key, it)
         }
       }
       this.counters.sets++
