@@ -10,8 +10,12 @@ export interface Item extends Snapshot {
   e: number | null
   /** Use stamp while the store keeps no list (`Store.listed`): higher is more recent. */
   u: number
-  /** The value is an entry envelope (rule 16 metadata): known at write time, so a hit reads no value. */
-  x: boolean
+  /**
+   * How a hit answers, known at write time so a hit reads neither the value nor `kind`: 0, `v`
+   * as is (kind 0); 1, a copy (`restore`); 2, the value is an entry envelope (rule 16 metadata)
+   * and the generic path reads it.
+   */
+  h: 0 | 1 | 2
   k: string
   /** The direct index (of one cache) that holds this item, or null; see `DirectIndex`. */
   d: DirectIndex | null

@@ -16,7 +16,7 @@
  * hit is one hash lookup, not two (made key, then store). It is no memo of made keys and has no
  * bound a working set can outgrow: it holds only live items this cache has found (at most one
  * index entry per item, dropped when the item leaves the store; `DirectIndex` in locmem-store.ts),
- * so a hit reads only the item's fields it needs (`e`, `u`, `x`, `kind`, `v`), laid out first.
+ * so a hit reads only the item's fields it needs (`e`, `u`, `h`, `v`), laid out first.
  */
 import { BaseCache, addDelta, type CullableStore, type RawEntry, type StoredEntry } from '../base-cache.ts'
 import { type Snapshot, restore, snapshot } from '../clone.ts'
@@ -28,6 +28,11 @@ import { NO_PEEK, PEEK, PEEK_RAW } from '../peek.ts'
 import type { TagOpts } from '../tags.ts'
 import type { CacheInit, Timeout, VersionOpts } from '../types.ts'
 import type { StorableValue, ValueOrDefault } from '../value-types.ts'
+
+/** `Item.h` of a stored snapshot. */
+function hitMode(s: Snapshot): 0 | 1 | 2 {
+  return isEnvelope(s.v) ? 2 : s.kind === 0 ? 0 : 1
+}
 
 // `isolate: false`: keep the caller's reference (kind 0 is returned as is by `restore`).
 function shareValue(value: unknown): Snapshot {
@@ -156,7 +161,7 @@ export class LocMemCache extends BaseCache {
       existing.v = s.v
       existing.kind = s.kind
       existing.plan = s.plan
-      existing.x = isEnvelope(s.v)
+      existing.h = hitMode(s)
       existing.e = expiresAt
       st.touch(existing)
       st.noteExpiry(expiresAt)
@@ -169,18 +174,18 @@ export class LocMemCache extends BaseCache {
         it.v = s.v
         it.kind = s.kind
         it.plan = s.plan
-        it.x = isEnvelope(s.v)
+        it.h = hitMode(s)
         it.k = rawKey
         it.e = expiresAt
       } else {
         // The fields a hit reads or writes first, together: V8 lays them out in this order, so
-        // a hit reads the 64 bytes from the item's start (24 of header, then e, u, x, kind, v).
+        // a hit reads the 56 bytes from the item's start (24 of header, then e, u, h, v).
         it = {
           e: expiresAt,
           u: 0,
-          x: isEnvelope(s.v),
-          kind: s.kind,
+          h: hitMode(s),
           v: s.v,
+          kind: s.kind,
           plan: s.plan,
           k: rawKey,
           d: null,
@@ -212,9 +217,10 @@ export class LocMemCache extends BaseCache {
         this.counters.misses++
         return Promise.resolve(defaultValue)
       }
-      if (it.x) return super.get(key, defaultValue, opts) // rule 16 metadata
+      const h = it.h
+      if (h === 2) return super.get(key, defaultValue, opts) // rule 16 metadata
       this.counters.hits++
-      return Promise.resolve(it.kind === 0 ? it.v : restore(it))
+      return Promise.resolve(h === 0 ? it.v : restore(it))
     } catch (e) {
       return Promise.reject(e)
     }
@@ -272,7 +278,7 @@ export class LocMemCache extends BaseCache {
       return undefined
     }
     // Tagged entries need their counters checked (rule 17): the caller uses `get`.
-    if (!it.x) {
+    if (it.h !== 2) {
       this.counters.hits++
       return it.v
     }
@@ -347,7 +353,7 @@ export class LocMemCache extends BaseCache {
     it.v = next
     it.kind = 0
     it.plan = null
-    it.x = false
+    it.h = 0
     return next
   }
 
