@@ -7,7 +7,7 @@ import { formatValue, inspectCache, inspectedCaches } from '@cachework/core/insp
 import { uniqueKey } from '@cachework/core/testing'
 import { describe, expect, it } from 'vitest'
 import { CacheInspector } from '../src/inspector.ts'
-import type { EventBatch, Snapshot } from '../src/protocol.ts'
+import type { EventBatch, InspectorSnapshot as Snapshot } from '@cachework/core/inspect'
 
 function makeCache() {
   return createCaches({ t: { backend: 'locmem', location: uniqueKey('insp') } }).get('t')

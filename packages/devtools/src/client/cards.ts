@@ -4,7 +4,7 @@
  * stored). Rebuilt when the view is shown and once a second while it is.
  */
 import type { CacheStats, TieredStats } from '@cachework/core'
-import type { WireCache } from '../protocol.ts'
+import type { WireCache } from '@cachework/core/inspect'
 import { type ChartStore, renderChart } from './charts.ts'
 import type { SourceState } from './list.ts'
 import type { Source } from './sources.ts'

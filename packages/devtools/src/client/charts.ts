@@ -5,7 +5,7 @@
  * decided (hits, misses, stored) and why it did not store responses, from `page:*` events.
  */
 import type { CacheStats } from '@cachework/core'
-import type { WireEvent } from '../protocol.ts'
+import type { WireEvent } from '@cachework/core/inspect'
 import { svg } from './view.ts'
 
 /** One second of one cache. */

@@ -3,7 +3,7 @@
  * bar), its actions (copy key, delete, bump version, extend TTL, edit a JSON value, invalidate
  * a tag) and its value: an HTTP response view, or the typed value explorer with a text view.
  */
-import type { WireValue } from '../protocol.ts'
+import type { WireValue } from '@cachework/core/inspect'
 import { formatExpiresIn, formatSize } from './format.ts'
 import { renderHttp } from './http-view.ts'
 import { lifeLeft } from './labels.ts'

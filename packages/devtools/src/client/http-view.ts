@@ -3,7 +3,7 @@
  * freshness (fresh or stale, age, remaining lifetime as a bar), headers table, and a body
  * preview: HTML source, a JSON tree, text, or an image.
  */
-import type { WireHttp } from '../protocol.ts'
+import type { WireHttp } from '@cachework/core/inspect'
 import { formatExpiresIn, formatSize } from './format.ts'
 import { freshness } from './labels.ts'
 import { jsonToNode, renderTree } from './tree.ts'

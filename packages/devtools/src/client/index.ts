@@ -13,7 +13,14 @@ import {
   ViteSource,
 } from './sources.ts'
 
-export type { EventBatch, Op, Snapshot, WireCache, WireEntry, WireEvent } from '../protocol.ts'
+export type {
+  EventBatch,
+  InspectorOp as Op,
+  InspectorSnapshot as Snapshot,
+  WireCache,
+  WireEntry,
+  WireEvent,
+} from '@cachework/core/inspect'
 export { Panel, type PanelOptions } from './panel.ts'
 export type { HotChannel, Source } from './sources.ts'
 export { HttpSource, PageSource, ServiceWorkerSource, ViteSource } from './sources.ts'

@@ -3,7 +3,7 @@
  * hashes: `views.decorators.cache.cache_page.<prefix>.GET.<md5(url)>.<md5(headers)>`), a page's
  * learned header list, a template fragment's name; and the prefix group a key belongs to.
  */
-import type { WireEntry, WireHttpSummary } from '../protocol.ts'
+import type { WireEntry, WireHttpSummary } from '@cachework/core/inspect'
 
 const PAGE = 'views.decorators.cache.cache_page.'
 const HEADER = 'views.decorators.cache.cache_header.'

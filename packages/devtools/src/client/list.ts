@@ -4,7 +4,7 @@
  * rendered as a virtual list: only the rows in view (plus a small overscan) exist in the DOM,
  * recycled by index, so the work per render and per scroll frame is O(visible rows).
  */
-import type { WireCache, WireEntry } from '../protocol.ts'
+import type { WireCache, WireEntry } from '@cachework/core/inspect'
 import { entryLabel, keyPrefix, urlDigestOf } from './labels.ts'
 import {
   entryId,

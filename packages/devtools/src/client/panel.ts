@@ -8,7 +8,7 @@
  * inside another shell's container (`embedded`).
  */
 import type { CacheStats } from '@cachework/core'
-import type { EventBatch, Snapshot, WireEvent } from '../protocol.ts'
+import type { EventBatch, InspectorSnapshot as Snapshot, WireEvent } from '@cachework/core/inspect'
 import { renderCards } from './cards.ts'
 import { ChartStore } from './charts.ts'
 import { renderDetail } from './detail.ts'

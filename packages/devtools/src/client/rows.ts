@@ -1,5 +1,5 @@
 /** Rows of the virtualised entry list (entries and prefix groups) and the remembered state. */
-import type { WireCache, WireEntry } from '../protocol.ts'
+import type { WireCache, WireEntry } from '@cachework/core/inspect'
 import { formatExpiresIn, formatSize } from './format.ts'
 import { lifeLeft } from './labels.ts'
 import type { Source } from './sources.ts'

@@ -1,7 +1,8 @@
 /**
- * Where the panel's entries come from. Each source speaks the protocol of `protocol.ts`:
- * the Vite process (Vite's WebSocket), a separate Node server (HTTP + SSE through the Vite
- * proxy), the page itself (in-page inspector), the service worker (`postMessage`).
+ * Where the panel's entries come from. Each source speaks the wire protocol of
+ * `@cachework/core/inspect` (core's inspector-protocol.ts): the Vite process (Vite's
+ * WebSocket), a separate Node server (HTTP + SSE through the Vite proxy), the page itself
+ * (in-page inspector), the service worker (`postMessage`).
  */
 import type { Cache } from '@cachework/core'
 import { inspectedCaches } from '@cachework/core/inspect'
@@ -9,15 +10,15 @@ import { CacheInspector } from '../inspector.ts'
 import type { CacheStats } from '@cachework/core'
 import {
   type EventBatch,
-  type Op,
-  type Snapshot,
+  type InspectorOp as Op,
+  type InspectorSnapshot as Snapshot,
   TOKEN_HEADER,
   WS_EVENTS,
   type WireEntry,
   type WireEvent,
   type WireHttp,
   type WireValue,
-} from '../protocol.ts'
+} from '@cachework/core/inspect'
 
 /** One place caches live, as the panel sees it. */
 export interface Source {

@@ -3,7 +3,7 @@
  * first; the last 10,000 are kept and only the visible rows exist in the DOM. Filters by
  * source, cache, type and key; pause (events keep arriving and show when resumed) and clear.
  */
-import type { WireEvent } from '../protocol.ts'
+import type { WireEvent } from '@cachework/core/inspect'
 import { setText } from './rows.ts'
 import type { PanelDom } from './view.ts'
 import { el } from './view.ts'

@@ -5,7 +5,7 @@
  * browser talks only to its own origin, so no CORS is needed.
  */
 import { type IncomingMessage, request, type ServerResponse } from 'node:http'
-import { TOKEN_HEADER } from '../protocol.ts'
+import { TOKEN_HEADER } from '@cachework/core/inspect'
 import { isLoopback, SHARED_TOKEN_ENV, tokensEqual } from './security.ts'
 
 /** Mount path of the proxy on the Vite dev server. */

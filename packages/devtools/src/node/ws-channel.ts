@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { ViteDevServer } from 'vite'
 import type { CacheInspector } from '../inspector.ts'
-import { type Op, WS_EVENTS } from '../protocol.ts'
+import { type InspectorOp as Op, WS_EVENTS } from '@cachework/core/inspect'
 import { isLoopback, tokensEqual } from './security.ts'
 
 interface Client {
