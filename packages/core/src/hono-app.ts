@@ -137,7 +137,7 @@ export function honoHitPath(
     if (view === undefined) return undefined
     const stored = engine.peekHit(view, conditional(request, env))
     return stored !== undefined && stored !== NO_PEEK
-      ? hitResponse(stored, method, engine.now(), env)
+      ? hitResponse(stored, method, engine.hitAt, env)
       : undefined
   }
 }

@@ -119,7 +119,7 @@ export class NodePageCache {
     const stored = this.engine.peekHit(view, isConditional(req))
     if (stored === NO_PEEK) return undefined
     if (stored === undefined) return false
-    writeStored(res, stored, this.engine.now(), true)
+    writeStored(res, stored, this.engine.hitAt, true)
     return true
   }
 

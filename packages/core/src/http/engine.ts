@@ -70,6 +70,12 @@ export class ResponseCache {
    * without i18n/time-zone suffixes (those need a Fetch `Request`).
    */
   readonly directHits: boolean
+  /**
+   * The clock reading the last `peekHit`/`lookupHit` hit was judged fresh at. An adapter that
+   * writes that hit before anything else runs takes its `Age` from this instead of reading the
+   * clock again (one clock read per hit, not two).
+   */
+  hitAt = 0
   private readonly flights = new Map<string, Promise<Outcome>>()
   /** What the storing half (page-store.ts) uses of this engine. */
   private readonly storing: StoreContext
@@ -194,8 +200,10 @@ export class ResponseCache {
 
   private directHit(request: KeyRequest, stored: StoredResponse | undefined): PageLookup {
     if (stored === undefined) return undefined
+    const now = this.now()
     // A stale page needs core's refresh claim (rule 16), which only the full path takes.
-    if (isStalePage(stored, this.now())) return NO_PEEK
+    if (isStalePage(stored, now)) return NO_PEEK
+    this.hitAt = now
     this.report(request, 'hit', stored.status)
     return stored
   }
