@@ -119,22 +119,13 @@ export class RedisCache extends RedisStore {
     let args: string[]
     try {
       const version = opts?.version
-      if (Array.isArray(keys)) {
-        // A copy (the caller may change its array before the reply) and the MGET sized once,
-        // not grown a push at a time (callgrind, getMany(100): ~3 KB and ~5,000 instructions less).
-        callers = keys.slice() as string[]
-        const n = callers.length
-        args = new Array<string>(n + 1)
-        args[0] = 'MGET'
-        for (let i = 0; i < n; i++) args[i + 1] = this.rawKey(callers[i] as string, version)
-      } else {
-        callers = []
-        args = ['MGET']
-        for (const k of keys) {
-          callers.push(k)
-          args.push(this.rawKey(k, version))
-        }
-      }
+      // A copy (the caller may change its array before the reply) and the MGET sized once,
+      // not grown a push at a time (callgrind, getMany(100): ~3 KB and ~5,000 instructions less).
+      callers = Array.isArray(keys) ? (keys.slice() as string[]) : [...keys]
+      const n = callers.length
+      args = new Array<string>(n + 1)
+      args[0] = 'MGET'
+      for (let i = 0; i < n; i++) args[i + 1] = this.rawKey(callers[i] as string, version)
     } catch (e) {
       return Promise.reject(e)
     }

@@ -20,6 +20,7 @@ import {
 import { type Context, Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adapterConformanceSuite } from './support/adapter-conformance.ts'
+import { judgingClock } from './http-support.ts'
 import { startHono, startHonoApp } from './support/hono-harness.ts'
 import { MemcachedProcess } from './support/memcached-server.ts'
 import { RedisProcess } from './support/redis-server.ts'
@@ -83,19 +84,14 @@ describe('Hono in a bare Fetch runtime (app.request, no server)', () => {
   )
 
   it('cacheApp takes a hit’s Age from the clock reading that judged it fresh', async () => {
-    // As in http-rules.test.ts: from `late` on, the clock's first reading is 4 s after the store
-    // and every later one 9 s after; a max-age 5 page is fresh at the first, so Age must be 4.
-    const t0 = Date.now()
-    let late = false
-    let reads = 0
-    const now = (): number => (late ? t0 + (reads++ === 0 ? 4000 : 9000) : t0)
+    const clock = judgingClock()
     let runs = 0
     const inner = new Hono()
     inner.get('/aged', (c) => c.text(`aged #${++runs}`))
-    const app = cacheApp(inner, { alias: 'default', registry, seconds: 5, now })
+    const app = cacheApp(inner, { alias: 'default', registry, seconds: 5, now: clock.now })
     const url = `http://example.test/aged?pid=${process.pid}`
     expect(await (await app.fetch(new Request(url))).text()).toBe('aged #1')
-    late = true
+    clock.late()
     const hit = await app.fetch(new Request(url))
     expect(await hit.text()).toBe('aged #1')
     expect(hit.headers.get('age')).toBe('4')

@@ -7,7 +7,7 @@ import connect from 'connect'
 import express from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cacheMiddleware, neverCache, varyOnCookie } from '../src/http.ts'
-import { get, listen, type Running, rawRequest, uniquePath } from './http-support.ts'
+import { get, judgingClock, listen, type Running, rawRequest, uniquePath } from './http-support.ts'
 
 type View = (req: IncomingMessage, res: ServerResponse) => void
 
@@ -228,17 +228,10 @@ describe.each(kinds)('%s + cacheMiddleware', (_kind, start) => {
 
 describe('a hit written by the adapter itself', () => {
   it('takes its Age from the clock reading that judged it fresh, so it never claims more than max-age', async () => {
-    // The clock stands still until `late` is set; from then on its first reading is 4 s after
-    // the store and every later one 9 s after. A page of max-age 5 is fresh at the first
-    // reading, so the hit must say Age 4: an Age from a second reading (9) would be past its
-    // freshness, which no cache may serve (RFC 9111 §4.2).
-    const t0 = Date.now()
-    let late = false
-    let reads = 0
-    const now = (): number => (late ? t0 + (reads++ === 0 ? 4000 : 9000) : t0)
+    const clock = judgingClock()
     let runs = 0
     const r = await listen(
-      cacheMiddleware({ seconds: 5, now })((_req, res) => {
+      cacheMiddleware({ seconds: 5, now: clock.now })((_req, res) => {
         runs += 1
         res.setHeader('content-type', 'text/plain')
         res.end(`page ${runs}`)
@@ -247,7 +240,7 @@ describe('a hit written by the adapter itself', () => {
     running.push(r)
     const url = r.url + uniquePath()
     expect((await get(url)).body).toBe('page 1')
-    late = true
+    clock.late()
     const hit = await get(url)
     expect(hit.body).toBe('page 1')
     expect(hit.res.headers.get('age')).toBe('4')

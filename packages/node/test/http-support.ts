@@ -117,3 +117,21 @@ export function rawTarget(
     setHost: !('host' in headers),
   })
 }
+
+/**
+ * A clock for the "Age from the judging reading" tests: it stands still until `late()` is
+ * called; from then on its first reading is 4 s after the store and every later one 9 s after.
+ * A max-age 5 page is fresh at that first reading, so its hit must say `Age: 4`; an Age from a
+ * second reading (9) would be past its freshness, which no cache may serve (RFC 9111 §4.2).
+ */
+export function judgingClock(): { now: () => number; late: () => void } {
+  const t0 = Date.now()
+  let late = false
+  let reads = 0
+  return {
+    now: () => (late ? t0 + (reads++ === 0 ? 4000 : 9000) : t0),
+    late: () => {
+      late = true
+    },
+  }
+}

@@ -164,6 +164,23 @@ describe('redis backend on a real server', () => {
     expect(await c.getMany(keys)).toEqual({})
   })
 
+  it('getMany takes any iterable of keys (a Set, a generator) in the same one MGET', async () => {
+    const c = make()
+    await c.setMany({ a: 1, b: 'two' })
+    const mget = await calls('mget')
+    expect(await c.getMany(new Set(['a', 'b', 'gone']))).toEqual({ a: 1, b: 'two' })
+    expect(
+      await c.getMany(
+        (function* () {
+          yield 'b'
+          yield 'a'
+          yield 'b'
+        })(),
+      ),
+    ).toEqual({ a: 1, b: 'two' })
+    expect(await calls('mget')).toBe(mget + 2)
+  })
+
   it('get and getMany count as the generic path does, with or without listeners, and hand envelopes on', async () => {
     // Without listeners get/getMany take redis.ts's fast paths, with one the generic ones: the
     // answers and the counters must agree (duplicates counted once, __proto__ an own key,
