@@ -260,7 +260,7 @@ export class MemcachedCache extends BaseCache {
     return true
   }
 
-  /** Every live key through `lru_crawler metadump all` on each server, values fetched in batches. */
+  /** Every live key through `lru_crawler metadump hash` (or `all`) on each server, values fetched in batches. */
   protected async *_entries(): AsyncIterable<RawEntry> {
     const prefix = this.keyFunction === defaultKeyFunction ? `${this.keyPrefix}:` : ''
     for (let i = 0; i < this.servers.length; i++) {
