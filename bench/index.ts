@@ -35,6 +35,21 @@ rewrites that suite's section below. Benchmarks are not tests and never gate CI.
   **median** of its rounds with the **min–max** range; the ratio column divides medians by the
   table's baseline (its first row unless named). Load spikes on a shared machine then hit every
   contender alike, and the range shows how much they moved the run.
+- **Paired rounds (http).** The http suite compares pairs of servers (each cachework stack with
+  its bare framework and its peer), and a shared machine's throughput drifts over seconds, so it
+  runs compared servers back to back: the servers are grouped by stack (node:http — bare, cached
+  page, \`isolate: false\`, the 20 ms view and Django, which is compared with the cached page;
+  Express; Fastify; Hono; Koa), each round runs the groups one after the other with each group's
+  servers back to back, and both the order of the groups and the order within each group rotate
+  by one each round, so every server takes every position in turn (\`bench/support/paired.ts\`).
+  Each ratio in the notes is the **median of the per-round ratios** (the two servers' req/s in
+  the same round) with their min–max, and a target is met or missed on that median; CPU per
+  request is paired the same way. Rows still show their own median round and min–max.
+  \`HTTP_BENCH_SECONDS\` (default 12) counted seconds per server are split over
+  \`HTTP_BENCH_ROUNDS\` (default 10) rounds. Each round is one autocannon call on 64 new
+  connections whose first 500 ms is not counted (new connections run at about half the steady
+  rate at first); requests and server CPU are counted from then to the end of the call, which
+  autocannon, sampling every 100 ms, ends within 0.1 s of its duration.
 - **Sizes users have.** Working sets of 1,000 to 1,000,000 keys where the backend allows, read in
   a fixed pseudo-random order over all keys (no contender is flattered by locality); two value
   shapes (a small object \`{ id, name, tags }\`, a 4 KiB string); the default timeouts users get

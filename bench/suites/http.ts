@@ -22,12 +22,23 @@ import {
 } from '../support/callgrind.ts'
 import { announcedPort, stopChild } from '../support/child.ts'
 import { djangoApp } from '../support/http-django.ts'
+import { formatPaired, groupedOrder, type PairedRatio, pairedRatio } from '../support/paired.ts'
+import { roundsRow } from '../support/rounds.ts'
 import { NODE_TS_ARGS } from '../support/node-argv.ts'
 
 const CONNECTIONS = 64
-/** Seconds measured per row, split over `ROUNDS` interleaved rounds (the median is reported). */
+/** Seconds measured per row, split over `ROUNDS` paired rounds (the median is reported). */
 const SECONDS = Number(process.env.HTTP_BENCH_SECONDS ?? 12)
-const ROUNDS = 6
+const ROUNDS = Number(process.env.HTTP_BENCH_ROUNDS ?? 10)
+/** Seconds measured per contender per round (the lead-in below comes on top). */
+const ROUND_SECONDS = SECONDS / ROUNDS
+/**
+ * Every round is one autocannon call on 64 new connections; the first ~0.5 s of it runs well
+ * below the steady rate (connections opening, Node's http code re-optimising for new sockets:
+ * in 100 ms bins, the first 3–4 ran at about half the rate of the rest). That lead-in is not
+ * counted: requests and server CPU are counted from its end to the end of the call.
+ */
+const LEAD_IN_MS = 500
 const serverScript = fileURLToPath(new URL('../support/http-server.ts', import.meta.url))
 
 /**
@@ -133,8 +144,52 @@ async function startDjango(): Promise<Running> {
   }
 }
 
-async function load(url: string, seconds: number): Promise<autocannon.Result> {
-  return autocannon({ url, connections: CONNECTIONS, duration: seconds, pipelining: 1 })
+/** One round of one contender: what was counted after the lead-in. */
+interface Measured {
+  /** Responses per second (of any status), counted after the lead-in. */
+  rps: number
+  /** Responses counted after the lead-in. */
+  requests: number
+  /** CPU µs the server used over the same window (NaN if /proc could not be read). */
+  cpuUs: number
+  /** Non-2xx responses, errors and timeouts of the whole call (lead-in included). */
+  failed: number
+  /** Responses of the whole call (lead-in included), what `failed` is out of. */
+  answered: number
+}
+
+/**
+ * Load `url` for `LEAD_IN_MS` plus `seconds`, counting responses and the server's CPU (`cpu()`)
+ * only from the end of the lead-in to the end of the call. autocannon stops only on a sample
+ * tick (1 s by default, so a 1.8 s call ran 2 s and its `requests.average` was a mean of
+ * whole-second samples, the first one holding the lead-in); sampling every 100 ms makes it stop
+ * within 0.1 s of the duration, and the window is timed here rather than assumed.
+ */
+function load(url: string, seconds: number, cpu: () => number = () => Number.NaN): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    let responses = 0
+    let from: { n: number; t: number; cpu: number } | undefined
+    const lead = setTimeout(() => {
+      from = { n: responses, t: performance.now(), cpu: cpu() }
+    }, LEAD_IN_MS)
+    const opts = { url, connections: CONNECTIONS, duration: LEAD_IN_MS / 1000 + seconds, pipelining: 1 }
+    const run = autocannon({ ...opts, sampleInt: 100 }, (err, r) => {
+      clearTimeout(lead)
+      if (err) return reject(err)
+      const now = performance.now()
+      const requests = from ? responses - from.n : 0
+      resolve({
+        rps: from ? requests / ((now - from.t) / 1000) : Number.NaN,
+        requests,
+        cpuUs: from ? cpu() - from.cpu : Number.NaN,
+        failed: r.non2xx + r.errors + r.timeouts,
+        answered: r.requests.total,
+      })
+    })
+    run.on('response', () => {
+      responses++
+    })
+  })
 }
 
 interface Contender {
@@ -144,35 +199,56 @@ interface Contender {
   server?: Running
   /** req/s of each round. */
   rounds: number[]
+  /** Server CPU µs per request of each round (NaN where /proc could not be read). */
+  cpuRounds: number[]
+  /** Failures and responses of the whole calls, for the row's note. */
   failed: number
+  answered: number
+  /** Responses and server CPU µs counted over all rounds (after each lead-in). */
   total: number
   cpuUs: number
 }
 
 /**
- * Start every server first (idle ones cost nothing), warm each up, then measure them in
- * interleaved rounds (the order rotated by one each round, as bench/support/rounds.ts does)
- * and report each one's median round with the min–max range, so a burst of load from
- * elsewhere on a shared machine lands on one round of one row rather than on a whole row.
+ * Start every server first (idle ones cost nothing), warm each up, then measure them in paired
+ * rounds: in each round the groups of contenders that are compared with one another run one
+ * group after the other, each group's members back to back, the groups' order and the order
+ * within each group rotated by one each round (bench/support/paired.ts). Each row reports its
+ * median round with the min–max range; each comparison the median of its per-round ratios, so
+ * load from elsewhere on a shared machine that drifts over seconds lands on both members of a
+ * pair alike rather than on one of them.
  */
-async function measureAll(contenders: Contender[]): Promise<{ rps: Row[]; cpu: Row[] }> {
+async function measureAll(
+  contenders: Contender[],
+  groups: readonly (readonly string[])[],
+): Promise<{ rps: Row[]; cpu: Row[] }> {
+  const byName = new Map(contenders.map((c) => [c.name, c]))
+  const grouped = groups.map((g) =>
+    g.map((name) => {
+      const c = byName.get(name)
+      if (!c) throw new Error(`http bench: no contender named ${name}`)
+      byName.delete(name)
+      return c
+    }),
+  )
+  if (byName.size > 0) throw new Error(`http bench: not in any group: ${[...byName.keys()].join(', ')}`)
   try {
     for (const c of contenders) c.server = await c.start()
     for (const c of contenders) {
       pinSelf((c.server as Running).pinned ? '0' : ALL_CORES)
-      await load((c.server as Running).url, 1) // JIT, sockets, first miss
+      await load((c.server as Running).url, 0.5) // JIT, sockets, first miss
     }
     for (let round = 0; round < ROUNDS; round++) {
-      const order = contenders.map((_, i) => contenders[(i + round) % contenders.length] as Contender)
-      for (const c of order) {
+      for (const c of groupedOrder(grouped, round)) {
         const server = c.server as Running
         pinSelf(server.pinned ? '0' : ALL_CORES)
-        const cpu0 = treeCpuUs(server.pid)
-        const r = await load(server.url, SECONDS / ROUNDS)
-        c.cpuUs += treeCpuUs(server.pid) - cpu0
-        c.rounds.push(r.requests.average)
-        c.failed += r.non2xx + r.errors + r.timeouts
-        c.total += r.requests.total
+        const r = await load(server.url, ROUND_SECONDS, () => treeCpuUs(server.pid))
+        c.rounds.push(r.rps)
+        c.cpuRounds.push(r.requests > 0 ? r.cpuUs / r.requests : Number.NaN)
+        c.cpuUs += r.cpuUs
+        c.failed += r.failed
+        c.answered += r.answered
+        c.total += r.requests
       }
     }
   } finally {
@@ -181,11 +257,10 @@ async function measureAll(contenders: Contender[]): Promise<{ rps: Row[]; cpu: R
   }
   return {
     rps: contenders.map((c) => ({
-      name: c.name,
-      opsPerSec: median(c.rounds),
-      min: Math.min(...c.rounds),
-      max: Math.max(...c.rounds),
-      note: [c.note ?? '', c.failed > 0 ? `${c.failed} failed of ${c.total}` : ''].filter(Boolean).join('; '),
+      ...roundsRow(c.name, c.rounds),
+      note: [c.note ?? '', c.failed > 0 ? `${c.failed} failed of ${c.answered}` : '']
+        .filter(Boolean)
+        .join('; '),
     })),
     // Requests per CPU-second of the server (its own CPU only, load generator excluded).
     cpu: contenders.map((c) => ({
@@ -196,105 +271,116 @@ async function measureAll(contenders: Contender[]): Promise<{ rps: Row[]; cpu: R
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
-}
-
 const met = (x: number, target: number): string => (x >= target ? 'met' : 'missed')
 const contender = (name: string, start: () => Promise<Running>, note?: string): Contender => ({
   name,
   start,
   note,
   rounds: [],
+  cpuRounds: [],
   failed: 0,
+  answered: 0,
   total: 0,
   cpuUs: 0,
 })
+
+const NODE = 'node:http, fixed bytes'
+const NODE_CACHED = 'node:http + cachework (cached page)'
+const NODE_SHARED = 'node:http + cachework, locmem isolate: false'
+const SLOW_VIEW = 'node:http, uncached 20 ms view'
+const DJANGO = 'Django 3.2 CacheMiddleware, gunicorn -w 2'
+const EXPRESS = 'Express 5, fixed body, no cache'
+const EXPRESS_CACHED = 'Express 5 + cachework cacheMiddleware'
+const APICACHE = 'Express 5 + apicache'
+const FASTIFY = 'Fastify 5, fixed body, no cache'
+const FASTIFY_CACHED = 'Fastify 5 + cachework fastifyCache'
+const FASTIFY_CACHING = 'Fastify 5 + @fastify/caching'
+const HONO = 'Hono 4 on @hono/node-server, fixed body'
+const HONO_APP = 'Hono 4 + cachework cacheApp'
+const HONO_MW = 'Hono 4 + cachework cacheMiddleware'
+const KOA = 'Koa 3, fixed body, no cache'
+const KOA_CACHED = 'Koa 3 + cachework cacheMiddleware'
+const KOA_CASH = 'Koa 3 + koa-cash'
+
+/**
+ * The groups of contenders compared with one another, each in the order its round 0 runs:
+ * the cachework row sits next to every row it is compared with (Django is in the node:http
+ * group, next to the cached page it is compared with).
+ */
+const GROUPS: readonly (readonly string[])[] = [
+  [NODE, NODE_CACHED, DJANGO, NODE_SHARED, SLOW_VIEW],
+  [EXPRESS, EXPRESS_CACHED, APICACHE],
+  [FASTIFY, FASTIFY_CACHED, FASTIFY_CACHING],
+  [HONO_APP, HONO, HONO_MW],
+  [KOA, KOA_CACHED, KOA_CASH],
+]
 
 export const suite: BenchSuite = {
   name: 'http',
   title: 'HTTP page cache (node:http, Express, apicache, Django, Fastify, Hono, Koa)',
   async run(): Promise<Table[]> {
     const loadBefore = loadavg()[0] ?? 0
-    const { rps: rows, cpu } = await measureAll([
-      contender('node:http, fixed bytes', () => startNode('bare')),
-      contender('node:http + cachework (cached page)', () => startNode('node-cached'), 'cache hit, locmem'),
+    const contenders = [
+      contender(NODE, () => startNode('bare')),
+      contender(NODE_CACHED, () => startNode('node-cached'), 'cache hit, locmem'),
       contender(
-        'node:http + cachework, locmem isolate: false',
+        NODE_SHARED,
         () => startNode('node-cached-shared'),
         'cache hit; the hit path never copies a locmem page, so this matches the row above',
       ),
-      contender('Express 5, fixed body, no cache', () => startNode('express')),
-      contender('Express 5 + cachework cacheMiddleware', () => startNode('express-cached'), 'cache hit'),
-      contender('Express 5 + apicache', () => startNode('express-apicache'), 'cache hit'),
-      contender('Django 3.2 CacheMiddleware, gunicorn -w 2', startDjango, 'locmem, cache hit'),
-      contender('node:http, uncached 20 ms view', () => startNode('slow-view')),
-      contender('Fastify 5, fixed body, no cache', () => startNode('fw-fastify')),
-      contender('Fastify 5 + cachework fastifyCache', () => startNode('fw-fastify-cached'), 'cache hit'),
+      contender(EXPRESS, () => startNode('express')),
+      contender(EXPRESS_CACHED, () => startNode('express-cached'), 'cache hit'),
+      contender(APICACHE, () => startNode('express-apicache'), 'cache hit'),
+      contender(DJANGO, startDjango, 'locmem, cache hit'),
+      contender(SLOW_VIEW, () => startNode('slow-view')),
+      contender(FASTIFY, () => startNode('fw-fastify')),
+      contender(FASTIFY_CACHED, () => startNode('fw-fastify-cached'), 'cache hit'),
       contender(
-        'Fastify 5 + @fastify/caching',
+        FASTIFY_CACHING,
         () => startNode('fw-fastify-caching'),
         'headers only: the handler runs every time',
       ),
-      contender('Hono 4 on @hono/node-server, fixed body', () => startNode('fw-hono')),
-      contender(
-        'Hono 4 + cachework cacheApp',
-        () => startNode('fw-hono-app'),
-        'cache hit, in front of the router',
-      ),
-      contender(
-        'Hono 4 + cachework cacheMiddleware',
-        () => startNode('fw-hono-cached'),
-        "cache hit, app.use('*')",
-      ),
-      contender('Koa 3, fixed body, no cache', () => startNode('fw-koa')),
-      contender('Koa 3 + cachework cacheMiddleware', () => startNode('fw-koa-cached'), 'cache hit'),
-      contender('Koa 3 + koa-cash', () => startNode('fw-koa-cash'), 'cache hit, Map store'),
-    ])
+      contender(HONO, () => startNode('fw-hono')),
+      contender(HONO_APP, () => startNode('fw-hono-app'), 'cache hit, in front of the router'),
+      contender(HONO_MW, () => startNode('fw-hono-cached'), "cache hit, app.use('*')"),
+      contender(KOA, () => startNode('fw-koa')),
+      contender(KOA_CACHED, () => startNode('fw-koa-cached'), 'cache hit'),
+      contender(KOA_CASH, () => startNode('fw-koa-cash'), 'cache hit, Map store'),
+    ]
+    const { rps: rows, cpu } = await measureAll(contenders, GROUPS)
+    const byName = new Map(contenders.map((x) => [x.name, x]))
+    const samples = (name: string) => byName.get(name) as Contender
+    // req/s of a ÷ req/s of b within each round.
+    const rps = (a: string, b: string): PairedRatio => pairedRatio(samples(a).rounds, samples(b).rounds)
+    // Requests per CPU-second of a ÷ those of b within each round: b's µs per request ÷ a's.
+    const perCpu = (a: string, b: string): PairedRatio =>
+      pairedRatio(samples(b).cpuRounds, samples(a).cpuRounds)
+    const judged = (p: PairedRatio, target: number): string => `${met(p.median, target)} (${formatPaired(p)})`
     const t: Table = {
-      title: `Requests per second, ${CONNECTIONS} connections, median of ${ROUNDS} interleaved ${SECONDS / ROUNDS} s rounds per row (min–max alongside)`,
+      title: `Requests per second, ${CONNECTIONS} connections, median of ${ROUNDS} paired ${ROUND_SECONDS.toFixed(2)} s rounds per row (min–max alongside)`,
       unit: 'req/s',
       rows,
     }
-    const nodeVsBare = ratio(t, 'node:http + cachework (cached page)', 'node:http, fixed bytes')
-    const expressVsBare = ratio(t, 'Express 5 + cachework cacheMiddleware', 'Express 5, fixed body, no cache')
-    const expressVsApicache = ratio(t, 'Express 5 + cachework cacheMiddleware', 'Express 5 + apicache')
-    const fastifyVsBare = ratio(t, 'Fastify 5 + cachework fastifyCache', 'Fastify 5, fixed body, no cache')
-    const fastifyVsCaching = ratio(t, 'Fastify 5 + cachework fastifyCache', 'Fastify 5 + @fastify/caching')
-    const honoVsBare = ratio(t, 'Hono 4 + cachework cacheApp', 'Hono 4 on @hono/node-server, fixed body')
-    const honoMwVsBare = ratio(
-      t,
-      'Hono 4 + cachework cacheMiddleware',
-      'Hono 4 on @hono/node-server, fixed body',
-    )
-    const koaVsCash = ratio(t, 'Koa 3 + cachework cacheMiddleware', 'Koa 3 + koa-cash')
-    const koaVsBare = ratio(t, 'Koa 3 + cachework cacheMiddleware', 'Koa 3, fixed body, no cache')
-    const nodeVsDjango = ratio(
-      t,
-      'node:http + cachework (cached page)',
-      'Django 3.2 CacheMiddleware, gunicorn -w 2',
-    )
     t.notes = [
-      `node:http cached page ≥ 0.6× bare node:http: ${met(nodeVsBare, 0.6)} (${nodeVsBare.toFixed(2)}×)`,
-      `Express + cachework ≥ 0.9× bare Express: ${met(expressVsBare, 0.9)} (${expressVsBare.toFixed(2)}×)`,
-      `Express + cachework ≥ Express + apicache: ${met(expressVsApicache, 1)} (${expressVsApicache.toFixed(2)}×)`,
-      `node:http cached page ≥ 4× Django CacheMiddleware: ${met(nodeVsDjango, 4)} (${nodeVsDjango.toFixed(2)}×)`,
-      `Fastify + cachework ≥ 0.9× bare Fastify: ${met(fastifyVsBare, 0.9)} (${fastifyVsBare.toFixed(2)}×); ≥ Fastify + @fastify/caching: ${met(fastifyVsCaching, 1)} (${fastifyVsCaching.toFixed(2)}×)`,
-      `Hono + cachework cacheApp ≥ 0.9× bare Hono (node-server): ${met(honoVsBare, 0.9)} (${honoVsBare.toFixed(2)}×); the middleware ${honoMwVsBare.toFixed(2)}×`,
-      `Koa + cachework ≥ Koa + koa-cash: ${met(koaVsCash, 1)} (${koaVsCash.toFixed(2)}×); vs bare Koa ${koaVsBare.toFixed(2)}×`,
+      `Each ratio below is the median of ${ROUNDS} per-round ratios (the two rows' req/s in the same round, run back to back), with the lowest and highest per-round ratio in parentheses; a target is met or missed on that median. The ratio column of the table divides the rows' medians.`,
+      `node:http cached page ≥ 0.6× bare node:http: ${judged(rps(NODE_CACHED, NODE), 0.6)}`,
+      `Express + cachework ≥ 0.9× bare Express: ${judged(rps(EXPRESS_CACHED, EXPRESS), 0.9)}`,
+      `Express + cachework ≥ Express + apicache: ${judged(rps(EXPRESS_CACHED, APICACHE), 1)}`,
+      `node:http cached page ≥ 4× Django CacheMiddleware: ${judged(rps(NODE_CACHED, DJANGO), 4)}`,
+      `Fastify + cachework ≥ 0.9× bare Fastify: ${judged(rps(FASTIFY_CACHED, FASTIFY), 0.9)}; ≥ Fastify + @fastify/caching: ${judged(rps(FASTIFY_CACHED, FASTIFY_CACHING), 1)}`,
+      `Hono + cachework cacheApp ≥ 0.9× bare Hono (node-server): ${judged(rps(HONO_APP, HONO), 0.9)}; the middleware ${formatPaired(rps(HONO_MW, HONO))}`,
+      `Koa + cachework ≥ Koa + koa-cash: ${judged(rps(KOA_CACHED, KOA_CASH), 1)}; vs bare Koa ${formatPaired(rps(KOA_CACHED, KOA))}`,
+      `Rounds: the groups of compared rows (node:http with Django and the 20 ms view; Express; Fastify; Hono; Koa) run one after the other, each group's rows back to back, the order of the groups and the order within each group rotated by one each round. Each round of a row is one autocannon call on ${CONNECTIONS} new connections; its first ${LEAD_IN_MS} ms is not counted (\`HTTP_BENCH_SECONDS\`=${SECONDS} counted seconds per row over \`HTTP_BENCH_ROUNDS\`=${ROUNDS} rounds).`,
       `Load: autocannon (${CONNECTIONS} connections, keep-alive) in the bench process; each server in its own process (gunicorn: 2 sync workers); ${PIN ? 'for Node rows autocannon runs on core 0 and the server on core 1; for Django both are unpinned' : 'all share the machine'} (${availableParallelism()} cores). 1-min load average ${loadBefore.toFixed(1)} before the run, ${(loadavg()[0] ?? 0).toFixed(1)} after (other work on the machine makes req/s noisy).`,
     ]
-    const cpuRatio = (a: string, b: string): string => ratio({ title: '', rows: cpu }, a, b).toFixed(2)
     const c: Table = {
       title: 'Requests per CPU-second of the server process(es), same runs',
       unit: 'req/CPU-s',
       rows: cpu,
       notes: [
-        `node:http cached page vs bare: ${ratio({ title: '', rows: cpu }, 'node:http + cachework (cached page)', 'node:http, fixed bytes').toFixed(2)}×; Express + cachework vs bare Express: ${ratio({ title: '', rows: cpu }, 'Express 5 + cachework cacheMiddleware', 'Express 5, fixed body, no cache').toFixed(2)}×; vs apicache: ${ratio({ title: '', rows: cpu }, 'Express 5 + cachework cacheMiddleware', 'Express 5 + apicache').toFixed(2)}×; vs Django: ${ratio({ title: '', rows: cpu }, 'node:http + cachework (cached page)', 'Django 3.2 CacheMiddleware, gunicorn -w 2').toFixed(2)}×.`,
-        `Fastify + cachework vs bare Fastify: ${cpuRatio('Fastify 5 + cachework fastifyCache', 'Fastify 5, fixed body, no cache')}×, vs @fastify/caching: ${cpuRatio('Fastify 5 + cachework fastifyCache', 'Fastify 5 + @fastify/caching')}×; Hono + cachework cacheApp vs bare Hono: ${cpuRatio('Hono 4 + cachework cacheApp', 'Hono 4 on @hono/node-server, fixed body')}× (the middleware ${cpuRatio('Hono 4 + cachework cacheMiddleware', 'Hono 4 on @hono/node-server, fixed body')}×); Koa + cachework vs koa-cash: ${cpuRatio('Koa 3 + cachework cacheMiddleware', 'Koa 3 + koa-cash')}×.`,
-        'CPU from /proc (utime + stime of the server and its workers): on a shared, busy machine this is the steadier measure of what each stack costs per request.',
+        `Paired as above (median of the per-round ratios of requests per CPU-second, min–max in parentheses): node:http cached page vs bare: ${formatPaired(perCpu(NODE_CACHED, NODE))}; Express + cachework vs bare Express: ${formatPaired(perCpu(EXPRESS_CACHED, EXPRESS))}; vs apicache: ${formatPaired(perCpu(EXPRESS_CACHED, APICACHE))}; node:http cached page vs Django: ${formatPaired(perCpu(NODE_CACHED, DJANGO))}.`,
+        `Fastify + cachework vs bare Fastify: ${formatPaired(perCpu(FASTIFY_CACHED, FASTIFY))}, vs @fastify/caching: ${formatPaired(perCpu(FASTIFY_CACHED, FASTIFY_CACHING))}; Hono + cachework cacheApp vs bare Hono: ${formatPaired(perCpu(HONO_APP, HONO))} (the middleware ${formatPaired(perCpu(HONO_MW, HONO))}); Koa + cachework vs koa-cash: ${formatPaired(perCpu(KOA_CACHED, KOA_CASH))}, vs bare Koa ${formatPaired(perCpu(KOA_CACHED, KOA))}.`,
+        'CPU from /proc (utime + stime of the server and its workers, counted over the same windows as the requests): on a shared, busy machine this is the steadier measure of what each stack costs per request. The table shows each row over all its rounds.',
       ],
     }
     if (!hasCallgrind() || process.env.HTTP_BENCH_CALLGRIND === '0') return [t, c]
