@@ -22,10 +22,15 @@ import { NO_PEEK } from './peek.ts'
  */
 function hitResponse(stored: StoredResponse, method: string, now: number, env: unknown): Response {
   const page = preparePage(stored, true)
-  if (page.protoField && nodeHeaders(env) === undefined) return fetchHeadersHit(stored, page, method, now)
+  const node = nodeHeaders(env) !== undefined
+  if (page.protoField && !node) return fetchHeadersHit(stored, page, method, now)
   // One fast copy of the page's header object (made once per page, one shape per header set)
   // with its `age` slot filled: a spread of the prototype-less record is a slow dictionary copy.
-  const headers = { ...(page.fields ??= headerFields(page)) }
+  const fields =
+    node && method !== 'HEAD'
+      ? (page.bodyFields ??= bodyFields(stored, page))
+      : (page.fields ??= headerFields(page, undefined))
+  const headers = { ...fields }
   headers.age = hitAge(stored, page, now)
   return new Response(method === 'HEAD' ? null : bodyOf(stored, page), {
     status: stored.status,
@@ -51,15 +56,26 @@ function fetchHeadersHit(stored: StoredResponse, page: PreparedPage, method: str
   })
 }
 
-/** The page's headers as a plain object with an `age` slot at the end (`__proto__` an own key). */
-function headerFields(page: PreparedPage): Record<string, string> {
+/** The page's headers (bar `skip`) as a plain object with an `age` slot at the end (`__proto__` an own key). */
+function headerFields(page: PreparedPage, skip: string | undefined): Record<string, string> {
   const fields: Record<string, string> = {}
   const define = (name: string, value: string): void => {
     Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true })
   }
-  for (const name of Object.keys(page.record)) define(name, page.record[name] as string)
+  for (const name of Object.keys(page.record)) if (name !== skip) define(name, page.record[name] as string)
   define('age', '0')
   return fields
+}
+
+/**
+ * The header object of a GET hit on `@hono/node-server`: without `Content-Length` when it is the
+ * body's length, which the node-server then has Node write from the body it sends (as for the
+ * bare app's `c.body(text)`): the same field, but not one more header name and value for Node's
+ * `writeHead` to validate. A HEAD keeps the field (there is no body to take it from).
+ */
+function bodyFields(stored: StoredResponse, page: PreparedPage): Record<string, string> {
+  const own = page.record['content-length'] === String(stored.body.byteLength)
+  return own ? headerFields(page, 'content-length') : (page.fields ??= headerFields(page, undefined))
 }
 
 // Bodies up to this size that are ASCII go out as a string, as a handler's `c.body(text)` does:

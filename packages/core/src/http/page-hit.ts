@@ -99,6 +99,8 @@ export interface PreparedPage {
   withAge?: string[]
   /** The headers as a plain object with an `age` slot, for an adapter that copies it per hit (made by its first hit). */
   fields?: Record<string, string>
+  /** `fields` for an adapter whose server writes `Content-Length` from the body it sends (made by its first hit). */
+  bodyFields?: Record<string, string>
   /** The body as a string when it is ASCII (so encodes to the same bytes), else null; made by a Fetch adapter's first hit. */
   ascii?: string | null
 }
@@ -134,6 +136,7 @@ function prepare(stored: StoredResponse): PreparedPage {
     text: undefined,
     withAge: undefined,
     fields: undefined,
+    bodyFields: undefined,
     ascii: undefined,
   }
 }

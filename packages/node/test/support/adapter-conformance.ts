@@ -282,7 +282,7 @@ export function adapterConformanceSuite(
       expect(greet.runs()).toBe(2)
     })
 
-    it('answers HEAD from a stored GET, with the GET’s length and no body', async () => {
+    it('answers HEAD from a stored GET, with the GET’s length and no body; a GET hit has its length once', async () => {
       const doc = counted(freshPath('doc'), () => ({
         headers: { 'content-type': 'text/plain' },
         body: 'twelve bytes',
@@ -294,6 +294,11 @@ export function adapterConformanceSuite(
       expect(head.headers.get('age')).toMatch(/^\d+$/)
       expect(head.headers.get('content-length')).toBe('12')
       expect((await head.arrayBuffer()).byteLength).toBe(0)
+      // A GET hit: the length once (a server writing it from the body must not add a second).
+      const hit = await fetch(url(doc))
+      expect(hit.headers.get('age')).toMatch(/^\d+$/)
+      expect(hit.headers.get('content-length')).toBe('12')
+      expect(await hit.text()).toBe('twelve bytes')
       expect(doc.runs()).toBe(1)
     })
 
