@@ -223,17 +223,28 @@ export function md5Hex(input: string | Uint8Array): string {
   // Padding (§3.1–3.2): 0x80, zeros to 56 mod 64, then the bit length, little-endian.
   const total = ((n + 8) >> 6) * 64 + 64
   src[n] = 0x80
-  src.fill(0, n + 1, total)
   const bits = n * 8
-  src[total - 8] = bits & 0xff
-  src[total - 7] = (bits >>> 8) & 0xff
-  src[total - 6] = (bits >>> 16) & 0xff
-  src[total - 5] = (bits >>> 24) & 0xff
   const high = Math.floor(n / 2 ** 29)
-  src[total - 4] = high & 0xff
-  src[total - 3] = (high >>> 8) & 0xff
-  src[total - 2] = (high >>> 16) & 0xff
-  src[total - 1] = (high >>> 24) & 0xff
+  if (LITTLE_ENDIAN) {
+    // The zeros and the length as words where the machine is little-endian: the bytes up to
+    // the next word, then whole words (`fill` was a builtin call costing ~140 instructions).
+    let z = n + 1
+    while ((z & 3) !== 0) src[z++] = 0
+    const w = words
+    for (let k = z >> 2, end = (total - 8) >> 2; k < end; k++) w[k] = 0
+    w[(total - 8) >> 2] = bits | 0
+    w[(total - 4) >> 2] = high | 0
+  } else {
+    src.fill(0, n + 1, total)
+    src[total - 8] = bits & 0xff
+    src[total - 7] = (bits >>> 8) & 0xff
+    src[total - 6] = (bits >>> 16) & 0xff
+    src[total - 5] = (bits >>> 24) & 0xff
+    src[total - 4] = high & 0xff
+    src[total - 3] = (high >>> 8) & 0xff
+    src[total - 2] = (high >>> 16) & 0xff
+    src[total - 1] = (high >>> 24) & 0xff
+  }
   for (let off = 0; off < total; off += 64) block(off)
   return hex32(state[0] as number, state[1] as number, state[2] as number, state[3] as number)
 }
