@@ -59,13 +59,25 @@ rewrites that suite's section below. Benchmarks are not tests and never gate CI.
   Absolute numbers move with the machine; ratios much less.
 - **Instruction counts (http).** The http suite's callgrind table runs each Node server under
   \`valgrind --tool=callgrind\` (V8 \`--predictable\`), counting off through 3 warm-up runs of 5,000
-  requests, then on for 3,000 requests; every run is autocannon on 8 new connections, the same
-  for every contender (\`bench/support/callgrind.ts\`). New connections deoptimise Node's http
-  code until it has been compiled for them: after a single warm-up run V8's optimising compiler
-  was 39–48 % of the count, so the table mostly measured TurboFan; after three it is under 2 % (each
-  row prints its share). Counts repeat to within ~1 % (Express, whose allocation brings a full
-  GC into some windows and not others, ~±4 %). The table adds ~11 minutes of valgrind to the
-  suite on an idle machine (~3 more than one warm-up run did); \`HTTP_BENCH_CALLGRIND=0\` skips it.
+  requests, then on for 5 windows of 2,400 requests each (counts zeroed before and dumped after
+  each window, \`callgrind_control -z\` / \`-d\`); every run is autocannon on 8 new connections, the
+  same for every contender (\`bench/support/callgrind.ts\`). A row is the median window's
+  instructions per request with the lowest and highest window alongside; ratios divide medians.
+  New connections deoptimise Node's http code until it has been compiled for them: after a
+  single warm-up run V8's optimising compiler was 39–48 % of the count, so the table mostly
+  measured TurboFan; after three it is under 2 % (each row prints its share). Most windows repeat
+  to within ~1 %, but a single window used to be the whole figure, and about one such window in
+  three (seen on Fastify with cachework and with @fastify/caching) carried ~55k extra
+  instructions per request (71.5k → 128k, 65k → 121k). Callgrind's diff of such a window against
+  a normal one puts all of the extra in V8's young-generation GC: the same two or three
+  scavenges as usual (no Mark-Compact, no extra TurboFan), each copying and promoting some
+  hundred times the usual number of surviving objects (\`Scavenger::ScavengeObject\`,
+  \`IterateAndScavengePromotedObject\`). It comes and goes from one run to the next rather than
+  every N requests, so it is not a cost each request pays: the median of five windows keeps one
+  or two such windows from setting a row, and the row's max still shows them. Five windows of
+  2,400 count 12,000 requests instead of 3,000: 27,000 per server with the warm-up instead of
+  18,000 (the table took ~11 minutes of valgrind on an idle machine with one window, so now up
+  to ~16); \`HTTP_BENCH_CALLGRIND=0\` skips it.
 - Each table's notes say how that table was measured where it departs from the above (e.g. the
   devtools suite times one panel, so it has no contenders to interleave).
 - **Check runs** on a busy machine: \`BENCH_DRY=1\` prints the tables without touching this file;

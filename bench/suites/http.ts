@@ -10,16 +10,10 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { type BenchSuite, ratio, type Row, type Table } from '../harness.ts'
+import type { BenchSuite, Row, Table } from '../harness.ts'
 import { freePort } from '../../packages/node/test/support/free-port.ts'
-import {
-  CALLGRIND_CONNECTIONS,
-  COUNTED_REQUESTS,
-  hasCallgrind,
-  instructionsPerRequest,
-  WARMUP_REQUESTS,
-  WARMUP_RUNS,
-} from '../support/callgrind.ts'
+import { hasCallgrind } from '../support/callgrind.ts'
+import { instructionTable } from './http-instructions.ts'
 import { announcedPort, stopChild } from '../support/child.ts'
 import { djangoApp } from '../support/http-django.ts'
 import { formatPaired, groupedOrder, type PairedRatio, pairedRatio } from '../support/paired.ts'
@@ -385,7 +379,7 @@ export const suite: BenchSuite = {
     }
     if (!hasCallgrind() || process.env.HTTP_BENCH_CALLGRIND === '0') return [t, c]
     try {
-      return [t, c, await instructionTable()]
+      return [t, c, await instructionTable((kind) => nodeServerArgv(kind).slice(1))]
     } catch (err) {
       // A callgrind run that fails (requests timing out on a loaded machine) must not throw
       // away the measured tables above.
@@ -393,51 +387,4 @@ export const suite: BenchSuite = {
       return [t, c]
     }
   },
-}
-
-/** The same stacks' instructions per request under callgrind (deterministic, unlike req/s). */
-async function instructionTable(): Promise<Table> {
-  const kinds: Array<[string, string]> = [
-    ['Express 5 + apicache', 'express-apicache'],
-    ['Express 5 + cachework cacheMiddleware', 'express-cached'],
-    ['Express 5, fixed body, no cache', 'express'],
-    ['node:http, fixed bytes', 'bare'],
-    ['node:http + cachework (cached page)', 'node-cached'],
-    ['Fastify 5, fixed body, no cache', 'fw-fastify'],
-    ['Fastify 5 + cachework fastifyCache', 'fw-fastify-cached'],
-    ['Fastify 5 + @fastify/caching', 'fw-fastify-caching'],
-    ['Hono 4 on @hono/node-server, fixed body', 'fw-hono'],
-    ['Hono 4 + cachework cacheApp', 'fw-hono-app'],
-    ['Hono 4 + cachework cacheMiddleware', 'fw-hono-cached'],
-    ['Koa 3, fixed body, no cache', 'fw-koa'],
-    ['Koa 3 + cachework cacheMiddleware', 'fw-koa-cached'],
-    ['Koa 3 + koa-cash', 'fw-koa-cash'],
-  ]
-  const rows: Row[] = []
-  for (const [name, kind] of kinds) {
-    const { perRequest, compileShare } = await instructionsPerRequest(nodeServerArgv(kind).slice(1))
-    rows.push({
-      name,
-      opsPerSec: 1e9 / perRequest,
-      note: `${Math.round(perRequest).toLocaleString('en-US')} instructions per request (TurboFan compiling ${(compileShare * 100).toFixed(1)} % of them)`,
-    })
-  }
-  const t: Table = {
-    title: 'Requests per 10⁹ machine instructions (valgrind callgrind)',
-    unit: 'req/Ginstr',
-    rows,
-  }
-  // Fewer instructions per request is better: each ratio is "how many times as many requests".
-  const vs = (a: string, b: string, target: number): string => {
-    const r = ratio(t, a, b)
-    return `${r.toFixed(2)}× (${met(r, target)} ≥ ${target}×)`
-  }
-  t.notes = [
-    `Express + cachework vs Express + apicache: ${vs('Express 5 + cachework cacheMiddleware', 'Express 5 + apicache', 1)}.`,
-    `Fastify + cachework vs bare Fastify: ${vs('Fastify 5 + cachework fastifyCache', 'Fastify 5, fixed body, no cache', 0.9)}; vs @fastify/caching: ${vs('Fastify 5 + cachework fastifyCache', 'Fastify 5 + @fastify/caching', 1)}.`,
-    `Hono + cachework cacheApp vs bare Hono (node-server): ${vs('Hono 4 + cachework cacheApp', 'Hono 4 on @hono/node-server, fixed body', 0.9)}; the middleware: ${vs('Hono 4 + cachework cacheMiddleware', 'Hono 4 on @hono/node-server, fixed body', 0.9)}.`,
-    `Koa + cachework vs Koa + koa-cash: ${vs('Koa 3 + cachework cacheMiddleware', 'Koa 3 + koa-cash', 1)}.`,
-    `Each server runs under \`valgrind --tool=callgrind\` with counting off through ${WARMUP_RUNS} warm-up runs of ${WARMUP_REQUESTS.toLocaleString('en-US')} requests, then on for ${COUNTED_REQUESTS.toLocaleString('en-US')} requests; every run is autocannon on ${CALLGRIND_CONNECTIONS} new connections. New connections deoptimise Node's http code until it has been compiled for them, so after one warm-up run V8's optimising compiler was 39–48 % of the count; after ${WARMUP_RUNS} it is the share printed per row. Node runs with V8's \`--predictable\` (compiler and GC on the main thread), so the count repeats to within ~1 % from run to run and does not depend on what else the machine is doing; it counts instructions, not cycles (cache misses and branch mispredictions are not in it). \`HTTP_BENCH_CALLGRIND=0\` skips this table.`,
-  ]
-  return t
 }

@@ -4,7 +4,7 @@
  * Node with counting off until `callgrind_control -i on`, and reading the counts back.
  */
 import { execFileSync } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 /**
@@ -36,6 +36,13 @@ export function firstDump(outDir: string): string {
   const dump = readdirSync(outDir).find((f) => f.endsWith('.1'))
   if (!dump) throw new Error('no callgrind dump')
   return join(outDir, dump)
+}
+
+/** The `n`-th dump (from 1) `callgrind_control -d` wrote for process `pid` into `outDir`. */
+export function windowDump(outDir: string, pid: string, n: number): string {
+  const dump = join(outDir, `cg.${pid}.${n}`)
+  if (!existsSync(dump)) throw new Error(`no callgrind dump ${n}`)
+  return dump
 }
 
 /** Inclusive instructions of the functions in dump `file` whose names match `re` (first match each). */

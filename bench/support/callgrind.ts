@@ -12,18 +12,20 @@
  * count, printed per row); the counted run opens its 8 connections like every warm-up did.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
-import { COMPILE, callgrindArgv, dumpTotal, firstDump, inclusive } from './callgrind-common.ts'
+import { COMPILE, callgrindArgv, dumpTotal, inclusive, windowDump } from './callgrind-common.ts'
 import { announcedPort, stopChild } from './child.ts'
 
 /** Warm-up runs, each of `WARMUP_REQUESTS` on new connections, before the counted run. */
 export const WARMUP_RUNS = 3
 export const WARMUP_REQUESTS = 5000
-/** Requests in the counted run. */
-export const COUNTED_REQUESTS = 3000
+/** Counted windows, each of `COUNTED_REQUESTS` requests on new connections, after the warm-up. */
+export const COUNTED_WINDOWS = 5
+/** Requests in each counted window. */
+export const COUNTED_REQUESTS = 2400
 /** Connections of every run (warm-up and counted). */
 export const CALLGRIND_CONNECTIONS = 8
 
@@ -37,20 +39,26 @@ export function hasCallgrind(): boolean {
   }
 }
 
-/** One server's count: instructions per request, and the part of them that was TurboFan compiling. */
+/**
+ * One server's count: instructions per request of each counted window, and the part of all of
+ * them that was TurboFan compiling.
+ */
 export interface RequestCount {
-  perRequest: number
+  perWindow: number[]
   /** TurboFan's share of the counted instructions (0–1). */
   compileShare: number
 }
 
 /**
  * Machine instructions the Node server `node [nodeArgs…]` executes per request (all its
- * threads), over `requests` requests after `WARMUP_RUNS` warm-up runs.
+ * threads) in each of `windows` windows of `requests` requests, after `WARMUP_RUNS` warm-up
+ * runs. Each window is its own dump: counts zeroed (`callgrind_control -z`) before it and
+ * dumped (`-d`) after it.
  */
 export async function instructionsPerRequest(
   nodeArgs: string[],
   requests = COUNTED_REQUESTS,
+  windows = COUNTED_WINDOWS,
 ): Promise<RequestCount> {
   const dir = mkdtempSync(join(tmpdir(), 'cachework-callgrind-'))
   const child = spawn('valgrind', callgrindArgv(dir, nodeArgs), { stdio: ['ignore', 'pipe', 'ignore'] })
@@ -58,19 +66,33 @@ export async function instructionsPerRequest(
     const port = await announcedPort(child, 'server under valgrind')
     const url = `http://127.0.0.1:${port}/page`
     const pid = String(child.pid)
+    const control = (...args: string[]) =>
+      execFileSync('callgrind_control', [...args, pid], { stdio: 'ignore' })
     // A long client timeout: under valgrind each request is ~50× slower, more on a busy machine.
     const run = (amount: number) =>
       autocannon({ url, connections: CALLGRIND_CONNECTIONS, amount, timeout: 60 })
     for (let i = 0; i < WARMUP_RUNS; i++) await run(WARMUP_REQUESTS)
-    execFileSync('callgrind_control', ['-i', 'on', pid], { stdio: 'ignore' })
-    const r = await run(requests)
-    execFileSync('callgrind_control', ['-i', 'off', pid], { stdio: 'ignore' })
-    execFileSync('callgrind_control', ['-d', pid], { stdio: 'ignore' })
-    if (r.non2xx + r.errors > 0) throw new Error(`${r.non2xx + r.errors} requests failed under valgrind`)
+    control('-i', 'on')
+    const served: number[] = []
+    for (let w = 0; w < windows; w++) {
+      control('-z')
+      const r = await run(requests)
+      control('-d')
+      if (r.non2xx + r.errors > 0) throw new Error(`${r.non2xx + r.errors} requests failed under valgrind`)
+      served.push(r.requests.total)
+    }
+    control('-i', 'off')
+    const perWindow: number[] = []
     let total = 0
-    for (const f of readdirSync(dir)) total += dumpTotal(join(dir, f))
-    const compile = inclusive(firstDump(dir), COMPILE)
-    return { perRequest: total / r.requests.total, compileShare: total > 0 ? compile / total : 0 }
+    let compile = 0
+    for (let w = 0; w < windows; w++) {
+      const dump = windowDump(dir, pid, w + 1)
+      const n = dumpTotal(dump)
+      perWindow.push(n / (served[w] as number))
+      total += n
+      compile += inclusive(dump, COMPILE)
+    }
+    return { perWindow, compileShare: total > 0 ? compile / total : 0 }
   } finally {
     await stopChild(child)
     rmSync(dir, { recursive: true, force: true })
