@@ -109,3 +109,6 @@ export function ratio(t: Table, a: string, b: string): number {
   const y = t.rows.find((r) => r.name === b)?.opsPerSec ?? Number.NaN
   return x / y
 }
+
+/** Whether a ratio reached its target, in the words a bench note prints. */
+export const met = (x: number, target: number): string => (x >= target ? 'met' : 'missed')

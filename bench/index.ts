@@ -76,8 +76,8 @@ rewrites that suite's section below. Benchmarks are not tests and never gate CI.
   every N requests, so it is not a cost each request pays: the median of five windows keeps one
   or two such windows from setting a row, and the row's max still shows them. Five windows of
   2,400 count 12,000 requests instead of 3,000: 27,000 per server with the warm-up instead of
-  18,000 (the table took ~11 minutes of valgrind on an idle machine with one window, so now up
-  to ~16); \`HTTP_BENCH_CALLGRIND=0\` skips it.
+  18,000 (the table took ~11 minutes of valgrind on an idle machine with one window; with five
+  it took ~23 in the run recorded below, with a test run beside it); \`HTTP_BENCH_CALLGRIND=0\` skips it.
 - Each table's notes say how that table was measured where it departs from the above (e.g. the
   devtools suite times one panel, so it has no contenders to interleave).
 - **Check runs** on a busy machine: \`BENCH_DRY=1\` prints the tables without touching this file;

@@ -2,7 +2,7 @@
  * The http suite's instruction table: the Node servers' instructions per request under
  * callgrind (bench/support/callgrind.ts), the median of several counted windows per server.
  */
-import { ratio, type Row, type Table } from '../harness.ts'
+import { met, ratio, type Row, type Table } from '../harness.ts'
 import {
   CALLGRIND_CONNECTIONS,
   COUNTED_REQUESTS,
@@ -12,8 +12,6 @@ import {
   WARMUP_RUNS,
 } from '../support/callgrind.ts'
 import { formatSpread, spread } from '../support/spread.ts'
-
-const met = (x: number, target: number): string => (x >= target ? 'met' : 'missed')
 
 /** The same stacks' instructions per request under callgrind (deterministic, unlike req/s). */
 export async function instructionTable(nodeArgs: (kind: string) => string[]): Promise<Table> {

@@ -10,7 +10,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import type { BenchSuite, Row, Table } from '../harness.ts'
+import { type BenchSuite, met, type Row, type Table } from '../harness.ts'
 import { freePort } from '../../packages/node/test/support/free-port.ts'
 import { hasCallgrind } from '../support/callgrind.ts'
 import { instructionTable } from './http-instructions.ts'
@@ -265,7 +265,6 @@ async function measureAll(
   }
 }
 
-const met = (x: number, target: number): string => (x >= target ? 'met' : 'missed')
 const contender = (name: string, start: () => Promise<Running>, note?: string): Contender => ({
   name,
   start,
