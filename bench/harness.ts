@@ -12,6 +12,11 @@ export interface Row {
   /** The lowest and highest round, when the row was measured in rounds (support/rounds.ts). */
   min?: number
   max?: number
+  /**
+   * The figure of each round in round order (support/rounds.ts), so two rows measured in the same
+   * rounds can be compared round by round (support/paired.ts): a target note is judged on that.
+   */
+  rounds?: number[]
   note?: string
 }
 

@@ -35,6 +35,15 @@ rewrites that suite's section below. Benchmarks are not tests and never gate CI.
   **median** of its rounds with the **min–max** range; the ratio column divides medians by the
   table's baseline (its first row unless named). Load spikes on a shared machine then hit every
   contender alike, and the range shows how much they moved the run.
+- **Targets judged round by round.** Under a table of interleaved rounds (the worker processes
+  of \`compare\` in \`bench/support/rounds.ts\`: the locmem, memcached, file, db and redis suites; the
+  pages suite's wrk rounds), each target note gives the **median of the per-round ratios** of its two contenders
+  (timed in the same round, seconds apart, so the machine's drift over the run moves that ratio
+  far less than either median) with their min–max and, beside it, the ratio of the two medians;
+  the target is met or missed on the per-round median (\`bench/support/notes.ts\`), as in the
+  http suite. Sections recorded before 2026-12-03 (the notes then showed one ratio) were judged
+  on the ratio of the medians. The redis suite runs 15 rounds, as its single-call rows at
+  concurrency 1 spread over 3–5× between rounds.
 - **Paired rounds (http).** The http suite compares pairs of servers (each cachework stack with
   its bare framework and its peer), and a shared machine's throughput drifts over seconds, so it
   runs compared servers back to back: the servers are grouped by stack (node:http — bare, cached

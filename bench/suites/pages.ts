@@ -208,6 +208,7 @@ export const suite: BenchSuite = {
           opsPerSec: median(xs),
           min: Math.min(...xs),
           max: Math.max(...xs),
+          rounds: [...xs],
           note: `p99 ${(median(p99.get(s.name) ?? []) / 1000).toFixed(2)} ms; view runs in the timed rounds: ${timedViews(s.name).toLocaleString('en-US')}`,
         }
       })

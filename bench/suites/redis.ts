@@ -15,6 +15,8 @@ import { type ContenderSpec, compare, loadNow, nodeContender } from '../support/
 
 const FILE = fileURLToPath(new URL('../contenders/redis.ts', import.meta.url))
 const N = 10_000
+/** Rounds per table: single calls at concurrency 1 spread 3–5× between rounds (docs/benchmarks.md, Method). */
+const ROUNDS = 15
 const CW = 'cachework redis'
 const RAW = 'node-redis 6.3'
 const RAW_DEFAULTS = 'node-redis 6.3, default options'
@@ -39,6 +41,7 @@ export const suite: BenchSuite = {
       ] as const) {
         const params = (prefix: string) => ({ ...base, op, conc, prefix })
         const { table } = await compare({
+          rounds: ROUNDS,
           title: `${op === 'get' ? 'get (hit)' : 'set (overwrite, 300 s TTL)'}, concurrency ${conc}, ${N.toLocaleString('en-US')} keys, ~100-byte strings`,
           contenders: [
             nodeContender(CW, FILE, 'cachework', params('cw')),
@@ -72,6 +75,7 @@ export const suite: BenchSuite = {
         nodeContender('cache-manager mget(100)', FILE, 'cacheManager', many('cm', 'getMany')),
       ]
       const { table: m } = await compare({
+        rounds: ROUNDS,
         title: `getMany of 100 keys out of ${N.toLocaleString('en-US')}`,
         unit: 'calls/s',
         contenders,

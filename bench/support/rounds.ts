@@ -114,7 +114,7 @@ export function median(xs: number[]): number {
 
 /** A row of the median of `xs` with its min–max (how every rounds table reports a contender). */
 export function roundsRow(name: string, xs: number[], note?: string): Row {
-  return { name, opsPerSec: median(xs), min: Math.min(...xs), max: Math.max(...xs), note }
+  return { name, opsPerSec: median(xs), min: Math.min(...xs), max: Math.max(...xs), rounds: [...xs], note }
 }
 
 /**
