@@ -9,7 +9,11 @@
  */
 import type { Cache } from './types.ts'
 
-/** The method key a backend implements: `(key) => value | undefined (miss) | NO_PEEK`. */
+/**
+ * The method key a backend implements: `(key, systemNow?) => value | undefined (miss) | NO_PEEK`;
+ * `systemNow` is a `Date.now()` the caller just read, which a backend on the system clock may
+ * judge expiry by instead of reading the clock again.
+ */
 export const PEEK: unique symbol = Symbol.for('cachework.peek') as never
 /** "Cannot answer synchronously: call `get`." */
 export const NO_PEEK: unique symbol = Symbol.for('cachework.noPeek') as never
@@ -22,14 +26,15 @@ export const NO_PEEK: unique symbol = Symbol.for('cachework.noPeek') as never
 export const PEEK_RAW: unique symbol = Symbol.for('cachework.peekRaw') as never
 
 interface Peekable {
-  [PEEK](key: string): unknown
+  [PEEK](key: string, systemNow?: number): unknown
 }
 
 /**
  * The live value of `key` (default version) without copying it, `undefined` on a miss, or
  * `NO_PEEK` when the backend cannot answer synchronously. Counts a hit or a miss like `get`.
+ * `systemNow`: a `Date.now()` just read, for a backend on the system clock to judge expiry by.
  */
-export function peekShared(cache: Cache, key: string): unknown {
+export function peekShared(cache: Cache, key: string, systemNow?: number): unknown {
   const peek = (cache as Partial<Peekable>)[PEEK]
-  return peek === undefined ? NO_PEEK : peek.call(cache, key)
+  return peek === undefined ? NO_PEEK : peek.call(cache, key, systemNow)
 }

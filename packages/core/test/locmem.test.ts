@@ -82,6 +82,24 @@ describe('locmem specifics', () => {
     expect(events).toEqual([])
     expect(peekShared(new DummyCache(), 'page')).toBe(NO_PEEK)
   })
+
+  it("judges a peek's expiry by the caller's Date.now() reading on the system clock, never on another clock", async () => {
+    const c = new LocMemCache({ location: uniqueKey('peek-now') })
+    await c.set('a', 'v', 10)
+    await c.set('b', 'v', 10)
+    expect(peekShared(c, 'a', Date.now())).toBe('v')
+    // A reading 20 s on: the 10 s entry is expired at that instant (and removed, as by get).
+    expect(peekShared(c, 'a', Date.now() + 20_000)).toBeUndefined()
+    expect(await c.get('a')).toBeUndefined()
+    expect(peekShared(c, 'b')).toBe('v')
+    let now = 1_000_000
+    const fake = new LocMemCache({ location: uniqueKey('peek-fake'), options: { clock: { now: () => now } } })
+    await fake.set('k', 'v', 10)
+    // Its own clock decides: a system-clock reading is not this cache's time.
+    expect(peekShared(fake, 'k', Date.now() + 20_000)).toBe('v')
+    now += 10_000
+    expect(peekShared(fake, 'k', 0)).toBeUndefined()
+  })
 })
 
 describe('locmem: made keys at working sets past 4,096', () => {

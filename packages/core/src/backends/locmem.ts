@@ -20,6 +20,7 @@
  */
 import { BaseCache, addDelta, type CullableStore, type RawEntry, type StoredEntry } from '../base-cache.ts'
 import { type Snapshot, restore, snapshot } from '../clone.ts'
+import { systemClock } from '../clock.ts'
 import { encodeValue } from '../codec.ts'
 import { escapeEnvelope, isEnvelope, openEnvelope, STALE } from '../envelope.ts'
 import { KeyNotFoundError } from '../errors.ts'
@@ -125,7 +126,7 @@ export class LocMemCache extends BaseCache {
    * The live item of the caller's `key` (`version` as given), optionally marked as used: through
    * the direct index when it holds the key, else by the made key (then indexed).
    */
-  private liveByKey(key: string, version: number | undefined, use: boolean): Item | undefined {
+  private liveByKey(key: string, version: number | undefined, use: boolean, now?: number): Item | undefined {
     const d = this.direct
     if (d !== undefined && (version === undefined || version === this.version)) {
       let it = d.get(key)
@@ -135,7 +136,7 @@ export class LocMemCache extends BaseCache {
         if (it === undefined) return undefined
         if (this.cleanKey(raw)) indexItem(d, key, it)
       }
-      if (it.e !== null && it.e <= this.clock.now()) {
+      if (it.e !== null && it.e <= (now ?? this.clock.now())) {
         this.store.remove(it)
         this.noteExpired(it.k)
         return undefined
@@ -269,10 +270,15 @@ export class LocMemCache extends BaseCache {
     return it.kind === 0 ? it.v : restore(it)
   }
 
-  /** The stored value itself, for read-only callers (peek.ts); `NO_PEEK` while events flow. */
-  [PEEK](key: string): unknown {
+  /**
+   * The stored value itself, for read-only callers (peek.ts); `NO_PEEK` while events flow.
+   * `systemNow`: a `Date.now()` the caller just read, used instead of reading the clock again
+   * when this cache's clock is the system clock (one clock read for a page hit's two lookups).
+   */
+  [PEEK](key: string, systemNow?: number): unknown {
     if (this.events.active) return NO_PEEK
-    const it = this.liveByKey(key, undefined, true)
+    const now = this.clock === systemClock ? systemNow : undefined
+    const it = this.liveByKey(key, undefined, true, now)
     if (it === undefined) {
       this.counters.misses++
       return undefined
@@ -283,7 +289,7 @@ export class LocMemCache extends BaseCache {
       return it.v
     }
     if (isEnvelope(it.v) && it.v.tags !== undefined) return NO_PEEK
-    const v = openEnvelope(it.v, this.clock.now())
+    const v = openEnvelope(it.v, now ?? this.clock.now())
     if (v === STALE) {
       this.counters.misses++
       return undefined

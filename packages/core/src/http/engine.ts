@@ -175,14 +175,18 @@ export class ResponseCache {
    */
   peekHit(request: KeyRequest, conditional: boolean): PageLookup {
     if (!this.directHits || (conditional && this.options.conditional !== false)) return NO_PEEK
+    // One clock read for the hit: the backend judges expiry by it when it runs on the system
+    // clock as this engine does (no `now` option), and `Age` and staleness are judged by it.
+    const now = this.now()
+    const systemNow = this.options.now === undefined ? now : undefined
     let stored: PageLookup
     try {
-      stored = peekPage(this.cache(), request, request.method, this.options)
+      stored = peekPage(this.cache(), request, request.method, this.options, systemNow)
     } catch (error) {
       this.fail(error)
       return undefined
     }
-    return stored === NO_PEEK ? NO_PEEK : this.directHit(request, stored)
+    return stored === NO_PEEK ? NO_PEEK : this.directHit(request, stored, now)
   }
 
   /** `peekHit` for any backend (`get`, so the page is a copy); `NO_PEEK` as there, bar the backend. */
@@ -195,12 +199,11 @@ export class ResponseCache {
       this.fail(error)
       return undefined
     }
-    return this.directHit(request, stored)
+    return this.directHit(request, stored, this.now())
   }
 
-  private directHit(request: KeyRequest, stored: StoredResponse | undefined): PageLookup {
+  private directHit(request: KeyRequest, stored: StoredResponse | undefined, now: number): PageLookup {
     if (stored === undefined) return undefined
-    const now = this.now()
     // A stale page needs core's refresh claim (rule 16), which only the full path takes.
     if (isStalePage(stored, now)) return NO_PEEK
     this.hitAt = now

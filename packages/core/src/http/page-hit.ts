@@ -43,18 +43,25 @@ export async function lookupPage(
 /**
  * `lookupPage` without a promise or a copy, for a backend that can peek (locmem with nobody
  * listening): the cache's own stored page (never to be changed), `undefined` on a miss, or
- * `NO_PEEK` (then use `lookupPage`).
+ * `NO_PEEK` (then use `lookupPage`). `systemNow`: a `Date.now()` the caller just read, which a
+ * backend on the system clock judges expiry by (one clock read for the lookups, peek.ts).
  */
-export function peekPage(cache: Cache, request: KeyRequest, method: string, opts: KeyOptions): PageLookup {
+export function peekPage(
+  cache: Cache,
+  request: KeyRequest,
+  method: string,
+  opts: KeyOptions,
+  systemNow?: number,
+): PageLookup {
   const digest = uriDigest(request)
-  const headerList = peekShared(cache, flat(headerKeyFor(digest, request, opts)))
+  const headerList = peekShared(cache, flat(headerKeyFor(digest, request, opts)), systemNow)
   // Whether a backend can peek does not change between two synchronous calls.
   if (headerList === NO_PEEK) return NO_PEEK
   if (!isHeaderList(headerList)) return undefined
-  const got = peekShared(cache, flat(pageKeyFor(digest, request, 'GET', headerList, opts)))
+  const got = peekShared(cache, flat(pageKeyFor(digest, request, 'GET', headerList, opts)), systemNow)
   if (isServablePage(got)) return got
   if (method !== 'HEAD') return undefined
-  const head = peekShared(cache, flat(pageKeyFor(digest, request, 'HEAD', headerList, opts)))
+  const head = peekShared(cache, flat(pageKeyFor(digest, request, 'HEAD', headerList, opts)), systemNow)
   return isServablePage(head) ? head : undefined
 }
 
