@@ -58,11 +58,41 @@ export function peekPage(
   // Whether a backend can peek does not change between two synchronous calls.
   if (headerList === NO_PEEK) return NO_PEEK
   if (!isHeaderList(headerList)) return undefined
-  const got = peekShared(cache, flat(pageKeyFor(digest, request, 'GET', headerList, opts)), systemNow)
+  const got = peekShared(cache, getPageKey(digest, request, headerList, opts), systemNow)
   if (isServablePage(got)) return got
   if (method !== 'HEAD') return undefined
   const head = peekShared(cache, flat(pageKeyFor(digest, request, 'HEAD', headerList, opts)), systemNow)
   return isServablePage(head) ? head : undefined
+}
+
+/** The GET page key worked out for a peeked header-list entry (`getPageKey`). */
+interface EntryGetKey {
+  readonly digest: string
+  readonly keyPrefix: string
+  readonly key: string
+}
+
+// Per stored header-list entry (the backend's own object, gone with it), not per URL: a working
+// set of any size keeps one per page the cache holds, so no larger one defeats it (issue 19).
+const entryGetKeys = new WeakMap<object, EntryGetKey>()
+
+/**
+ * The GET page key for a peeked header list. With no varying headers and no i18n/time-zone
+ * suffix, the key is a function of the header-list entry's own key (its digest and key prefix),
+ * so the flat key string made by the entry's first hit is kept with the entry: later hits skip
+ * two concatenations, a flattening and V8's hashing of the ~104-character key for the lookup (a
+ * string keeps its hash). The digest and prefix are compared, so a list object shared by two
+ * entries still gets each its own key.
+ */
+function getPageKey(digest: string, request: KeyRequest, headerList: string[], opts: KeyOptions): string {
+  if (headerList.length !== 0 || opts.i18n !== undefined || opts.timeZone !== undefined)
+    return flat(pageKeyFor(digest, request, 'GET', headerList, opts))
+  const keyPrefix = opts.keyPrefix ?? ''
+  const known = entryGetKeys.get(headerList)
+  if (known !== undefined && known.digest === digest && known.keyPrefix === keyPrefix) return known.key
+  const key = flat(pageKeyFor(digest, request, 'GET', headerList, opts))
+  if (known === undefined) entryGetKeys.set(headerList, { digest, keyPrefix, key })
+  return key
 }
 
 // Written by `flat`, so the read that flattens its string is never dropped as unused.
