@@ -14,7 +14,10 @@
  *
  * `CG_CACHE_SIM=1` adds callgrind's cache simulation (`--cache-sim=yes`) and prints the data
  * reads and first-level / last-level data read and write misses per op (D1mr, DLmr, …): the
- * memory latency a large store pays. `CG_DIST=1` loads cachework from its built `dist/` (as the
+ * memory latency a large store pays. `CG_LL=<size>,<assoc>,<line>` sets the simulated last level
+ * (valgrind's `--LL`; default the machine's L3): `CG_LL=4194304,16,64` models the 4 MB L2, whose
+ * misses a working set that fits the L3 pays in steady state (with `WARM` one pass over the keys,
+ * the counted calls start warm). `CG_DIST=1` loads cachework from its built `dist/` (as the
  * bench and users do) instead of its sources through tsx, whose keepNames adds a call per named
  * closure. `CG_KEEP=<file>` keeps the callgrind dump there (for `callgrind_annotate`).
  */
@@ -76,7 +79,8 @@ async function parent(): Promise<void> {
     String(calls),
     'child',
   ])
-  if (cacheSim) argv.splice(1, 0, '--cache-sim=yes')
+  if (cacheSim)
+    argv.splice(1, 0, '--cache-sim=yes', ...(process.env.CG_LL ? [`--LL=${process.env.CG_LL}`] : []))
   const proc = spawn('valgrind', argv, { stdio: ['pipe', 'pipe', 'inherit'] })
   const pid = String(proc.pid)
   let heap = 0
