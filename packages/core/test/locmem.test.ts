@@ -299,3 +299,64 @@ describe('locmem: LRU order kept by use stamps until the first cull, then by the
     }
   })
 })
+
+describe('locmem: a hit tests expiry to the millisecond (the coarse expiry only proves an item live)', () => {
+  const starts = [
+    0,
+    1,
+    4095,
+    4096,
+    4097,
+    1_700_000_000_123,
+    -1,
+    -4096,
+    -5_000_001,
+    -(2 ** 43),
+    2 ** 42 - 1,
+    2 ** 50,
+  ]
+
+  it('expires at the expiry itself, wherever it falls in a 4,096 ms step, for any clock', async () => {
+    let now = 0
+    const c = new LocMemCache({ location: uniqueKey(), options: { clock: { now: () => now } } })
+    for (const t0 of starts) {
+      for (const s of [0.001, 1, 4, 5, 300, 4.096]) {
+        now = t0
+        await c.set('k', 'v', s)
+        const e = t0 + s * 1000
+        now = e - 1
+        expect(await c.get('k'), `${t0} + ${s} s, 1 ms before`).toBe('v')
+        now = e
+        expect(await c.get('k'), `${t0} + ${s} s, at expiry`).toBeUndefined()
+      }
+    }
+    now = 2 ** 50
+    await c.set('forever', 1, null)
+    await c.set('inf', 2, Number.POSITIVE_INFINITY)
+    now = 2 ** 52
+    expect(await c.getMany(['forever', 'inf'])).toEqual({ forever: 1, inf: 2 })
+  })
+
+  it('a shorter expiry by touch, overwrite or on a reused culled item takes effect at once', async () => {
+    let now = 1_700_000_000_000
+    const c = new LocMemCache({
+      location: uniqueKey(),
+      options: { clock: { now: () => now }, maxEntries: 3 },
+    })
+    const shortened = async (key: string) => {
+      now += 999
+      expect(await c.get(key), `${key} before`).toBe('v')
+      now += 1
+      expect(await c.get(key), `${key} at expiry`).toBeUndefined()
+    }
+    await c.set('t', 'v', 300)
+    expect(await c.touch('t', 1)).toBe(true)
+    await shortened('t')
+    await c.set('o', 'v', 300)
+    await c.set('o', 'v', 1)
+    await shortened('o')
+    for (let i = 0; i < 6; i++) await c.set(`n${i}`, 'v', 300) // each cull frees items for reuse
+    await c.set('r', 'v', 1)
+    await shortened('r')
+  })
+})

@@ -3,9 +3,16 @@
  * their LRU order (django/core/cache/backends/locmem.py; docs/contract.md rule 11; how the order
  * is kept is in the file comment of locmem.ts).
  */
+import type { Clock } from '../clock.ts'
 import type { Snapshot } from '../clone.ts'
 
 export interface Item extends Snapshot {
+  /**
+   * `e` coarsened for a hit's expiry test (`coarseExpiry`, `expired`): a small integer, which V8
+   * keeps in the item itself, where the double `e` is a separate heap number (one more cache
+   * miss per hit in a large store).
+   */
+  q: number
   /** Expiry, epoch ms, or null. */
   e: number | null
   /** Use stamp while the store keeps no list (`Store.listed`): higher is more recent. */
@@ -50,6 +57,34 @@ function unindex(it: Item): void {
     it.d.delete(it.ck as string)
     it.d = null
   }
+}
+
+/** `Item.q` unit: 2^12 ms, so epoch ms up to 2^42 (year 2109) coarsen to a small integer. */
+const Q_MS = 4096
+/** `Item.q` of an item that never expires; finite expiries stay below it. */
+const Q_NEVER = 2 ** 30 - 1
+
+/**
+ * `Item.q` for expiry `e`: a lower bound of `e / Q_MS` (so `q > now / Q_MS` proves `e > now`),
+ * `Q_NEVER` for null, 0 (always tested exactly) for a negative or NaN `e`.
+ */
+export function coarseExpiry(e: number | null): number {
+  if (e === null) return Q_NEVER
+  if (e >= 0) return e < (Q_NEVER - 1) * Q_MS ? Math.floor(e / Q_MS) : Q_NEVER - 1
+  return 0
+}
+
+/**
+ * Whether `it` has expired (`e <= now`: a miss, docs/contract.md rule 4) at `given`, or else by
+ * `clock`, which is read only for an item that can expire; the heap number `e` is read only
+ * within Q_MS of the expiry.
+ */
+export function expired(it: Item, clock: Clock, given: number | undefined): boolean {
+  const q = it.q
+  if (q === Q_NEVER) return false
+  const now = given ?? clock.now()
+  // For an integer q, `q <= now / Q_MS` is `q <= floor(now / Q_MS)`: no rounding needed.
+  return q <= (now >= 0 ? now / Q_MS : 0) && (it.e as number) <= now
 }
 
 /** Use stamps stay below this (small integers, so V8 stores them in place). */

@@ -16,7 +16,7 @@
  * hit is one hash lookup, not two (made key, then store). It is no memo of made keys and has no
  * bound a working set can outgrow: it holds only live items this cache has found (at most one
  * index entry per item, dropped when the item leaves the store; `DirectIndex` in locmem-store.ts),
- * so a hit reads only the item's fields it needs (`e`, `u`, `h`, `v`), laid out first.
+ * so a hit reads only the item's fields it needs (`q`, `u`, `h`, `v`), laid out first.
  */
 import { BaseCache, addDelta, type CullableStore, type RawEntry, type StoredEntry } from '../base-cache.ts'
 import { type Snapshot, restore, snapshot } from '../clone.ts'
@@ -24,7 +24,15 @@ import { systemClock } from '../clock.ts'
 import { encodeValue } from '../codec.ts'
 import { escapeEnvelope, isEnvelope, openEnvelope, STALE } from '../envelope.ts'
 import { KeyNotFoundError } from '../errors.ts'
-import { type DirectIndex, indexItem, type Item, type Store, storeFor } from './locmem-store.ts'
+import {
+  coarseExpiry,
+  type DirectIndex,
+  expired,
+  indexItem,
+  type Item,
+  type Store,
+  storeFor,
+} from './locmem-store.ts'
 import { NO_PEEK, PEEK, PEEK_RAW } from '../peek.ts'
 import type { TagOpts } from '../tags.ts'
 import type { CacheInit, Timeout, VersionOpts } from '../types.ts'
@@ -113,7 +121,7 @@ export class LocMemCache extends BaseCache {
   private live(rawKey: string, use: boolean): Item | undefined {
     const it = this.store.map.get(rawKey)
     if (it === undefined) return undefined
-    if (it.e !== null && it.e <= this.clock.now()) {
+    if (expired(it, this.clock, undefined)) {
       this.store.remove(it)
       this.noteExpired(rawKey)
       return undefined
@@ -136,7 +144,7 @@ export class LocMemCache extends BaseCache {
         if (it === undefined) return undefined
         if (this.cleanKey(raw)) indexItem(d, key, it)
       }
-      if (it.e !== null && it.e <= (now ?? this.clock.now())) {
+      if (expired(it, this.clock, now)) {
         this.store.remove(it)
         this.noteExpired(it.k)
         return undefined
@@ -163,6 +171,7 @@ export class LocMemCache extends BaseCache {
       existing.kind = s.kind
       existing.plan = s.plan
       existing.h = hitMode(s)
+      existing.q = coarseExpiry(expiresAt)
       existing.e = expiresAt
       st.touch(existing)
       st.noteExpiry(expiresAt)
@@ -177,15 +186,17 @@ export class LocMemCache extends BaseCache {
         it.plan = s.plan
         it.h = hitMode(s)
         it.k = rawKey
+        it.q = coarseExpiry(expiresAt)
         it.e = expiresAt
       } else {
         // The fields a hit reads or writes first, together: V8 lays them out in this order, so
-        // a hit reads the 56 bytes from the item's start (24 of header, then e, u, h, v).
+        // a hit reads the 56 bytes from the item's start (24 of header, then q, u, h, v).
         it = {
-          e: expiresAt,
+          q: coarseExpiry(expiresAt),
           u: 0,
           h: hitMode(s),
           v: s.v,
+          e: expiresAt,
           kind: s.kind,
           plan: s.plan,
           k: rawKey,
@@ -339,6 +350,7 @@ export class LocMemCache extends BaseCache {
   protected async _touch(rawKey: string, expiresAt: number | null): Promise<boolean> {
     const it = this.live(rawKey, false)
     if (it === undefined) return false
+    it.q = coarseExpiry(expiresAt)
     it.e = expiresAt
     this.store.noteExpiry(expiresAt)
     return true
