@@ -21,11 +21,17 @@ export function targetNote(rows: Row[], a: string, b: string, min: number, label
   if (ra && rb) {
     const p = pairedRatio(ra, rb)
     if (p.rounds >= MIN_PAIRED_ROUNDS) {
-      return `${label}: ${formatPaired(p)} by round over ${p.rounds} rounds; ${ofMedians.toFixed(2)}× of the medians (target ≥ ${min}×, by round) — ${p.median >= min ? 'met' : 'MISSED'}`
+      return `${label}: ${formatPaired(p)} by round over ${p.rounds} rounds; ${ofMedians.toFixed(2)}× of the medians (target ≥ ${min}×, by round) — ${verdict(p.median, min)}`
     }
   }
-  return `${label}: ${ofMedians.toFixed(2)}× (target ≥ ${min}×) — ${ofMedians >= min ? 'met' : 'MISSED'}`
+  return `${label}: ${ofMedians.toFixed(2)}× (target ≥ ${min}×) — ${verdict(ofMedians, min)}`
 }
+
+/** How a note words a figure against its target. */
+function verdict(figure: number, min: number): string {
+  return figure >= min ? 'met' : 'MISSED'
+}
+
 /** The 1/5/15-minute load average and core count now, as a note: other work moves the numbers. */
 export function loadNote(): string {
   return `Load average during the run: ${loadavg()
