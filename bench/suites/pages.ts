@@ -7,7 +7,9 @@
  * where there are two cores; rounds are interleaved with the order rotated; rows are the median
  * round with the min–max. The servers count their view runs, so the suite checks that no timed
  * request reached the view of the cached server. Also: the resident memory of the page cache
- * holding the 10,000 pages, next to the bare server's.
+ * holding the 10,000 pages, next to the bare server's. The same replay runs against Hono (on
+ * `@hono/node-server`) and Fastify, each bare and behind cachework (Hono's `cacheApp`, the
+ * Fastify plugin), every server rendering the same page bytes from a `/page/:i` route.
  *
  * `PAGES_BENCH_SECONDS` (default 3) and `PAGES_BENCH_ROUNDS` (default 7) shorten a check run.
  */
@@ -34,6 +36,36 @@ const PIN = availableParallelism() >= 2 && existsSync('/usr/bin/taskset')
 const BYTES = 'bare node:http, pages written from a Map of Buffers'
 const RENDER = 'bare node:http, the view renders every page'
 const CACHED = 'node:http + cachework cacheMiddleware (locmem)'
+const HONO = 'bare Hono (@hono/node-server), the view renders every page'
+const HONO_APP = 'Hono + cachework cacheApp (locmem)'
+const FASTIFY = 'bare Fastify, the view renders every page'
+const FASTIFY_CACHED = 'Fastify + cachework plugin (locmem)'
+/** Every server, by row name and pages-server.ts kind. */
+const SERVERS = [
+  [BYTES, 'bare-bytes'],
+  [RENDER, 'bare'],
+  [CACHED, 'cached'],
+  [HONO, 'hono'],
+  [HONO_APP, 'hono-app'],
+  [FASTIFY, 'fastify'],
+  [FASTIFY_CACHED, 'fastify-cached'],
+] as const
+/** The cached servers, each with the bare server of its framework. */
+const CACHED_SERVERS = [CACHED, HONO_APP, FASTIFY_CACHED] as const
+/** The framework targets: issue 18's 0.9× of bare, which issue 18 sets for one URL. */
+const FRAMEWORK_TARGETS = [
+  [HONO_APP, HONO, 'Hono cacheApp hits vs bare Hono rendering each page'],
+  [FASTIFY_CACHED, FASTIFY, 'Fastify plugin hits vs bare Fastify rendering each page'],
+] as const
+const FRAMEWORK_MIN = 0.9
+const frameworkNote = (rows: Row[], [a, b, label]: (typeof FRAMEWORK_TARGETS)[number]) =>
+  targetNote(
+    rows,
+    a,
+    b,
+    FRAMEWORK_MIN,
+    `${label} (issue 18's ${FRAMEWORK_MIN}× target is for one URL; here ${URLS.toLocaleString('en-US')})`,
+  )
 
 interface Server {
   name: string
@@ -139,7 +171,7 @@ const mib = (bytes: number) => bytes / 2 ** 20
 
 export const suite: BenchSuite = {
   name: 'pages',
-  title: 'page cache at 10,000 distinct URLs (node:http)',
+  title: 'page cache at 10,000 distinct URLs (node:http, Hono, Fastify)',
   command: 'npm run bench -- pages',
   async run(): Promise<Table[]> {
     const before = loadNow()
@@ -150,13 +182,7 @@ export const suite: BenchSuite = {
     writeFileSync(lua, wrkScript(paths))
     const servers: Server[] = []
     try {
-      for (const [name, kind] of [
-        [BYTES, 'bare-bytes'],
-        [RENDER, 'bare'],
-        [CACHED, 'cached'],
-      ] as const) {
-        servers.push(await start(name, kind))
-      }
+      for (const [name, kind] of SERVERS) servers.push(await start(name, kind))
       const empty = new Map<string, Stats>()
       for (const s of servers) empty.set(s.name, await stats(s))
       // Warm: one pass over every URL (so every timed request is a hit), then a short wrk run
@@ -199,7 +225,8 @@ export const suite: BenchSuite = {
       const final = new Map<string, Stats>()
       for (const s of servers) final.set(s.name, await stats(s))
       const timedViews = (name: string) => (final.get(name)?.views ?? 0) - (afterWarmup.get(name)?.views ?? 0)
-      const cachedTimedViews = timedViews(CACHED)
+      const warmViews = (name: string) => (warmed.get(name)?.views ?? 0) - (empty.get(name)?.views ?? 0)
+      const cachedTimedViews = CACHED_SERVERS.reduce((n, name) => n + timedViews(name), 0)
       const method = `${ROUNDS} interleaved rounds of ${SECONDS} s per server, order rotated each round; median (min–max). Load: wrk 4 (1 thread, ${CONNECTIONS} keep-alive connections) replaying the ${URLS.toLocaleString('en-US')} URLs round-robin in a fixed shuffled order from a Lua script; each server in its own process${PIN ? ', pinned to core 1 with wrk on core 0' : ''}. Machine load (1/5/15 min) before: ${before}; after: ${loadNow()}.`
       const rows: Row[] = servers.map((s) => {
         const xs = rps.get(s.name) ?? []
@@ -213,13 +240,14 @@ export const suite: BenchSuite = {
         }
       })
       const throughput: Table = {
-        title: `requests/s over ${URLS.toLocaleString('en-US')} distinct URLs (~2 KiB pages), every request of the cached server a hit`,
+        title: `requests/s over ${URLS.toLocaleString('en-US')} distinct URLs (~2 KiB pages), every request of the cached servers a hit`,
         unit: 'req/s',
         rows,
         notes: [
           targetNote(rows, CACHED, BYTES, 0.6, 'page-cache hits vs bare node:http writing the same bytes'),
           targetNote(rows, CACHED, RENDER, 0.6, 'page-cache hits vs bare node:http rendering each page'),
-          `Every URL was requested once before the rounds (views run then: ${((warmed.get(CACHED)?.views ?? 0) - (empty.get(CACHED)?.views ?? 0)).toLocaleString('en-US')} for the cached server, one per URL), then 1 s of wrk per server to warm the JIT. View runs of the cached server during the timed rounds: ${cachedTimedViews} (${cachedTimedViews === 0 ? 'every timed request was a cache hit' : 'NOT all hits: the figure is not a hit rate'}).`,
+          ...FRAMEWORK_TARGETS.map((t) => frameworkNote(rows, t)),
+          `Every URL was requested once before the rounds (views run then, one per URL: ${CACHED_SERVERS.map((n) => `${warmViews(n).toLocaleString('en-US')} for ${n}`).join(', ')}), then 1 s of wrk per server to warm the JIT. View runs of the cached servers during the timed rounds: ${CACHED_SERVERS.map((n) => `${timedViews(n)} for ${n}`).join(', ')} (${cachedTimedViews === 0 ? 'every timed request was a cache hit' : 'NOT all hits: the figure is not a hit rate'}).`,
           `Non-2xx answers and socket errors seen by wrk: ${failures}.`,
           method,
         ],
@@ -247,6 +275,7 @@ export const suite: BenchSuite = {
           0.6,
           'page-cache hits vs bare node:http writing the same bytes',
         ),
+        ...FRAMEWORK_TARGETS.map((t) => frameworkNote(perCpu.rows, t)),
       )
       const memory: Table = {
         title: `resident memory (RSS after GC) holding ${URLS.toLocaleString('en-US')} pages of ~2 KiB`,
@@ -262,7 +291,7 @@ export const suite: BenchSuite = {
           }
         }),
         notes: [
-          `Lower is better here. The bare servers hold no pages (the Map server holds the ${URLS.toLocaleString('en-US')} Buffers from its start, so its figure before any request already includes them); the cached server's growth is the page cache: the stored responses (body, headers, status), their keys, and the Vary records.`,
+          `Lower is better here. The bare servers hold no pages (the Map server holds the ${URLS.toLocaleString('en-US')} Buffers from its start, so its figure before any request already includes them); each cached server's growth is its page cache: the stored responses (body, headers, status), their keys, and the Vary records.`,
           'RSS grows in pages and rarely shrinks, so growth is an upper bound of what the entries hold; measured after a forced GC in each server.',
         ],
       }

@@ -18,7 +18,9 @@ const require = createRequire(import.meta.url)
 const HTML = 'text/html; charset=utf-8'
 
 /** A Fastify app's request listener (Fastify builds it once the app is ready). */
-async function fastifyListener(configure: (app: FastifyInstance) => Promise<void>): Promise<RequestListener> {
+export async function fastifyListener(
+  configure: (app: FastifyInstance) => Promise<void>,
+): Promise<RequestListener> {
   let listener: RequestListener | undefined
   const app = Fastify({
     serverFactory: (handler) => {

@@ -8,12 +8,23 @@
  *
  * Kinds: `bare` (the view renders every page), `bare-bytes` (the pages rendered once up front
  * and written from a Map of Buffers: the least a server can do), `cached` (the view behind
- * cachework's `cacheMiddleware`, locmem).
+ * cachework's `cacheMiddleware`, locmem); the framework kinds render the same page bytes from a
+ * `/page/:i` route: `hono` (Hono on `@hono/node-server`), `hono-app` (that app behind
+ * cachework's `cacheApp`, locmem), `fastify`, `fastify-cached` (cachework's Fastify plugin,
+ * locmem, every route).
  */
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http'
 import { configureCaches } from '@cachework/core'
 import { cacheMiddleware } from '@cachework/node'
+import { cacheApp } from '@cachework/core/hono'
+import { fastifyCache } from '@cachework/node/fastify'
+import { getRequestListener } from '@hono/node-server'
+import type { FastifyInstance } from 'fastify'
+import { Hono } from 'hono'
 import { listenAndAnnounce } from './child.ts'
+import { fastifyListener } from './http-frameworks.ts'
+
+const HTML = 'text/html; charset=utf-8'
 
 /** The page for URL `/page/<i>`: ~2 KiB of HTML. */
 export function pageFor(i: string): string {
@@ -36,7 +47,28 @@ function stats(res: ServerResponse): void {
   res.end(JSON.stringify({ rss: process.memoryUsage().rss, views }))
 }
 
-function build(kind: string, urls: number): RequestListener {
+/** Hono's app: its view renders the page of `/page/:i` (counted like the node:http view). */
+function honoApp(): Hono {
+  return new Hono().get('/page/:i', (c) => {
+    views++
+    return c.body(pageFor(c.req.param('i')), 200, { 'content-type': HTML })
+  })
+}
+
+/** Fastify's route for `/page/:i`, rendering like the others. */
+function fastifyRoute(app: FastifyInstance): void {
+  app.get<{ Params: { i: string } }>('/page/:i', (req, reply) => {
+    views++
+    reply.type(HTML).send(pageFor(req.params.i))
+  })
+}
+
+/** Room for every URL in locmem: the default of 300 entries would cull (rule 11). */
+function roomFor(urls: number): void {
+  configureCaches({ default: { backend: 'locmem', options: { maxEntries: urls * 10 } } })
+}
+
+async function build(kind: string, urls: number): Promise<RequestListener> {
   switch (kind) {
     case 'bare':
       return view
@@ -51,13 +83,25 @@ function build(kind: string, urls: number): RequestListener {
       }
     }
     case 'cached':
-      // Room for every URL: the default of 300 entries would cull (rule 11).
-      configureCaches({ default: { backend: 'locmem', options: { maxEntries: urls * 10 } } })
+      roomFor(urls)
       return cacheMiddleware({ seconds: 600 })(view) as RequestListener
+    case 'hono':
+      return getRequestListener(honoApp().fetch)
+    case 'hono-app':
+      roomFor(urls)
+      return getRequestListener(cacheApp(honoApp(), { seconds: 600 }).fetch)
+    case 'fastify':
+      return fastifyListener(async (app) => fastifyRoute(app))
+    case 'fastify-cached':
+      roomFor(urls)
+      return fastifyListener(async (app) => {
+        await app.register(fastifyCache, { seconds: 600, global: true })
+        fastifyRoute(app)
+      })
     default:
       throw new Error(`unknown server kind: ${kind}`)
   }
 }
 
-const handler = build(process.argv[2] ?? '', Number(process.argv[3] ?? 10_000))
+const handler = await build(process.argv[2] ?? '', Number(process.argv[3] ?? 10_000))
 listenAndAnnounce(createServer((req, res) => (req.url === '/__stats' ? stats(res) : handler(req, res))))
