@@ -1,6 +1,5 @@
 // peekPage: the GET page key kept with a peeked header-list entry (page-hit.ts `getPageKey`)
-// must stay that entry's own key, whatever objects the backend hands back; the last URL's header
-// key kept by a lookup (`lookupHeaderKey`) must stay that URL's, prefix's and kind of request's.
+// must stay that entry's own key, whatever objects the backend hands back.
 import { uniqueKey } from '@cachework/core/testing'
 import { describe, expect, it } from 'vitest'
 import { LocMemCache } from '../src/index.ts'
@@ -76,68 +75,5 @@ describe('peekPage: GET keys kept with header-list entries', () => {
     await cache.set(cacheHeaderKey(v), ['HTTP_ACCEPT'])
     await cache.set(pageCacheKey(v, 'GET', ['HTTP_ACCEPT']), page('varied'))
     expect(new TextDecoder().decode((peekPage(cache, v, 'GET', {}) as StoredResponse).body)).toBe('varied')
-  })
-
-  it('keys a view and a Fetch Request with one URL string each as it spells it, in turn', async () => {
-    // A view's URL is taken as is; a Request's is re-parsed (its fragment and lone `?` dropped):
-    // the same string is two URIs, so the last-URL memo must tell them apart.
-    const cache = new LocMemCache({ location: uniqueKey('peek-view-request'), options: { isolate: false } })
-    const url = 'http://example.com/f?#x'
-    const v = view(url)
-    const r = new Request(url)
-    expect(cacheHeaderKey(v)).not.toBe(cacheHeaderKey(r))
-    for (const [req, text] of [
-      [v, 'view'],
-      [r, 'request'],
-    ] as const) {
-      await cache.set(cacheHeaderKey(req), [])
-      await cache.set(pageCacheKey(req, 'GET', []), page(text))
-    }
-    for (let i = 0; i < 2; i++) {
-      for (const [req, text] of [
-        [v, 'view'],
-        [r, 'request'],
-        [r, 'request'],
-        [v, 'view'],
-      ] as const) {
-        const got = peekPage(cache, req, 'GET', {}) as StoredResponse
-        expect(new TextDecoder().decode(got.body)).toBe(text)
-      }
-    }
-  })
-
-  it('keys each request of one URL by its own language when i18n is on', async () => {
-    const cache = new LocMemCache({ location: uniqueKey('peek-i18n'), options: { isolate: false } })
-    const i18n = (req: Request) => req.headers.get('x-lang') ?? undefined
-    const at = (lang: string) => new Request('http://example.com/l', { headers: { 'x-lang': lang } })
-    // Each language learned its own header list: reading the other's finds no page.
-    for (const [lang, list] of [
-      ['en', []],
-      ['fr', ['HTTP_X_LANG']],
-    ] as const) {
-      await cache.set(cacheHeaderKey(at(lang), { i18n }), [...list])
-      await cache.set(pageCacheKey(at(lang), 'GET', list, { i18n }), page(lang))
-    }
-    for (const lang of ['en', 'fr', 'fr', 'en']) {
-      const got = peekPage(cache, at(lang), 'GET', { i18n }) as StoredResponse
-      expect(new TextDecoder().decode(got.body)).toBe(lang)
-    }
-  })
-
-  it('reads the header list of the key prefix of each lookup of one URL', async () => {
-    const cache = new LocMemCache({ location: uniqueKey('peek-prefix-list') })
-    const v: RequestView = { url: 'http://example.com/q', method: 'GET', header: () => 'x' }
-    // Each prefix learned its own header list: reading the other's finds no page.
-    for (const [keyPrefix, list] of [
-      ['one', []],
-      ['two', ['HTTP_ACCEPT']],
-    ] as const) {
-      await cache.set(cacheHeaderKey(v, { keyPrefix }), [...list])
-      await cache.set(pageCacheKey(v, 'GET', list, { keyPrefix }), page(keyPrefix))
-    }
-    for (const keyPrefix of ['one', 'two', 'two', 'one']) {
-      const got = peekPage(cache, v, 'GET', { keyPrefix }) as StoredResponse
-      expect(new TextDecoder().decode(got.body)).toBe(keyPrefix)
-    }
   })
 })

@@ -53,8 +53,7 @@ export function absoluteUri(request: KeyRequest): string {
  * once and gives it to `headerKeyFor` and `pageKeyFor`. No memo of URIs' digests: a bounded one
  * (the last 1,024 URIs, cleared when full) was defeated by any site of more distinct URLs, where
  * every request then paid slow md5s, a Map insert and old-space garbage (issue 19). md5Hex is
- * cheap enough to run once per request instead (a lookup keeps only the last URL's keys:
- * page-hit.ts `lookupHeaderKey`).
+ * cheap enough to run once per request instead.
  */
 export function uriDigest(request: KeyRequest): string {
   return md5Hex(absoluteUri(request))

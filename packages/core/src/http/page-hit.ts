@@ -17,7 +17,6 @@ import {
   pageKeyFor,
   uriDigest,
 } from './keys.ts'
-import { boundView } from './request-view.ts'
 import { isServablePage } from './stored-page.ts'
 
 /** A lookup's answer: the stored page, `undefined` on a miss, or `NO_PEEK` (ask the async path). */
@@ -30,10 +29,9 @@ export async function lookupPage(
   method: string,
   opts: KeyOptions,
 ): Promise<StoredResponse | undefined> {
-  const headerKey = lookupHeaderKey(request, opts)
   // Both keys hold the URI's md5: worked out once.
-  const digest = lookupDigest
-  const headerList = await cache.get<unknown>(headerKey)
+  const digest = uriDigest(request)
+  const headerList = await cache.get<unknown>(headerKeyFor(digest, request, opts))
   if (!isHeaderList(headerList)) return undefined
   const got = await cache.get<unknown>(pageKeyFor(digest, request, 'GET', headerList, opts))
   if (isServablePage(got)) return got
@@ -55,9 +53,8 @@ export function peekPage(
   opts: KeyOptions,
   systemNow?: number,
 ): PageLookup {
-  const headerKey = lookupHeaderKey(request, opts)
-  const digest = lookupDigest
-  const headerList = peekShared(cache, headerKey, systemNow)
+  const digest = uriDigest(request)
+  const headerList = peekShared(cache, flat(headerKeyFor(digest, request, opts)), systemNow)
   // Whether a backend can peek does not change between two synchronous calls.
   if (headerList === NO_PEEK) return NO_PEEK
   if (!isHeaderList(headerList)) return undefined
@@ -66,50 +63,6 @@ export function peekPage(
   if (method !== 'HEAD') return undefined
   const head = peekShared(cache, flat(pageKeyFor(digest, request, 'HEAD', headerList, opts)), systemNow)
   return isServablePage(head) ? head : undefined
-}
-
-// The last URL a lookup keyed, and its keys' parts: one entry, so a site of any number of URLs
-// pays one string comparison (and four stores) when it misses, with nothing allocated, kept or
-// collected for it (issue 19 was a table defeated past its size). A URL requested again and
-// again (a hot page) skips the md5, building the header key, flattening it, and V8's hashing of
-// it for the lookup (the string kept here keeps its hash): ~4,000 instructions a hit.
-let memoUrl: string | undefined
-let memoView = false
-let memoPrefix = ''
-let memoDigest = ''
-let memoHeaderKey = ''
-
-/** The URI digest of the last `lookupHeaderKey` call (both keys hold it). */
-let lookupDigest = ''
-
-/**
- * `headerKeyFor(uriDigest(request), request, opts)`, flat, with the digest left in
- * `lookupDigest`. Both are a function of the URL as the request spells it (a view's `url` as
- * is, a Fetch `Request`'s re-parsed: `absoluteUri`), whether it is a view's, and the key prefix
- * (i18n/time-zone suffixes depend on more of the request: worked out per call).
- */
-function lookupHeaderKey(request: KeyRequest, opts: KeyOptions): string {
-  if (opts.i18n !== undefined || opts.timeZone !== undefined) {
-    lookupDigest = uriDigest(request)
-    return flat(headerKeyFor(lookupDigest, request, opts))
-  }
-  const view = boundView(request)
-  const url = view === undefined ? (request as Request).url : view.url
-  const isView = view !== undefined
-  const keyPrefix = opts.keyPrefix ?? ''
-  if (url === memoUrl && isView === memoView && keyPrefix === memoPrefix) {
-    lookupDigest = memoDigest
-    return memoHeaderKey
-  }
-  const digest = uriDigest(request)
-  const key = flat(headerKeyFor(digest, request, opts))
-  memoUrl = url
-  memoView = isView
-  memoPrefix = keyPrefix
-  memoDigest = digest
-  memoHeaderKey = key
-  lookupDigest = digest
-  return key
 }
 
 /** The GET page key worked out for a peeked header-list entry (`getPageKey`). */
