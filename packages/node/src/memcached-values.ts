@@ -4,6 +4,7 @@
  * `FLAG_BYTES = 0`, `FLAG_PICKLE = 1`, `FLAG_INTEGER = 2`, `FLAG_LONG = 4`, `FLAG_TEXT = 16`.
  * Everything else uses cachework's codec under `FLAG_CACHEWORK`. Pickle is never loaded.
  */
+import { isAscii } from 'node:buffer'
 import { decodeValueBytes, encodeValueBytes } from '@cachework/core/backend'
 
 /** Raw bytes (pymemcache `FLAG_BYTES`). */
@@ -70,6 +71,8 @@ export const UNREADABLE: unique symbol = Symbol('cachework.memcached.unreadable'
 const INTEGER = /^-?\d{1,10000}$/
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 const utf8 = new TextDecoder('utf-8', { fatal: true })
+/** From this many bytes on, text is checked for ASCII and then copied (see decodeMemcachedValue). */
+const ASCII_COPY_MIN = 1024
 
 /**
  * Decode stored bytes by their flags. Anything unknown, pickled or corrupt is `UNREADABLE` (a
@@ -78,8 +81,18 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
 export function decodeMemcachedValue(flags: number, buf: Buffer, start = 0, end = buf.length): unknown {
   try {
     if (flags === FLAG_TEXT) {
-      // Buffer's decoder is the fastest; only text holding U+FFFD needs the strict check
-      // (the replacement character may be real, or stand for invalid bytes).
+      // ASCII bytes read the same as UTF-8 and as Latin-1, and Latin-1 is a plain copy where
+      // V8's UTF-8 decoder walks every byte: from ~1 KiB on, simdutf's isAscii plus the copy
+      // costs less (4 KiB: ~2,100 instructions instead of ~4,700; ~100 bytes: ~1,200 instead
+      // of ~800, so short values keep the one call). Otherwise Buffer's decoder is the fastest;
+      // only text holding U+FFFD needs the strict check (the replacement character may be real,
+      // or stand for invalid bytes).
+      if (
+        end - start >= ASCII_COPY_MIN &&
+        isAscii(start === 0 && end === buf.length ? buf : buf.subarray(start, end))
+      ) {
+        return buf.toString('latin1', start, end)
+      }
       const text = buf.toString('utf8', start, end)
       return text.includes('\uFFFD') ? utf8.decode(buf.subarray(start, end)) : text
     }

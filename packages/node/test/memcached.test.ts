@@ -266,6 +266,38 @@ describe('values on the wire (rule 12, pymemcache flags)', () => {
     for (const k of keys) expect(await c.get(k, 'dflt')).toBe('dflt')
     expect(await c.getMany([...keys, 'raw'])).toEqual({ raw: new Uint8Array([0, 255]) })
   })
+  it('reads long text (1 KiB and more) exactly: ASCII, UTF-8, a real U+FFFD; invalid UTF-8 is a miss', async () => {
+    const c = cacheOn(server.location)
+    const put = (k: string, bytes: Buffer) =>
+      rawCommand(
+        server.port,
+        Buffer.concat([
+          Buffer.from(`set ${c.makeKey(k)} 16 0 ${bytes.length}\r\n`),
+          bytes,
+          Buffer.from('\r\n'),
+        ]),
+      )
+    const ascii = `${'a'.repeat(1023)}~`
+    const long = {
+      ascii,
+      ascii4k: 'x'.repeat(4096),
+      utf8: `${ascii}é€😀`,
+      fffd: `${ascii}\uFFFD`,
+      del: `${ascii}\u007f`,
+    }
+    for (const [k, v] of Object.entries(long)) await put(k, Buffer.from(v, 'utf8'))
+    // A Latin-1 byte alone (0xe9 'é') and a lone continuation byte are not UTF-8: misses, never
+    // read as Latin-1 text.
+    await put('latin1', Buffer.concat([Buffer.from(ascii), Buffer.from([0xe9])]))
+    await put('cont', Buffer.concat([Buffer.from([0x80]), Buffer.from(ascii)]))
+    for (const [k, v] of Object.entries(long)) expect(await c.get(k)).toBe(v)
+    expect(await c.get('latin1', 'dflt')).toBe('dflt')
+    expect(await c.get('cont', 'dflt')).toBe('dflt')
+    expect(await c.getMany([...Object.keys(long), 'latin1', 'cont'])).toEqual(long)
+    // The same strings as cachework stores them (flag 16), read back exactly.
+    for (const [k, v] of Object.entries(long)) await c.set(`own-${k}`, v)
+    for (const [k, v] of Object.entries(long)) expect(await c.get(`own-${k}`)).toBe(v)
+  })
 })
 
 describe('clear, entries and close', () => {
