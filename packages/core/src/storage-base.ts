@@ -387,6 +387,38 @@ export abstract class StorageBase {
     return makeAndValidateKey(this, this.plainValidation, key, version)
   }
 
+  /**
+   * `rawKey` of each of `keys`, written to `into[at + i]` (a batch: `getMany`). On the fast
+   * path of `rawKey` (the default key function at the default version, the base validation)
+   * the caller's keys are checked together: concatenated and given one `plainKeyChars` (one
+   * regex scan), which refuses exactly the characters it refuses in any one of them, where a
+   * character loop per key cost ~200 instructions per key of 6-7 characters (callgrind, redis
+   * `getMany(100)`). When the batch is not all plain, every key takes `rawKey` in order, so
+   * the same key throws first and the same warnings are emitted, each once.
+   */
+  protected rawKeysInto(
+    keys: readonly string[],
+    version: number | undefined,
+    into: string[],
+    at: number,
+  ): void {
+    const head = this.cleanHead
+    const n = keys.length
+    if (head !== undefined && version === undefined) {
+      const max = MEMCACHE_MAX_KEY_LENGTH - head.length
+      let all = ''
+      let i = 0
+      for (; i < n; i++) {
+        const k = keys[i]
+        if (typeof k !== 'string' || k.length > max) break
+        all += k
+        into[at + i] = head + k
+      }
+      if (i === n && plainKeyChars(all)) return
+    }
+    for (let i = 0; i < n; i++) into[at + i] = this.rawKey(keys[i] as string, version)
+  }
+
   /** `keyHead` when the base validation applies and the head holds no character `plainKeyChars` refuses. */
   private readonly cleanHead: string | undefined
 

@@ -125,7 +125,7 @@ export class RedisCache extends RedisStore {
       const n = callers.length
       args = new Array<string>(n + 1)
       args[0] = 'MGET'
-      for (let i = 0; i < n; i++) args[i + 1] = this.rawKey(callers[i] as string, version)
+      this.rawKeysInto(callers, version, args, 1)
     } catch (e) {
       return Promise.reject(e)
     }
