@@ -224,6 +224,16 @@ export class LocMemCache extends BaseCache {
   override get(key: string, defaultValue?: unknown, opts?: VersionOpts): Promise<unknown> {
     if (this.events.active) return super.get(key, defaultValue, opts)
     try {
+      // The common hit, inline: the direct index holds the key and the item is live and plain.
+      const d = this.direct
+      if (opts === undefined && d !== undefined) {
+        const hit = d.get(key)
+        if (hit !== undefined && hit.h !== 2 && !expired(hit, this.clock, undefined)) {
+          this.store.touch(hit)
+          this.counters.hits++
+          return Promise.resolve(hit.h === 0 ? hit.v : restore(hit))
+        }
+      }
       const it = this.liveByKey(key, opts?.version, true)
       if (it === undefined) {
         this.counters.misses++
