@@ -9,27 +9,18 @@ import type { RequestView } from './request-view.ts'
 
 /** Views of Fetch `Request`s for one set of allowed hosts (an engine's `allowedHosts`). */
 export class FetchRequestViews {
-  // The last request.url and its absolute URI (null: a host to answer 400). Parsing a URL twice
-  // per hit (the host check, the key) is most of what a hit costs in a Fetch adapter, and a site
-  // under load sees the same URL again and again. One entry, not a table: a table of URLs is
-  // defeated by a larger working set (issue 19) and then costs an insert and garbage per request;
-  // this costs one comparison when it misses.
-  private lastUrl: string | undefined
-  private lastUri: string | null = null
+  // No memo of URLs (issue 19): a one-entry "last URL" memo only helped when consecutive
+  // requests shared one URL, and a site of many URLs paid its comparison and stores on every
+  // request. Each request's URL is worked out afresh.
 
   /** Views checked against `allowedHosts` (Django's `ALLOWED_HOSTS`; default any well-formed host). */
   constructor(private readonly allowedHosts: readonly string[] | undefined) {}
 
   /** The view of `request`, or `undefined` when its host must be answered 400 (rule 20). */
   view(request: Request): RequestView | undefined {
-    const raw = request.url
-    let uri = this.lastUri
-    if (raw !== this.lastUrl) {
-      uri = isAcceptableRequestHost(request, this.allowedHosts) ? absoluteUri(request) : null
-      this.lastUrl = raw
-      this.lastUri = uri
-    }
-    return uri === null ? undefined : new FetchRequestView(request, uri)
+    return isAcceptableRequestHost(request, this.allowedHosts)
+      ? new FetchRequestView(request, absoluteUri(request))
+      : undefined
   }
 }
 
