@@ -3,9 +3,10 @@
  * exactly as `absoluteUri` spells it for the `Request` itself, so the hit and core's store path
  * key alike (docs/contract.md rule 20), once the host passed the engine's check.
  */
-import { isAcceptableRequestHost } from './hosts.ts'
+import { parseFetchUrl } from './fetch-url.ts'
+import { isAcceptableUrlHost } from './hosts.ts'
 import { absoluteUri } from './keys.ts'
-import type { RequestView } from './request-view.ts'
+import { boundView, type RequestView } from './request-view.ts'
 
 /** Views of Fetch `Request`s for one set of allowed hosts (an engine's `allowedHosts`). */
 export class FetchRequestViews {
@@ -18,9 +19,11 @@ export class FetchRequestViews {
 
   /** The view of `request`, or `undefined` when its host must be answered 400 (rule 20). */
   view(request: Request): RequestView | undefined {
-    return isAcceptableRequestHost(request, this.allowedHosts)
-      ? new FetchRequestView(request, absoluteUri(request))
-      : undefined
+    // One parse of the URL for the host check and the key (`isAcceptableRequestHost`, then
+    // `absoluteUri`, which a view bound to the request overrides).
+    const url = parseFetchUrl(request.url)
+    if (!isAcceptableUrlHost(url, request, this.allowedHosts)) return undefined
+    return new FetchRequestView(request, boundView(request) === undefined ? url.uri : absoluteUri(request))
   }
 }
 

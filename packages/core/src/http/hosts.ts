@@ -4,6 +4,7 @@
  * domain or IP literal with an optional port, or that `allowedHosts` does not list, is a
  * `400 Bad Request` and never reaches the cache (docs/contract.md rule 20).
  */
+import { type FetchUrl, parseFetchUrl } from './fetch-url.ts'
 
 // Django's `host_validation_re`, on the lower-cased host.
 const HOST_RE = /^([a-z0-9.-]+|\[[a-f0-9]*:[a-f0-9.:]+\])(?::([0-9]{1,5}))?$/
@@ -90,7 +91,15 @@ export function isAcceptableRequestHost(
   request: Request,
   allowedHosts: readonly string[] | undefined,
 ): boolean {
-  const url = new URL(request.url)
+  return isAcceptableUrlHost(parseFetchUrl(request.url), request, allowedHosts)
+}
+
+/** `isAcceptableRequestHost` with the request's URL already parsed (`parseFetchUrl(request.url)`). */
+export function isAcceptableUrlHost(
+  url: FetchUrl,
+  request: Request,
+  allowedHosts: readonly string[] | undefined,
+): boolean {
   const scheme = url.protocol === 'https:' ? 'https' : 'http'
   if (checkedHost(url.host, scheme, allowedHosts) === undefined) return false
   const header = request.headers.get('host')

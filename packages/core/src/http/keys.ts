@@ -7,6 +7,7 @@ import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { type CacheRegistry, resolveCache } from '../registry.ts'
 import type { Cache } from '../types.ts'
 import { splitHeaderValue } from './cache-control.ts'
+import { parseFetchUrl } from './fetch-url.ts'
 import { DEFAULT_CACHE_SECONDS } from './headers.ts'
 import { md5Hex } from './md5.ts'
 import { boundView, isRequestView, type RequestView } from './request-view.ts'
@@ -44,8 +45,7 @@ export function absoluteUri(request: KeyRequest): string {
     const url = view.url
     return url.indexOf('?') === url.length - 1 ? url.slice(0, -1) : url
   }
-  const u = new URL((request as Request).url)
-  return `${u.protocol}//${u.host}${u.pathname}${u.search}`
+  return parseFetchUrl((request as Request).url).uri
 }
 
 /**
