@@ -181,8 +181,8 @@ function putCopy(out: Record<string | number, unknown>, k: string | number, x: u
   } else out[k] = x
 }
 
-/** Copy a plain tree by its `Plan` (same result as `fastClone`). */
-function copyByPlan(v: object, plan: Plan): unknown {
+/** Copy a plain tree by its `Plan` (same result as `fastClone`): `restore` of a kind 1 snapshot. */
+export function restoreTree(v: object, plan: Plan): unknown {
   const out = shallowCopy(v)
   if (plan === null) return out
   const src = v as Record<string | number, object>
@@ -192,7 +192,7 @@ function copyByPlan(v: object, plan: Plan): unknown {
   }
   for (let i = 0; i < plan.length; i += 2) {
     const k = plan[i] as string | number
-    putCopy(out, k, copyByPlan(src[k] as object, plan[i + 1] as Plan))
+    putCopy(out, k, restoreTree(src[k] as object, plan[i + 1] as Plan))
   }
   return out
 }
@@ -250,7 +250,7 @@ export function assertStorable(value: unknown): void {
 
 /** Copy a stored snapshot out, so the caller can mutate it freely. */
 export function restore(s: Snapshot): unknown {
-  return s.kind === 0 ? s.v : s.kind === 1 ? copyByPlan(s.v as object, s.plan) : structuredClone(s.v)
+  return s.kind === 0 ? s.v : s.kind === 1 ? restoreTree(s.v as object, s.plan) : structuredClone(s.v)
 }
 
 /** Structured-clone any value, throwing `TypeError` for functions and symbols inside it. */

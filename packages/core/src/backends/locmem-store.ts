@@ -19,10 +19,10 @@ export interface Item extends Snapshot {
   u: number
   /**
    * How a hit answers, known at write time so a hit reads neither the value nor `kind`: 0, `v`
-   * as is (kind 0); 1, a copy (`restore`); 2, the value is an entry envelope (rule 16 metadata)
-   * and the generic path reads it.
+   * as is (kind 0); 1, a copy by `plan` (kind 1, `restoreTree`); 3, `structuredClone` (kind 2);
+   * 2, the value is an entry envelope (rule 16 metadata) and the generic path reads it.
    */
-  h: 0 | 1 | 2
+  h: 0 | 1 | 2 | 3
   k: string
   /** The direct index (of one cache) that holds this item, or null; see `DirectIndex`. */
   d: DirectIndex | null

@@ -16,10 +16,10 @@
  * hit is one hash lookup, not two (made key, then store). It is no memo of made keys and has no
  * bound a working set can outgrow: it holds only live items this cache has found (at most one
  * index entry per item, dropped when the item leaves the store; `DirectIndex` in locmem-store.ts),
- * so a hit reads only the item's fields it needs (`q`, `u`, `h`, `v`), laid out first.
+ * so a hit reads only the item's fields it needs (`q`, `u`, `h`, `v`, `plan`), laid out first.
  */
 import { BaseCache, addDelta, type CullableStore, type RawEntry, type StoredEntry } from '../base-cache.ts'
-import { type Snapshot, restore, snapshot } from '../clone.ts'
+import { type Snapshot, restore, restoreTree, snapshot } from '../clone.ts'
 import { systemClock } from '../clock.ts'
 import { encodeValue } from '../codec.ts'
 import { escapeEnvelope, isEnvelope, openEnvelope, STALE } from '../envelope.ts'
@@ -39,8 +39,13 @@ import type { CacheInit, Timeout, VersionOpts } from '../types.ts'
 import type { StorableValue, ValueOrDefault } from '../value-types.ts'
 
 /** `Item.h` of a stored snapshot. */
-function hitMode(s: Snapshot): 0 | 1 | 2 {
-  return isEnvelope(s.v) ? 2 : s.kind === 0 ? 0 : 1
+function hitMode(s: Snapshot): 0 | 1 | 2 | 3 {
+  return isEnvelope(s.v) ? 2 : s.kind === 0 ? 0 : s.kind === 1 ? 1 : 3
+}
+
+/** A hit's copy for `Item.h` 1 or 3 (the same copy as `restore`, without reading `kind`). */
+function hitCopy(it: Item): unknown {
+  return it.h === 1 ? restoreTree(it.v as object, it.plan) : structuredClone(it.v)
 }
 
 // `isolate: false`: keep the caller's reference (kind 0 is returned as is by `restore`).
@@ -190,15 +195,16 @@ export class LocMemCache extends BaseCache {
         it.e = expiresAt
       } else {
         // The fields a hit reads or writes first, together: V8 lays them out in this order, so
-        // a hit reads the 56 bytes from the item's start (24 of header, then q, u, h, v).
+        // a hit reads the 64 bytes from the item's start (24 of header, then q, u, h, v, plan):
+        // `h` tells the copy apart, so `kind` (after them) is not read.
         it = {
           q: coarseExpiry(expiresAt),
           u: 0,
           h: hitMode(s),
           v: s.v,
-          e: expiresAt,
-          kind: s.kind,
           plan: s.plan,
+          kind: s.kind,
+          e: expiresAt,
           k: rawKey,
           d: null,
           ck: undefined,
@@ -231,7 +237,7 @@ export class LocMemCache extends BaseCache {
         if (hit !== undefined && hit.h !== 2 && !expired(hit, this.clock, undefined)) {
           this.store.touch(hit)
           this.counters.hits++
-          return Promise.resolve(hit.h === 0 ? hit.v : restore(hit))
+          return Promise.resolve(hit.h === 0 ? hit.v : hitCopy(hit))
         }
       }
       const it = this.liveByKey(key, opts?.version, true)
@@ -242,7 +248,7 @@ export class LocMemCache extends BaseCache {
       const h = it.h
       if (h === 2) return super.get(key, defaultValue, opts) // rule 16 metadata
       this.counters.hits++
-      return Promise.resolve(h === 0 ? it.v : restore(it))
+      return Promise.resolve(h === 0 ? it.v : hitCopy(it))
     } catch (e) {
       return Promise.reject(e)
     }
