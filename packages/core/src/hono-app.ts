@@ -20,9 +20,8 @@ import { NO_PEEK } from './peek.ts'
  * response, written to the socket from the status, the header object and the body without a
  * Fetch `Headers` or body stream (its `responseViaCache`); elsewhere an ordinary `Response`.
  */
-function hitResponse(stored: StoredResponse, method: string, now: number, env: unknown): Response {
+function hitResponse(stored: StoredResponse, method: string, now: number, node: boolean): Response {
   const page = preparePage(stored, true)
-  const node = nodeHeaders(env) !== undefined
   if (page.protoField && !node) return fetchHeadersHit(stored, page, method, now)
   // One fast copy of the page's header object (made once per page, one shape per header set)
   // with its `age` slot filled: a spread of the prototype-less record is a slow dictionary copy.
@@ -114,9 +113,43 @@ function nodeHeaders(env: unknown): Record<string, unknown> | undefined {
     : undefined
 }
 
+/**
+ * `request.headers.get('host')`, on `@hono/node-server` read from the `IncomingMessage`'s raw
+ * header list (`rawHeaders` of `env.incoming`, as `conditional` reads the parsed headers) without
+ * building the lightweight request's `Headers` (a name check by regex, lower-casing, a copy of
+ * the list): the value of the one Host field when it is all visible ASCII, which Fetch gives as
+ * it is. Elsewhere, and for several Host fields (Fetch joins them) or a value Fetch would trim
+ * or refuse, `request.headers` answers.
+ */
+function hostHeader(request: Request, h: Record<string, unknown> | undefined, env: unknown): string | null {
+  if (h === undefined) return request.headers.get('host')
+  const raw = (env as { incoming: { rawHeaders: unknown[] } }).incoming.rawHeaders
+  let value: unknown = null
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]
+    if (
+      typeof name === 'string' &&
+      name.length === 4 &&
+      (name.charCodeAt(0) | 0x20) === 0x68 && // h
+      (name.charCodeAt(1) | 0x20) === 0x6f && // o
+      (name.charCodeAt(2) | 0x20) === 0x73 && // s
+      (name.charCodeAt(3) | 0x20) === 0x74 // t
+    ) {
+      if (value !== null) return request.headers.get('host')
+      value = raw[i + 1]
+    }
+  }
+  if (value === null) return null
+  if (typeof value !== 'string' || value.length === 0) return request.headers.get('host')
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c < 0x21 || c > 0x7e) return request.headers.get('host')
+  }
+  return value
+}
+
 /** Whether the request carries a precondition (then core's path answers its 304/412). */
-function conditional(request: Request, env: unknown): boolean {
-  const h = nodeHeaders(env)
+function conditional(request: Request, h: Record<string, unknown> | undefined): boolean {
   if (h === undefined) return isConditionalRequest(request.headers)
   return (
     h['if-none-match'] !== undefined ||
@@ -148,12 +181,13 @@ export function honoHitPath(
     }
     const method = request.method
     if (!engine.directHits || (method !== 'GET' && method !== 'HEAD')) return undefined
+    const h = nodeHeaders(env)
     // A host to refuse has no view here: core's engine answers its 400.
-    view ??= views.view(request)
+    view ??= views.view(request, hostHeader(request, h, env))
     if (view === undefined) return undefined
-    const stored = engine.peekHit(view, conditional(request, env))
+    const stored = engine.peekHit(view, conditional(request, h))
     return stored !== undefined && stored !== NO_PEEK
-      ? hitResponse(stored, method, engine.hitAt, env)
+      ? hitResponse(stored, method, engine.hitAt, h !== undefined)
       : undefined
   }
 }

@@ -5,6 +5,7 @@
  * redis, file and db stores.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type CacheRegistry, createCaches } from '@cachework/core'
@@ -166,4 +167,50 @@ describe('Hono in a bare Fetch runtime (app.request, no server)', () => {
       expect(Object.getPrototypeOf({})).toBe(Object.prototype)
     },
   )
+})
+
+describe('cacheApp on @hono/node-server: the Host its hit path reads from the IncomingMessage', () => {
+  /** A GET of `/` on `port` with exactly these header lines, over a raw socket: the status code. */
+  function rawGet(port: number, lines: string[]): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(`GET / HTTP/1.1\r\n${lines.map((l) => `${l}\r\n`).join('')}Connection: close\r\n\r\n`)
+      })
+      let data = ''
+      socket.on('data', (d) => {
+        data += d.toString('latin1')
+      })
+      socket.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1])))
+      socket.on('error', reject)
+    })
+  }
+
+  it('two Host fields are what Fetch makes of them (joined, so a 400), even with the page stored', async () => {
+    const registry = createCaches({ default: { backend: 'locmem' } })
+    let runs = 0
+    const app = new Hono().get('/', (c) => {
+      runs++
+      return c.text('home')
+    })
+    const { serve } = await import('@hono/node-server')
+    const fetch = cacheApp(app, { registry, seconds: 600 }).fetch
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s))
+    })
+    try {
+      const port = (server.address() as { port: number }).port
+      const host = `Host: 127.0.0.1:${port}`
+      expect(await rawGet(port, [host])).toBe(200)
+      expect(await rawGet(port, [`hOsT: 127.0.0.1:${port}`])).toBe(200)
+      expect(runs).toBe(1)
+      // Fetch's `headers.get('host')` is `127.0.0.1:<port>, 127.0.0.1:<port>`: not a host (rule 20a).
+      expect(await rawGet(port, [host, host])).toBe(400)
+      expect(await rawGet(port, [host, 'HOST: evil.example'])).toBe(400)
+      expect(runs).toBe(1)
+    } finally {
+      ;(server as import('node:http').Server).closeAllConnections?.()
+      await new Promise((done) => server.close(done))
+      await registry.closeAll()
+    }
+  })
 })

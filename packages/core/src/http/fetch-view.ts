@@ -17,12 +17,15 @@ export class FetchRequestViews {
   /** Views checked against `allowedHosts` (Django's `ALLOWED_HOSTS`; default any well-formed host). */
   constructor(private readonly allowedHosts: readonly string[] | undefined) {}
 
-  /** The view of `request`, or `undefined` when its host must be answered 400 (rule 20). */
-  view(request: Request): RequestView | undefined {
+  /**
+   * The view of `request`, or `undefined` when its host must be answered 400 (rule 20).
+   * `host`: `request.headers.get('host')` when the adapter has it already (default: read here).
+   */
+  view(request: Request, host: string | null = request.headers.get('host')): RequestView | undefined {
     // One parse of the URL for the host check and the key (`isAcceptableRequestHost`, then
     // `absoluteUri`, which a view bound to the request overrides).
     const url = parseFetchUrl(request.url)
-    if (!isAcceptableUrlHost(url, request, this.allowedHosts)) return undefined
+    if (!isAcceptableUrlHost(url, host, this.allowedHosts)) return undefined
     return new FetchRequestView(request, boundView(request) === undefined ? url.uri : absoluteUri(request))
   }
 }

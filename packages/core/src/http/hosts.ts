@@ -91,18 +91,20 @@ export function isAcceptableRequestHost(
   request: Request,
   allowedHosts: readonly string[] | undefined,
 ): boolean {
-  return isAcceptableUrlHost(parseFetchUrl(request.url), request, allowedHosts)
+  return isAcceptableUrlHost(parseFetchUrl(request.url), request.headers.get('host'), allowedHosts)
 }
 
-/** `isAcceptableRequestHost` with the request's URL already parsed (`parseFetchUrl(request.url)`). */
+/**
+ * `isAcceptableRequestHost` from the request's URL already parsed (`parseFetchUrl(request.url)`)
+ * and its `Host` header as `request.headers.get('host')` gives it (`null`: none).
+ */
 export function isAcceptableUrlHost(
   url: FetchUrl,
-  request: Request,
+  header: string | null,
   allowedHosts: readonly string[] | undefined,
 ): boolean {
   const scheme = url.protocol === 'https:' ? 'https' : 'http'
   if (checkedHost(url.host, scheme, allowedHosts) === undefined) return false
-  const header = request.headers.get('host')
   return header === null || checkedHost(header, scheme, allowedHosts) !== undefined
 }
 
