@@ -17,6 +17,7 @@ import {
   pageKeyFor,
   uriDigest,
 } from './keys.ts'
+import { boundView } from './request-view.ts'
 import { isServablePage } from './stored-page.ts'
 
 /** A lookup's answer: the stored page, `undefined` on a miss, or `NO_PEEK` (ask the async path). */
@@ -53,16 +54,75 @@ export function peekPage(
   opts: KeyOptions,
   systemNow?: number,
 ): PageLookup {
-  const digest = uriDigest(request)
-  const headerList = peekShared(cache, flat(headerKeyFor(digest, request, opts)), systemNow)
+  // An adapter's view, keys without i18n/time-zone suffixes: the URL's keys may be indexed.
+  const url = opts.i18n === undefined && opts.timeZone === undefined ? boundView(request)?.url : undefined
+  const known = url === undefined ? undefined : urlKeys.get(url)
+  const keyPrefix = opts.keyPrefix ?? ''
+  let digest: string
+  let headerKey: string
+  if (known !== undefined && known.keyPrefix === keyPrefix) {
+    digest = known.digest
+    headerKey = known.headerKey
+  } else {
+    digest = known !== undefined ? known.digest : uriDigest(request)
+    headerKey = flat(headerKeyFor(digest, request, opts))
+  }
+  // Peeked on every hit, indexed or not: the backend judges expiry, deletion and replacement.
+  const headerList = peekShared(cache, headerKey, systemNow)
   // Whether a backend can peek does not change between two synchronous calls.
   if (headerList === NO_PEEK) return NO_PEEK
   if (!isHeaderList(headerList)) return undefined
+  if (url !== undefined && known === undefined) indexUrlKeys(url, digest, keyPrefix, headerKey, headerList)
   const got = peekShared(cache, getPageKey(digest, request, headerList, opts), systemNow)
   if (isServablePage(got)) return got
   if (method !== 'HEAD') return undefined
   const head = peekShared(cache, flat(pageKeyFor(digest, request, 'HEAD', headerList, opts)), systemNow)
   return isServablePage(head) ? head : undefined
+}
+
+/** What a URL's header-list lookup is made of (`urlKeys`). */
+interface UrlKeys {
+  readonly url: string
+  /** `uriDigest` of the URL (a function of the URL alone). */
+  readonly digest: string
+  readonly keyPrefix: string
+  /** `headerKeyFor(digest, …, { keyPrefix })`, flat; V8 keeps its hash from its first lookup. */
+  readonly headerKey: string
+}
+
+/**
+ * A view's URL → its digest and header key, for the URLs whose header list a peek found. Not a
+ * memo a working set can outgrow (issue 19): an entry lives as long as the stored header-list
+ * object it was made for (the backend's own value, peeked), and is dropped when that object is
+ * collected (`urlKeysFreed`), so the index holds at most one entry per header list the cache
+ * holds (plus those removed but not yet collected), whatever the number of URLs. A URL not in it
+ * is one whose header list this process has not peeked (nearly always a page miss, which renders
+ * the view anyway) and costs one `Map` miss. A hit still peeks the header list by the key, so
+ * expiry, deletion and replacement are the backend's to judge, as without the index; an entry
+ * outliving a replaced list is still right (its fields are functions of the URL and prefix) and
+ * goes when the list it was made for is collected (the next hit makes it again).
+ */
+const urlKeys = new Map<string, UrlKeys>()
+
+/** Drop `keys` from `urlKeys` unless another entry for its URL replaced it (the registry's callback). */
+export function dropUrlKeys(keys: UrlKeys): void {
+  if (urlKeys.get(keys.url) === keys) urlKeys.delete(keys.url)
+}
+
+// No registry (a runtime without FinalizationRegistry): nothing is indexed, nothing could leak.
+const urlKeysFreed: FinalizationRegistry<UrlKeys> | undefined =
+  typeof FinalizationRegistry === 'function' ? new FinalizationRegistry(dropUrlKeys) : undefined
+
+function indexUrlKeys(url: string, digest: string, keyPrefix: string, headerKey: string, list: object): void {
+  if (urlKeysFreed === undefined) return
+  const keys: UrlKeys = { url, digest, keyPrefix, headerKey }
+  urlKeys.set(url, keys)
+  urlKeysFreed.register(list, keys)
+}
+
+/** Whether `peekPage` holds an index entry for `url` (for tests: entries go with their header lists). */
+export function isUrlIndexed(url: string): boolean {
+  return urlKeys.has(url)
 }
 
 /** The GET page key worked out for a peeked header-list entry (`getPageKey`). */
