@@ -54,9 +54,12 @@ export function backgroundPair(
 /** Background pairs on their way through the app, by the cache (`owner`) that sent them. */
 const ownRuns = new WeakMap<IncomingMessage, object>()
 
+/** Whether any pair was sent through an app yet: until then no request is one (no WeakMap lookup per request). */
+let sentAny = false
+
 /** Whether `req` is a background pair that `owner` sent through the app (then it must go on to the view). */
 export function isOwnRun(req: IncomingMessage, owner: object): boolean {
-  return ownRuns.get(req) === owner
+  return sentAny && ownRuns.get(req) === owner
 }
 
 /**
@@ -78,6 +81,7 @@ export function appRerun(
   const listener = listeners[0] as RequestListener
   return (bgReq, bgRes) => {
     bgReq.url = url
+    sentAny = true
     ownRuns.set(bgReq, owner)
     listener.call(server, bgReq, bgRes)
   }

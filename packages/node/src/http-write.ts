@@ -117,14 +117,16 @@ export function writeStored(res: ServerResponse, stored: StoredResponse, now: nu
   // Fast path: nothing set on `res` yet and nobody wrapping writeHead (a waiting header hook
   // wraps it for good, http-hooks.ts), so the stored headers go out as one raw list (Node then
   // skips its per-header bookkeeping).
-  if (res.writeHead === plainWriteHead && res.getHeaderNames().length === 0) {
+  const store = res as unknown as Record<symbol, unknown>
+  // Node's store is null until a header is set: no header-name array to make for that test.
+  const unset = OUT_HEADERS !== undefined && store[OUT_HEADERS] === null
+  if (res.writeHead === plainWriteHead && (unset || res.getHeaderNames().length === 0)) {
     const checked =
       shared && OUT_HEADERS !== undefined ? ((p as WithChecked)[CHECKED] ??= checkedFields(p)) : null
     if (checked !== null) {
       // The age is digits only: a valid field value. The store is emptied again once the head
       // is made, so `res` reads afterwards as it does after a header list (no headers kept).
       checked.age[1] = age
-      const store = res as unknown as Record<symbol, unknown>
       store[OUT_HEADERS as symbol] = checked.fields
       if (stored.statusText) res.writeHead(stored.status, stored.statusText)
       else res.writeHead(stored.status)
