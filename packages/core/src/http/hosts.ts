@@ -53,15 +53,20 @@ export function checkedHost(
   allowedHosts: readonly string[] | undefined,
 ): string | undefined {
   // A site answers for few hosts, so the last answer is kept: a request for the same host, scheme
-  // and allowed list costs three comparisons; any other costs one more than before.
+  // and allowed list costs three comparisons. A miss costs nothing more than the check itself:
+  // the one record is updated in place, never reallocated (a memo must cost nothing when it misses).
   const last = lastChecked
   if (last.host === host && last.scheme === scheme && last.allowed === allowedHosts) return last.checked
   const checked = checkHost(host, scheme, allowedHosts)
-  lastChecked = { host, scheme, allowed: allowedHosts, checked }
+  last.host = host
+  last.scheme = scheme
+  last.allowed = allowedHosts
+  last.checked = checked
   return checked
 }
 
-let lastChecked: {
+/** The last `checkedHost` answer, one record for the realm, overwritten by each miss. */
+const lastChecked: {
   host: string | undefined
   scheme: string
   allowed: readonly string[] | undefined
