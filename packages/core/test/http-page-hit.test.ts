@@ -131,6 +131,49 @@ describe('peekPage: the URL index follows the stored header list', () => {
     }
   })
 
+  it('indexes a view with its origin and target apart by both: one target on two hosts keeps its pages apart', async () => {
+    const cache = new LocMemCache({ location: uniqueKey('peek-index-parts') })
+    const parts = (origin: string, target: string): RequestView => ({
+      url: origin + target,
+      origin,
+      target,
+      method: 'GET',
+      header: () => null,
+    })
+    const a = parts('http://parts-a.example', '/same?q=1')
+    const b = parts('http://parts-b.example', '/same?q=1')
+    const c = parts('https://parts-a.example', '/same?q=1')
+    for (const [v, text] of [
+      [a, 'a'],
+      [b, 'b'],
+      [c, 'c'],
+    ] as const) {
+      await cache.set(cacheHeaderKey(v), [])
+      await cache.set(pageCacheKey(v, 'GET', []), page(text))
+    }
+    for (let i = 0; i < 3; i++) {
+      expect(body(peekPage(cache, a, 'GET', {}))).toBe('a')
+      expect(body(peekPage(cache, b, 'GET', {}))).toBe('b')
+      expect(body(peekPage(cache, c, 'GET', {}))).toBe('c')
+      // The same URL as a whole: the same keys, so the same page.
+      expect(body(peekPage(cache, view(b.url), 'GET', {}))).toBe('b')
+    }
+    expect(isUrlIndexed(a.url)).toBe(true)
+    expect(isUrlIndexed('http://parts-a.example/same')).toBe(false)
+    dropUrlKeys({
+      key: a.target as string,
+      origin: 'http://parts-a.example',
+      digest: '',
+      keyPrefix: '',
+      headerKey: '',
+      getKey: undefined,
+    })
+    expect(isUrlIndexed(a.url)).toBe(true)
+    await cache.delete(cacheHeaderKey(b))
+    expect(peekPage(cache, b, 'GET', {})).toBeUndefined()
+    expect(body(peekPage(cache, a, 'GET', {}))).toBe('a')
+  })
+
   it('drops an entry only while it is the one indexed for its URL', async () => {
     const cache = new LocMemCache({ location: uniqueKey('peek-index-drop') })
     const v = view('http://example.com/drop')
@@ -140,7 +183,7 @@ describe('peekPage: the URL index follows the stored header list', () => {
     expect(body(peekPage(cache, v, 'GET', {}))).toBe('d')
     expect(isUrlIndexed(v.url)).toBe(true)
     // Another entry object for the URL (as the callback of an older, collected list sees): kept.
-    dropUrlKeys({ url: v.url, digest: '', keyPrefix: '', headerKey: '' })
+    dropUrlKeys({ key: v.url, origin: '', digest: '', keyPrefix: '', headerKey: '', getKey: undefined })
     expect(isUrlIndexed(v.url)).toBe(true)
     expect(body(peekPage(cache, v, 'GET', {}))).toBe('d')
   })

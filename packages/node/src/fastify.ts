@@ -79,10 +79,13 @@ export function pageCacheHook(page: NodePageCache): onRequestHookHandler {
     if (h.host === undefined || h['x-forwarded-host'] !== undefined || h['x-forwarded-proto'] !== undefined)
       routeRequestAs(req, request.protocol, request.host || undefined)
     // A hit is written to the socket here, in the first hook, and Fastify is told it was
-    // answered (`hijack`): no handler, no other hook, no `reply.send` serialisation.
-    if (page.answerNow(req, reply.raw)) {
+    // answered (`hijack`): no handler, no other hook, no `reply.send` serialisation. `done` is
+    // not called (a hook that answers stops the chain so, Fastify's Hooks.md): called after a
+    // hijack, it only ran Fastify's checks that the reply was sent and stopped there. Fastify's
+    // raw requests share one hidden class: `answerPlain` reads what is kept on them directly.
+    if (page.answerPlain(req, reply.raw)) {
       reply.hijack()
-      return done()
+      return
     }
     handleOnRequest(page, request, reply, done)
   }

@@ -11,7 +11,13 @@ import { DEFAULT_MAX_BODY_BYTES, ResponseCache, type ResponseCacheOptions } from
 import { backgroundPair } from './http-background.ts'
 import { captureResponse, writeNodeResponse } from './http-bridge.ts'
 import { handleShared, sharedServeFromCache, sharedUpdate } from './http-shared.ts'
-import { type NodeRequestView, nodeRequestView, type RequestTrustOptions } from './http-request.ts'
+import {
+  type NodeRequestView,
+  nodeRequestView,
+  type RequestTrustOptions,
+  routedRequestView,
+  routingOf,
+} from './http-request.ts'
 import { alreadySent, badHost, writeResponse, writeSharedResponse, writeStored } from './http-write.ts'
 
 /** Django's `request._cache_update_cache`, shared by both halves (django/middleware/cache.py). */
@@ -101,6 +107,12 @@ export class NodePageCache {
     return v
   }
 
+  /** `knownView` read directly (`tryAnswerAs`'s `plain`). */
+  private keptView(req: IncomingMessage): NodeRequestView | null | undefined {
+    const known = (req as WithView)[VIEW]
+    return known !== undefined && sameTrust(known.trust, this.trust) ? known.view : undefined
+  }
+
   /** The view kept on `req` for this cache's trust options (`null`: a 400), `undefined` when none. */
   private knownView(req: IncomingMessage): NodeRequestView | null | undefined {
     // An own-property test: a missing symbol read walks the whole prototype chain, uncached on
@@ -131,8 +143,18 @@ export class NodePageCache {
    * request, a stale page). Then `handleUnanswered` goes on from what it found.
    */
   tryAnswer(req: IncomingMessage, res: ServerResponse): boolean | undefined {
+    return this.tryAnswerAs(req, res, false)
+  }
+
+  /**
+   * `tryAnswer`; `plain`: `req` is of one hidden class with the requests before it (node:http's,
+   * Fastify's), so what is kept on it is read directly, as a cached miss, where an own-property
+   * test (for Express's per-request classes) costs a search of the object every time. The two
+   * read the same: these symbols are this module's and never on a prototype.
+   */
+  private tryAnswerAs(req: IncomingMessage, res: ServerResponse, plain: boolean): boolean | undefined {
     if (this.engine.shared || (req.method !== 'GET' && req.method !== 'HEAD')) return undefined
-    const known = this.knownView(req)
+    const known = plain ? this.keptView(req) : this.knownView(req)
     if (known !== undefined) {
       if (known === null) {
         badHost(res)
@@ -140,7 +162,7 @@ export class NodePageCache {
       }
       return this.serveSync(req, res, known)
     }
-    const rv = nodeRequestView(req, this.trust)
+    const rv = plain ? routedRequestView(req, this.trust, routingOf(req)) : nodeRequestView(req, this.trust)
     if (rv === undefined) {
       badHost(res)
       return true
@@ -155,7 +177,12 @@ export class NodePageCache {
 
   /** `tryAnswer`, true when `req` was answered, else false (then call `handle`). */
   answerNow(req: IncomingMessage, res: ServerResponse): boolean {
-    return this.tryAnswer(req, res) === true
+    return this.tryAnswerAs(req, res, false) === true
+  }
+
+  /** `answerNow` for requests of one hidden class (Fastify's raw requests): see `tryAnswerAs`. */
+  answerPlain(req: IncomingMessage, res: ServerResponse): boolean {
+    return this.tryAnswerAs(req, res, true) === true
   }
 
   /**

@@ -42,7 +42,12 @@ interface ExpressLike extends IncomingMessage {
 
 // On the request itself (a symbol): a WeakMap entry per request costs every young-generation GC.
 const ROUTED: unique symbol = Symbol('cachework.routed')
-type Routed = IncomingMessage & { [ROUTED]?: { scheme: string; host: string | undefined } }
+/** The scheme and raw host a framework routes a request on (`routeRequestAs`). */
+export interface Routing {
+  readonly scheme: string
+  readonly host: string | undefined
+}
+type Routed = IncomingMessage & { [ROUTED]?: Routing }
 
 /**
  * Key `req` on the scheme and host its framework routes on: Fastify's `request.protocol` /
@@ -52,6 +57,16 @@ type Routed = IncomingMessage & { [ROUTED]?: { scheme: string; host: string | un
  */
 export function routeRequestAs(req: IncomingMessage, scheme: string, host: string | undefined): void {
   ;(req as Routed)[ROUTED] = { scheme, host }
+}
+
+/**
+ * What `routeRequestAs` gave `req`, read directly: for requests of one hidden class (node:http's,
+ * Fastify's), where a missing symbol is a cached miss. `nodeRequestView` tests an own property
+ * first, for Express's per-request hidden classes; a symbol of this module's is never anywhere
+ * else, so the two give the same.
+ */
+export function routingOf(req: IncomingMessage): Routing | undefined {
+  return (req as Routed)[ROUTED]
 }
 
 const firstValue = (v: string): string => {
@@ -79,13 +94,8 @@ export function fetchHeaderValue(req: IncomingMessage, name: string): string | n
 // Absolute-form request targets (RFC 9112 §3.2.2).
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i
 
-/** The scheme and raw host the application sees for `req`. */
-function schemeAndHost(
-  req: ExpressLike,
-  opts: RequestTrustOptions,
-): { scheme: string; host: string | undefined } {
-  // Own-property test first: a missing symbol read walks the prototype chain (see http-engine.ts).
-  const framework = Object.hasOwn(req, ROUTED) ? (req as Routed)[ROUTED] : undefined
+/** The scheme and raw host the application sees for `req` (`framework`: what `routeRequestAs` gave it). */
+function schemeAndHost(req: ExpressLike, opts: RequestTrustOptions, framework: Routing | undefined): Routing {
   if (framework !== undefined) {
     // Koa drops userinfo from `Host` (`evil@h` reads as `h`): a raw Host that is not well formed
     // is still a 400 (Django's `get_host()`); whether a host is listed is asked of the routed one.
@@ -124,8 +134,18 @@ export function nodeRequestView(
   req: IncomingMessage,
   opts: RequestTrustOptions = {},
 ): NodeRequestView | undefined {
+  // Own-property test first: a missing symbol read walks the prototype chain (see http-engine.ts).
+  return routedRequestView(req, opts, Object.hasOwn(req, ROUTED) ? (req as Routed)[ROUTED] : undefined)
+}
+
+/** `nodeRequestView` with the framework routing kept on `req` (`routeRequestAs`) already read. */
+export function routedRequestView(
+  req: IncomingMessage,
+  opts: RequestTrustOptions,
+  framework: Routing | undefined,
+): NodeRequestView | undefined {
   const r = req as ExpressLike
-  const { scheme, host: rawHost } = schemeAndHost(r, opts)
+  const { scheme, host: rawHost } = schemeAndHost(r, opts, framework)
   if (scheme !== 'http' && scheme !== 'https') return undefined
   // Only a request without Host falls back to the socket's address (a getter that asks the OS).
   const host = checkedHost(
@@ -152,8 +172,31 @@ export function nodeRequestView(
   // A fragment never reaches a server from a browser; one in a raw target is not part of the key.
   const hash = path.indexOf('#')
   if (hash !== -1) path = path.slice(0, hash)
-  return new NodeRequestView(req, `${scheme}://${host}${path}`)
+  return new NodeRequestView(req, originOf(scheme, host), path)
 }
+
+/** The last origin `originOf` made: a site answers for few hosts, so it is nearly always the one asked for. */
+const lastOrigin = { scheme: '', host: '', origin: '' }
+
+/**
+ * `scheme://host`, one string for consecutive requests to one host (`checkedHost` gives one
+ * host string for them), so the page index keeps its hash and compares it by identity. One
+ * record, overwritten when another host comes: a miss costs the concatenation it replaces.
+ */
+function originOf(scheme: string, host: string): string {
+  const last = lastOrigin
+  if (last.host === host && last.scheme === scheme) return last.origin
+  const origin = `${scheme}://${host}`
+  // Flattened once here, not by each lookup that hashes or compares it.
+  _originCode = origin.charCodeAt(0)
+  last.scheme = scheme
+  last.host = host
+  last.origin = origin
+  return origin
+}
+
+// Written by `originOf`, so the read that flattens its string is never dropped as unused.
+let _originCode = 0
 
 /**
  * A `RequestView` of an `IncomingMessage`. A class, so a hit allocates one object and no
@@ -161,12 +204,25 @@ export function nodeRequestView(
  */
 export class NodeRequestView implements RequestView {
   readonly method: string
+  private whole: string | undefined = undefined
 
+  /** `origin`: `scheme://host[:port]`; `target`: the path and query (`url` is the two joined). */
   constructor(
     private readonly req: IncomingMessage,
-    readonly url: string,
+    readonly origin: string,
+    readonly target: string,
   ) {
     this.method = req.method ?? 'GET'
+  }
+
+  /** `origin + target`, made when first read: a hit finds its keys by the two parts. */
+  get url(): string {
+    let url = this.whole
+    if (url === undefined) {
+      url = this.origin + this.target
+      this.whole = url
+    }
+    return url
   }
 
   header(name: string): string | null {

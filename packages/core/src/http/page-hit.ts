@@ -54,13 +54,28 @@ export function peekPage(
   opts: KeyOptions,
   systemNow?: number,
 ): PageLookup {
-  // An adapter's view, keys without i18n/time-zone suffixes: the URL's keys may be indexed.
-  const url = opts.i18n === undefined && opts.timeZone === undefined ? boundView(request)?.url : undefined
-  const known = url === undefined ? undefined : urlKeys.get(url)
+  // An adapter's view, keys without i18n/time-zone suffixes: the URL's keys may be indexed, by
+  // the view's target and origin when it has them apart (no whole URL to make and hash), else
+  // by its URL (origin '').
+  const view = opts.i18n === undefined && opts.timeZone === undefined ? boundView(request) : undefined
+  let indexKey: string | undefined
+  let origin = ''
+  if (view !== undefined) {
+    const target = view.target
+    const o = view.origin
+    if (target !== undefined && o !== undefined) {
+      indexKey = target
+      origin = o
+    } else indexKey = view.url
+  }
+  const known = indexKey === undefined ? undefined : urlKeys.get(indexKey)?.get(origin)
   const keyPrefix = opts.keyPrefix ?? ''
   let digest: string
   let headerKey: string
+  // The index entry made for this URL and key prefix, when there is one.
+  let entry: UrlKeys | undefined
   if (known !== undefined && known.keyPrefix === keyPrefix) {
+    entry = known
     digest = known.digest
     headerKey = known.headerKey
   } else {
@@ -72,8 +87,16 @@ export function peekPage(
   // Whether a backend can peek does not change between two synchronous calls.
   if (headerList === NO_PEEK) return NO_PEEK
   if (!isHeaderList(headerList)) return undefined
-  if (url !== undefined && known === undefined) indexUrlKeys(url, digest, keyPrefix, headerKey, headerList)
-  const got = peekShared(cache, getPageKey(digest, request, headerList, opts), systemNow)
+  if (indexKey !== undefined && known === undefined)
+    entry = indexUrlKeys(indexKey, origin, digest, keyPrefix, headerKey, headerList)
+  // With no varying headers (and no i18n/time-zone suffix, or there is no entry), the GET key is
+  // a function of the entry's digest and prefix: kept with it, made by its first hit.
+  let getKey: string
+  if (entry !== undefined && headerList.length === 0) {
+    getKey = entry.getKey ?? getPageKey(digest, request, headerList, opts)
+    entry.getKey = getKey
+  } else getKey = getPageKey(digest, request, headerList, opts)
+  const got = peekShared(cache, getKey, systemNow)
   if (isServablePage(got)) return got
   if (method !== 'HEAD') return undefined
   const head = peekShared(cache, flat(pageKeyFor(digest, request, 'HEAD', headerList, opts)), systemNow)
@@ -82,16 +105,22 @@ export function peekPage(
 
 /** What a URL's header-list lookup is made of (`urlKeys`). */
 interface UrlKeys {
-  readonly url: string
+  /** Where it is indexed: the view's target (with its `origin`), or its URL (origin `''`). */
+  readonly key: string
+  readonly origin: string
   /** `uriDigest` of the URL (a function of the URL alone). */
   readonly digest: string
   readonly keyPrefix: string
   /** `headerKeyFor(digest, …, { keyPrefix })`, flat; V8 keeps its hash from its first lookup. */
   readonly headerKey: string
+  /** The GET page key for an empty header list (`getPageKey`), made by the first hit that needs it. */
+  getKey: string | undefined
 }
 
 /**
- * A view's URL → its digest and header key, for the URLs whose header list a peek found. Not a
+ * A view's URL → its digest and header key, for the URLs whose header list a peek found: by the
+ * view's target, then its origin (a view with the two apart: the adapter's one origin string per
+ * host keeps its hash, and the whole URL is never made), or by its URL, then `''`. Not a
  * memo a working set can outgrow (issue 19): an entry lives as long as the stored header-list
  * object it was made for (the backend's own value, peeked), and is dropped when that object is
  * collected (`urlKeysFreed`), so the index holds at most one entry per header list the cache
@@ -102,27 +131,49 @@ interface UrlKeys {
  * outliving a replaced list is still right (its fields are functions of the URL and prefix) and
  * goes when the list it was made for is collected (the next hit makes it again).
  */
-const urlKeys = new Map<string, UrlKeys>()
+const urlKeys = new Map<string, Map<string, UrlKeys>>()
 
 /** Drop `keys` from `urlKeys` unless another entry for its URL replaced it (the registry's callback). */
 export function dropUrlKeys(keys: UrlKeys): void {
-  if (urlKeys.get(keys.url) === keys) urlKeys.delete(keys.url)
+  const byOrigin = urlKeys.get(keys.key)
+  if (byOrigin === undefined || byOrigin.get(keys.origin) !== keys) return
+  byOrigin.delete(keys.origin)
+  if (byOrigin.size === 0) urlKeys.delete(keys.key)
 }
 
 // No registry (a runtime without FinalizationRegistry): nothing is indexed, nothing could leak.
 const urlKeysFreed: FinalizationRegistry<UrlKeys> | undefined =
   typeof FinalizationRegistry === 'function' ? new FinalizationRegistry(dropUrlKeys) : undefined
 
-function indexUrlKeys(url: string, digest: string, keyPrefix: string, headerKey: string, list: object): void {
-  if (urlKeysFreed === undefined) return
-  const keys: UrlKeys = { url, digest, keyPrefix, headerKey }
-  urlKeys.set(url, keys)
+function indexUrlKeys(
+  key: string,
+  origin: string,
+  digest: string,
+  keyPrefix: string,
+  headerKey: string,
+  list: object,
+): UrlKeys | undefined {
+  if (urlKeysFreed === undefined) return undefined
+  const keys: UrlKeys = { key, origin, digest, keyPrefix, headerKey, getKey: undefined }
+  let byOrigin = urlKeys.get(key)
+  if (byOrigin === undefined) {
+    byOrigin = new Map()
+    urlKeys.set(key, byOrigin)
+  }
+  byOrigin.set(origin, keys)
   urlKeysFreed.register(list, keys)
+  return keys
 }
 
-/** Whether `peekPage` holds an index entry for `url` (for tests: entries go with their header lists). */
+/**
+ * Whether `peekPage` holds an index entry for `url`, indexed by the URL or by a target and
+ * origin that make it (for tests: entries go with their header lists).
+ */
 export function isUrlIndexed(url: string): boolean {
-  return urlKeys.has(url)
+  if (urlKeys.get(url)?.has('') === true) return true
+  for (const [target, byOrigin] of urlKeys)
+    for (const origin of byOrigin.keys()) if (origin !== '' && origin + target === url) return true
+  return false
 }
 
 /** The GET page key worked out for a peeked header-list entry (`getPageKey`). */

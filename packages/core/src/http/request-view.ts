@@ -11,6 +11,14 @@
 export interface RequestView {
   /** `scheme://host[:port]/path?query`, exactly as the application routes on it (no fragment). */
   readonly url: string
+  /**
+   * `url` in two parts, when the adapter has them apart: `origin` (`scheme://host[:port]`) and
+   * `target` (`/path?query`, starting with `/`), with `url === origin + target`. A hit then finds
+   * the URL's keys by them (an adapter keeps one `origin` string per host), without making and
+   * hashing the whole URL. Default: none (`url` is used).
+   */
+  readonly origin?: string
+  readonly target?: string
   /** The request method, upper case. */
   readonly method: string
   /** A request header's value as Fetch `Headers.get` gives it (occurrences joined with `, `), or `null`. */
