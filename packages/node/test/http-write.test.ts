@@ -15,7 +15,7 @@ afterEach(async () => {
 })
 
 /** The response head for GET `path`, byte for byte, over a new socket. */
-function rawHead(url: string, path: string): Promise<string> {
+function rawHead(url: string, path: string, close = true): Promise<string> {
   const u = new URL(url)
   return new Promise((resolve, reject) => {
     const socket = connect(Number(u.port), u.hostname)
@@ -30,7 +30,7 @@ function rawHead(url: string, path: string): Promise<string> {
       }
     })
     socket.on('error', reject)
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: close\r\n\r\n`)
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${u.host}\r\n${close ? 'Connection: close\r\n' : ''}\r\n`)
   })
 }
 
@@ -75,5 +75,42 @@ describe('a hit written from a stored page', () => {
     expect(second).toEqual([...stored, 'age: 7'])
     // The miss kept the view's headers; the two hits kept none.
     expect(left.slice(1)).toEqual([{}, {}])
+  })
+
+  it('sends each field on its own line around the fields Node acts on, and keeps the connection as a list would', async () => {
+    let clock = Date.now()
+    const view = cachePage(60, { now: () => clock })((_req: IncomingMessage, res: ServerResponse) => {
+      res.setHeader('x-b', 'b2')
+      res.setHeader('content-disposition', 'inline')
+      res.setHeader('x-a', 'a1')
+      res.setHeader('content-length', '4')
+      res.setHeader('content-type', 'text/plain')
+      res.end('body')
+    })
+    const r = await listen((req, res) => void view(req, res))
+    running.push(r)
+    const path = uniquePath()
+    await rawHead(r.url, path)
+    clock += 3000
+    for (const close of [true, false]) {
+      const lines = (await rawHead(r.url, path, close)).split('\r\n')
+      const expires = lines.find((l) => l.startsWith('expires: ')) as string
+      expect(lines[0]).toBe('HTTP/1.1 200 OK')
+      expect(lines.slice(1, 9)).toEqual([
+        'cache-control: max-age=60',
+        'content-disposition: inline',
+        'content-length: 4',
+        'content-type: text/plain',
+        expires,
+        'x-a: a1',
+        'x-b: b2',
+        'age: 3',
+      ])
+      expect(lines[9]).toMatch(/^Date: /)
+      // Node saw the Content-Length: no chunked framing, and a kept-alive connection when asked.
+      expect(lines.slice(10)).toEqual(
+        close ? ['Connection: close'] : ['Connection: keep-alive', 'Keep-Alive: timeout=5'],
+      )
+    }
   })
 })
