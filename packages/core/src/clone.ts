@@ -8,9 +8,12 @@
 export interface Snapshot {
   /** The isolated copy. */
   v: unknown
-  /** 0: immutable primitive, returned as is; 1: plain tree, copied by `plan`; 2: `structuredClone`. */
-  kind: 0 | 1 | 2
-  /** Kind 1: where the copy's nested objects are (see `Plan`); null otherwise. */
+  /**
+   * 0: immutable primitive, returned as is; 1: plain tree, copied by `plan`; 2: `structuredClone`;
+   * 3: a plain tree in the flat stored form (`flatten`, never made by `snapshot`).
+   */
+  kind: 0 | 1 | 2 | 3
+  /** Kind 1 (and 3): where the copy's nested objects are (see `Plan`); null otherwise. */
   plan: Plan
 }
 
@@ -197,6 +200,115 @@ export function restoreTree(v: object, plan: Plan): unknown {
   return out
 }
 
+/**
+ * A stored plain array of at most eight primitives, as one object of in-object fields: its
+ * length `n` and its elements `a`…`h`. A stored tree holds its nested arrays in this form
+ * (`flatten`) so that copying one out reads one stored object where an array is two (the array
+ * and its elements store, in two places of a large heap: one more dependent cache miss per hit).
+ */
+export interface Leaves {
+  n: number
+  a: unknown
+  b: unknown
+  c: unknown
+  d: unknown
+  e: unknown
+  f: unknown
+  g: unknown
+  h: unknown
+}
+
+/** Most elements a `Leaves` holds. */
+const MAX_LEAVES = 8
+
+function leavesOf(x: unknown[]): Leaves {
+  const n = x.length
+  return {
+    n,
+    a: n > 0 ? x[0] : undefined,
+    b: n > 1 ? x[1] : undefined,
+    c: n > 2 ? x[2] : undefined,
+    d: n > 3 ? x[3] : undefined,
+    e: n > 4 ? x[4] : undefined,
+    f: n > 5 ? x[5] : undefined,
+    g: n > 6 ? x[6] : undefined,
+    h: n > 7 ? x[7] : undefined,
+  }
+}
+
+/** A fresh (packed) array of the elements of `l`. */
+function arrayOf(l: Leaves): unknown[] {
+  switch (l.n) {
+    case 0:
+      return []
+    case 1:
+      return [l.a]
+    case 2:
+      return [l.a, l.b]
+    case 3:
+      return [l.a, l.b, l.c]
+    case 4:
+      return [l.a, l.b, l.c, l.d]
+    case 5:
+      return [l.a, l.b, l.c, l.d, l.e]
+    case 6:
+      return [l.a, l.b, l.c, l.d, l.e, l.f]
+    case 7:
+      return [l.a, l.b, l.c, l.d, l.e, l.f, l.g]
+    default:
+      return [l.a, l.b, l.c, l.d, l.e, l.f, l.g, l.h]
+  }
+}
+
+/** Whether `x` (a nested object of a stored copy, without nested objects) can be a `Leaves`. */
+function fitsLeaves(x: unknown): x is unknown[] {
+  return Array.isArray(x) && Object.getPrototypeOf(x) === Array.prototype && x.length <= MAX_LEAVES
+}
+
+/**
+ * A kind 1 snapshot whose tree is a plain object holding, besides primitives, only plain arrays
+ * of at most eight primitives, in the flat stored form: kind 3, each such array replaced by its
+ * `Leaves` in the stored copy (the plan, which names them, is kept). Else `s` itself. `restore`
+ * copies kind 3 out as it would the tree (`restoreFlat`); its `v` is not the value.
+ */
+export function flatten(s: Snapshot): Snapshot {
+  const plan = s.plan
+  if (s.kind !== 1 || plan === null || typeof plan === 'number') return s
+  const v = s.v as Record<string, unknown>
+  if (Array.isArray(v) || Object.getPrototypeOf(v) !== OBJECT_PROTO) return s
+  if (typeof plan === 'string') {
+    const x = v[plan]
+    if (plan === '__proto__' || !fitsLeaves(x)) return s
+    v[plan] = leavesOf(x)
+    return { v, kind: 3, plan }
+  }
+  for (let i = 0; i < plan.length; i += 2) {
+    const k = plan[i]
+    if (k === '__proto__' || plan[i + 1] !== null || !fitsLeaves(v[k as string])) return s
+  }
+  for (let i = 0; i < plan.length; i += 2) {
+    const k = plan[i] as string
+    v[k] = leavesOf(v[k] as unknown[])
+  }
+  return { v, kind: 3, plan }
+}
+
+/** Copy a kind 3 stored tree (`flatten`) out: the same value as `restoreTree` of the tree. */
+export function restoreFlat(v: object, plan: Plan): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...(v as Record<string, unknown>) }
+  const src = v as Record<string, Leaves>
+  if (typeof plan !== 'object') {
+    out[plan as string] = arrayOf(src[plan as string] as Leaves)
+    return out
+  }
+  const list = plan as PlanList
+  for (let i = 0; i < list.length; i += 2) {
+    const k = list[i] as string
+    out[k] = arrayOf(src[k] as Leaves)
+  }
+  return out
+}
+
 function cloneOrTypeError(v: unknown): unknown {
   try {
     return structuredClone(v)
@@ -250,7 +362,10 @@ export function assertStorable(value: unknown): void {
 
 /** Copy a stored snapshot out, so the caller can mutate it freely. */
 export function restore(s: Snapshot): unknown {
-  return s.kind === 0 ? s.v : s.kind === 1 ? restoreTree(s.v as object, s.plan) : structuredClone(s.v)
+  const k = s.kind
+  if (k === 0) return s.v
+  if (k === 1) return restoreTree(s.v as object, s.plan)
+  return k === 3 ? restoreFlat(s.v as object, s.plan) : structuredClone(s.v)
 }
 
 /** Structured-clone any value, throwing `TypeError` for functions and symbols inside it. */

@@ -272,6 +272,80 @@ describe('locmem: plain trees are copied out by the plan made when they were sto
   })
 })
 
+describe('locmem: nested arrays of up to eight primitives are stored flat and read back the same', () => {
+  const values: Array<Record<string, unknown>> = [
+    { id: 1, name: 'a', tags: ['admin', 'beta', 'group-1'] },
+    { none: [], one: [null], mixed: [undefined, -0, Number.NaN, 1n, 'x', true, 2.5, 7] },
+    { nine: [1, 2, 3, 4, 5, 6, 7, 8, 9], flat: [1] },
+    { list: [1, [2]], other: ['a'] },
+    { list: [{ a: 1 }], other: ['a'] },
+    { sub: { a: 1 }, arr: [1, 2] },
+    { bytes: new Uint8Array([1]), arr: [1] },
+    JSON.parse('{"__proto__": [1, 2], "z": ["w"]}'),
+    { 2: ['two'], 1: 'one', b: ['b'], a: 1 },
+  ]
+
+  it('every read path gives an equal, unshared copy with the same keys in the same order', async () => {
+    const c = new LocMemCache({ location: uniqueKey('flat') })
+    for (const [i, v] of values.entries()) {
+      await c.set(`f${i}`, v)
+      const reads = [
+        await c.get(`f${i}`),
+        await c.get(`f${i}`),
+        (await c.getMany([`f${i}`]))[`f${i}`],
+        await c.getOrSet(`f${i}`, () => 'not called'),
+      ]
+      for (const r of reads) {
+        expect(r).toStrictEqual(v)
+        expect(Object.keys(r as object)).toEqual(Object.keys(v))
+        expect(Object.getPrototypeOf(r)).toBe(Object.prototype)
+        for (const k of Object.keys(v)) {
+          if (Array.isArray(v[k])) {
+            expect(Object.getPrototypeOf((r as Record<string, unknown>)[k])).toBe(Array.prototype)
+            expect((r as Record<string, unknown>)[k]).not.toBe(v[k])
+          }
+        }
+      }
+      // No read shares an array with another read.
+      const arrays = reads.flatMap((r) => Object.values(r as object).filter((x) => typeof x === 'object'))
+      expect(new Set(arrays).size).toBe(arrays.length)
+      const firstArray = Object.keys(v).find((k) => Array.isArray(v[k])) as string
+      ;((reads[0] as Record<string, unknown[]>)[firstArray] as unknown[]).push('mutated')
+      expect(await c.get(`f${i}`)).toStrictEqual(v)
+    }
+    expect(({} as Record<string, unknown>)[0]).toBeUndefined()
+  })
+
+  it('survives a version move and a touch, and peekShared returns one stored object on every peek', async () => {
+    const c = new LocMemCache({ location: uniqueKey('flat') })
+    const v = { id: 1, tags: ['a', 'b'] }
+    await c.set('k', v)
+    await c.incrVersion('k')
+    expect(await c.get('k', undefined, { version: 2 })).toStrictEqual(v)
+    expect(await c.touch('k', 100, { version: 2 })).toBe(true)
+    expect(await c.get('k', undefined, { version: 2 })).toStrictEqual(v)
+    await c.set('p', v)
+    const a = peekShared(c, 'p')
+    expect(a).toStrictEqual(v)
+    expect(peekShared(c, 'p')).toBe(a)
+    const b = await c.get('p')
+    expect(b).toStrictEqual(v)
+    expect(b).not.toBe(a)
+    expect((b as typeof v).tags).not.toBe((a as typeof v).tags)
+    expect(await c.get('p')).toStrictEqual(v)
+  })
+
+  it('keeps an incr on a flat value an error, and an overwrite replaces it', async () => {
+    const c = new LocMemCache({ location: uniqueKey('flat') })
+    await c.set('k', { tags: ['a'] })
+    await expect(c.incr('k')).rejects.toThrow(TypeError)
+    await c.set('k', 5)
+    expect(await c.incr('k')).toBe(6)
+    await c.set('k', { tags: ['b', 'c'] })
+    expect(await c.get('k')).toStrictEqual({ tags: ['b', 'c'] })
+  })
+})
+
 describe('locmem: LRU order kept by use stamps until the first cull, then by the list', () => {
   it('evicts the least recently used key before and after the first cull, and after clear', async () => {
     // cullFrequency larger than the store: each cull evicts exactly one key.

@@ -20,9 +20,10 @@ export interface Item extends Snapshot {
   /**
    * How a hit answers, known at write time so a hit reads neither the value nor `kind`: 0, `v`
    * as is (kind 0); 1, a copy by `plan` (kind 1, `restoreTree`); 3, `structuredClone` (kind 2);
-   * 2, the value is an entry envelope (rule 16 metadata) and the generic path reads it.
+   * 2, the value is an entry envelope (rule 16 metadata) and the generic path reads it; 4, a
+   * copy by `plan` of the flat stored form (kind 3, `restoreFlat`: nested arrays are `Leaves`).
    */
-  h: 0 | 1 | 2 | 3
+  h: 0 | 1 | 2 | 3 | 4
   k: string
   /** The direct index (of one cache) that holds this item, or null; see `DirectIndex`. */
   d: DirectIndex | null

@@ -19,7 +19,7 @@
  * so a hit reads only the item's fields it needs (`q`, `u`, `h`, `v`, `plan`), laid out first.
  */
 import { BaseCache, addDelta, type CullableStore, type RawEntry, type StoredEntry } from '../base-cache.ts'
-import { type Snapshot, restore, restoreTree, snapshot } from '../clone.ts'
+import { flatten, restore, restoreFlat, restoreTree, type Snapshot, snapshot } from '../clone.ts'
 import { systemClock } from '../clock.ts'
 import { encodeValue } from '../codec.ts'
 import { escapeEnvelope, isEnvelope, openEnvelope, STALE } from '../envelope.ts'
@@ -39,13 +39,39 @@ import type { CacheInit, Timeout, VersionOpts } from '../types.ts'
 import type { StorableValue, ValueOrDefault } from '../value-types.ts'
 
 /** `Item.h` of a stored snapshot. */
-function hitMode(s: Snapshot): 0 | 1 | 2 | 3 {
+function hitMode(s: Snapshot): 0 | 1 | 2 | 3 | 4 {
+  if (s.kind === 3) return 4 // never an envelope (`isolatedSnapshot`)
   return isEnvelope(s.v) ? 2 : s.kind === 0 ? 0 : s.kind === 1 ? 1 : 3
 }
 
-/** A hit's copy for `Item.h` 1 or 3 (the same copy as `restore`, without reading `kind`). */
+/** A hit's copy for `Item.h` 1, 3 or 4 (the same copy as `restore`, without reading `kind`). */
 function hitCopy(it: Item): unknown {
-  return it.h === 1 ? restoreTree(it.v as object, it.plan) : structuredClone(it.v)
+  const h = it.h
+  return h === 4
+    ? restoreFlat(it.v as object, it.plan)
+    : h === 1
+      ? restoreTree(it.v as object, it.plan)
+      : structuredClone(it.v)
+}
+
+/**
+ * The isolated copy to store: `snapshot`, in the flat stored form when it fits (`flatten`: a
+ * hit then reads a nested array as one stored object, not two). An envelope stays a tree, so
+ * `isEnvelope` of what is stored keeps telling envelopes apart.
+ */
+function isolatedSnapshot(value: unknown): Snapshot {
+  const s = snapshot(value)
+  return s.kind === 1 && s.plan !== null && !isEnvelope(s.v) ? flatten(s) : s
+}
+
+/**
+ * Turn a stored item of the flat form (`Item.h` 4) back into its tree, for a caller that reads
+ * the stored value itself (`PEEK`): from then on it gets that same object on every read.
+ */
+function unflatten(it: Item): void {
+  it.v = restoreFlat(it.v as object, it.plan)
+  it.kind = 1
+  it.h = 1
 }
 
 // `isolate: false`: keep the caller's reference (kind 0 is returned as is by `restore`).
@@ -80,7 +106,7 @@ export class LocMemCache extends BaseCache {
     super(init, alias)
     const loc = Array.isArray(this.location) ? this.location.join(',') : this.location
     this.store = storeFor(loc)
-    this.copy = this.options.isolate === false ? shareValue : snapshot
+    this.copy = this.options.isolate === false ? shareValue : isolatedSnapshot
     // Only when validating a made key once is enough (a validateKey override runs every time).
     this.direct = this.memoisesKeys() ? new Map() : undefined
     const s = this.store
@@ -313,6 +339,7 @@ export class LocMemCache extends BaseCache {
     // Tagged entries need their counters checked (rule 17): the caller uses `get`.
     if (it.h !== 2) {
       this.counters.hits++
+      if (it.h === 4) unflatten(it) // the flat stored form is not the value
       return it.v
     }
     if (isEnvelope(it.v) && it.v.tags !== undefined) return NO_PEEK
