@@ -9,9 +9,10 @@ import type { StoredResponse } from './http/body.ts'
 import { ResponseCache } from './http/engine.ts'
 import { FetchRequestViews } from './http/fetch-view.ts'
 import { type ForwardedTrustOptions, forwardedRequestView } from './http/forwarded.ts'
-import { badHostResponse } from './http/hosts.ts'
+import { canonicalHostEnd, isCanonicalTargetAt } from './http/fetch-url.ts'
+import { badHostResponse, checkedHost } from './http/hosts.ts'
 import { hitAge, isConditionalRequest, type PreparedPage, preparePage } from './http/page-hit.ts'
-import { bindRequestView, type RequestView } from './http/request-view.ts'
+import { bindRequestView, boundView, type RequestView } from './http/request-view.ts'
 import type { CacheMiddlewareOptions } from './http/wrappers.ts'
 import { NO_PEEK } from './peek.ts'
 
@@ -123,6 +124,21 @@ function nodeHeaders(env: unknown): Record<string, unknown> | undefined {
  */
 function hostHeader(request: Request, h: Record<string, unknown> | undefined, env: unknown): string | null {
   if (h === undefined) return request.headers.get('host')
+  const value = rawHost(env)
+  if (value === null) return null
+  if (value === undefined || value.length === 0) return request.headers.get('host')
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c < 0x21 || c > 0x7e) return request.headers.get('host')
+  }
+  return value
+}
+
+/**
+ * The value of the one Host field in `env.incoming.rawHeaders` (any case of the name), `null`
+ * when there is none, `undefined` when there are several or it is not a string.
+ */
+function rawHost(env: unknown): string | null | undefined {
   const raw = (env as { incoming: { rawHeaders: unknown[] } }).incoming.rawHeaders
   let value: unknown = null
   for (let i = 0; i < raw.length; i += 2) {
@@ -135,17 +151,103 @@ function hostHeader(request: Request, h: Record<string, unknown> | undefined, en
       (name.charCodeAt(2) | 0x20) === 0x73 && // s
       (name.charCodeAt(3) | 0x20) === 0x74 // t
     ) {
-      if (value !== null) return request.headers.get('host')
+      if (value !== null) return undefined
       value = raw[i + 1]
     }
   }
-  if (value === null) return null
-  if (typeof value !== 'string' || value.length === 0) return request.headers.get('host')
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i)
-    if (c < 0x21 || c > 0x7e) return request.headers.get('host')
+  return value === null || typeof value === 'string' ? value : undefined
+}
+
+/**
+ * The view of a request on `@hono/node-server` made of its parts, or `undefined` (ask
+ * `FetchRequestViews.view`): `origin`, one string per host (`nodeOrigin`), and `target`, the
+ * `IncomingMessage`'s request target, when the two are in the form WHATWG URL parsing leaves
+ * unchanged and `request.url` is exactly the two joined (not so for a request an app rebuilt,
+ * as `app.mount` does). Then the view is the one `view()` makes (its URL is `request.url`,
+ * `parseFetchUrl`'s `uri` of it), the host check is `checkedHost`'s of the one Host field, and
+ * a hit finds its keys by the two parts (page-hit.ts): no scan of the whole URL and no hash of
+ * it per request.
+ */
+function nodeServerView(
+  request: Request,
+  env: unknown,
+  allowedHosts: readonly string[] | undefined,
+): RequestView | undefined {
+  // The one Host field, as it is: `nodeOrigin` accepts only a host of `[a-z0-9.:-]`, which Fetch
+  // gives unchanged, so its `headers.get('host')` is this value.
+  const host = rawHost(env)
+  if (typeof host !== 'string') return undefined
+  const target = (env as { incoming: { url?: unknown } }).incoming.url
+  if (typeof target !== 'string' || !isCanonicalTargetAt(target, 0) || boundView(request) !== undefined)
+    return undefined
+  const url = request.url
+  const origin = nodeOrigin(host, url.charCodeAt(4) === 0x73, allowedHosts)
+  // One comparison of the two strings (block by block), not a character loop over the URL.
+  if (origin === undefined || url.length !== origin.length + target.length || url !== origin + target)
+    return undefined
+  return new NodeServerView(request, url, origin, target)
+}
+
+/**
+ * `scheme://host` when that is an origin URL parsing keeps as it is and `checkedHost` accepts
+ * the host (lower case, no default port: the key's spelling), else `undefined`. One record, the
+ * last answer, as `checkedHost` keeps: a site answers for few hosts, so the next request's host
+ * is nearly always the same (one comparison, and an origin string whose hash the page index
+ * keeps); another host overwrites the record in place, at the cost of the check it replaces.
+ */
+function nodeOrigin(
+  host: string,
+  https: boolean,
+  allowedHosts: readonly string[] | undefined,
+): string | undefined {
+  const last = lastOrigin
+  if (last.host === host && last.https === https && last.allowed === allowedHosts) return last.origin
+  const scheme = https ? 'https' : 'http'
+  const candidate = `${scheme}://${host}`
+  const origin =
+    canonicalHostEnd(`${candidate}/`) === candidate.length &&
+    checkedHost(host, scheme, allowedHosts) !== undefined
+      ? candidate
+      : undefined
+  // Flattened once here, not by each lookup that hashes or compares it.
+  if (origin !== undefined) _originCode = origin.charCodeAt(0)
+  last.host = host
+  last.https = https
+  last.allowed = allowedHosts
+  last.origin = origin
+  return origin
+}
+
+const lastOrigin: {
+  host: string | undefined
+  https: boolean
+  allowed: readonly string[] | undefined
+  origin: string | undefined
+} = { host: undefined, https: false, allowed: undefined, origin: undefined }
+
+// Written by `nodeOrigin`, so the read that flattens its string is never dropped as unused.
+let _originCode = 0
+
+// A class, so a hit allocates one object and no closures.
+class NodeServerView implements RequestView {
+  readonly method: string
+
+  constructor(
+    private readonly request: Request,
+    readonly url: string,
+    readonly origin: string,
+    readonly target: string,
+  ) {
+    this.method = request.method
   }
-  return value
+
+  header(name: string): string | null {
+    return this.request.headers.get(name)
+  }
+
+  toRequest(): Request {
+    return this.request
+  }
 }
 
 /** Whether the request carries a precondition (then core's path answers its 304/412). */
@@ -182,8 +284,12 @@ export function honoHitPath(
     const method = request.method
     if (!engine.directHits || (method !== 'GET' && method !== 'HEAD')) return undefined
     const h = nodeHeaders(env)
-    // A host to refuse has no view here: core's engine answers its 400.
-    view ??= views.view(request, hostHeader(request, h, env))
+    if (view === undefined) {
+      // On the node-server, a URL in the form URL parsing keeps has its view made of its parts;
+      // anything else (and a host to refuse, whose 400 core's engine answers) goes the long way.
+      if (h !== undefined) view = nodeServerView(request, env, allowedHosts)
+      view ??= views.view(request, hostHeader(request, h, env))
+    }
     if (view === undefined) return undefined
     const stored = engine.peekHit(view, conditional(request, h))
     return stored !== undefined && stored !== NO_PEEK

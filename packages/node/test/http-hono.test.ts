@@ -213,4 +213,45 @@ describe('cacheApp on @hono/node-server: the Host its hit path reads from the In
       await registry.closeAll()
     }
   })
+
+  it('a request an app rebuilt (app.mount) is keyed by the URL it carries, not the socket’s target', async () => {
+    // The node-server's hit path makes a view of the socket's target and Host only when
+    // `request.url` is exactly those joined; a mounted app gets a new Request with its own URL.
+    // Were the mounted request's page indexed by the socket's target, a later request for that
+    // target itself would be served the mounted page.
+    const registry = createCaches({ default: { backend: 'locmem' } })
+    let runs = 0
+    const inner = new Hono().get('*', (c) => c.text(`inner ${new URL(c.req.url).pathname} #${++runs}`))
+    const direct = cacheApp(inner, { registry, seconds: 600 })
+    const main = new Hono()
+    main.mount('/sub', cacheApp(inner, { registry, seconds: 600 }).fetch)
+    const fetchApp = (request: Request, env: unknown): Response | Promise<Response> =>
+      request.headers.get('x-direct') === '1' ? direct.fetch(request, env) : main.fetch(request, env)
+    const { serve } = await import('@hono/node-server')
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch: fetchApp, port: 0, hostname: '127.0.0.1' }, () => resolve(s))
+    })
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/sub/page`
+      const get = async (directly: boolean): Promise<[string, string | null]> => {
+        const r = await fetch(url, { headers: directly ? { 'x-direct': '1' } : {} })
+        return [await r.text(), r.headers.get('age')]
+      }
+      expect(await get(true)).toEqual(['inner /sub/page #1', null])
+      for (const n of [0, 1]) {
+        const [body, age] = await get(false)
+        expect(body).toBe('inner /page #2')
+        if (n === 0) expect(age).toBeNull()
+        else expect(age).toMatch(/^\d+$/)
+      }
+      const [body, age] = await get(true)
+      expect(body).toBe('inner /sub/page #1')
+      expect(age).toMatch(/^\d+$/)
+      expect(runs).toBe(2)
+    } finally {
+      ;(server as import('node:http').Server).closeAllConnections?.()
+      await new Promise((done) => server.close(done))
+      await registry.closeAll()
+    }
+  })
 })

@@ -93,30 +93,42 @@ export function canonicalHostEnd(url: string): number {
     if (digits === 0 || digits > 5 || url.charCodeAt(from) === 0x30 || port > 65535) return -1
     if (port === (https ? 443 : 80)) return -1
   }
-  if (c !== 0x2f || i === n) return -1
-  const hostEnd = i
+  if (c !== 0x2f) return -1
+  return isCanonicalTargetAt(url, i) ? i : -1
+}
+
+/**
+ * Whether `url` from `from` (a `/`) to its end is a request target that `new URL` leaves as it
+ * is (the path and query part of `canonicalHostEnd`): a path without `.`/`..` segments or `%2e`
+ * (dot-segments are resolved), and an optional non-empty query, both of `KEPT` characters only.
+ */
+export function isCanonicalTargetAt(url: string, from: number): boolean {
+  const n = url.length
+  if (url.charCodeAt(from) !== 0x2f) return false
+  let c = 0
+  let i: number
   // The path: `KEPT` characters, no `.`/`..` segment, no `%2e`.
-  let segment = i + 1
+  let segment = from + 1
   for (i = segment; i < n; i++) {
     c = url.charCodeAt(i)
     if (c === 0x2f || c === 0x3f) {
-      if (isDotSegment(url, segment, i)) return -1
+      if (isDotSegment(url, segment, i)) return false
       if (c === 0x3f) break
       segment = i + 1
     } else if (c >= 0x80 || KEPT[c] === 0) {
-      return -1
+      return false
     } else if (c === 0x25 && url.charCodeAt(i + 1) === 0x32 && (url.charCodeAt(i + 2) | 0x20) === 0x65) {
-      return -1
+      return false
     }
   }
-  if (i === n) return isDotSegment(url, segment, n) ? -1 : hostEnd
+  if (i === n) return !isDotSegment(url, segment, n)
   // The query, after `?`: not empty (`new URL` gives an empty `search` for a bare `?`).
-  if (i === n - 1) return -1
+  if (i === n - 1) return false
   for (i++; i < n; i++) {
     c = url.charCodeAt(i)
-    if (c !== 0x3f && (c >= 0x80 || KEPT[c] === 0)) return -1
+    if (c !== 0x3f && (c >= 0x80 || KEPT[c] === 0)) return false
   }
-  return hostEnd
+  return true
 }
 
 /** Whether the label at `from` starts with `xn--`. */
