@@ -33,6 +33,8 @@ const ROUND_SECONDS = SECONDS / ROUNDS
  * counted: requests and server CPU are counted from its end to the end of the call.
  */
 const LEAD_IN_MS = 500
+/** Load on each new server process before its round is measured (JIT, sockets, the first miss). */
+const WARM_UP_SECONDS = 1
 const serverScript = fileURLToPath(new URL('../support/http-server.ts', import.meta.url))
 
 /**
@@ -204,8 +206,8 @@ interface Contender {
 }
 
 /**
- * Start every server first (idle ones cost nothing), warm each up, then measure them in paired
- * rounds: in each round the groups of contenders that are compared with one another run one
+ * Measure the servers in paired rounds, each round of each server on a new process warmed up
+ * first: in each round the groups of contenders that are compared with one another run one
  * group after the other, each group's members back to back, the groups' order and the order
  * within each group rotated by one each round (bench/support/paired.ts). Each row reports its
  * median round with the min–max range; each comparison the median of its per-round ratios, so
@@ -227,16 +229,18 @@ async function measureAll(
   )
   if (byName.size > 0) throw new Error(`http bench: not in any group: ${[...byName.keys()].join(', ')}`)
   try {
-    for (const c of contenders) c.server = await c.start()
-    for (const c of contenders) {
-      pinSelf((c.server as Running).pinned ? '0' : ALL_CORES)
-      await load((c.server as Running).url, 0.5) // JIT, sockets, first miss
-    }
     for (let round = 0; round < ROUNDS; round++) {
       for (const c of groupedOrder(grouped, round)) {
-        const server = c.server as Running
+        // A new server process every round: two processes of one server kind differ by up to
+        // ~30 % in req/s on this machine (code and heap layout), so one process per row would
+        // let one draw decide every round of it; a process per round samples that too.
+        const server = await c.start()
+        c.server = server
         pinSelf(server.pinned ? '0' : ALL_CORES)
+        await load(server.url, WARM_UP_SECONDS) // JIT, sockets, first miss
         const r = await load(server.url, ROUND_SECONDS, () => treeCpuUs(server.pid))
+        await server.stop()
+        c.server = undefined
         c.rounds.push(r.rps)
         c.cpuRounds.push(r.requests > 0 ? r.cpuUs / r.requests : Number.NaN)
         c.cpuUs += r.cpuUs
@@ -363,7 +367,7 @@ export const suite: BenchSuite = {
       `Fastify + cachework ≥ 0.9× bare Fastify: ${judged(rps(FASTIFY_CACHED, FASTIFY), 0.9)}; ≥ Fastify + @fastify/caching: ${judged(rps(FASTIFY_CACHED, FASTIFY_CACHING), 1)}`,
       `Hono + cachework cacheApp ≥ 0.9× bare Hono (node-server): ${judged(rps(HONO_APP, HONO), 0.9)}; the middleware ${formatPaired(rps(HONO_MW, HONO))}`,
       `Koa + cachework ≥ Koa + koa-cash: ${judged(rps(KOA_CACHED, KOA_CASH), 1)}; vs bare Koa ${formatPaired(rps(KOA_CACHED, KOA))}`,
-      `Rounds: the groups of compared rows (node:http with Django and the 20 ms view; Express; Fastify; Hono; Koa) run one after the other, each group's rows back to back, the order of the groups and the order within each group rotated by one each round. Each round of a row is one autocannon call on ${CONNECTIONS} new connections; its first ${LEAD_IN_MS} ms is not counted (\`HTTP_BENCH_SECONDS\`=${SECONDS} counted seconds per row over \`HTTP_BENCH_ROUNDS\`=${ROUNDS} rounds).`,
+      `Rounds: the groups of compared rows (node:http with Django and the 20 ms view; Express; Fastify; Hono; Koa) run one after the other, each group's rows back to back, the order of the groups and the order within each group rotated by one each round. Each round of a row is one autocannon call on ${CONNECTIONS} new connections to a new server process, started for that round and warmed up by ${WARM_UP_SECONDS} s of the same load (two processes of one server differ by up to ~30 % in req/s here, so one process per row would let one draw decide all its rounds); its first ${LEAD_IN_MS} ms is not counted (\`HTTP_BENCH_SECONDS\`=${SECONDS} counted seconds per row over \`HTTP_BENCH_ROUNDS\`=${ROUNDS} rounds).`,
       `Load: autocannon (${CONNECTIONS} connections, keep-alive) in the bench process; each server in its own process (gunicorn: 2 sync workers); ${PIN ? 'for Node rows autocannon runs on core 0 and the server on core 1; for Django both are unpinned' : 'all share the machine'} (${availableParallelism()} cores). 1-min load average ${loadBefore.toFixed(1)} before the run, ${(loadavg()[0] ?? 0).toFixed(1)} after (other work on the machine makes req/s noisy).`,
     ]
     const c: Table = {
