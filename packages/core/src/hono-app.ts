@@ -7,7 +7,7 @@
  */
 import type { StoredResponse } from './http/body.ts'
 import { ResponseCache } from './http/engine.ts'
-import { FetchRequestViews } from './http/fetch-view.ts'
+import { FetchRequestView, FetchRequestViews } from './http/fetch-view.ts'
 import { type ForwardedTrustOptions, forwardedRequestView } from './http/forwarded.ts'
 import { canonicalHostEnd, isCanonicalTargetAt } from './http/fetch-url.ts'
 import { badHostResponse, checkedHost } from './http/hosts.ts'
@@ -185,7 +185,7 @@ function nodeServerView(
   // One comparison of the two strings (block by block), not a character loop over the URL.
   if (origin === undefined || url.length !== origin.length + target.length || url !== origin + target)
     return undefined
-  return new NodeServerView(request, url, origin, target)
+  return new FetchRequestView(request, url, origin, target)
 }
 
 /**
@@ -227,28 +227,6 @@ const lastOrigin: {
 
 // Written by `nodeOrigin`, so the read that flattens its string is never dropped as unused.
 let _originCode = 0
-
-// A class, so a hit allocates one object and no closures.
-class NodeServerView implements RequestView {
-  readonly method: string
-
-  constructor(
-    private readonly request: Request,
-    readonly url: string,
-    readonly origin: string,
-    readonly target: string,
-  ) {
-    this.method = request.method
-  }
-
-  header(name: string): string | null {
-    return this.request.headers.get(name)
-  }
-
-  toRequest(): Request {
-    return this.request
-  }
-}
 
 /** Whether the request carries a precondition (then core's path answers its 304/412). */
 function conditional(request: Request, h: Record<string, unknown> | undefined): boolean {

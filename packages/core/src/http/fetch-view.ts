@@ -30,13 +30,19 @@ export class FetchRequestViews {
   }
 }
 
-// A class, so a hit allocates one object and no closures.
-class FetchRequestView implements RequestView {
+/**
+ * The view of a Fetch `Request` keyed by `url`, with `url` in its two parts when the adapter has
+ * them apart (`origin + target === url`, see `RequestView`). A class, so a hit allocates one
+ * object and no closures.
+ */
+export class FetchRequestView implements RequestView {
   readonly method: string
 
   constructor(
     private readonly request: Request,
     readonly url: string,
+    readonly origin: string | undefined = undefined,
+    readonly target: string | undefined = undefined,
   ) {
     this.method = request.method
   }
