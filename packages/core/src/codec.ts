@@ -158,9 +158,26 @@ export function encodeValue(value: unknown): string {
   }
 }
 
+/**
+ * A stored Date as devalue writes it: its `toISOString()`, or '' for an invalid Date. Any other
+ * text is corrupt (a miss), where devalue's own `new Date(text)` would read a damaged date as
+ * some other date or as an Invalid Date (docs/contract.md rule 12: a value reads back as it was
+ * stored, or not at all).
+ */
+function strictDate(iso: unknown): Date {
+  if (iso === '') return new Date(Number.NaN)
+  const d = typeof iso === 'string' ? new Date(iso) : undefined
+  if (d === undefined || Number.isNaN(d.getTime()) || d.toISOString() !== iso) {
+    throw new Error('Invalid Date payload')
+  }
+  return d
+}
+
+const PARSE_OPTIONS = { operations: { fromISOString: strictDate } }
+
 /** Decode what `encodeValue` wrote. Throws on corrupt input (callers treat that as a miss). */
 export function decodeValue(text: string): unknown {
-  return parse(text, revivers)
+  return parse(text, revivers, PARSE_OPTIONS)
 }
 
 const utf8Encoder = new TextEncoder()

@@ -74,6 +74,20 @@ describe('the value codec (docs/contract.md rule 12)', () => {
     expect(() => decodeValueBytes(new Uint8Array([0xff, 0xfe, 0x00]))).toThrow()
   })
 
+  it('reads a stored Date back only as the date stored: damaged date text is corrupt, not another date', () => {
+    for (const d of [new Date(0), new Date(8.64e15), new Date(-8.64e15), new Date(Number.NaN)]) {
+      const text = encodeValue({ d })
+      expect(decodeValue(text)).toStrictEqual({ d })
+    }
+    const good = encodeValue(new Date(0))
+    expect(good).toContain('"1970-01-01T00:00:00.000Z"')
+    // A damaged byte, another spelling of the same instant, a number: each is refused.
+    for (const bad of [' 970-01-01T00:00:00.000Z', '1970-01-01', '1970-01-01T00:00:00Z', 'x']) {
+      expect(() => decodeValue(good.replace('1970-01-01T00:00:00.000Z', bad))).toThrow(/Invalid Date/)
+    }
+    expect(() => decodeValue('[["Date",0]]')).toThrow(/Invalid Date/)
+  })
+
   it('throws TypeError for functions and symbols', () => {
     expect(() => encodeValue({ f: () => 1 })).toThrow(TypeError)
     expect(() => encodeValue([Symbol('x')])).toThrow(TypeError)
