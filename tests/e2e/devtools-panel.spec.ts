@@ -615,7 +615,14 @@ test('edit and touch change what get returns; copy key; the typed tree; the entr
   await expect
     .poll(() => page.evaluate(() => window.cwFixture?.loc.get('page-a')))
     .toEqual({ hello: 'edited', n: 2 })
-  await detail.locator('input[aria-label="new lifetime in seconds"]').fill('7200')
+  const lifetime = detail.locator('input[aria-label="new lifetime in seconds"]')
+  await lifetime.fill('7200')
+  // A live update of the entry rebuilds the entry view: the lifetime being typed stays.
+  const shown = await detail.getAttribute('data-shown')
+  await page.evaluate(() => window.cwFixture?.loc.set('page-a', { hello: 'edited', n: 2 }, 900))
+  await expect.poll(() => detail.getAttribute('data-shown')).toMatch(/^(?!$)/)
+  await expect.poll(() => detail.getAttribute('data-shown')).not.toBe(shown)
+  await expect(lifetime).toHaveValue('7200')
   await detail.locator('[data-action="touch"]').click()
   await expect
     .poll(() =>

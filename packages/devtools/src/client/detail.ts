@@ -127,10 +127,17 @@ function showValue(d: PanelDom, row: Row, v: WireValue): void {
   showTree(v.tree !== undefined && text.length <= TEXT_CHARS * 50)
 }
 
+const TTL_LABEL = 'new lifetime in seconds'
+
 /** Render the entry view for `row`; with `again`, only refresh it (keeping an edit in progress). */
 export async function renderDetail(d: PanelDom, row: Row, again: boolean, ctx: DetailContext): Promise<void> {
   const { source, entry, cache } = row
   const key = entry.key ?? (source.id === 'sw' ? entry.rawKey : undefined)
+  // A refresh rebuilds the actions when the entry changed (a live update): a lifetime being
+  // typed into the TTL box stays, and keeps the focus, instead of going back to 300.
+  const typed = again
+    ? d.detailActions.querySelector<HTMLInputElement>(`input[aria-label="${TTL_LABEL}"]`)
+    : null
   d.detail.dataset.source = source.id
   d.detail.dataset.key = entry.key ?? entry.rawKey
   d.detail.dataset.version = entry.version === undefined ? '' : String(entry.version)
@@ -152,7 +159,9 @@ export async function renderDetail(d: PanelDom, row: Row, again: boolean, ctx: D
   })
   const del = button('delete', 'delete')
   const bump = button('bump', 'bump version')
-  const ttl = el('input', { type: 'number', min: '1', value: '300', 'aria-label': 'new lifetime in seconds' })
+  const ttl = el('input', { type: 'number', min: '1', value: '300', 'aria-label': TTL_LABEL })
+  if (typed) ttl.value = typed.value
+  const typing = typed?.matches(':focus') ?? false
   const touch = button('touch', 'extend TTL', 'touch: expire this many seconds from now')
   const edit = button('edit', 'edit', 'edit the value as JSON')
   const close = el('button', { 'data-action': 'close-detail', 'aria-label': 'close the entry view' }, '×')
@@ -203,6 +212,7 @@ export async function renderDetail(d: PanelDom, row: Row, again: boolean, ctx: D
     return b
   })
   d.detailActions.replaceChildren(copy, del, bump, ttl, touch, edit, ...tagButtons, close)
+  if (typing) ttl.focus()
   d.detailValue.replaceChildren(el('pre', {}, entry.preview))
   let v: WireValue
   try {
