@@ -4,30 +4,33 @@
  *
  * LRU order (Django moves a key to the front on get, set and incr; `move_to_end` in django/core/cache/backends/locmem.py; docs/contract.md rule 11) is kept
  * in one of two ways per store. Until the store first has to cull, each use just stamps the item
- * with a counter (`Item.u`): no other item is touched, where moving an item in a linked list
- * writes both neighbours, two random items and so two cache misses per hit in a large store.
- * The first cull (or a counter near the Smi limit) sorts the items by stamp once into an
- * intrusive doubly linked list (most recent at `head`), and from then on a use moves the item to
- * the front and an eviction pops the tail: O(1) each, and a cull costs O(culled). The order is
- * the same either way. Re-inserting into the `Map` to move a key would cost ~10× more in V8, and
- * walking `map.keys()` from the start per eviction would cost O(deleted slots).
+ * with a counter (its `u`, locmem-store.ts): no other item is touched, where moving an item in a
+ * linked list writes both neighbours, two random items and so two cache misses per hit in a
+ * large store. The first cull (or a counter near the Smi limit) sorts the items by stamp once
+ * into an intrusive doubly linked list (most recent at `head`), and from then on a use moves the
+ * item to the front and an eviction pops the tail: O(1) each, and a cull costs O(culled). The
+ * order is the same either way. Re-inserting into the `Map` to move a key would cost ~10× more
+ * in V8, and walking `map.keys()` from the start per eviction would cost O(deleted slots).
  *
  * Each cache also keeps a direct index from the caller's key (default version) to the item, so a
  * hit is one hash lookup, not two (made key, then store). It is no memo of made keys and has no
  * bound a working set can outgrow: it holds only live items this cache has found (at most one
- * index entry per item, dropped when the item leaves the store; `DirectIndex` in locmem-store.ts),
- * so a hit reads only the item's fields it needs (`q`, `u`, `h`, `v`, `plan`), laid out first.
+ * index entry per item, dropped when the item leaves the store; `DirectIndex` in locmem-store.ts).
+ * It maps the key to where the item's hot part starts in the store's packed array (its coarse
+ * expiry, mode, stamp and value, 32 bytes: locmem-store.ts), so a hit reads those four slots and
+ * no item object.
  */
 import { BaseCache, addDelta, type CullableStore, type RawEntry, type StoredEntry } from '../base-cache.ts'
-import { flatten, restore, restoreFlat, restoreTree, type Snapshot, snapshot } from '../clone.ts'
+import { flatten, restoreFlat, restoreTree, type Snapshot, snapshot } from '../clone.ts'
 import { systemClock } from '../clock.ts'
 import { encodeValue } from '../codec.ts'
 import { escapeEnvelope, isEnvelope, openEnvelope, STALE } from '../envelope.ts'
 import { KeyNotFoundError } from '../errors.ts'
 import {
-  coarseExpiry,
   type DirectIndex,
-  expired,
+  expiredAt,
+  HOT_H,
+  HOT_V,
   indexItem,
   type Item,
   type Store,
@@ -44,14 +47,22 @@ function hitMode(s: Snapshot): 0 | 1 | 2 | 3 | 4 {
   return isEnvelope(s.v) ? 2 : s.kind === 0 ? 0 : s.kind === 1 ? 1 : 3
 }
 
-/** A hit's copy for `Item.h` 1, 3 or 4 (the same copy as `restore`, without reading `kind`). */
-function hitCopy(it: Item): unknown {
-  const h = it.h
+/** A hit's copy of `v`, the value of `it`, for mode `h` 1, 3 or 4 (`restore`'s copy, without reading `kind`). */
+function hitCopy(v: unknown, it: Item, h: number): unknown {
   return h === 4
-    ? restoreFlat(it.v as object, it.plan)
+    ? restoreFlat(v as object, it.plan)
     : h === 1
-      ? restoreTree(it.v as object, it.plan)
-      : structuredClone(it.v)
+      ? restoreTree(v as object, it.plan)
+      : structuredClone(v)
+}
+
+/** The isolated copy of what `it` holds (clone.ts `restore` of its parts; kind 0 as it is). */
+function copyOut(st: Store, it: Item): unknown {
+  const v = st.value(it)
+  const k = it.kind
+  if (k === 0) return v
+  if (k === 1) return restoreTree(v as object, it.plan)
+  return k === 3 ? restoreFlat(v as object, it.plan) : structuredClone(v)
 }
 
 /**
@@ -65,13 +76,13 @@ function isolatedSnapshot(value: unknown): Snapshot {
 }
 
 /**
- * Turn a stored item of the flat form (`Item.h` 4) back into its tree, for a caller that reads
+ * Turn a stored item of the flat form (mode 4) back into its tree, for a caller that reads
  * the stored value itself (`PEEK`): from then on it gets that same object on every read.
  */
-function unflatten(it: Item): void {
-  it.v = restoreFlat(it.v as object, it.plan)
-  it.kind = 1
-  it.h = 1
+function unflatten(st: Store, it: Item): unknown {
+  const v = restoreFlat(st.value(it) as object, it.plan)
+  st.setValue(it, v, 1, it.plan, 1)
+  return v
 }
 
 // `isolate: false`: keep the caller's reference (kind 0 is returned as is by `restore`).
@@ -118,9 +129,10 @@ export class LocMemCache extends BaseCache {
         let min = Number.POSITIVE_INFINITY
         for (const it of s.map.values()) {
           if (it.e !== null && it.e <= now) {
+            const k = it.k
             s.remove(it)
             n++
-            onRemoved?.(it.k)
+            onRemoved?.(k)
           } else if (it.e !== null && it.e < min) min = it.e
         }
         s.minExpiry = min
@@ -130,12 +142,10 @@ export class LocMemCache extends BaseCache {
         let n = 0
         let it = s.last()
         while (n < count && it !== null) {
+          const k = it.k
           s.remove(it)
           n++
-          onRemoved?.(it.k)
-          it.v = undefined
-          it.plan = null
-          s.free.push(it)
+          onRemoved?.(k)
           it = s.tail
         }
         return n
@@ -152,7 +162,7 @@ export class LocMemCache extends BaseCache {
   private live(rawKey: string, use: boolean): Item | undefined {
     const it = this.store.map.get(rawKey)
     if (it === undefined) return undefined
-    if (expired(it, this.clock, undefined)) {
+    if (this.store.expired(it, this.clock, undefined)) {
       this.store.remove(it)
       this.noteExpired(rawKey)
       return undefined
@@ -168,19 +178,22 @@ export class LocMemCache extends BaseCache {
   private liveByKey(key: string, version: number | undefined, use: boolean, now?: number): Item | undefined {
     const d = this.direct
     if (d !== undefined && (version === undefined || version === this.version)) {
-      let it = d.get(key)
-      if (it === undefined) {
+      const st = this.store
+      const b = d.get(key)
+      let it: Item | undefined
+      if (b === undefined) {
         const raw = this.rawKey(key, version)
-        it = this.store.map.get(raw)
+        it = st.map.get(raw)
         if (it === undefined) return undefined
-        if (this.cleanKey(raw)) indexItem(d, key, it)
-      }
-      if (expired(it, this.clock, now)) {
-        this.store.remove(it)
-        this.noteExpired(it.k)
+        if (this.cleanKey(raw)) indexItem(st, d, key, it)
+      } else it = st.itemAt(b) as Item
+      if (st.expired(it, this.clock, now)) {
+        const k = it.k
+        st.remove(it)
+        this.noteExpired(k)
         return undefined
       }
-      if (use) this.store.touch(it)
+      if (use) st.touch(it)
       return it
     }
     return this.live(this.rawKey(key, version), use)
@@ -198,51 +211,17 @@ export class LocMemCache extends BaseCache {
   private place(rawKey: string, s: Snapshot, expiresAt: number | null, existing: Item | undefined): Item {
     const st = this.store
     if (existing !== undefined) {
-      existing.v = s.v
-      existing.kind = s.kind
-      existing.plan = s.plan
-      existing.h = hitMode(s)
-      existing.q = coarseExpiry(expiresAt)
-      existing.e = expiresAt
+      st.setValue(existing, s.v, s.kind, s.plan, hitMode(s))
+      st.setExpiry(existing, expiresAt)
       st.touch(existing)
-      st.noteExpiry(expiresAt)
       return existing
-    } else {
-      const recycled = st.free.pop()
-      let it: Item
-      if (recycled !== undefined) {
-        it = recycled
-        it.v = s.v
-        it.kind = s.kind
-        it.plan = s.plan
-        it.h = hitMode(s)
-        it.k = rawKey
-        it.q = coarseExpiry(expiresAt)
-        it.e = expiresAt
-      } else {
-        // The fields a hit reads or writes first, together: V8 lays them out in this order, so
-        // a hit reads the 64 bytes from the item's start (24 of header, then q, u, h, v, plan):
-        // `h` tells the copy apart, so `kind` (after them) is not read.
-        it = {
-          q: coarseExpiry(expiresAt),
-          u: 0,
-          h: hitMode(s),
-          v: s.v,
-          plan: s.plan,
-          kind: s.kind,
-          e: expiresAt,
-          k: rawKey,
-          d: null,
-          ck: undefined,
-          p: null,
-          n: null,
-        }
-      }
-      st.map.set(rawKey, it)
-      st.add(it)
-      st.noteExpiry(expiresAt)
-      return it
     }
+    const it = st.newItem(rawKey)
+    st.setValue(it, s.v, s.kind, s.plan, hitMode(s))
+    st.setExpiry(it, expiresAt)
+    st.map.set(rawKey, it)
+    st.add(it)
+    return it
   }
 
   // Fast paths: with nobody listening, `get` and `set` skip the generic machinery (and its
@@ -257,13 +236,20 @@ export class LocMemCache extends BaseCache {
     if (this.events.active) return super.get(key, defaultValue, opts)
     try {
       // The common hit, inline: the direct index holds the key and the item is live and plain.
+      // (Only the item's hot part is read: its value, mode, coarse expiry and use stamp.)
       const d = this.direct
       if (opts === undefined && d !== undefined) {
-        const hit = d.get(key)
-        if (hit !== undefined && hit.h !== 2 && !expired(hit, this.clock, undefined)) {
-          this.store.touch(hit)
-          this.counters.hits++
-          return Promise.resolve(hit.h === 0 ? hit.v : hitCopy(hit))
+        const b = d.get(key)
+        if (b !== undefined) {
+          const st = this.store
+          const hot = st.hot
+          const h = hot[b + HOT_H]
+          if (h !== 2 && !expiredAt(st, b, this.clock, undefined)) {
+            st.touchAt(b)
+            this.counters.hits++
+            const v = hot[b + HOT_V]
+            return Promise.resolve(h === 0 ? v : hitCopy(v, st.itemAt(b) as Item, h as number))
+          }
         }
       }
       const it = this.liveByKey(key, opts?.version, true)
@@ -271,10 +257,12 @@ export class LocMemCache extends BaseCache {
         this.counters.misses++
         return Promise.resolve(defaultValue)
       }
-      const h = it.h
+      const st = this.store
+      const h = st.mode(it)
       if (h === 2) return super.get(key, defaultValue, opts) // rule 16 metadata
       this.counters.hits++
-      return Promise.resolve(h === 0 ? it.v : hitCopy(it))
+      const v = st.value(it)
+      return Promise.resolve(h === 0 ? v : hitCopy(v, it, h))
     } catch (e) {
       return Promise.reject(e)
     }
@@ -301,7 +289,7 @@ export class LocMemCache extends BaseCache {
         const it = this.place(raw, s, exp, undefined)
         const d = this.direct
         if (d !== undefined && (version === undefined || version === this.version) && this.cleanKey(raw)) {
-          indexItem(d, key, it)
+          indexItem(this.store, d, key, it)
         }
       }
       this.counters.sets++
@@ -319,8 +307,8 @@ export class LocMemCache extends BaseCache {
   [PEEK_RAW](rawKey: string): unknown {
     const it = this.live(rawKey, true)
     if (it === undefined) return undefined
-    if (isEnvelope(it.v)) return NO_PEEK
-    return it.kind === 0 ? it.v : restore(it)
+    if (isEnvelope(this.store.value(it))) return NO_PEEK
+    return copyOut(this.store, it)
   }
 
   /**
@@ -331,19 +319,35 @@ export class LocMemCache extends BaseCache {
   [PEEK](key: string, systemNow?: number): unknown {
     if (this.events.active) return NO_PEEK
     const now = this.clock === systemClock ? systemNow : undefined
+    // The common hit, as in `get`: indexed, live and plain, read from its hot part alone.
+    const d = this.direct
+    if (d !== undefined) {
+      const b = d.get(key)
+      if (b !== undefined) {
+        const st = this.store
+        const h = st.hot[b + HOT_H]
+        if ((h === 0 || h === 1 || h === 3) && !expiredAt(st, b, this.clock, now)) {
+          st.touchAt(b)
+          this.counters.hits++
+          return st.hot[b + HOT_V]
+        }
+      }
+    }
     const it = this.liveByKey(key, undefined, true, now)
     if (it === undefined) {
       this.counters.misses++
       return undefined
     }
     // Tagged entries need their counters checked (rule 17): the caller uses `get`.
-    if (it.h !== 2) {
+    const st = this.store
+    const h = st.mode(it)
+    const stored = st.value(it)
+    if (h !== 2) {
       this.counters.hits++
-      if (it.h === 4) unflatten(it) // the flat stored form is not the value
-      return it.v
+      return h === 4 ? unflatten(st, it) : stored // the flat stored form is not the value
     }
-    if (isEnvelope(it.v) && it.v.tags !== undefined) return NO_PEEK
-    const v = openEnvelope(it.v, now ?? this.clock.now())
+    if (isEnvelope(stored) && stored.tags !== undefined) return NO_PEEK
+    const v = openEnvelope(stored, now ?? this.clock.now())
     if (v === STALE) {
       this.counters.misses++
       return undefined
@@ -354,14 +358,14 @@ export class LocMemCache extends BaseCache {
 
   protected async _get(rawKey: string): Promise<StoredEntry | undefined> {
     const it = this.live(rawKey, true)
-    return it === undefined ? undefined : { value: it.kind === 0 ? it.v : restore(it), expiresAt: it.e }
+    return it === undefined ? undefined : { value: copyOut(this.store, it), expiresAt: it.e }
   }
 
   protected override async _getMany(rawKeys: string[]): Promise<Map<string, unknown>> {
     const out = new Map<string, unknown>()
     for (const k of rawKeys) {
       const it = this.live(k, true)
-      if (it !== undefined) out.set(k, it.kind === 0 ? it.v : restore(it))
+      if (it !== undefined) out.set(k, copyOut(this.store, it))
     }
     return out
   }
@@ -373,8 +377,9 @@ export class LocMemCache extends BaseCache {
 
   protected override async _hasFresh(rawKey: string): Promise<boolean> {
     const it = this.live(rawKey, false)
-    if (it === undefined || openEnvelope(it.v, this.clock.now()) === STALE) return false
-    return this.tagsCurrent(it.v) // rule 17: has() agrees with get()
+    const v = it === undefined ? undefined : this.store.value(it)
+    if (it === undefined || openEnvelope(v, this.clock.now()) === STALE) return false
+    return this.tagsCurrent(v) // rule 17: has() agrees with get()
   }
 
   protected async _set(rawKey: string, value: unknown, expiresAt: number | null): Promise<boolean> {
@@ -393,9 +398,7 @@ export class LocMemCache extends BaseCache {
   protected async _touch(rawKey: string, expiresAt: number | null): Promise<boolean> {
     const it = this.live(rawKey, false)
     if (it === undefined) return false
-    it.q = coarseExpiry(expiresAt)
-    it.e = expiresAt
-    this.store.noteExpiry(expiresAt)
+    this.store.setExpiry(it, expiresAt)
     return true
   }
 
@@ -410,11 +413,8 @@ export class LocMemCache extends BaseCache {
     // Synchronous between the read and the write, so atomic; the expiry is kept (rule 7).
     const it = this.live(rawKey, true)
     if (it === undefined) throw new KeyNotFoundError(rawKey)
-    const next = addDelta(it.v, delta, callerKey)
-    it.v = next
-    it.kind = 0
-    it.plan = null
-    it.h = 0
+    const next = addDelta(this.store.value(it), delta, callerKey)
+    this.store.setValue(it, next, 0, null, 0)
     return next
   }
 
@@ -422,8 +422,11 @@ export class LocMemCache extends BaseCache {
     const it = this.live(fromRaw, false)
     if (it === undefined) return false
     if (fromRaw === toRaw) return true
+    // Read before `remove`, which drops the value and keeps the item for a new key.
+    const moved: Snapshot = { v: this.store.value(it), kind: it.kind, plan: it.plan }
+    const e = it.e
     this.store.remove(it)
-    await this.put(toRaw, { v: it.v, kind: it.kind, plan: it.plan }, it.e)
+    await this.put(toRaw, moved, e)
     return true
   }
 
@@ -436,7 +439,7 @@ export class LocMemCache extends BaseCache {
     // Snapshot the items first: the consumer may delete while we iterate.
     for (const it of [...this.store.map.values()]) {
       if (this.store.map.get(it.k) !== it) continue // deleted while the consumer ran
-      const value = restore(it)
+      const value = copyOut(this.store, it)
       let size: number | undefined
       try {
         // The size is the encoded form's: an encoding per entry, skipped when not asked for.
