@@ -362,10 +362,14 @@ export function assertStorable(value: unknown): void {
 
 /** Copy a stored snapshot out, so the caller can mutate it freely. */
 export function restore(s: Snapshot): unknown {
-  const k = s.kind
-  if (k === 0) return s.v
-  if (k === 1) return restoreTree(s.v as object, s.plan)
-  return k === 3 ? restoreFlat(s.v as object, s.plan) : structuredClone(s.v)
+  return restoreParts(s.v, s.kind, s.plan)
+}
+
+/** `restore` of a snapshot held as its parts (locmem keeps the value apart from its kind and plan). */
+export function restoreParts(v: unknown, kind: Snapshot['kind'], plan: Plan): unknown {
+  if (kind === 0) return v
+  if (kind === 1) return restoreTree(v as object, plan)
+  return kind === 3 ? restoreFlat(v as object, plan) : structuredClone(v)
 }
 
 /** Structured-clone any value, throwing `TypeError` for functions and symbols inside it. */

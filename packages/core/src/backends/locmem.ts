@@ -17,11 +17,11 @@
  * bound a working set can outgrow: it holds only live items this cache has found (at most one
  * index entry per item, dropped when the item leaves the store; `DirectIndex` in locmem-store.ts).
  * It maps the key to where the item's hot part starts in the store's packed array (its coarse
- * expiry, mode, stamp and value, 32 bytes: locmem-store.ts), so a hit reads those four slots and
+ * expiry, mode, stamp and value, 32 bytes: locmem-store.ts), so a `get` hit reads those four slots and
  * no item object.
  */
 import { BaseCache, addDelta, type CullableStore, type RawEntry, type StoredEntry } from '../base-cache.ts'
-import { flatten, restoreFlat, restoreTree, type Snapshot, snapshot } from '../clone.ts'
+import { flatten, restoreFlat, restoreParts, restoreTree, type Snapshot, snapshot } from '../clone.ts'
 import { systemClock } from '../clock.ts'
 import { encodeValue } from '../codec.ts'
 import { escapeEnvelope, isEnvelope, openEnvelope, STALE } from '../envelope.ts'
@@ -56,13 +56,9 @@ function hitCopy(v: unknown, it: Item, h: number): unknown {
       : structuredClone(v)
 }
 
-/** The isolated copy of what `it` holds (clone.ts `restore` of its parts; kind 0 as it is). */
+/** The isolated copy of what `it` holds (kind 0 as it is). */
 function copyOut(st: Store, it: Item): unknown {
-  const v = st.value(it)
-  const k = it.kind
-  if (k === 0) return v
-  if (k === 1) return restoreTree(v as object, it.plan)
-  return k === 3 ? restoreFlat(v as object, it.plan) : structuredClone(v)
+  return restoreParts(st.value(it), it.kind, it.plan)
 }
 
 /**
@@ -319,20 +315,6 @@ export class LocMemCache extends BaseCache {
   [PEEK](key: string, systemNow?: number): unknown {
     if (this.events.active) return NO_PEEK
     const now = this.clock === systemClock ? systemNow : undefined
-    // The common hit, as in `get`: indexed, live and plain, read from its hot part alone.
-    const d = this.direct
-    if (d !== undefined) {
-      const b = d.get(key)
-      if (b !== undefined) {
-        const st = this.store
-        const h = st.hot[b + HOT_H]
-        if ((h === 0 || h === 1 || h === 3) && !expiredAt(st, b, this.clock, now)) {
-          st.touchAt(b)
-          this.counters.hits++
-          return st.hot[b + HOT_V]
-        }
-      }
-    }
     const it = this.liveByKey(key, undefined, true, now)
     if (it === undefined) {
       this.counters.misses++
@@ -377,8 +359,9 @@ export class LocMemCache extends BaseCache {
 
   protected override async _hasFresh(rawKey: string): Promise<boolean> {
     const it = this.live(rawKey, false)
-    const v = it === undefined ? undefined : this.store.value(it)
-    if (it === undefined || openEnvelope(v, this.clock.now()) === STALE) return false
+    if (it === undefined) return false
+    const v = this.store.value(it)
+    if (openEnvelope(v, this.clock.now()) === STALE) return false
     return this.tagsCurrent(v) // rule 17: has() agrees with get()
   }
 
