@@ -133,8 +133,8 @@ const TTL_LABEL = 'new lifetime in seconds'
 export async function renderDetail(d: PanelDom, row: Row, again: boolean, ctx: DetailContext): Promise<void> {
   const { source, entry, cache } = row
   const key = entry.key ?? (source.id === 'sw' ? entry.rawKey : undefined)
-  // A refresh rebuilds the actions when the entry changed (a live update): a lifetime being
-  // typed into the TTL box stays, and keeps the focus, instead of going back to 300.
+  // A refresh rebuilds the actions when the entry changed (a live update): the TTL box is kept,
+  // so a lifetime being typed into it stays, with its focus, instead of going back to 300.
   const typed = again
     ? d.detailActions.querySelector<HTMLInputElement>(`input[aria-label="${TTL_LABEL}"]`)
     : null
@@ -159,8 +159,9 @@ export async function renderDetail(d: PanelDom, row: Row, again: boolean, ctx: D
   })
   const del = button('delete', 'delete')
   const bump = button('bump', 'bump version')
-  const ttl = el('input', { type: 'number', min: '1', value: '300', 'aria-label': TTL_LABEL })
-  if (typed) ttl.value = typed.value
+  // The same element, not a copy of its value: its caret and selection stay with it too.
+  const ttl = typed ?? el('input', { type: 'number', min: '1', value: '300', 'aria-label': TTL_LABEL })
+  ttl.disabled = false
   const typing = typed?.matches(':focus') ?? false
   const touch = button('touch', 'extend TTL', 'touch: expire this many seconds from now')
   const edit = button('edit', 'edit', 'edit the value as JSON')
