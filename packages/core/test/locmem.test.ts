@@ -211,7 +211,8 @@ describe('locmem: the direct index of caller keys never serves an entry that lef
     expect(await a.get('x')).toBeUndefined()
     expect(await b.get('x')).toBe('b')
     // The index holds one entry per live item it found, none for what left the store.
-    const direct = (c: LocMemCache) => (c as unknown as { direct: Map<string, unknown> }).direct
+    const direct = (c: LocMemCache) =>
+      (c as unknown as { direct: { keys(): Iterable<string>; size: number } }).direct
     expect([...direct(a).keys()]).toEqual([])
     expect([...direct(b).keys()].sort()).toEqual(['x', 'y1', 'y2'])
     await b.delete('x')

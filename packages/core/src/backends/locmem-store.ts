@@ -52,13 +52,211 @@ export interface Item {
   n: Item | null
 }
 
+/** Keys up to this many UTF-16 units go in a `DirectIndex`'s table; see there. */
+export const TABLE_KEY_MAX = 16
+/** A key in the table is at most this many slots from where its hash puts it. */
+const PROBE_MAX = 16
+/** Fields of a table slot (`DirectIndex.t`, `SLOT` wide): the key (0 when empty), the item's base, and copies of its hot `v`, `q` and `h`. */
+export const S_K = 0
+export const S_B = 1
+export const S_V = 2
+export const S_Q = 3
+export const S_H = 4
+const SLOT = 5
+/** Slots of a new or emptied table (a power of 2). */
+const MIN_SLOTS = 16
+
+const SEED = (Math.random() * 0x100000000) >>> 0
+
+/**
+ * A seeded 32-bit hash of a short key (FNV-1a over its UTF-16 units, then murmur3's final mix).
+ * Not flood-proof by itself: the table bounds every probe (`PROBE_MAX`), so keys that collide
+ * only move to the `Map` (V8's own seeded hash), never into a long chain.
+ */
+export function keyHash(key: string): number {
+  let h = (SEED ^ key.length) | 0
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193)
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  return h ^ (h >>> 16)
+}
+
 /**
  * Caller key (default version) → the item's base (`Item.s`), for one cache. Exact: it holds an
  * item only while the item is in the store and `item.d`/`item.ck` name this entry (`indexItem`;
  * `Store.remove` and `Store.clear` drop the entry), so a hit trusts what it finds and reads
  * neither field.
+ *
+ * A short key (`TABLE_KEY_MAX`) lives in an open-addressing table (linear probing, at most half
+ * full, backward-shift deletion) whose slot also holds copies of what a hit reads of the item's
+ * hot part: its value, coarse expiry and mode, kept current by `Store.setValue`/`setExpiry`. A
+ * hit then reads one slot, where a `Map` entry and then the hot part are two dependent reads:
+ * at 1,000,000 items each is a cache miss (docs/benchmarks.md, locmem). Hashing a key in JS
+ * costs more than V8's cached hash once keys are longer (measured: 0.7x at 40 units, 0.45x at
+ * 100, 10,000 keys), so longer keys, and keys whose probe would pass `PROBE_MAX`, are in
+ * `other`, a `Map` to the base, and a hit reads the hot part.
  */
-export type DirectIndex = Map<string, number>
+export class DirectIndex {
+  /** The table: `SLOT` fields per slot (`S_*`). */
+  t: unknown[] = []
+  /** Slots - 1 (slots are a power of 2). */
+  mask = 0
+  /** Keys in the table. */
+  count = 0
+  /** The keys not in the table → base. */
+  readonly other = new Map<string, number>()
+  private readonly hash: (key: string) => number
+
+  /** `hash` is for tests (a constant one makes every key collide). */
+  constructor(hash: (key: string) => number = keyHash) {
+    this.hash = hash
+    this.alloc(MIN_SLOTS)
+  }
+
+  private alloc(slots: number): void {
+    this.t = new Array<unknown>(slots * SLOT).fill(0)
+    this.mask = slots - 1
+    this.count = 0
+  }
+
+  /** Where `key`'s slot starts in `t`, or -1 when the table does not hold it. */
+  find(key: string): number {
+    if (key.length > TABLE_KEY_MAX) return -1
+    const t = this.t
+    const mask = this.mask
+    let i = this.hash(key) & mask
+    for (let p = 0; p < PROBE_MAX; p++) {
+      const o = i * SLOT
+      const k = t[o]
+      if (k === key) return o
+      if (k === 0) return -1
+      i = (i + 1) & mask
+    }
+    return -1
+  }
+
+  /** The base held for `key`. */
+  get(key: string): number | undefined {
+    const o = this.find(key)
+    if (o >= 0) return this.t[o + S_B] as number
+    return this.other.size === 0 ? undefined : this.other.get(key)
+  }
+
+  get size(): number {
+    return this.count + this.other.size
+  }
+
+  /** The keys held (tests and checks). */
+  *keys(): IterableIterator<string> {
+    const t = this.t
+    for (let o = 0; o < t.length; o += SLOT) if (t[o] !== 0) yield t[o] as string
+    yield* this.other.keys()
+  }
+
+  /** Copy the hot part at `b` into the slot at `o`. */
+  private fill(o: number, b: number, hot: unknown[]): void {
+    const t = this.t
+    t[o + S_B] = b
+    t[o + S_V] = hot[b + HOT_V]
+    t[o + S_Q] = hot[b + HOT_Q]
+    t[o + S_H] = hot[b + HOT_H]
+  }
+
+  /** Hold `key` → `b`, the hot part at `b` of `hot` copied in. */
+  set(key: string, b: number, hot: unknown[]): void {
+    const o = this.find(key)
+    if (o >= 0) {
+      this.fill(o, b, hot)
+      return
+    }
+    if (key.length <= TABLE_KEY_MAX) {
+      if (this.other.size !== 0) this.other.delete(key)
+      if ((this.count + 1) * 2 > this.mask + 1) this.resize((this.mask + 1) * 2)
+      const e = this.emptySlot(key)
+      if (e >= 0) {
+        this.t[e + S_K] = key
+        this.fill(e, b, hot)
+        this.count++
+        return
+      }
+    }
+    this.other.set(key, b)
+  }
+
+  /** An empty slot within `PROBE_MAX` of `key`'s home (which must not hold `key`), or -1. */
+  private emptySlot(key: string): number {
+    const t = this.t
+    const mask = this.mask
+    let i = this.hash(key) & mask
+    for (let p = 0; p < PROBE_MAX; p++) {
+      const o = i * SLOT
+      if (t[o] === 0) return o
+      i = (i + 1) & mask
+    }
+    return -1
+  }
+
+  /** Copy a changed hot part (of the item at `b`, held under `key`) into its slot. */
+  sync(key: string, b: number, hot: unknown[]): void {
+    const o = this.find(key)
+    if (o >= 0) this.fill(o, b, hot)
+  }
+
+  delete(key: string): void {
+    const o = this.find(key)
+    if (o < 0) {
+      if (this.other.size !== 0) this.other.delete(key)
+      return
+    }
+    // Backward shift: move each later key of the run into the hole when that brings it no
+    // further from its home than it was, so no probe meets an empty slot before its key.
+    const t = this.t
+    const mask = this.mask
+    let hole = o / SLOT
+    let j = (hole + 1) & mask
+    for (;;) {
+      const jo = j * SLOT
+      const k = t[jo]
+      if (k === 0) break
+      const home = this.hash(k as string) & mask
+      if (((j - home) & mask) >= ((j - hole) & mask)) {
+        const ho = hole * SLOT
+        for (let f = 0; f < SLOT; f++) t[ho + f] = t[jo + f]
+        hole = j
+      }
+      j = (j + 1) & mask
+    }
+    const ho = hole * SLOT
+    t[ho + S_K] = 0
+    t[ho + S_B] = 0
+    t[ho + S_V] = 0 // drop the value
+    t[ho + S_Q] = 0
+    t[ho + S_H] = 0
+    this.count--
+    const slots = this.mask + 1
+    if (slots > MIN_SLOTS && this.count * 8 < slots) this.resize(slots / 2)
+  }
+
+  /** Rebuild the table with `slots` slots; a key that no longer fits within `PROBE_MAX` moves to `other`. */
+  private resize(slots: number): void {
+    const old = this.t
+    this.alloc(slots)
+    const t = this.t
+    for (let o = 0; o < old.length; o += SLOT) {
+      const k = old[o]
+      if (k === 0) continue
+      const e = this.emptySlot(k as string)
+      if (e < 0) {
+        this.other.set(k as string, old[o + S_B] as number)
+        continue
+      }
+      for (let f = 0; f < SLOT; f++) t[e + f] = old[o + f]
+      this.count++
+    }
+  }
+}
 
 /** Index `it` under `key` in `d`, taking it out of the index entry that held it before. */
 export function indexItem(st: Store, d: DirectIndex, key: string, it: Item): void {
@@ -70,7 +268,7 @@ export function indexItem(st: Store, d: DirectIndex, key: string, it: Item): voi
     const o = st.itemAt(old)
     if (o !== undefined) o.d = null
   }
-  d.set(key, it.s)
+  d.set(key, it.s, st.hot)
   it.d = d
   it.ck = key
 }
@@ -103,7 +301,11 @@ export function coarseExpiry(e: number | null): number {
  * (its heap number `e`) is read only within Q_MS of the expiry.
  */
 export function expiredAt(st: Store, b: number, clock: Clock, given: number | undefined): boolean {
-  const q = st.hot[b] as number
+  return expiredQ(st.hot[b + HOT_Q] as number, st, b, clock, given)
+}
+
+/** `expiredAt`, given the item's `q` (from its hot part or a `DirectIndex` slot). */
+export function expiredQ(q: number, st: Store, b: number, clock: Clock, given: number | undefined): boolean {
   if (q === Q_NEVER) return false
   const now = given ?? clock.now()
   // For an integer q, `q <= now / Q_MS` is `q <= floor(now / Q_MS)`: no rounding needed.
@@ -162,6 +364,7 @@ export class Store {
     this.hot[b + HOT_H] = h
     it.kind = kind
     it.plan = plan
+    if (it.d !== null) it.d.sync(it.ck as string, b, this.hot)
   }
 
   /** Set the expiry of `it`. */
@@ -169,6 +372,7 @@ export class Store {
     this.hot[it.s + HOT_Q] = coarseExpiry(e)
     it.e = e
     this.noteExpiry(e)
+    if (it.d !== null) it.d.sync(it.ck as string, it.s, this.hot)
   }
 
   /**

@@ -17,8 +17,9 @@
  * bound a working set can outgrow: it holds only live items this cache has found (at most one
  * index entry per item, dropped when the item leaves the store; `DirectIndex` in locmem-store.ts).
  * It maps the key to where the item's hot part starts in the store's packed array (its coarse
- * expiry, mode, stamp and value, 32 bytes: locmem-store.ts), so a `get` hit reads those four slots and
- * no item object.
+ * expiry, mode, stamp and value, 32 bytes: locmem-store.ts), so a `get` hit reads no item object;
+ * for a short key the index's own slot carries copies of the value, mode and coarse expiry, so a
+ * hit reads that one slot and writes the stamp.
  */
 import { BaseCache, addDelta, type CullableStore, type RawEntry, type StoredEntry } from '../base-cache.ts'
 import { flatten, restoreFlat, restoreParts, restoreTree, type Snapshot, snapshot } from '../clone.ts'
@@ -27,12 +28,17 @@ import { encodeValue } from '../codec.ts'
 import { escapeEnvelope, isEnvelope, openEnvelope, STALE } from '../envelope.ts'
 import { KeyNotFoundError } from '../errors.ts'
 import {
-  type DirectIndex,
+  DirectIndex,
   expiredAt,
+  expiredQ,
   HOT_H,
   HOT_V,
   indexItem,
   type Item,
+  S_B,
+  S_H,
+  S_Q,
+  S_V,
   type Store,
   storeFor,
 } from './locmem-store.ts'
@@ -115,7 +121,7 @@ export class LocMemCache extends BaseCache {
     this.store = storeFor(loc)
     this.copy = this.options.isolate === false ? shareValue : isolatedSnapshot
     // Only when validating a made key once is enough (a validateKey override runs every time).
-    this.direct = this.memoisesKeys() ? new Map() : undefined
+    this.direct = this.memoisesKeys() ? new DirectIndex() : undefined
     const s = this.store
     this.cullable = {
       size: () => s.map.size,
@@ -232,10 +238,25 @@ export class LocMemCache extends BaseCache {
     if (this.events.active) return super.get(key, defaultValue, opts)
     try {
       // The common hit, inline: the direct index holds the key and the item is live and plain.
-      // (Only the item's hot part is read: its value, mode, coarse expiry and use stamp.)
+      // A short key's slot holds copies of the item's value, mode and coarse expiry, so only
+      // the slot is read and the use stamp written; for another key, only the item's hot part
+      // is read (locmem-store.ts, `DirectIndex`).
       const d = this.direct
       if (opts === undefined && d !== undefined) {
-        const b = d.get(key)
+        const o = d.find(key)
+        if (o >= 0) {
+          const t = d.t
+          const h = t[o + S_H]
+          const b = t[o + S_B] as number
+          if (h !== 2 && !expiredQ(t[o + S_Q] as number, this.store, b, this.clock, undefined)) {
+            const st = this.store
+            st.touchAt(b)
+            this.counters.hits++
+            const v = t[o + S_V]
+            return Promise.resolve(h === 0 ? v : hitCopy(v, st.itemAt(b) as Item, h as number))
+          }
+        }
+        const b = o >= 0 || d.other.size === 0 ? undefined : d.other.get(key)
         if (b !== undefined) {
           const st = this.store
           const hot = st.hot
