@@ -266,13 +266,18 @@ export abstract class StorageBase {
    * `get_backend_timeout`): `undefined` → default, `null` → never, `0` → already expired.
    */
   expiryFor(timeout: Timeout): number | null {
+    return this.expiryAt(timeout, undefined)
+  }
+
+  /** `expiryFor` from the clock reading `now` (read here when not given, and only for a timeout). */
+  protected expiryAt(timeout: Timeout, now: number | undefined): number | null {
     const t = timeout === undefined ? this.defaultTimeout : timeout
     if (t === null) return null
     if (typeof t !== 'number' || Number.isNaN(t)) {
       throw new TypeError(`timeout must be a number of seconds or null, got ${String(t)}`)
     }
-    if (t <= 0) return this.clock.now() - 1000
-    return this.clock.now() + t * 1000
+    const at = now ?? this.clock.now()
+    return t <= 0 ? at - 1000 : at + t * 1000
   }
 
   /** Report an entry found expired by a read or a cull. */

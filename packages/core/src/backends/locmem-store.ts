@@ -8,8 +8,10 @@
  * (`Store.hot`, at the item's base `Item.s`): 32 bytes per item, next to each other, where an
  * item object is 120 (V8 without pointer compression). A cache's direct index maps a key to that
  * base, so a hit in a store of 100,000 items touches a region a quarter of the size, which stays
- * in the CPU's caches far more often (the `locmem` bench at 100,000 keys). The item object keeps
- * what only other paths read: the exact expiry, the keys, the list links, the copy plan.
+ * in the CPU's caches far more often (the `locmem` bench at 100,000 keys). For a short key the
+ * index's slot carries copies of the value, coarse expiry and mode, so a hit reads only that
+ * slot and writes the use stamp (`DirectIndex`). The item object keeps what only other paths
+ * read: the exact expiry, the keys, the list links, the copy plan.
  */
 import type { Clock } from '../clock.ts'
 import type { Plan } from '../clone.ts'
@@ -108,6 +110,11 @@ export class DirectIndex {
   /** The keys not in the table → base. */
   readonly other = new Map<string, number>()
   private readonly hash: (key: string) => number
+  /** The last key hashed and its hash: a write looks a key up two or three times in a row. */
+  private hk = ''
+  private hv = 0
+  /** Where `find` last found a key: `at` checks it (a slot holds its key) before probing. */
+  private lastO = 0
 
   /** `hash` is for tests (a constant one makes every key collide). */
   constructor(hash: (key: string) => number = keyHash) {
@@ -119,6 +126,22 @@ export class DirectIndex {
     this.t = new Array<unknown>(slots * SLOT).fill(0)
     this.mask = slots - 1
     this.count = 0
+    this.lastO = 0
+  }
+
+  /** `hash(key)`, remembered for the next call with the same key. */
+  private home(key: string): number {
+    if (key === this.hk) return this.hv
+    const h = this.hash(key)
+    this.hk = key
+    this.hv = h
+    return h
+  }
+
+  /** `find`, first trying where the last key was found (a write's second look-up of one key). */
+  private at(key: string): number {
+    const o = this.lastO
+    return this.t[o] === key ? o : this.find(key)
   }
 
   /** Where `key`'s slot starts in `t`, or -1 when the table does not hold it. */
@@ -126,11 +149,14 @@ export class DirectIndex {
     if (key.length > TABLE_KEY_MAX) return -1
     const t = this.t
     const mask = this.mask
-    let i = this.hash(key) & mask
+    let i = this.home(key) & mask
     for (let p = 0; p < PROBE_MAX; p++) {
       const o = i * SLOT
       const k = t[o]
-      if (k === key) return o
+      if (k === key) {
+        this.lastO = o
+        return o
+      }
       if (k === 0) return -1
       i = (i + 1) & mask
     }
@@ -166,7 +192,7 @@ export class DirectIndex {
 
   /** Hold `key` → `b`, the hot part at `b` of `hot` copied in. */
   set(key: string, b: number, hot: unknown[]): void {
-    const o = this.find(key)
+    const o = this.at(key)
     if (o >= 0) {
       this.fill(o, b, hot)
       return
@@ -189,7 +215,7 @@ export class DirectIndex {
   private emptySlot(key: string): number {
     const t = this.t
     const mask = this.mask
-    let i = this.hash(key) & mask
+    let i = this.home(key) & mask
     for (let p = 0; p < PROBE_MAX; p++) {
       const o = i * SLOT
       if (t[o] === 0) return o
@@ -200,12 +226,12 @@ export class DirectIndex {
 
   /** Copy a changed hot part (of the item at `b`, held under `key`) into its slot. */
   sync(key: string, b: number, hot: unknown[]): void {
-    const o = this.find(key)
+    const o = this.at(key)
     if (o >= 0) this.fill(o, b, hot)
   }
 
   delete(key: string): void {
-    const o = this.find(key)
+    const o = this.at(key)
     if (o < 0) {
       if (this.other.size !== 0) this.other.delete(key)
       return
@@ -365,6 +391,20 @@ export class Store {
     it.kind = kind
     it.plan = plan
     if (it.d !== null) it.d.sync(it.ck as string, b, this.hot)
+  }
+
+  /** `setValue` and then `setExpiry`, with one copy into the item's index slot. */
+  write(it: Item, v: unknown, kind: 0 | 1 | 2 | 3, plan: Plan, h: number, e: number | null): void {
+    const b = it.s
+    const hot = this.hot
+    hot[b + HOT_V] = v
+    hot[b + HOT_H] = h
+    hot[b + HOT_Q] = coarseExpiry(e)
+    it.kind = kind
+    it.plan = plan
+    it.e = e
+    this.noteExpiry(e)
+    if (it.d !== null) it.d.sync(it.ck as string, b, hot)
   }
 
   /** Set the expiry of `it`. */

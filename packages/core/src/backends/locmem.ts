@@ -213,14 +213,12 @@ export class LocMemCache extends BaseCache {
   private place(rawKey: string, s: Snapshot, expiresAt: number | null, existing: Item | undefined): Item {
     const st = this.store
     if (existing !== undefined) {
-      st.setValue(existing, s.v, s.kind, s.plan, hitMode(s))
-      st.setExpiry(existing, expiresAt)
+      st.write(existing, s.v, s.kind, s.plan, hitMode(s), expiresAt)
       st.touch(existing)
       return existing
     }
     const it = st.newItem(rawKey)
-    st.setValue(it, s.v, s.kind, s.plan, hitMode(s))
-    st.setExpiry(it, expiresAt)
+    st.write(it, s.v, s.kind, s.plan, hitMode(s), expiresAt)
     st.map.set(rawKey, it)
     st.add(it)
     return it
@@ -295,8 +293,12 @@ export class LocMemCache extends BaseCache {
     if (this.events.active || opts?.tags !== undefined) return super.set(key, value, timeout, opts)
     try {
       const version = opts?.version
-      const exp = this.expiryFor(timeout)
-      if (exp !== null && exp <= this.clock.now()) return super.set(key, value, timeout, opts)
+      // One clock reading, none for no timeout: a timeout of 0 or less gives an expiry before
+      // it (rule 3, the generic path then removes the key), a positive one an expiry after it.
+      const now =
+        (timeout === undefined ? this.defaultTimeout : timeout) === null ? undefined : this.clock.now()
+      const exp = this.expiryAt(timeout, now)
+      if (exp !== null && exp <= (now as number)) return super.set(key, value, timeout, opts)
       const s = this.copy(escapeEnvelope(value))
       const existing = this.liveByKey(key, version, false)
       if (existing !== undefined) this.place(existing.k, s, exp, existing)
