@@ -385,33 +385,38 @@ export class Store {
 
   /** Store `v` (of `kind`, copied by `plan`, answered by mode `h`) in `it`. */
   setValue(it: Item, v: unknown, kind: 0 | 1 | 2 | 3, plan: Plan, h: number): void {
-    const b = it.s
-    this.hot[b + HOT_V] = v
-    this.hot[b + HOT_H] = h
-    it.kind = kind
-    it.plan = plan
-    if (it.d !== null) it.d.sync(it.ck as string, b, this.hot)
-  }
-
-  /** `setValue` and then `setExpiry`, with one copy into the item's index slot. */
-  write(it: Item, v: unknown, kind: 0 | 1 | 2 | 3, plan: Plan, h: number, e: number | null): void {
-    const b = it.s
-    const hot = this.hot
-    hot[b + HOT_V] = v
-    hot[b + HOT_H] = h
-    hot[b + HOT_Q] = coarseExpiry(e)
-    it.kind = kind
-    it.plan = plan
-    it.e = e
-    this.noteExpiry(e)
-    if (it.d !== null) it.d.sync(it.ck as string, b, hot)
+    this.putValue(it, v, kind, plan, h)
+    this.synced(it)
   }
 
   /** Set the expiry of `it`. */
   setExpiry(it: Item, e: number | null): void {
+    this.putExpiry(it, e)
+    this.synced(it)
+  }
+
+  /** `setValue` and `setExpiry` at once (one copy into the item's index slot). */
+  write(it: Item, v: unknown, kind: 0 | 1 | 2 | 3, plan: Plan, h: number, e: number | null): void {
+    this.putValue(it, v, kind, plan, h)
+    this.putExpiry(it, e)
+    this.synced(it)
+  }
+
+  private putValue(it: Item, v: unknown, kind: 0 | 1 | 2 | 3, plan: Plan, h: number): void {
+    this.hot[it.s + HOT_V] = v
+    this.hot[it.s + HOT_H] = h
+    it.kind = kind
+    it.plan = plan
+  }
+
+  private putExpiry(it: Item, e: number | null): void {
     this.hot[it.s + HOT_Q] = coarseExpiry(e)
     it.e = e
     this.noteExpiry(e)
+  }
+
+  /** Copy the hot part of `it`, just changed, into the index slot that holds it. */
+  private synced(it: Item): void {
     if (it.d !== null) it.d.sync(it.ck as string, it.s, this.hot)
   }
 

@@ -29,9 +29,9 @@ import { escapeEnvelope, isEnvelope, openEnvelope, STALE } from '../envelope.ts'
 import { KeyNotFoundError } from '../errors.ts'
 import {
   DirectIndex,
-  expiredAt,
   expiredQ,
   HOT_H,
+  HOT_Q,
   HOT_V,
   indexItem,
   type Item,
@@ -241,30 +241,28 @@ export class LocMemCache extends BaseCache {
       // is read (locmem-store.ts, `DirectIndex`).
       const d = this.direct
       if (opts === undefined && d !== undefined) {
+        const st = this.store
         const o = d.find(key)
+        let b: number | undefined
+        let h: unknown
+        let q: unknown
+        let v: unknown
         if (o >= 0) {
           const t = d.t
-          const h = t[o + S_H]
-          const b = t[o + S_B] as number
-          if (h !== 2 && !expiredQ(t[o + S_Q] as number, this.store, b, this.clock, undefined)) {
-            const st = this.store
-            st.touchAt(b)
-            this.counters.hits++
-            const v = t[o + S_V]
-            return Promise.resolve(h === 0 ? v : hitCopy(v, st.itemAt(b) as Item, h as number))
-          }
-        }
-        const b = o >= 0 || d.other.size === 0 ? undefined : d.other.get(key)
-        if (b !== undefined) {
-          const st = this.store
+          b = t[o + S_B] as number
+          h = t[o + S_H]
+          q = t[o + S_Q]
+          v = t[o + S_V]
+        } else if (d.other.size !== 0 && (b = d.other.get(key)) !== undefined) {
           const hot = st.hot
-          const h = hot[b + HOT_H]
-          if (h !== 2 && !expiredAt(st, b, this.clock, undefined)) {
-            st.touchAt(b)
-            this.counters.hits++
-            const v = hot[b + HOT_V]
-            return Promise.resolve(h === 0 ? v : hitCopy(v, st.itemAt(b) as Item, h as number))
-          }
+          h = hot[b + HOT_H]
+          q = hot[b + HOT_Q]
+          v = hot[b + HOT_V]
+        }
+        if (b !== undefined && h !== 2 && !expiredQ(q as number, st, b, this.clock, undefined)) {
+          st.touchAt(b)
+          this.counters.hits++
+          return Promise.resolve(h === 0 ? v : hitCopy(v, st.itemAt(b) as Item, h as number))
         }
       }
       const it = this.liveByKey(key, opts?.version, true)
