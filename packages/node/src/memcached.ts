@@ -234,6 +234,8 @@ export class MemcachedCache extends BaseCache {
    */
   protected override async _expiryOf(rawKey: string): Promise<number | null | undefined> {
     const src = this.pool.serverOf(rawKey)
+    // Counted from before the request, as redis-store.ts `_expiryOf` (no round trip added).
+    const asked = this.now()
     const reply = await textRequest(src, `mg ${rawKey} t\r\n`, metaGetDone, this.timeoutMs)
     const head = reply.toString('latin1', 0, Math.max(0, reply.indexOf('\r\n'))).split(' ')
     if (head[0] !== 'HD') return undefined
@@ -241,7 +243,7 @@ export class MemcachedCache extends BaseCache {
     const secs = t === undefined ? Number.NaN : Number(t.slice(1))
     if (!Number.isFinite(secs)) return undefined
     // Whole seconds: round down, so a copy never outlives the entry.
-    return secs < 0 ? null : this.now() + Math.max(0, secs - 1) * 1000
+    return secs < 0 ? null : asked + Math.max(0, secs - 1) * 1000
   }
 
   /**

@@ -270,11 +270,17 @@ export class RedisStore extends BaseCache {
     await this.conns.close()
   }
 
-  /** The entry's absolute expiry from `PTTL`, for the tiered backend's L1 copy (docs/contract.md rule 18). */
+  /**
+   * The entry's absolute expiry from `PTTL`, for the tiered backend's L1 copy (docs/contract.md
+   * rule 18). Counted from a clock reading taken before the request: the server measured the
+   * remaining time later than that, so the sum is never past the entry's expiry (a reading
+   * after the reply would add the round trip).
+   */
   protected override async _expiryOf(rawKey: string): Promise<number | null | undefined> {
+    const asked = this.now()
     const ms = Number(await this.conns.read([rawKey], ['PTTL', rawKey]))
     if (ms === -1) return null
-    return Number.isFinite(ms) && ms >= 0 ? this.now() + ms : undefined
+    return Number.isFinite(ms) && ms >= 0 ? asked + ms : undefined
   }
 }
 
