@@ -61,7 +61,8 @@ rewrites that suite's section below. Benchmarks are not tests and never gate CI.
   autocannon, sampling every 100 ms, ends within 0.1 s of its duration.
 - **Sizes users have.** Working sets of 1,000 to 1,000,000 keys where the backend allows, read in
   a fixed pseudo-random order over all keys (no contender is flattered by locality); two value
-  shapes (a small object \`{ id, name, tags }\`, a 4 KiB string); the default timeouts users get
+  shapes (a small object \`{ id, name, tags }\`, a 4 KiB string) and, for locmem, two key shapes
+  (\`user:<i>\`, and Django's 104-unit page-cache keys); the default timeouts users get
   (300 s, or the peer's equivalent), not \`null\`. The page cache is read over 10,000 distinct URLs,
   each cached before the rounds, and the suite checks that no timed request ran the view.
 - **Load is printed.** Each suite notes the machine's 1/5/15-minute load average before and after.

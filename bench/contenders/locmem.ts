@@ -1,11 +1,12 @@
 /**
  * The locmem suite's contenders, each built in its own process by bench/support/worker.ts.
- * Every factory takes `{ n, shape, op, max?, distinct? }`: `n` keys `user:<i>` filled with
- * `shape` values ('object': `{ id, name, tags: [3 strings] }`; 'string4k': a 4 KiB string),
+ * Every factory takes `{ n, shape, op, keys?, max?, distinct? }`: `n` keys `user:<i>` (or, with
+ * `keys: 'long'`, Django's page-cache keys, `longKey`) filled with `shape` values ('object': `{ id, name, tags: [3 strings] }`; 'string4k': a 4 KiB string),
  * stored with the default timeout users get (300 s, or the peer's equivalent), then read in a
  * fixed pseudo-random order over all `n` keys (so no contender is flattered by locality).
  */
 import { createCaches } from '@cachework/core'
+import { createHash } from 'node:crypto'
 import { createCache } from 'cache-manager'
 import { Keyv } from 'keyv'
 import { LRUCache } from 'lru-cache'
@@ -17,6 +18,7 @@ interface Params {
   n: number
   shape: 'object' | 'string4k'
   op: 'get' | 'set' | 'cull'
+  keys?: 'short' | 'long'
   max?: number
   distinct?: number
 }
@@ -33,10 +35,21 @@ function flat4k(s: string): string {
   return Buffer.from(s, 'latin1').toString('latin1')
 }
 
+/**
+ * Key `i` in the shape of Django's page-cache keys (django-cache.md §3.7, `_generate_cache_key`):
+ * `views.decorators.cache.cache_page..GET.<md5 of the URL>.<md5 of no headers>`, 104 UTF-16
+ * units: past locmem's 16-unit index slots (locmem-store.ts `TABLE_KEY_MAX`), so these rows
+ * measure the other path. DJANGO_LOCMEM builds the same strings.
+ */
+function longKey(i: number): string {
+  const url = createHash('md5').update(`http://127.0.0.1/page/${i}`).digest('hex')
+  return `views.decorators.cache.cache_page..GET.${url}.d41d8cd98f00b204e9800998ecf8427e`
+}
+
 /** The fixture: keys, a value maker and a pseudo-random read order (the same in every process). */
 function fixture(p: Params) {
   const n = p.op === 'cull' ? (p.distinct ?? p.n) : p.n
-  const keys = Array.from({ length: n }, (_, i) => `user:${i}`)
+  const keys = Array.from({ length: n }, (_, i) => (p.keys === 'long' ? longKey(i) : `user:${i}`))
   const value =
     p.shape === 'string4k'
       ? (i: number) => flat4k(`${FOUR_K}${String(i).padStart(8, '0')}`)
@@ -163,7 +176,7 @@ export async function map(p: Params): Promise<Contender> {
 
 /**
  * The floor of any promise-returning get: a bare Map whose get answers through an already
- * resolved promise (no key making, no expiry, no copy). Every cachework get is async (docs/contract.md, "The Cache interface"),
+ * resolved promise (no key making, no expiry, no copy). Every cachework get is async (docs/contract.md §2),
  * and the bench awaits each call, so no async cache can beat this row; sync peers (node-cache,
  * lru-cache, Map) do not pay it. Shown so a reader can tell the await's share from ours.
  */
@@ -185,7 +198,12 @@ settings.configure(CACHES={'default': {'BACKEND': 'django.core.cache.backends.lo
 django.setup()
 from django.core.cache import cache
 n = params['n']
-keys = ['user:%d' % i for i in range(n)]
+if params.get('keys') == 'long':
+    import hashlib
+    keys = ['views.decorators.cache.cache_page..GET.%s.d41d8cd98f00b204e9800998ecf8427e'
+            % hashlib.md5(('http://127.0.0.1/page/%d' % i).encode()).hexdigest() for i in range(n)]
+else:
+    keys = ['user:%d' % i for i in range(n)]
 if params['shape'] == 'string4k':
     filler = 'x' * (4096 - 8)
     val = lambda i: filler + ('%08d' % i)
