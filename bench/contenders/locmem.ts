@@ -189,6 +189,25 @@ export async function asyncMap(p: Params): Promise<Contender> {
   )
 }
 
+/**
+ * The floor of an awaited get that honours a timeout: `asyncMap`, each entry holding its expiry,
+ * and one clock reading per hit (`Date.now()`, as node-cache's `get` and cachework's real clock
+ * make). Every cache with expiry pays for that reading on a hit, so this row is the most any
+ * async cache that expires entries can reach; cachework's own work is the gap below it.
+ */
+export async function asyncTtlMap(p: Params): Promise<Contender> {
+  const m = new Map<string, { v: unknown; e: number }>()
+  const ttl = TTL_S * 1000
+  return build(
+    p,
+    (k, v) => m.set(k, { v, e: Date.now() + ttl }),
+    (k) => {
+      const x = m.get(k)
+      return Promise.resolve(x !== undefined && x.e > Date.now() ? x.v : undefined)
+    },
+  )
+}
+
 /** Python statements for Django's LocMemCache with the same fixture (rounds.ts pythonContender). */
 export const DJANGO_LOCMEM = `
 import django
