@@ -1,7 +1,8 @@
 /**
  * The locmem suite's contenders, each built in its own process by bench/support/worker.ts.
  * Every factory takes `{ n, shape, op, keys?, max?, distinct? }`: `n` keys `user:<i>` (or, with
- * `keys: 'long'`, Django's page-cache keys, `longKey`) filled with `shape` values ('object': `{ id, name, tags: [3 strings] }`; 'string4k': a 4 KiB string),
+ * `keys: 'long'`, Django's page-cache keys, `longKey`) filled with `shape` values ('object':
+ * `{ id, name, tags: [3 strings] }`; 'string4k': a 4 KiB string),
  * stored with the default timeout users get (300 s, or the peer's equivalent), then read in a
  * fixed pseudo-random order over all `n` keys (so no contender is flattered by locality).
  */

@@ -75,16 +75,12 @@ async function getHit(
     title: `get (hit), ${fmtN(n)} keys${keyLabel}, ${shapeLabel(shape)}, timeout 300 s`,
     contenders: contenders(params, true),
   })
-  const floor = ratio({ title: '', rows: table.rows }, 'Map behind a resolved promise', 'node-cache')
-  const ttlFloor = ratio(
-    { title: '', rows: table.rows },
-    'Map behind a resolved promise, expiry checked',
-    'node-cache',
-  )
+  const floor = ratio(table, 'Map behind a resolved promise', 'node-cache')
+  const ttlFloor = ratio(table, 'Map behind a resolved promise, expiry checked', 'node-cache')
   table.notes = [
     n <= 100_000
       ? targetNote(table.rows, 'cachework locmem', 'node-cache', 2, 'locmem (isolated) vs node-cache')
-      : `locmem (isolated) vs node-cache: ${ratio({ title: '', rows: table.rows }, 'cachework locmem', 'node-cache').toFixed(2)}× (the ≥ 2× target stops at 100,000 keys)`,
+      : `locmem (isolated) vs node-cache: ${ratio(table, 'cachework locmem', 'node-cache').toFixed(2)}× (the ≥ 2× target stops at 100,000 keys)`,
     targetNote(table.rows, 'cachework locmem', 'Django LocMemCache', 3, 'locmem vs Django LocMemCache'),
     targetNote(
       table.rows,
