@@ -95,7 +95,7 @@ async function getHit(
         ? ', so the ≥ 2× target is out of reach of any awaited get here: node-cache answers synchronously and the bench does not await it, and every cachework get is async (docs/contract.md §2)'
         : ''
     }`,
-    `like for like (node-cache's get behind a resolved promise, awaited as every cachework get is): locmem (isolated) is ${ratio(table, 'cachework locmem', 'node-cache behind a resolved promise').toFixed(2)}× it; the target above keeps the issue's comparison with node-cache's synchronous get`,
+    `like for like (node-cache's get behind a resolved promise, awaited as every cachework get is): locmem (isolated) is ${ratio(table, 'cachework locmem', 'node-cache behind a resolved promise').toFixed(2)}× it (of the medians); the target above keeps the issue's comparison with node-cache's synchronous get`,
     ...(keys === 'long'
       ? [
           "keys of 104 units are past the 16 units of locmem's index slots (locmem-store.ts `TABLE_KEY_MAX`): a hit looks the key up in a `Map` and reads the item's hot part, where a short key's hit reads one slot",
