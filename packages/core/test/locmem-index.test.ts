@@ -190,3 +190,81 @@ describe('locmem slot copies stay current', () => {
     expect(live).toBeLessThanOrEqual(50)
   })
 })
+
+describe('locmem shares one answer per primitive value (S_ANSWER)', () => {
+  it('returns the same resolved promise for every hit of a primitive until it changes', async () => {
+    let now = 7_000_000
+    const c = new LocMemCache({ location: uniqueKey('answer'), options: { clock: { now: () => now } } })
+    const big = 'x'.repeat(4096)
+    await c.set('s', big, 10)
+    const first = c.get('s')
+    const p = c.get('s')
+    expect(c.get('s')).toBe(p) // kept in the slot from the first hit on
+    expect(await first).toBe(big)
+    expect(await p).toBe(big)
+    // Each write replaces the answer: a new value, an incr, an expiry, a delete.
+    await c.set('s', 'next', 10)
+    expect(c.get('s')).not.toBe(p)
+    expect(await c.get('s')).toBe('next')
+    await c.set('n', 1, 10)
+    c.get('n')
+    const n1 = c.get('n')
+    expect(c.get('n')).toBe(n1)
+    expect(await c.incr('n', 2)).toBe(3)
+    expect(await c.get('n')).toBe(3)
+    expect(await n1).toBe(1) // an answer already given keeps its value
+    now += 10_000
+    expect(await c.get('n')).toBeUndefined() // the shared answer is not served past its expiry
+    await c.set('s', 'again', null)
+    c.get('s')
+    await c.delete('s')
+    expect(await c.get('s')).toBeUndefined()
+    const hits = c.stats().hits
+    await c.get('k-missing')
+    await c.set('b', false)
+    await c.get('b')
+    await c.get('b')
+    expect(c.stats().hits).toBe(hits + 2) // every shared answer counts as a hit
+    await c.set('z', null)
+    c.get('z')
+    expect(await c.get('z')).toBeNull()
+  })
+
+  it('gives each hit of an object its own promise and its own copy', async () => {
+    const c = new LocMemCache({ location: uniqueKey('answer-obj') })
+    await c.set('o', { a: [1] })
+    c.get('o')
+    const p = c.get('o')
+    const q = c.get('o')
+    expect(q).not.toBe(p)
+    const [x, y] = await Promise.all([p, q])
+    expect(x).toEqual({ a: [1] })
+    expect(x).not.toBe(y)
+    // isolate: false shares the caller's object, but still not one promise (its `then` is read anew).
+    const shared = new LocMemCache({ location: uniqueKey('answer-shared'), options: { isolate: false } })
+    const mine = { a: 1 }
+    await shared.set('o', mine)
+    shared.get('o')
+    const r = shared.get('o')
+    expect(shared.get('o')).not.toBe(r)
+    expect(await r).toBe(mine)
+  })
+
+  // A frozen shared promise failed here: Node 20's async_hooks tag each awaited promise.
+  it('keeps each awaiting caller in its own async context', async () => {
+    const { AsyncLocalStorage } = await import('node:async_hooks')
+    const als = new AsyncLocalStorage<string>()
+    const c = new LocMemCache({ location: uniqueKey('answer-als') })
+    await c.set('s', 'v')
+    c.get('s')
+    const seen = await Promise.all(
+      ['a', 'b', 'c'].map((ctx) =>
+        als.run(ctx, async () => {
+          const v = await c.get('s')
+          return `${ctx}:${v}:${als.getStore()}`
+        }),
+      ),
+    )
+    expect(seen).toEqual(['a:v:a', 'b:v:b', 'c:v:c'])
+  })
+})

@@ -58,13 +58,22 @@ export interface Item {
 export const TABLE_KEY_MAX = 16
 /** A key in the table is at most this many slots from where its hash puts it. */
 const PROBE_MAX = 16
-/** Fields of a table slot (`DirectIndex.t`, `SLOT` wide): the key (0 when empty), the item's base, and copies of its hot `v`, `q` and `h`. */
+/** Fields of a table slot (`DirectIndex.t`, `SLOT` wide): the key (0 when empty), the item's base, and copies of its hot `v`, `q` and `h` (`v` and `h` become the answer and `S_ANSWER` at a primitive's first hit). */
 export const S_K = 0
 export const S_B = 1
 export const S_V = 2
 export const S_Q = 3
 export const S_H = 4
 const SLOT = 5
+/**
+ * `S_H` of a slot whose `S_V` holds the hit's answer itself: one promise, already resolved to
+ * the item's value, that every hit returns (`DirectIndex.answer`). Only for a primitive value
+ * of mode 0 (immutable, so one answer isolates every caller): a hit then allocates nothing and
+ * never reads the value (a 4 KiB string's header is one more cache miss in a large store, which
+ * `Promise.resolve` pays to learn that it is not a thenable). Never an item's own `h`: `fill`
+ * copies the item's hot part back over it whenever the item changes.
+ */
+export const S_ANSWER = 5
 /** Slots of a new or emptied table (a power of 2). */
 const MIN_SLOTS = 16
 
@@ -161,6 +170,22 @@ export class DirectIndex {
       i = (i + 1) & mask
     }
     return -1
+  }
+
+  /**
+   * A hit's answer for the mode-0 value `v` of the slot at `o`: a resolved promise. For a
+   * primitive it is kept in the slot (`S_ANSWER`); an object (`isolate: false`) gets a new one
+   * each time, as `Promise.resolve` reads its `then` anew. The kept promise is not frozen: Node's
+   * async_hooks (and so `AsyncLocalStorage` on Node 20) tag each promise awaited with an id
+   * property, and throw on a frozen one (the `S_ANSWER` tests).
+   */
+  answer(o: number, v: unknown): Promise<unknown> {
+    const p = Promise.resolve(v)
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function')) {
+      this.t[o + S_V] = p
+      this.t[o + S_H] = S_ANSWER
+    }
+    return p
   }
 
   /** The base held for `key`. */

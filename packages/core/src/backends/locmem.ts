@@ -19,7 +19,9 @@
  * It maps the key to where the item's hot part starts in the store's packed array (its coarse
  * expiry, mode, stamp and value, 32 bytes: locmem-store.ts), so a `get` hit reads no item object;
  * for a short key the index's own slot carries copies of the value, mode and coarse expiry, so a
- * hit reads that one slot and writes the stamp.
+ * hit reads that one slot and writes the stamp. A slot of a primitive value keeps, from its first
+ * hit, the resolved promise every later hit returns (`S_ANSWER`): the value is immutable, so
+ * sharing the answer isolates as a copy would, and a hit allocates nothing.
  */
 import { BaseCache, addDelta, type CullableStore, type RawEntry, type StoredEntry } from '../base-cache.ts'
 import { flatten, restoreFlat, restoreParts, restoreTree, type Snapshot, snapshot } from '../clone.ts'
@@ -35,6 +37,7 @@ import {
   HOT_V,
   indexItem,
   type Item,
+  S_ANSWER,
   S_B,
   S_H,
   S_Q,
@@ -262,7 +265,9 @@ export class LocMemCache extends BaseCache {
         if (b !== undefined && h !== 2 && !expiredQ(q as number, st, b, this.clock, undefined)) {
           st.touchAt(b)
           this.counters.hits++
-          return Promise.resolve(h === 0 ? v : hitCopy(v, st.itemAt(b) as Item, h as number))
+          if (h === S_ANSWER) return v as Promise<unknown>
+          if (h === 0) return o >= 0 ? d.answer(o, v) : Promise.resolve(v)
+          return Promise.resolve(hitCopy(v, st.itemAt(b) as Item, h as number))
         }
       }
       const it = this.liveByKey(key, opts?.version, true)
