@@ -193,36 +193,42 @@ export async function map(p: Params): Promise<Contender> {
   return build(p, put, (k) => m.get(k))
 }
 
+/** The answer to a miss in the two rows below: one resolved promise, as a cache would keep. */
+const UNDEFINED_ANSWER = Promise.resolve(undefined)
+
 /**
- * The floor of any promise-returning get: a bare Map whose get answers through an already
- * resolved promise (no key making, no expiry, no copy). Every cachework get is async (docs/contract.md §2),
- * and the bench awaits each call, so no async cache can beat this row; sync peers (node-cache,
- * lru-cache, Map) do not pay it. Shown so a reader can tell the await's share from ours.
+ * The await alone: a bare Map of already-resolved promises, one made per set, so a get is a
+ * `Map` look-up and nothing else (no key making, no expiry, no copy, nothing allocated per hit).
+ * Every cachework get is async (docs/contract.md §2) and the bench awaits each call; sync peers
+ * (node-cache, lru-cache, Map) do not pay that. Shown so a reader can tell the await's share from
+ * ours. A reference, not a bound: a cache with its own table may look a key up faster than a
+ * `Map` (an earlier version of this row made a promise per hit, and locmem, which keeps one per
+ * primitive value, came out above it).
  */
 export async function asyncMap(p: Params): Promise<Contender> {
-  const m = new Map<string, unknown>()
+  const m = new Map<string, Promise<unknown>>()
   return build(
     p,
-    (k, v) => m.set(k, v),
-    (k) => Promise.resolve(m.get(k)),
+    (k, v) => m.set(k, Promise.resolve(v)),
+    (k) => m.get(k) ?? UNDEFINED_ANSWER,
   )
 }
 
 /**
- * The floor of an awaited get that honours a timeout: `asyncMap`, each entry holding its expiry,
- * and one clock reading per hit (`Date.now()`, as node-cache's `get` and cachework's real clock
- * make). Every cache with expiry pays for that reading on a hit, so this row is the most any
- * async cache that expires entries can reach; cachework's own work is the gap below it.
+ * `asyncMap` honouring a timeout the plain way: an entry object per key holding the promise and
+ * the expiry, and one clock reading per hit (`Date.now()`, as node-cache's `get` and cachework's
+ * real clock make). Also a reference, not a bound (its expiry is a heap number, one more memory
+ * read per hit than locmem's small-integer coarse expiry).
  */
 export async function asyncTtlMap(p: Params): Promise<Contender> {
-  const m = new Map<string, { v: unknown; e: number }>()
+  const m = new Map<string, { p: Promise<unknown>; e: number }>()
   const ttl = TTL_S * 1000
   return build(
     p,
-    (k, v) => m.set(k, { v, e: Date.now() + ttl }),
+    (k, v) => m.set(k, { p: Promise.resolve(v), e: Date.now() + ttl }),
     (k) => {
       const x = m.get(k)
-      return Promise.resolve(x !== undefined && x.e > Date.now() ? x.v : undefined)
+      return x !== undefined && x.e > Date.now() ? x.p : UNDEFINED_ANSWER
     },
   )
 }
